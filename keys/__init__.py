@@ -1,0 +1,57 @@
+"""Crypto for the data vault: master key, envelope encryption, signing keys, keystore,
+pseudonyms. Knows nothing of the vault, the chain or HTTP."""
+
+from keys.envelope import (
+    Kek,
+    Sealed,
+    generate_kek,
+    key_header,
+    open_sealed,
+    rewrap,
+    seal,
+    unwrap_kek,
+    wrap_kek,
+)
+from keys.errors import (
+    DecryptionError,
+    KeyNotFoundError,
+    KeysError,
+    KeystoreEntryExists,
+    KeystoreEntryMissing,
+    KeystoreError,
+    MasterKeyError,
+    SignatureError,
+)
+from keys.ids import KeyId
+from keys.keystore import Keystore
+from keys.master import MasterKey
+from keys.pseudonym import normalize_identifier, pseudonym
+from keys.signing import SigningKey, recover_message, recover_typed_data
+
+__all__ = [
+    "DecryptionError",
+    "Kek",
+    "KeyId",
+    "KeyNotFoundError",
+    "KeysError",
+    "Keystore",
+    "KeystoreEntryExists",
+    "KeystoreEntryMissing",
+    "KeystoreError",
+    "MasterKey",
+    "MasterKeyError",
+    "Sealed",
+    "SignatureError",
+    "SigningKey",
+    "generate_kek",
+    "key_header",
+    "normalize_identifier",
+    "open_sealed",
+    "pseudonym",
+    "recover_message",
+    "recover_typed_data",
+    "rewrap",
+    "seal",
+    "unwrap_kek",
+    "wrap_kek",
+]

@@ -1,0 +1,47 @@
+# One command to run the vault, one to run the tests; each sets itself up.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+NODE    := hardhat-node/node_modules/.package-lock.json
+DATADIR ?= .datavault
+
+.PHONY: run demo test test-unit test-integration install contracts bench lint clean
+
+run: install  ## run the vault on the embedded default (SQLite + anvil in $(DATADIR))
+	$(BIN)/datavault --datadir $(DATADIR) up $(ARGS)
+
+demo: install  ## seed sample data into the running vault
+	$(BIN)/datavault --datadir $(DATADIR) demo
+
+test: install  ## the whole suite: unit, then integration on anvil, hardhat and PostgreSQL
+	@set -e; url=$$(scripts/postgres.sh start); trap 'scripts/postgres.sh stop' EXIT; \
+	DATAVAULT_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-unit: install
+	$(BIN)/python -m pytest -q tests/unit $(PYTEST_ARGS)
+
+install: $(STAMP) $(NODE)
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+$(NODE): hardhat-node/package.json hardhat-node/package-lock.json
+	cd hardhat-node && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+contracts: install  ## recompile Solidity and rewrite contracts/artifacts
+	$(BIN)/python -m chain.compiler
+
+bench: install
+	$(BIN)/python bench/gas.py
+
+lint: install
+	$(BIN)/ruff check vault api chain keys tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) hardhat-node/node_modules

@@ -1,0 +1,46 @@
+"""The FastAPI application. ``create_app`` either opens a vault from settings (``datavault
+up``) or is handed one that is already open (tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from api import problems
+from api.routes import auth, departments, records, subjects, system, verify
+from vault.config import Settings
+from vault.setup import OpenVault, open_vault
+
+
+def create_app(*, settings: Settings | None = None, vault: OpenVault | None = None, run_submitter: bool = True) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened = vault if vault is not None else await open_vault(settings or Settings.from_env())
+        app.state.vault = opened
+        stop = asyncio.Event()
+        task = asyncio.create_task(opened.submitter.run_forever(stop)) if run_submitter else None
+        try:
+            yield
+        finally:
+            stop.set()
+            opened.submitter.nudge()
+            if task is not None:
+                await task
+            if vault is None:
+                await opened.close()
+
+    app = FastAPI(
+        title="数字保险箱 Data vault",
+        version="0.1.0",
+        description="One person one file, one enterprise one file: encrypted records, anchored on chain.",
+        lifespan=lifespan,
+    )
+    if vault is not None:
+        app.state.vault = vault
+    problems.install(app)
+    for module in (system, auth, departments, subjects, records, verify):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,92 @@
+"""`datavault demo`: realistic sample data, issued through the API like any client would.
+
+Every key it makes lives in the data directory's keystore, so the terminal commands
+(`datavault records --as citizen-zhang-san`, ...) can log in as these people afterwards.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from api.client import ApiError, VaultClient
+from keys import Keystore, SigningKey
+
+YEAR = 365 * 24 * 3600
+
+DEPARTMENTS = [
+    ("gongan", "市公安局 Municipal Public Security Bureau", ["issuer", "verifier", "registrar"]),
+    ("renshe", "市人力资源和社会保障局 Human Resources and Social Security Bureau", ["issuer", "verifier", "data_user"]),
+    ("shichang", "市市场监督管理局 Market Regulation Administration", ["issuer", "verifier", "registrar"]),
+    ("jiaoyu", "市教育局 Education Bureau", ["issuer"]),
+]
+
+CITIZEN = {"key": "citizen-zhang-san", "kind": "citizen", "identifier": "11010519491231002X", "name": "张三"}
+ENTERPRISE = {"key": "enterprise-minjiang", "kind": "enterprise", "identifier": "91350100M000100Y43", "name": "闽江数据科技有限公司"}
+
+
+def key(store: Keystore, name: str) -> SigningKey:
+    if not store.exists(name):
+        store.create(name)
+    return store.load(name)
+
+
+def _ignore_conflict(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except ApiError as exc:
+        if exc.status != 409:
+            raise
+        return None
+
+
+def credentials(now: int) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    citizen = {"kind": CITIZEN["kind"], "identifier": CITIZEN["identifier"]}
+    enterprise = {"kind": ENTERPRISE["kind"], "identifier": ENTERPRISE["identifier"]}
+    return [
+        ("gongan", citizen, {"type": "licence", "title": "居民身份证 Resident identity card", "valid_until": now + 20 * YEAR,
+                             "fields": {"姓名": "张三", "性别": "男", "民族": "汉", "住址": "北京市东城区示例路1号", "签发机关": "北京市公安局东城分局"}}),
+        ("gongan", citizen, {"type": "licence", "title": "机动车驾驶证 Driving licence", "valid_until": now + 6 * YEAR,
+                             "fields": {"姓名": "张三", "准驾车型": "C1", "初次领证日期": "2015-06-01", "档案编号": "110100000001"}}),
+        ("jiaoyu", citizen, {"type": "certificate", "title": "学位证书 Degree certificate", "valid_until": now + 100 * YEAR,
+                             "fields": {"姓名": "张三", "学位": "工学学士", "专业": "计算机科学与技术", "授予单位": "示例大学", "授予日期": "1972-07-01"}}),
+        ("renshe", citizen, {"type": "data", "title": "社会保险参保证明 Social insurance record", "valid_until": now + YEAR,
+                             "fields": {"参保状态": "正常", "险种": ["养老", "医疗", "失业"], "缴费月数": 312}}),
+        ("shichang", enterprise, {"type": "licence", "title": "营业执照 Business licence", "valid_until": now + 30 * YEAR,
+                                  "fields": {"名称": "闽江数据科技有限公司", "类型": "有限责任公司", "法定代表人": "李四", "注册资本": "1000万元", "成立日期": "2018-03-15"}}),
+    ]
+
+
+def seed(client_factory: Callable[[], VaultClient], store: Keystore, say: Callable[[str], None]) -> dict[str, str]:
+    """Seed the vault; safe to run twice (what exists is left as it is)."""
+    now = int(time.time())
+    with client_factory() as admin:
+        admin.login(store.load("admin"))
+        for code, name, roles in DEPARTMENTS:
+            login = key(store, f"dept-{code}")
+            created = _ignore_conflict(lambda: admin.request("POST", "/departments", {"code": code, "name": name, "roles": roles, "auth_address": login.address}))
+            say(f"department {code}: {'registered' if created else 'already registered'}")
+    subject_ids: dict[str, str] = {}
+    with client_factory() as registrar:
+        registrar.login(store.load("dept-gongan"))
+        for person in (CITIZEN, ENTERPRISE):
+            login = key(store, person["key"])
+            body = {"kind": person["kind"], "identifier": person["identifier"], "name": person["name"], "address": login.address}
+            created = _ignore_conflict(lambda: registrar.request("POST", "/subjects", body))
+            say(f"{person['kind']} {person['name']}: {'registered' if created else 'already registered'} (login key '{person['key']}')")
+    for person in (CITIZEN, ENTERPRISE):
+        with client_factory() as me:
+            token = me.login(store.load(person["key"]))
+            subject_ids[person["key"]] = token["subject"]
+            if me.request("GET", "/me/records"):
+                say(f"{person['name']} already holds records; not issuing again")
+                continue
+            for code, subject, cred in credentials(now):
+                if subject["identifier"] != person["identifier"]:
+                    continue
+                with client_factory() as dept:
+                    dept.login(store.load(f"dept-{code}"))
+                    record = dept.request("POST", "/records", {"subject": subject, **cred})
+                    say(f"  {code} issued {cred['title']} -> record {record['id']} ({record['status']})")
+    return subject_ids

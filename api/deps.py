@@ -1,0 +1,99 @@
+"""Request dependencies: the vault context, a transaction per request, the clock, and who
+is calling. Tests replace any of them with ``app.dependency_overrides``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vault import clock, departments
+from vault.auth import Principal, verify_token
+from vault.context import VaultContext
+from vault.db.models import Department
+from vault.errors import AuthenticationError, PermissionDeniedError
+
+
+def get_ctx(request: Request) -> VaultContext:
+    ctx: VaultContext = request.app.state.vault.ctx
+    return ctx
+
+
+Ctx = Annotated[VaultContext, Depends(get_ctx)]
+
+
+async def get_session(ctx: Ctx) -> AsyncIterator[AsyncSession]:
+    # Commit when the route returns, before the response is sent: a client never sees
+    # success for something that was not written.
+    async with ctx.sessions.begin() as session:
+        yield session
+
+
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def get_now() -> int:
+    return clock.now()
+
+
+Now = Annotated[int, Depends(get_now)]
+
+_bearer = HTTPBearer(auto_error=False, description="token from POST /auth/token")
+
+
+def get_principal(
+    ctx: Ctx, now: Now, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None:
+        raise AuthenticationError("missing bearer token")
+    return verify_token(ctx.token_key, credentials.credentials, now)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def get_admin(principal: CurrentPrincipal) -> Principal:
+    if principal.role != "admin":
+        raise PermissionDeniedError("this needs the governance admin")
+    return principal
+
+
+CurrentAdmin = Annotated[Principal, Depends(get_admin)]
+
+
+async def get_department(principal: CurrentPrincipal, session: Session) -> Department:
+    if principal.role != "department":
+        raise PermissionDeniedError("this needs a department")
+    row = await departments.get(session, principal.id)
+    if not row.active:
+        raise PermissionDeniedError(f"department {row.code!r} is deactivated")
+    return row
+
+
+CurrentDepartment = Annotated[Department, Depends(get_department)]
+
+
+def get_subject(principal: CurrentPrincipal) -> Principal:
+    if principal.role != "subject":
+        raise PermissionDeniedError("this needs a citizen or enterprise")
+    return principal
+
+
+CurrentSubject = Annotated[Principal, Depends(get_subject)]
+
+
+async def get_registrar(principal: CurrentPrincipal, session: Session) -> Principal:
+    """Subjects are registered by the admin or by a department with the registrar role."""
+    if principal.role == "admin":
+        return principal
+    if principal.role == "department":
+        row = await departments.get(session, principal.id)
+        if row.active and row.roles & departments.Role.REGISTRAR:
+            return principal
+    raise PermissionDeniedError("registering subjects needs the admin or a registrar department")
+
+
+CurrentRegistrar = Annotated[Principal, Depends(get_registrar)]

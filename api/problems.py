@@ -1,0 +1,101 @@
+"""Where errors become HTTP: every refusal is an RFC 9457 problem document with a reason.
+
+The vault raises domain errors; only this module knows which status each one earns.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from chain.errors import ChainError, ChainRevertError
+from keys import DecryptionError, KeysError
+from vault.errors import (
+    AuthenticationError,
+    ChainStateError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    VaultError,
+    VaultValueError,
+)
+
+log = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _vault_error(exc: VaultError) -> JSONResponse:
+    if isinstance(exc, VaultValueError):
+        return problem(422, "Invalid input", exc.reason, **({"field": exc.field} if exc.field else {}))
+    if isinstance(exc, NotFoundError):
+        return problem(404, "Not found", str(exc))
+    if isinstance(exc, ConflictError):
+        return problem(409, "Conflict", exc.reason)
+    if isinstance(exc, PermissionDeniedError):
+        return problem(403, "Forbidden", exc.reason)
+    if isinstance(exc, AuthenticationError):
+        return problem(401, "Unauthorized", exc.reason)
+    if isinstance(exc, ChainStateError):
+        return problem(503, "Chain unavailable", exc.reason)
+    return problem(400, "Refused", str(exc))
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(VaultError)
+    async def vault_error(_r: Request, exc: VaultError) -> JSONResponse:
+        return _vault_error(exc)
+
+    @app.exception_handler(DecryptionError)
+    async def decryption(_r: Request, exc: DecryptionError) -> JSONResponse:
+        log.error("a stored ciphertext failed to decrypt")
+        return problem(500, "Record unreadable", "a stored record failed its integrity check; it was not disclosed")
+
+    @app.exception_handler(KeysError)
+    async def keys_error(_r: Request, exc: KeysError) -> JSONResponse:
+        return problem(500, "Key error", "a key needed for this request is unavailable")
+
+    @app.exception_handler(ChainRevertError)
+    async def revert(_r: Request, exc: ChainRevertError) -> JSONResponse:
+        return problem(409, "Refused by the chain", str(exc), chain_error=exc.error_name)
+
+    @app.exception_handler(ChainError)
+    async def chain_error(_r: Request, exc: ChainError) -> JSONResponse:
+        log.warning("chain error: %s", exc)
+        return problem(503, "Chain unavailable", "the chain node did not answer; try again shortly")
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(_r: Request, exc: IntegrityError) -> JSONResponse:
+        return problem(409, "Conflict", "the request clashes with a concurrent change; nothing was written")
+
+    @app.exception_handler(OperationalError)
+    async def operational(_r: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database error: %s", exc)
+        return problem(503, "Storage unavailable", "the database could not complete the request; nothing was written")
+
+    @app.exception_handler(RequestValidationError)
+    async def validation(_r: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request", "type": ""}
+        if first["type"] == "json_invalid":
+            return problem(400, "Malformed JSON", f"the request body is not valid JSON: {first['msg']}")
+        detail = f"{'.'.join(first['loc'][1:]) or 'body'}: {first['msg']}"
+        return problem(422, "Invalid request", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_r: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, "Error", str(exc.detail))

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import ADDRESS, Strict
+
+
+class SubjectBase(BaseModel):
+    kind: Literal["citizen", "enterprise"]
+    name: str = Field(min_length=1, max_length=200)
+
+
+class SubjectCreate(SubjectBase, Strict):
+    # The raw ID number / credit code lives only in this request model: it is hashed into the
+    # subject id and never stored or returned.
+    identifier: str = Field(min_length=1, max_length=40, description="resident ID number or unified social credit code")
+    address: str = Field(pattern=ADDRESS, description="the key the subject logs in with")
+
+
+class SubjectPublic(SubjectBase):
+    id: str = Field(description="pseudonymous subject id (keyed hash of the identifier)")
+    address: str
+    created_at: int
+
+
+class KeyRotationPublic(BaseModel):
+    subject_id: str
+    key_version: int

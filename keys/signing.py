@@ -1,0 +1,103 @@
+"""secp256k1 signing keys (Ethereum accounts) and signature recovery.
+
+Subjects sign grants as EIP-712 typed data and log in by signing a challenge with
+EIP-191 ``personal_sign``; departments and the platform sign chain transactions.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NoReturn
+
+from eth_account import Account
+from eth_account.messages import SignableMessage, encode_defunct, encode_typed_data
+from eth_account.signers.local import LocalAccount
+
+from keys.errors import KeysError, SignatureError
+
+_SIGNATURE_RE = re.compile(r"(0x)?[0-9a-fA-F]{130}")
+_PRIVATE_KEY_RE = re.compile(r"(0x)?[0-9a-fA-F]{64}")
+
+
+class SigningKey:
+    __slots__ = ("_account",)
+
+    def __init__(self, account: LocalAccount) -> None:
+        self._account = account
+
+    @classmethod
+    def generate(cls) -> SigningKey:
+        return cls(Account.create())
+
+    @classmethod
+    def from_hex(cls, h: str) -> SigningKey:
+        """From a 32-byte private key in hex (0x optional). Invalid -> KeysError."""
+        if not isinstance(h, str) or not _PRIVATE_KEY_RE.fullmatch(h.strip()):
+            raise KeysError("private key must be 32 bytes of hex")
+        try:
+            return cls(Account.from_key(h.strip()))
+        except Exception:
+            # e.g. zero or >= the curve order; the message must not echo the key.
+            raise KeysError("invalid secp256k1 private key") from None
+
+    @property
+    def address(self) -> str:
+        """EIP-55 checksum address."""
+        return str(self._account.address)
+
+    @property
+    def account(self) -> LocalAccount:
+        return self._account
+
+    def hex(self) -> str:
+        """0x-prefixed private key. Only the keystore should need this."""
+        return "0x" + bytes(self._account.key).hex()
+
+    def sign_message(self, text: str) -> str:
+        """EIP-191 personal_sign of ``text``; 0x-prefixed 65-byte signature."""
+        return _hex(self._account.sign_message(encode_defunct(text=text)).signature)
+
+    def sign_typed_data(self, full_message: dict[str, Any]) -> str:
+        """EIP-712 signature of ``full_message`` (types, primaryType, domain, message)."""
+        signable = _typed(full_message)
+        return _hex(self._account.sign_message(signable).signature)
+
+    def __repr__(self) -> str:
+        return f"SigningKey({self.address})"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("SigningKey cannot be pickled")
+
+
+def recover_message(text: str, signature: str) -> str:
+    """Checksum address that signed ``text`` with personal_sign; SignatureError if malformed."""
+    return _recover(encode_defunct(text=text), signature)
+
+
+def recover_typed_data(full_message: dict[str, Any], signature: str) -> str:
+    """Checksum address that signed the EIP-712 ``full_message``."""
+    return _recover(_typed(full_message), signature)
+
+
+def _typed(full_message: dict[str, Any]) -> SignableMessage:
+    try:
+        return encode_typed_data(full_message=full_message)
+    except Exception as exc:
+        # eth_account raises a variety of types (ValueError, KeyError, TypeError, ...).
+        raise SignatureError(f"malformed typed data: {exc}") from exc
+
+
+def _recover(message: SignableMessage, signature: str) -> str:
+    if not isinstance(signature, str) or not _SIGNATURE_RE.fullmatch(signature):
+        raise SignatureError("signature must be 65 bytes of hex")
+    try:
+        return str(Account.recover_message(message, signature=signature))
+    except Exception:
+        # Bad v, r or s: the signature has the right shape but is not a valid signature.
+        raise SignatureError("invalid signature") from None
+
+
+def _hex(signature: bytes) -> str:
+    return "0x" + bytes(signature).hex()

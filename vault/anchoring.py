@@ -1,0 +1,63 @@
+"""Grouping pending credentials into Merkle batches: one root, one transaction per issuer.
+
+The batch, its members' proofs and the outbox entry that anchors it are written in one
+database transaction, so a crash leaves either no batch or a batch that will be anchored.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chain.merkle import merkle_proof_all, merkle_root
+from vault import outbox
+from vault.db.models import AnchorBatch, Department, Record
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+async def batch_pending(session: AsyncSession, now: int, max_batch: int) -> list[AnchorBatch]:
+    rows = list(
+        await session.scalars(
+            select(Record)
+            .where(Record.status == "pending", Record.batch_root.is_(None))
+            .order_by(Record.created_at, Record.id)
+        )
+    )
+    by_issuer: dict[str, list[Record]] = {}
+    for row in rows:
+        by_issuer.setdefault(row.issuer_code, []).append(row)
+    batches = []
+    for code, members in by_issuer.items():
+        issuer = await session.get(Department, code)
+        assert issuer is not None
+        for start in range(0, len(members), max_batch):
+            batches.append(_make_batch(session, issuer, members[start : start + max_batch], now))
+    return batches
+
+
+def _make_batch(session: AsyncSession, issuer: Department, members: list[Record], now: int) -> AnchorBatch:
+    leaves = [bytes.fromhex(r.credential_hash[2:]) for r in members]
+    root = _hex(merkle_root(leaves))
+    proofs = merkle_proof_all(leaves)
+    # The on-chain window spans every member; each document also carries its own window,
+    # which verification checks too.
+    batch = AnchorBatch(
+        root=root, issuer_code=issuer.code, size=len(members),
+        valid_from=min(r.valid_from for r in members), valid_until=max(r.valid_until for r in members),
+        status="pending", created_at=now,
+    )
+    session.add(batch)
+    for row, proof in zip(members, proofs):
+        row.batch_root = root
+        row.proof = json.dumps([_hex(p) for p in proof])
+    outbox.enqueue(
+        session, "issue", issuer.chain_key_name,
+        {"root": root, "valid_from": batch.valid_from, "valid_until": batch.valid_until},
+        now,
+    )
+    return batch

@@ -1,0 +1,111 @@
+"""Login by signature: the server hands out a one-time challenge, the caller signs it with
+its key (EIP-191), and gets a short-lived token naming its role.
+
+Tokens are HMAC-signed with a key derived from the master key, so they survive restarts
+without a session table and cannot be minted without the master key.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from keys import KeysError, recover_message
+from vault.db.models import Admin, Challenge, Department, Subject
+from vault.errors import AuthenticationError
+from vault.subjects import check_address
+
+Role = Literal["admin", "department", "subject"]
+CHALLENGE_TTL = 300
+TOKEN_TTL = 900
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: Role
+    # admin: its address; department: its code; subject: its pseudonymous id
+    id: str
+    address: str
+
+
+def challenge_text(address: str, nonce: str, expires_at: int) -> str:
+    return f"datavault login\naddress: {address}\nnonce: {nonce}\nexpires: {expires_at}"
+
+
+async def create_challenge(session: AsyncSession, address: str, now: int) -> str:
+    auth = check_address(address)
+    await session.execute(delete(Challenge).where(Challenge.expires_at < now))
+    nonce = secrets.token_hex(16)
+    session.add(Challenge(nonce=nonce, address=auth, expires_at=now + CHALLENGE_TTL))
+    return challenge_text(auth, nonce, now + CHALLENGE_TTL)
+
+
+async def redeem(session: AsyncSession, challenge: str, signature: str, now: int) -> Principal:
+    fields = dict(line.split(": ", 1) for line in challenge.splitlines()[1:] if ": " in line)
+    row = await session.get(Challenge, fields.get("nonce", ""))
+    if row is None or challenge != challenge_text(row.address, row.nonce, row.expires_at):
+        raise AuthenticationError("unknown or already used challenge")
+    # One attempt per challenge, right or wrong, so a signature cannot be retried or replayed.
+    await session.delete(row)
+    await session.flush()
+    if row.expires_at <= now:
+        raise AuthenticationError("challenge expired")
+    try:
+        signer = recover_message(challenge, signature)
+    except KeysError:
+        raise AuthenticationError("signature is malformed") from None
+    if signer != row.address:
+        raise AuthenticationError("signature does not match the address")
+    principal = await principal_for(session, signer)
+    if principal is None:
+        raise AuthenticationError("this address is not registered")
+    return principal
+
+
+async def principal_for(session: AsyncSession, address: str) -> Principal | None:
+    if await session.get(Admin, address) is not None:
+        return Principal("admin", address, address)
+    dept = await session.scalar(select(Department).where(Department.auth_address == address))
+    if dept is not None:
+        return Principal("department", dept.code, address)
+    subject = await session.scalar(select(Subject).where(Subject.auth_address == address))
+    if subject is not None:
+        return Principal("subject", subject.id, address)
+    return None
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def issue_token(key: bytes, principal: Principal, now: int, ttl: int = TOKEN_TTL) -> str:
+    claims = {"role": principal.role, "sub": principal.id, "addr": principal.address, "exp": now + ttl}
+    body = _b64(json.dumps(claims, separators=(",", ":")).encode())
+    mac = hmac.new(key, body.encode(), hashlib.sha256).digest()
+    return f"{body}.{_b64(mac)}"
+
+
+def verify_token(key: bytes, token: str, now: int) -> Principal:
+    try:
+        body, mac = token.split(".")
+        good = hmac.compare_digest(hmac.new(key, body.encode(), hashlib.sha256).digest(), _unb64(mac))
+        claims = json.loads(_unb64(body)) if good else None
+    except (ValueError, json.JSONDecodeError):
+        raise AuthenticationError("malformed token") from None
+    if claims is None:
+        raise AuthenticationError("invalid token")
+    if claims["exp"] <= now:
+        raise AuthenticationError("token expired")
+    return Principal(claims["role"], claims["sub"], claims["addr"])

@@ -1,0 +1,62 @@
+"""What every vault service needs, gathered once: sessions, keys and the chain."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from chain.engines.base import Engine
+from chain.registry import RegistryClient
+from keys import Keystore, MasterKey
+
+T = TypeVar("T")
+
+OPERATOR = "operator"
+
+
+@dataclass
+class ChainContext:
+    engine: Engine
+    client: RegistryClient
+    # The governance admin of the contract; also funds department accounts on dev chains.
+    operator: LocalAccount
+    # Zero-gas chains (a consortium chain) need no funding of department accounts.
+    zero_gas: bool = False
+    _accounts: dict[str, LocalAccount] = field(default_factory=dict)
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        # web3 is synchronous; keep the event loop free while a node answers.
+        return await asyncio.to_thread(fn, *args)
+
+
+@dataclass
+class VaultContext:
+    sessions: async_sessionmaker[AsyncSession]
+    master: MasterKey
+    keystore: Keystore
+    chain: ChainContext
+    # Set by the submitter so that services can wake it after queueing chain work.
+    nudge: Callable[[], None] = lambda: None
+    pseudonym_key: bytes = field(default=b"", repr=False)
+    token_key: bytes = field(default=b"", repr=False)
+
+    def __post_init__(self) -> None:
+        self.pseudonym_key = self.master.derive("subject-pseudonym")
+        self.token_key = self.master.derive("api-token")
+
+    def account(self, name: str) -> LocalAccount:
+        if name == OPERATOR:
+            return self.chain.operator
+        cached = self.chain._accounts.get(name)
+        if cached is None:
+            cached = self.keystore.load(name).account
+            self.chain._accounts[name] = cached
+        return cached
+
+
+SessionWork = Callable[[AsyncSession], Awaitable[T]]

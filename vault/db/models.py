@@ -1,0 +1,142 @@
+"""Tables of the vault. Times are integer Unix seconds (UTC) so SQLite and PostgreSQL agree.
+
+Nothing here holds personal data in clear: subject ids are keyed hashes, record bodies and
+titles are sealed (``keys.envelope``), and key material is wrapped by the master key.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Setting(Base):
+    """Small key/value facts about this vault (the chain deployment, schema facts)."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Admin(Base):
+    __tablename__ = "admins"
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    code: Mapped[str] = mapped_column(String(31), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The department signs API challenges with this key, which it holds itself.
+    auth_address: Mapped[str] = mapped_column(String(42), unique=True)
+    # The vault holds the chain key (keystore entry) so that one submitter owns every nonce.
+    chain_address: Mapped[str] = mapped_column(String(42), unique=True)
+    chain_key_name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Subject(Base):
+    __tablename__ = "subjects"
+    id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # citizen | enterprise
+    auth_address: Mapped[str] = mapped_column(String(42), unique=True)
+    # Display name, sealed like a record body (it is personal data).
+    profile_key: Mapped[bytes] = mapped_column(LargeBinary)
+    profile: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class SubjectKey(Base):
+    """A subject's key-encryption key, one row per version, wrapped by the master key."""
+
+    __tablename__ = "subject_keys"
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Record(Base):
+    """One version of one record in a subject's vault."""
+
+    __tablename__ = "records"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"), index=True)
+    type: Mapped[str] = mapped_column(String(16))  # licence | certificate | data
+    issuer_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    credential_hash: Mapped[str] = mapped_column(String(66), unique=True)
+    valid_from: Mapped[int] = mapped_column(BigInteger)
+    valid_until: Mapped[int] = mapped_column(BigInteger)
+    # pending -> anchored -> revoked; failed when the chain refused the anchor.
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    batch_root: Mapped[str | None] = mapped_column(ForeignKey("anchor_batches.root"), index=True)
+    proof: Mapped[str | None] = mapped_column(Text)  # JSON list of 0x hashes
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class AnchorBatch(Base):
+    """One Merkle root anchored (or to be anchored) in one transaction."""
+
+    __tablename__ = "anchor_batches"
+    root: Mapped[str] = mapped_column(String(66), primary_key=True)
+    issuer_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    size: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[int] = mapped_column(BigInteger)
+    valid_until: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))  # pending | anchored | failed
+    tx_hash: Mapped[str | None] = mapped_column(String(66))
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class OutboxEntry(Base):
+    """A chain write that the database has committed to and the submitter must carry out."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)  # JSON
+    sender: Mapped[str] = mapped_column(String(64))  # keystore entry of the sending key
+    status: Mapped[str] = mapped_column(String(16))  # pending | done | failed
+    tx_hash: Mapped[str | None] = mapped_column(String(66))
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_outbox_status_id", "status", "id"),)
+
+
+class Challenge(Base):
+    """A one-time login challenge; deleted when redeemed so it cannot be replayed."""
+
+    __tablename__ = "challenges"
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(42))
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (UniqueConstraint("nonce", "address"),)

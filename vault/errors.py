@@ -1,0 +1,60 @@
+"""Errors of the vault domain. One root, ``VaultError``; subclasses carry data.
+
+Only ``api/`` turns them into HTTP responses; the vault never mentions status codes.
+"""
+
+from __future__ import annotations
+
+
+class VaultError(Exception):
+    """Root of everything the vault raises on purpose."""
+
+
+class VaultValueError(VaultError, ValueError):
+    """Input that can never be valid (malformed ID number, bad window, unknown record type)."""
+
+    def __init__(self, reason: str, *, field: str | None = None) -> None:
+        self.reason = reason
+        self.field = field
+        super().__init__(reason)
+
+
+class NotFoundError(VaultError, LookupError):
+    """The thing asked for does not exist (or is not visible to the caller)."""
+
+    def __init__(self, what: str, key: str) -> None:
+        self.what = what
+        self.key = key
+        super().__init__(f"{what} not found: {key}")
+
+
+class ConflictError(VaultError):
+    """The request clashes with existing state (already registered, already revoked)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class PermissionDeniedError(VaultError, PermissionError):
+    """The caller is known but lacks the role or ownership the action needs."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class AuthenticationError(VaultError):
+    """Bad, expired or replayed challenge, signature or token. Deliberately vague."""
+
+    def __init__(self, reason: str = "authentication failed") -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class ChainStateError(VaultError):
+    """The chain disagrees with what the vault recorded (reset chain, missing deployment)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)

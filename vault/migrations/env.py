@@ -1,0 +1,39 @@
+"""Alembic environment. The vault hands over an open connection (see vault.db.migrate);
+the ``alembic`` command line gets one from DATAVAULT_DATABASE_URL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from vault.db.engine import create_engine
+from vault.db.models import Base
+
+target_metadata = Base.metadata
+
+
+def run_with(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_from_url(url: str) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(run_with)
+    await engine.dispose()
+
+
+connection = context.config.attributes.get("connection")
+if connection is not None:
+    run_with(connection)
+else:
+    asyncio.run(run_from_url(os.environ["DATAVAULT_DATABASE_URL"]))

@@ -1,0 +1,150 @@
+"""Records in a subject's vault: issued by a department, sealed, anchored, read back.
+
+Issuing writes the sealed record and leaves it *pending*; the submitter batches pending
+records into one Merkle root per issuer and anchors it, so the API never waits for a block.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from keys import Sealed, open_sealed, seal
+from vault import keyring, outbox
+from vault.context import VaultContext
+from vault.db.models import AnchorBatch, Department, Record
+from vault.departments import Role
+from vault.documents import DocumentSpec, build_document, canonical_json, credential_hash
+from vault.errors import ConflictError, NotFoundError, PermissionDeniedError
+from vault.ids import Hash32, RecordId
+
+
+@dataclass(frozen=True)
+class Anchor:
+    root: Hash32
+    proof: list[Hash32]
+    tx_hash: str | None
+    block_number: int | None
+
+
+@dataclass(frozen=True)
+class RecordView:
+    id: RecordId
+    version: int
+    subject_id: str
+    type: str
+    issuer_code: str
+    status: str
+    status_reason: str | None
+    credential_hash: Hash32
+    valid_from: int
+    valid_until: int
+    created_at: int
+    anchor: Anchor | None
+    document: dict[str, Any] | None = None
+
+
+def _anchor(row: Record, batch: AnchorBatch | None) -> Anchor | None:
+    if row.batch_root is None or row.proof is None:
+        return None
+    return Anchor(
+        root=Hash32(row.batch_root),
+        proof=[Hash32(p) for p in json.loads(row.proof)],
+        tx_hash=batch.tx_hash if batch else None,
+        block_number=batch.block_number if batch else None,
+    )
+
+
+async def _view(session: AsyncSession, row: Record, document: dict[str, Any] | None = None) -> RecordView:
+    batch = await session.get(AnchorBatch, row.batch_root) if row.batch_root else None
+    return RecordView(
+        id=RecordId(row.id), version=row.version, subject_id=row.subject_id, type=row.type,
+        issuer_code=row.issuer_code, status=row.status, status_reason=row.status_reason,
+        credential_hash=Hash32(row.credential_hash), valid_from=row.valid_from,
+        valid_until=row.valid_until, created_at=row.created_at, anchor=_anchor(row, batch),
+        document=document,
+    )
+
+
+async def issue(
+    ctx: VaultContext, session: AsyncSession, *, issuer: Department, subject_id: str, spec: DocumentSpec, now: int
+) -> RecordView:
+    if not issuer.active or not issuer.roles & Role.ISSUER:
+        raise PermissionDeniedError(f"department {issuer.code!r} is not an active issuer")
+    record_id = str(uuid.uuid4())
+    document = build_document(
+        spec, subject_id=subject_id, issuer_code=issuer.code, issuer_address=issuer.chain_address,
+        record_id=record_id, record_version=1, issued_at=now,
+    )
+    kek = await keyring.active_key(session, ctx.master, subject_id)
+    sealed = seal(canonical_json(document), keyring.record_aad(subject_id, record_id, 1), kek)
+    row = Record(
+        id=record_id, version=1, subject_id=subject_id, type=spec.type, issuer_code=issuer.code,
+        wrapped_key=sealed.wrapped_key, body=sealed.body, credential_hash=credential_hash(document),
+        valid_from=spec.valid_from, valid_until=spec.valid_until, status="pending", created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return await _view(session, row, document)
+
+
+async def decrypt(ctx: VaultContext, session: AsyncSession, row: Record) -> dict[str, Any]:
+    lookup = await keyring.lookup_for(session, ctx.master, row.subject_id)
+    plain = open_sealed(Sealed(row.wrapped_key, row.body), keyring.record_aad(row.subject_id, row.id, row.version), lookup)
+    document: dict[str, Any] = json.loads(plain)
+    return document
+
+
+async def list_for_subject(ctx: VaultContext, session: AsyncSession, subject_id: str) -> list[RecordView]:
+    rows = await session.scalars(
+        select(Record).where(Record.subject_id == subject_id).order_by(Record.created_at, Record.id, Record.version)
+    )
+    return [await _view(session, row, await decrypt(ctx, session, row)) for row in rows]
+
+
+async def latest(session: AsyncSession, record_id: str) -> Record:
+    row = await session.scalar(select(Record).where(Record.id == record_id).order_by(Record.version.desc()))
+    if row is None:
+        raise NotFoundError("record", record_id)
+    return row
+
+
+async def read_for_subject(ctx: VaultContext, session: AsyncSession, subject_id: str, record_id: str) -> RecordView:
+    row = await latest(session, record_id)
+    if row.subject_id != subject_id:
+        # Same answer as a missing record: a subject learns nothing about others' ids.
+        raise NotFoundError("record", record_id)
+    return await _view(session, row, await decrypt(ctx, session, row))
+
+
+async def by_hash(session: AsyncSession, credential_hash_: str) -> Record | None:
+    return await session.scalar(select(Record).where(Record.credential_hash == credential_hash_.lower()))
+
+
+async def revoke(ctx: VaultContext, session: AsyncSession, *, issuer: Department, record_id: str, reason: str, now: int) -> RecordView:
+    row = await latest(session, record_id)
+    if row.issuer_code != issuer.code:
+        raise PermissionDeniedError("only the issuing department may revoke this record")
+    if row.status in ("revoked", "revoking"):
+        raise ConflictError("this record is already revoked")
+    if row.status != "anchored" or row.batch_root is None or row.proof is None:
+        raise ConflictError("this record is not anchored yet; revoke it once it is anchored")
+    batch = await session.get(AnchorBatch, row.batch_root)
+    assert batch is not None
+    if batch.size == 1:
+        outbox.enqueue(session, "revoke", issuer.chain_key_name, {"root": row.batch_root, "record": row.id, "version": row.version}, now)
+    else:
+        outbox.enqueue(
+            session, "revoke_leaf", issuer.chain_key_name,
+            {"root": row.batch_root, "leaf": row.credential_hash, "proof": json.loads(row.proof), "record": row.id, "version": row.version},
+            now,
+        )
+    row.status = "revoking"
+    row.status_reason = reason[:500] if reason else None
+    await session.flush()
+    return await _view(session, row)

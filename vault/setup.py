@@ -1,0 +1,104 @@
+"""Opening a vault: data directory, master key, database, chain node and deployment.
+
+The one rule that matters here: a vault that holds data is never silently redeployed onto a
+fresh chain; if the chain lost our contract the operator is told and nothing starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from chain.deployment import Deployment, deploy_registry, verify_deployment
+from chain.engines import make_engine
+from chain.errors import ChainError, DeploymentError
+from chain.registry import RegistryClient
+from keys import Keystore, MasterKey
+from vault.config import Settings
+from vault.context import ChainContext, VaultContext
+from vault.db.engine import create_engine, session_factory
+from vault.db.migrate import upgrade
+from vault.db.models import Department, Record, Setting
+from vault.errors import ChainStateError
+from vault.submitter import Submitter
+
+DEPLOYMENT_KEY = "chain.deployment"
+
+
+@dataclass
+class OpenVault:
+    ctx: VaultContext
+    submitter: Submitter
+    db: AsyncEngine
+    deployment: Deployment
+
+    async def close(self) -> None:
+        await self.submitter.release()
+        await self.db.dispose()
+        self.ctx.chain.engine.stop()
+
+
+async def _holds_data(session: AsyncSession) -> bool:
+    depts = await session.scalar(select(func.count()).select_from(Department))
+    recs = await session.scalar(select(func.count()).select_from(Record))
+    return bool(depts or recs)
+
+
+async def _deployment(engine: object, db: AsyncEngine, operator: object, wait: object) -> Deployment:
+    sessions = session_factory(db)
+    async with sessions.begin() as session:
+        row = await session.get(Setting, DEPLOYMENT_KEY)
+        if row is not None:
+            dep = Deployment.from_json(row.value)
+            try:
+                verify_deployment(engine.w3, dep)  # type: ignore[attr-defined]
+            except DeploymentError as exc:
+                raise ChainStateError(str(exc)) from exc
+            return dep
+        if await _holds_data(session):
+            raise ChainStateError(
+                "this vault holds data but has no recorded contract deployment; "
+                "restore the database or point it at the chain it was deployed on"
+            )
+        dep = deploy_registry(engine, operator)  # type: ignore[arg-type]
+        if callable(wait):
+            wait()  # anvil: let the state file catch up before we record the deployment
+        session.add(Setting(key=DEPLOYMENT_KEY, value=dep.to_json()))
+        return dep
+
+
+async def open_vault(settings: Settings, *, start_chain: bool = True) -> OpenVault:
+    settings.datadir.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.datadir, 0o700)
+    master = MasterKey.load(settings.master_key_file, create=True)
+    keystore = Keystore(settings.keystore_dir, master)
+    db = create_engine(settings.db_url)
+    await upgrade(db)
+    engine = make_engine(
+        settings.chain, datadir=settings.datadir, rpc_url=settings.rpc_url,
+        signer_key=settings.signer_key, zero_gas=settings.zero_gas,
+    )
+    try:
+        if start_chain:
+            engine.start()
+        operator = engine.dev_account()
+        dep = await _deployment(engine, db, operator, getattr(engine, "wait_persisted", None))
+    except (ChainError, ChainStateError):
+        engine.stop()
+        await db.dispose()
+        raise
+    client = RegistryClient(engine.w3, dep.registry)
+    zero_gas = settings.zero_gas or engine.w3.eth.gas_price == 0
+    chain = ChainContext(engine=engine, client=client, operator=operator, zero_gas=zero_gas)
+    ctx = VaultContext(sessions=session_factory(db), master=master, keystore=keystore, chain=chain)
+    submitter = Submitter(ctx, interval=settings.submit_interval, batch_max=settings.batch_max)
+    await submitter.reconcile()
+    return OpenVault(ctx=ctx, submitter=submitter, db=db, deployment=dep)
+
+
+def describe(dep: Deployment) -> str:
+    return json.dumps({"chain_id": dep.chain_id, "registry": dep.registry, "block": dep.block})

@@ -1,0 +1,95 @@
+"""Data subjects: citizens (个人) and enterprises (企业).
+
+The ID number or credit code is validated, turned into a keyed hash and forgotten: only the
+pseudonym is stored, and the display name is sealed under the subject's own key.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from eth_utils import is_address, to_checksum_address
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from keys import open_sealed, pseudonym, seal, Sealed
+from vault import identifiers, keyring
+from vault.context import VaultContext
+from vault.db.models import Admin, Department, Subject
+from vault.errors import ConflictError, NotFoundError, VaultValueError
+from vault.ids import Address, SubjectId
+
+SUBJECT_KINDS = ("citizen", "enterprise")
+
+
+@dataclass(frozen=True)
+class SubjectView:
+    id: SubjectId
+    kind: str
+    name: str
+    address: Address
+    created_at: int
+
+
+def subject_id_for(ctx: VaultContext, kind: str, identifier: str) -> SubjectId:
+    value = identifiers.validate(kind, identifier)
+    return SubjectId("0x" + pseudonym(ctx.pseudonym_key, kind, value).hex())
+
+
+def check_address(address: str, field: str = "address") -> Address:
+    if not isinstance(address, str) or not is_address(address):
+        raise VaultValueError("not an Ethereum address (0x + 40 hex digits)", field=field)
+    return Address(to_checksum_address(address))
+
+
+async def address_in_use(session: AsyncSession, address: str) -> bool:
+    for model, column in ((Subject, Subject.auth_address), (Department, Department.auth_address), (Admin, Admin.address)):
+        if await session.scalar(select(model).where(column == address)) is not None:
+            return True
+    return False
+
+
+async def register(
+    ctx: VaultContext, session: AsyncSession, *, kind: str, identifier: str, name: str, address: str, now: int
+) -> SubjectView:
+    if kind not in SUBJECT_KINDS:
+        raise VaultValueError("subject kind must be 'citizen' or 'enterprise'", field="kind")
+    if not name.strip() or len(name) > 200:
+        raise VaultValueError("name must be 1-200 characters", field="name")
+    sid = subject_id_for(ctx, kind, identifier)
+    auth = check_address(address)
+    if await session.get(Subject, sid) is not None:
+        raise ConflictError("this subject is already registered")
+    if await address_in_use(session, auth):
+        raise ConflictError("this address is already registered")
+    kek = await keyring.create_first_key(session, ctx.master, sid, now)
+    profile = seal(json.dumps({"name": name}, ensure_ascii=False).encode(), keyring.profile_aad(sid), kek)
+    session.add(
+        Subject(id=sid, kind=kind, auth_address=auth, profile_key=profile.wrapped_key, profile=profile.body, created_at=now)
+    )
+    await session.flush()
+    return SubjectView(id=sid, kind=kind, name=name, address=auth, created_at=now)
+
+
+async def get(ctx: VaultContext, session: AsyncSession, subject_id: str) -> SubjectView:
+    row = await session.get(Subject, subject_id)
+    if row is None:
+        raise NotFoundError("subject", subject_id)
+    lookup = await keyring.lookup_for(session, ctx.master, row.id)
+    profile = json.loads(open_sealed(Sealed(row.profile_key, row.profile), keyring.profile_aad(row.id), lookup))
+    return SubjectView(
+        id=SubjectId(row.id), kind=row.kind, name=profile["name"], address=Address(row.auth_address), created_at=row.created_at
+    )
+
+
+async def resolve(ctx: VaultContext, session: AsyncSession, *, subject_id: str | None, kind: str | None, identifier: str | None) -> Subject:
+    """Find a subject by pseudonym, or by kind + raw identifier (which is hashed, not kept)."""
+    if subject_id is None:
+        if kind is None or identifier is None:
+            raise VaultValueError("name the subject by subject_id, or by kind and identifier", field="subject")
+        subject_id = subject_id_for(ctx, kind, identifier)
+    row = await session.get(Subject, subject_id)
+    if row is None:
+        raise NotFoundError("subject", subject_id)
+    return row
