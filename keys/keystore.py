@@ -70,7 +70,8 @@ class Keystore:
         return sorted(
             p.name[: -len(_SUFFIX)]
             for p in self._directory.iterdir()
-            if p.name.endswith(_SUFFIX) and _NAME_RE.fullmatch(p.name[: -len(_SUFFIX)])
+            if p.name.endswith(_SUFFIX)
+            and _NAME_RE.fullmatch(p.name[: -len(_SUFFIX)])
             and p.is_file()
         )
 

@@ -116,8 +116,9 @@ class MasterKey:
             raise ValueError("purpose must be non-empty")
         if not 1 <= length <= 255 * 32:
             raise ValueError("length must be between 1 and 8160 bytes")
-        hkdf = HKDF(algorithm=hashes.SHA256(), length=length, salt=_HKDF_SALT,
-                    info=purpose.encode("utf-8"))
+        hkdf = HKDF(
+            algorithm=hashes.SHA256(), length=length, salt=_HKDF_SALT, info=purpose.encode("utf-8")
+        )
         return hkdf.derive(self._secret)
 
     def wrap(self, secret: bytes, aad: bytes) -> bytes:

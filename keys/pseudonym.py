@@ -35,4 +35,4 @@ def pseudonym(key: bytes, kind: str, identifier: str) -> bytes:
     normalized = normalize_identifier(identifier)
     if not normalized:
         raise ValueError("identifier is empty")
-    return hmac.new(key, f"{kind}:{normalized}".encode("utf-8"), hashlib.sha256).digest()
+    return hmac.new(key, f"{kind}:{normalized}".encode(), hashlib.sha256).digest()

@@ -12,6 +12,8 @@ from typing import Any, NoReturn
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_defunct, encode_typed_data
 from eth_account.signers.local import LocalAccount
+from eth_keys.exceptions import BadSignature
+from eth_utils.exceptions import ValidationError as EthValidationError
 
 from keys.errors import KeysError, SignatureError
 
@@ -36,7 +38,7 @@ class SigningKey:
             raise KeysError("private key must be 32 bytes of hex")
         try:
             return cls(Account.from_key(h.strip()))
-        except Exception:
+        except (ValueError, EthValidationError):
             # e.g. zero or >= the curve order; the message must not echo the key.
             raise KeysError("invalid secp256k1 private key") from None
 
@@ -94,7 +96,7 @@ def _recover(message: SignableMessage, signature: str) -> str:
         raise SignatureError("signature must be 65 bytes of hex")
     try:
         return str(Account.recover_message(message, signature=signature))
-    except Exception:
+    except (ValueError, BadSignature, EthValidationError):
         # Bad v, r or s: the signature has the right shape but is not a valid signature.
         raise SignatureError("invalid signature") from None
 
