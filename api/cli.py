@@ -11,13 +11,13 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from api.client import ApiError, VaultClient, discover
 from chain.errors import ChainError
-from keys import Keystore, KeysError, MasterKey
+from keys import KeysError, Keystore, MasterKey
 from vault.config import CHAIN_KINDS, Settings
 from vault.errors import VaultError
 
@@ -78,7 +78,7 @@ def _parse_time(text: str) -> int:
     except ValueError:
         raise SystemExit(f"datavault: {text!r} is neither Unix seconds nor an ISO date (2031-12-31)") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
 
 

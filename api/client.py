@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -42,7 +42,7 @@ class VaultClient:
     def close(self) -> None:
         self.http.close()
 
-    def __enter__(self) -> "VaultClient":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:

@@ -32,9 +32,10 @@ def key(store: Keystore, name: str) -> SigningKey:
     return store.load(name)
 
 
-def _ignore_conflict(call: Callable[[], Any]) -> Any:
+def _create(client: VaultClient, path: str, body: dict[str, Any]) -> Any:
+    """POSTs ``body``; None if it already exists (409), so seeding twice changes nothing."""
     try:
-        return call()
+        return client.request("POST", path, body)
     except ApiError as exc:
         if exc.status != 409:
             raise
@@ -65,7 +66,8 @@ def seed(client_factory: Callable[[], VaultClient], store: Keystore, say: Callab
         admin.login(store.load("admin"))
         for code, name, roles in DEPARTMENTS:
             login = key(store, f"dept-{code}")
-            created = _ignore_conflict(lambda: admin.request("POST", "/departments", {"code": code, "name": name, "roles": roles, "auth_address": login.address}))
+            body = {"code": code, "name": name, "roles": roles, "auth_address": login.address}
+            created = _create(admin, "/departments", body)
             say(f"department {code}: {'registered' if created else 'already registered'}")
     subject_ids: dict[str, str] = {}
     with client_factory() as registrar:
@@ -73,7 +75,7 @@ def seed(client_factory: Callable[[], VaultClient], store: Keystore, say: Callab
         for person in (CITIZEN, ENTERPRISE):
             login = key(store, person["key"])
             body = {"kind": person["kind"], "identifier": person["identifier"], "name": person["name"], "address": login.address}
-            created = _ignore_conflict(lambda: registrar.request("POST", "/subjects", body))
+            created = _create(registrar, "/subjects", body)
             say(f"{person['kind']} {person['name']}: {'registered' if created else 'already registered'} (login key '{person['key']}')")
     for person in (CITIZEN, ENTERPRISE):
         with client_factory() as me:

@@ -58,7 +58,7 @@ def serve(settings: Settings, *, host: str, port: int, demo: bool) -> int:
             store = Keystore(settings.keystore_dir, MasterKey.load(settings.master_key_file))
             try:
                 seed(lambda: VaultClient(url), store, print)
-            except Exception as exc:  # the server keeps running; say what went wrong
+            except Exception as exc:  # noqa: BLE001 - the server keeps running; say what went wrong
                 print(f"demo seeding failed: {exc}")
         print("Try: datavault records --as citizen-zhang-san   (Ctrl-C stops the vault)")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from keys import KeysError, recover_message
 from vault.db.models import Admin, Challenge, Department, Subject
@@ -48,14 +48,26 @@ async def create_challenge(session: AsyncSession, address: str, now: int) -> str
     return challenge_text(auth, nonce, now + CHALLENGE_TTL)
 
 
-async def redeem(session: AsyncSession, challenge: str, signature: str, now: int) -> Principal:
+async def _take_challenge(sessions: async_sessionmaker[AsyncSession], challenge: str) -> Challenge:
+    """Deletes the challenge and commits at once: one attempt per challenge, right or wrong.
+
+    The DELETE's row count decides, so of two concurrent attempts exactly one gets it.
+    """
     fields = dict(line.split(": ", 1) for line in challenge.splitlines()[1:] if ": " in line)
-    row = await session.get(Challenge, fields.get("nonce", ""))
-    if row is None or challenge != challenge_text(row.address, row.nonce, row.expires_at):
-        raise AuthenticationError("unknown or already used challenge")
-    # One attempt per challenge, right or wrong, so a signature cannot be retried or replayed.
-    await session.delete(row)
-    await session.flush()
+    async with sessions.begin() as session:
+        row = await session.get(Challenge, fields.get("nonce", ""))
+        if row is None or challenge != challenge_text(row.address, row.nonce, row.expires_at):
+            raise AuthenticationError("unknown or already used challenge")
+        result = await session.execute(delete(Challenge).where(Challenge.nonce == row.nonce))
+        if getattr(result, "rowcount", 0) != 1:
+            raise AuthenticationError("unknown or already used challenge")
+        return row
+
+
+async def redeem(
+    sessions: async_sessionmaker[AsyncSession], challenge: str, signature: str, now: int
+) -> Principal:
+    row = await _take_challenge(sessions, challenge)
     if row.expires_at <= now:
         raise AuthenticationError("challenge expired")
     try:
@@ -64,7 +76,8 @@ async def redeem(session: AsyncSession, challenge: str, signature: str, now: int
         raise AuthenticationError("signature is malformed") from None
     if signer != row.address:
         raise AuthenticationError("signature does not match the address")
-    principal = await principal_for(session, signer)
+    async with sessions() as session:
+        principal = await principal_for(session, signer)
     if principal is None:
         raise AuthenticationError("this address is not registered")
     return principal

@@ -6,7 +6,6 @@ and recording it, the submitter sees the effect on chain and records it instead 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +14,7 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chain.registry import RegistryClient, TxResult
+from chain.registry import TxResult
 from vault.context import ChainContext
 from vault.db.models import AnchorBatch, Record
 from vault.departments import code_bytes
@@ -24,7 +23,7 @@ Payload = dict[str, Any]
 
 
 def _b(value: str) -> bytes:
-    return bytes.fromhex(value[2:] if value.startswith("0x") else value)
+    return bytes.fromhex(value.removeprefix("0x"))
 
 
 @dataclass(frozen=True)
@@ -39,12 +38,13 @@ def _dept(chain: ChainContext, account: str) -> Any:
     return chain.client.department(account)
 
 
+def _dept_has(chain: ChainContext, account: str, check: Callable[[Any], bool]) -> bool:
+    info = _dept(chain, account)
+    return info is not None and check(info)
+
+
 def _fund_send(chain: ChainContext, _sender: LocalAccount, p: Payload) -> None:
     chain.engine.fund(p["address"], int(p["wei"]))
-
-
-def _client(chain: ChainContext) -> RegistryClient:
-    return chain.client
 
 
 async def _issue_done(session: AsyncSession, p: Payload, result: TxResult | None) -> None:
@@ -98,15 +98,15 @@ OPS: dict[str, Op] = {
         send=lambda c, a, p: c.client.add_department(a, p["account"], code_bytes(p["code"]), int(p["roles"])),
     ),
     "set_roles": Op(
-        applied=lambda c, p: _dept(c, p["account"]).roles == int(p["roles"]),
+        applied=lambda c, p: _dept_has(c, p["account"], lambda d: d.roles == int(p["roles"])),
         send=lambda c, a, p: c.client.set_roles(a, p["account"], int(p["roles"])),
     ),
     "deactivate_department": Op(
-        applied=lambda c, p: not _dept(c, p["account"]).active,
+        applied=lambda c, p: _dept_has(c, p["account"], lambda d: not d.active),
         send=lambda c, a, p: c.client.deactivate_department(a, p["account"]),
     ),
     "reactivate_department": Op(
-        applied=lambda c, p: _dept(c, p["account"]).active,
+        applied=lambda c, p: _dept_has(c, p["account"], lambda d: d.active),
         send=lambda c, a, p: c.client.reactivate_department(a, p["account"]),
     ),
     "issue": Op(
@@ -128,8 +128,3 @@ OPS: dict[str, Op] = {
         failed=_revoke_failed,
     ),
 }
-
-
-def describe(payload: str) -> Payload:
-    value: Payload = json.loads(payload)
-    return value

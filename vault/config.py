@@ -41,7 +41,7 @@ class Settings:
         return Path(override) if override else self.datadir / "master.key"
 
     @classmethod
-    def from_env(cls, datadir: Path | None = None, **overrides: object) -> "Settings":
+    def from_env(cls, datadir: Path | None = None, **overrides: object) -> Settings:
         env = os.environ
         values: dict[str, object] = {
             "datadir": datadir or Path(env.get("DATAVAULT_DATADIR", ".datavault")),

@@ -28,7 +28,7 @@ class Role(IntFlag):
     DATA_USER = 8
 
 
-ROLE_NAMES = {r.name.lower(): r for r in Role if r.name}  # type: ignore[union-attr]
+ROLE_NAMES = {r.name.lower(): r for r in Role if r.name}
 _CODE = re.compile(r"[a-z][a-z0-9-]{1,30}")
 # Enough for thousands of anchors on a dev chain at its default gas price.
 FUNDING_WEI = 10**19

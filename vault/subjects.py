@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from eth_utils import is_address, to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keys import open_sealed, pseudonym, seal, Sealed
+from keys import Sealed, open_sealed, pseudonym, seal
 from vault import identifiers, keyring
 from vault.context import VaultContext
 from vault.db.models import Admin, Department, Subject

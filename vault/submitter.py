@@ -12,6 +12,7 @@ import logging
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
+from web3.exceptions import Web3Exception
 
 from chain.errors import ChainError, ChainRevertError
 from vault import clock, outbox
@@ -73,7 +74,7 @@ class Submitter:
                 if op.failed is not None:
                     await op.failed(session, payload, reason)
                 return True
-            except (ChainError, OSError, ValueError, TimeoutError) as exc:
+            except (ChainError, Web3Exception, OSError, ValueError, TimeoutError) as exc:
                 entry.attempts += 1
                 entry.last_error = f"{type(exc).__name__}: {exc}"[:1000]
                 log.warning("outbox %s %s failed (attempt %s): %s", entry.id, entry.kind, entry.attempts, exc)

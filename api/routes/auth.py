@@ -16,8 +16,8 @@ async def challenge(body: ChallengeCreate, session: Session, now: Now) -> Challe
 
 
 @router.post("/token", response_model=TokenPublic)
-async def token(body: TokenCreate, ctx: Ctx, session: Session, now: Now) -> TokenPublic:
-    principal = await auth.redeem(session, body.challenge, body.signature, now)
+async def token(body: TokenCreate, ctx: Ctx, now: Now) -> TokenPublic:
+    principal = await auth.redeem(ctx.sessions, body.challenge, body.signature, now)
     return TokenPublic(
         access_token=auth.issue_token(ctx.token_key, principal, now),
         expires_in=auth.TOKEN_TTL,

@@ -13,7 +13,7 @@ class SubjectRef(Strict):
     identifier: str | None = Field(default=None, max_length=40)
 
     @model_validator(mode="after")
-    def one_way(self) -> "SubjectRef":
+    def one_way(self) -> SubjectRef:
         if self.subject_id is None and (self.kind is None or self.identifier is None):
             raise ValueError("give subject_id, or kind and identifier")
         return self

@@ -13,7 +13,7 @@ class VerifyRequest(Strict):
     proof: list[str] | None = Field(default=None, max_length=64, description="Merkle proof from the credential to its anchored root")
 
     @model_validator(mode="after")
-    def one_of(self) -> "VerifyRequest":
+    def one_of(self) -> VerifyRequest:
         if (self.document is None) == (self.credential_hash is None):
             raise ValueError("give exactly one of document or credential_hash")
         return self

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from api.app import create_app
 from api import deps
+from api.app import create_app
 from keys import SigningKey
 from vault import admins, clock
 from vault.config import Settings
@@ -119,4 +119,4 @@ def wait_until(predicate: Any, timeout: float = 10.0) -> None:
         time.sleep(0.05)
 
 
-__all__ = ["Actor", "Harness", "open_harness", "freeze", "wait_until", "asyncio"]
+__all__ = ["Actor", "Harness", "asyncio", "freeze", "open_harness", "wait_until"]

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.canary import files_containing
 from tests.support.harness import CITIZEN_ID, Harness, open_harness
-from tests.vault_conformance import *  # noqa: F403 -- the shared suite runs here
+from tests.vault_conformance import *
 
 
 @pytest.fixture

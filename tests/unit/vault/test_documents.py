@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from vault.documents import DocumentSpec, build_document, canonical_json, credential_hash, parse_document
+from vault.documents import (
+    DocumentSpec,
+    build_document,
+    canonical_json,
+    credential_hash,
+    parse_document,
+)
 from vault.errors import VaultValueError
 
 

@@ -3,7 +3,13 @@ from __future__ import annotations
 import pytest
 
 from vault.errors import VaultValueError
-from vault.identifiers import resident_id_check, uscc_check, validate, validate_resident_id, validate_uscc
+from vault.identifiers import (
+    resident_id_check,
+    uscc_check,
+    validate,
+    validate_resident_id,
+    validate_uscc,
+)
 
 
 def test_published_examples_validate() -> None:
@@ -36,9 +42,9 @@ def test_bad_credit_codes_say_why() -> None:
 
 
 def test_check_characters_cover_every_remainder() -> None:
-    seen = {resident_id_check(f"{n:017d}") for n in range(0, 400)}
+    seen = {resident_id_check(f"{n:017d}") for n in range(400)}
     assert seen == set("10X98765432")
-    assert len({uscc_check(f"9135010{n:010d}") for n in range(0, 200)}) > 20
+    assert len({uscc_check(f"9135010{n:010d}") for n in range(200)}) > 20
 
 
 def test_unknown_kind_is_refused() -> None:

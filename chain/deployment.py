@@ -1,0 +1,113 @@
+"""Deploying the registry, and checking after every restart that it is still there.
+
+A vault records its ``Deployment``; on the next start ``verify_deployment`` proves the chain
+is the same one: same chain id, the recorded block is still the same block (a reset chain on
+which the same key redeployed, landing at the same address with the same code, fails this),
+and the recorded code is at the recorded address. Redeploying is the caller's decision, never made here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from eth_abi.abi import encode as abi_encode
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.exceptions import BlockNotFound
+
+from chain import transactions
+from chain.artifacts import Artifact, load_artifact
+from chain.engines.base import Engine
+from chain.errors import DeploymentError
+from chain.registry import CONTRACT
+
+_ADVICE = (
+    "restore the chain state (the anvil state file in the data directory, or the consortium "
+    "chain's data) or point the vault at the chain it was deployed on; the vault refuses to "
+    "redeploy over existing data"
+)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    chain_id: int
+    registry: str  # checksum address of CredentialRegistry
+    block: int  # block of the deployment transaction
+    code_hash: str  # 0x keccak256 of the runtime code
+    deployed_at: int  # unix timestamp of that block
+    block_hash: str = ""  # 0x hash of that block ("" in records that predate it)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Deployment:
+        try:
+            data: dict[str, Any] = json.loads(text)
+            return cls(
+                chain_id=int(data["chain_id"]), registry=Web3.to_checksum_address(data["registry"]),
+                block=int(data["block"]), code_hash=str(data["code_hash"]), deployed_at=int(data["deployed_at"]),
+                block_hash=str(data.get("block_hash", "")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DeploymentError(f"the recorded deployment is unreadable: {exc}") from exc
+
+
+def _w3(engine_or_w3: Engine | Web3) -> Web3:
+    return engine_or_w3.w3 if isinstance(engine_or_w3, Engine) else engine_or_w3
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + bytes(value).hex()
+
+
+def code_hash(code: bytes) -> str:
+    return _hex(Web3.keccak(code))
+
+
+def deploy_registry(engine_or_w3: Engine | Web3, admin: LocalAccount, artifact: Artifact | None = None) -> Deployment:
+    """Deploys ``CredentialRegistry`` with ``admin`` as governance admin (and deployer)."""
+    w3 = _w3(engine_or_w3)
+    art = artifact if artifact is not None else load_artifact(CONTRACT)
+    data = bytes.fromhex(art.bytecode.removeprefix("0x")) + abi_encode(["address"], [admin.address])
+    result = transactions.send(w3, admin, to=None, data=data, abi=art.abi, context=f"deploy {art.name}")
+    receipt = w3.eth.get_transaction_receipt(HexBytes(result.tx_hash))
+    address = receipt["contractAddress"]
+    if address is None:
+        raise DeploymentError(f"deployment transaction 0x{result.tx_hash.hex()} created no contract")
+    code = bytes(w3.eth.get_code(address))
+    block = w3.eth.get_block(result.block_number)
+    return Deployment(
+        chain_id=int(w3.eth.chain_id), registry=Web3.to_checksum_address(address),
+        block=result.block_number, code_hash=code_hash(code), deployed_at=int(block["timestamp"]),
+        block_hash=_hex(block["hash"]),
+    )
+
+
+def verify_deployment(w3: Web3, dep: Deployment) -> None:
+    """Raises ``DeploymentError`` (operator-facing) unless ``dep`` is live on this chain."""
+    chain_id = int(w3.eth.chain_id)
+    if chain_id != dep.chain_id:
+        raise DeploymentError(
+            f"connected to chain id {chain_id}, but this vault's contract was deployed on chain id "
+            f"{dep.chain_id} (registry {dep.registry}, block {dep.block}); {_ADVICE}"
+        )
+    reset = f"the chain was reset or replaced since this vault was deployed at block {dep.block}"
+    try:
+        block = w3.eth.get_block(dep.block)
+    except BlockNotFound:
+        head = w3.eth.block_number
+        raise DeploymentError(f"{reset} (the chain is now at block {head}); {_ADVICE}") from None
+    if int(block["timestamp"]) != dep.deployed_at or (dep.block_hash and _hex(block["hash"]) != dep.block_hash):
+        raise DeploymentError(f"{reset} (block {dep.block} is not the block the contract was deployed in); {_ADVICE}")
+    code = bytes(w3.eth.get_code(Web3.to_checksum_address(dep.registry)))
+    if not code:
+        raise DeploymentError(f"{reset}: there is no contract at {dep.registry}; {_ADVICE}")
+    if code_hash(code) != dep.code_hash:
+        raise DeploymentError(
+            f"the contract at {dep.registry} is not the one this vault deployed at block {dep.block} "
+            f"(code hash {code_hash(code)}, expected {dep.code_hash}); {_ADVICE}"
+        )

@@ -1,0 +1,132 @@
+"""anvil as a managed child process with its state in the data directory.
+
+anvil rewrites ``chain-state.json`` every ``--state-interval`` seconds and on a clean exit, so
+the chain survives restarts and, but for the last interval, ``kill -9``. The file is rewritten
+in place; a kill during a write would leave it truncated, so each start keeps the previous
+good file as ``chain-state.json.bak`` and falls back to it (the vault's reconcile re-queues
+whatever anchors the older state lacks, and verify_deployment catches a lost deployment).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from web3 import Web3
+
+from chain.engines.base import Engine
+from chain.engines.process import NodeProcess, spawn
+from chain.errors import NodeError
+
+log = logging.getLogger(__name__)
+HARDHAT_NODE_DIR = Path(__file__).resolve().parents[2] / "hardhat-node"
+STATE_FILE = "chain-state.json"
+STATE_INTERVAL = 1  # seconds; what a kill -9 may lose
+BINARY_ENV = "DATAVAULT_ANVIL"  # an operator may point at another anvil build
+
+
+def anvil_binary() -> Path:
+    """The native anvil binary npm installed for this platform (or ``$DATAVAULT_ANVIL``)."""
+    override = os.environ.get(BINARY_ENV)
+    if override:
+        return Path(override)
+    system = {"Linux": "linux", "Darwin": "darwin", "Windows": "win32"}.get(platform.system(), platform.system().lower())
+    machine = platform.machine().lower()
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
+    exe = "anvil.exe" if system == "win32" else "anvil"
+    path = HARDHAT_NODE_DIR / "node_modules" / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / exe
+    if not path.is_file():
+        raise NodeError(
+            f"anvil binary for {system}-{arch} not found at {path}; run `npm ci` in hardhat-node/ "
+            f"(or set {BINARY_ENV} to an anvil binary)"
+        )
+    return path
+
+
+def _valid_json(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            json.load(f)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+class AnvilEngine(Engine):
+    name = "anvil"
+
+    def __init__(self, datadir: Path | None = None, *, zero_gas: bool = False, ready_timeout: float = 30.0) -> None:
+        super().__init__(zero_gas=zero_gas)
+        self.datadir = Path(datadir) if datadir is not None else Path(tempfile.mkdtemp(prefix="anvil-"))
+        self.ready_timeout = ready_timeout
+        self._node: NodeProcess | None = None
+        self._url: str | None = None
+
+    @property
+    def state_path(self) -> Path:
+        return self.datadir / STATE_FILE
+
+    @property
+    def rpc_url(self) -> str | None:
+        return self._url
+
+    @property
+    def pid(self) -> int | None:
+        return self._node.pid if self._node is not None else None
+
+    @property
+    def is_running(self) -> bool:
+        return self._node is not None and self._node.alive
+
+    def _argv(self, port: int) -> list[str]:
+        argv = [
+            str(anvil_binary()), "--host", "127.0.0.1", "--port", str(port), "--hardfork", "prague",
+            "--state", str(self.state_path), "--state-interval", str(STATE_INTERVAL),
+        ]
+        if self._zero_gas:
+            argv += ["--gas-price", "0", "--base-fee", "0"]
+        return argv
+
+    def _check_state_file(self) -> None:
+        state, backup = self.state_path, self.state_path.with_name(STATE_FILE + ".bak")
+        if not state.exists():
+            return
+        if _valid_json(state):
+            tmp = backup.with_name(backup.name + ".tmp")
+            shutil.copy2(state, tmp)
+            os.replace(tmp, backup)  # atomic: the backup itself is never half-written
+        elif _valid_json(backup):
+            log.warning("anvil state file %s is damaged (killed while writing?); using %s", state, backup)
+            shutil.copy2(backup, state)
+        else:
+            raise NodeError(f"anvil state file {state} is damaged and there is no usable backup")
+
+    def start(self) -> None:
+        if self.is_running:
+            return
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        self._check_state_file()
+        anvil_binary()  # fail with the npm hint before touching any process
+        self._node, self._url = spawn(
+            self.name, self._argv, cwd=self.datadir, env=dict(os.environ),
+            log_path=self.datadir / "anvil.log", pid_path=self.datadir / "anvil.pid",
+            ready_timeout=self.ready_timeout,
+        )
+        self._w3 = Web3(Web3.HTTPProvider(self._url, request_kwargs={"timeout": 60}))
+
+    def stop(self) -> None:
+        if self._node is not None:
+            self._node.stop()
+        self._node, self._url, self._w3 = None, None, None
+
+    def wait_persisted(self) -> None:
+        """Returns once anvil has written a state file that includes everything mined so far."""
+        if self.is_running:
+            # The next periodic dump starts within one interval and takes milliseconds.
+            time.sleep(STATE_INTERVAL + 0.5)
