@@ -85,15 +85,14 @@ def get_subject(principal: CurrentPrincipal) -> Principal:
 CurrentSubject = Annotated[Principal, Depends(get_subject)]
 
 
-async def get_registrar(principal: CurrentPrincipal, session: Session) -> Principal:
-    """Subjects are registered by the admin or by a department with the registrar role."""
-    if principal.role == "admin":
-        return principal
+async def get_registrar(principal: CurrentPrincipal, session: Session) -> Department:
+    """Subjects are registered by the identity authority: a department with the registrar
+    role, which also binds the subject's key on chain (the consent registry demands it)."""
     if principal.role == "department":
         row = await departments.get(session, principal.id)
         if row.active and row.roles & departments.Role.REGISTRAR:
-            return principal
-    raise PermissionDeniedError("registering subjects needs the admin or a registrar department")
+            return row
+    raise PermissionDeniedError("registering subjects needs a registrar department")
 
 
-CurrentRegistrar = Annotated[Principal, Depends(get_registrar)]
+CurrentRegistrar = Annotated[Department, Depends(get_registrar)]

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from chain.errors import ChainError, ChainRevertError
 from keys import DecryptionError, KeysError
 from vault.errors import (
+    AccessRefused,
     AuthenticationError,
     ChainStateError,
     ConflictError,
@@ -43,6 +44,8 @@ def _vault_error(exc: VaultError) -> JSONResponse:
         return problem(404, "Not found", str(exc))
     if isinstance(exc, ConflictError):
         return problem(409, "Conflict", exc.reason)
+    if isinstance(exc, AccessRefused):
+        return problem(403, "Access refused", exc.reason, code=exc.code)
     if isinstance(exc, PermissionDeniedError):
         return problem(403, "Forbidden", exc.reason)
     if isinstance(exc, AuthenticationError):

@@ -9,7 +9,7 @@ and the recorded code is at the recorded address. Redeploying is the caller's de
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from eth_abi.abi import encode as abi_encode
@@ -20,6 +20,7 @@ from web3.exceptions import BlockNotFound
 
 from chain import transactions
 from chain.artifacts import Artifact, load_artifact
+from chain.consent import CONTRACT as CONSENT_CONTRACT
 from chain.engines.base import Engine
 from chain.errors import DeploymentError
 from chain.registry import CONTRACT
@@ -39,6 +40,8 @@ class Deployment:
     code_hash: str  # 0x keccak256 of the runtime code
     deployed_at: int  # unix timestamp of that block
     block_hash: str = ""  # 0x hash of that block ("" in records that predate it)
+    consent: str = ""  # checksum address of ConsentRegistry ("" until deployed)
+    consent_code_hash: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -51,6 +54,8 @@ class Deployment:
                 chain_id=int(data["chain_id"]), registry=Web3.to_checksum_address(data["registry"]),
                 block=int(data["block"]), code_hash=str(data["code_hash"]), deployed_at=int(data["deployed_at"]),
                 block_hash=str(data.get("block_hash", "")),
+                consent=Web3.to_checksum_address(data["consent"]) if data.get("consent") else "",
+                consent_code_hash=str(data.get("consent_code_hash", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise DeploymentError(f"the recorded deployment is unreadable: {exc}") from exc
@@ -87,6 +92,38 @@ def deploy_registry(engine_or_w3: Engine | Web3, admin: LocalAccount, artifact: 
     )
 
 
+def deploy_consent(engine_or_w3: Engine | Web3, admin: LocalAccount, dep: Deployment) -> Deployment:
+    """Deploys ``ConsentRegistry`` bound to ``dep``'s registry; returns ``dep`` naming it.
+
+    Adding it to an existing deployment is safe: it holds nothing until grants are relayed.
+    """
+    w3 = _w3(engine_or_w3)
+    art = load_artifact(CONSENT_CONTRACT)
+    data = bytes.fromhex(art.bytecode.removeprefix("0x")) + abi_encode(["address"], [dep.registry])
+    result = transactions.send(w3, admin, to=None, data=data, abi=art.abi, context=f"deploy {art.name}")
+    address = w3.eth.get_transaction_receipt(HexBytes(result.tx_hash))["contractAddress"]
+    if address is None:
+        raise DeploymentError(f"deployment transaction 0x{result.tx_hash.hex()} created no contract")
+    code = bytes(w3.eth.get_code(address))
+    return replace(dep, consent=Web3.to_checksum_address(address), consent_code_hash=code_hash(code))
+
+
+def deploy(engine_or_w3: Engine | Web3, admin: LocalAccount) -> Deployment:
+    """Every contract a vault needs, in order; ``admin`` governs the department registry."""
+    return deploy_consent(engine_or_w3, admin, deploy_registry(engine_or_w3, admin))
+
+
+def _check_code(w3: Web3, what: str, address: str, expected: str, dep: Deployment, reset: str) -> None:
+    code = bytes(w3.eth.get_code(Web3.to_checksum_address(address)))
+    if not code:
+        raise DeploymentError(f"{reset}: there is no {what} at {address}; {_ADVICE}")
+    if code_hash(code) != expected:
+        raise DeploymentError(
+            f"the {what} at {address} is not the one this vault deployed at block {dep.block} "
+            f"(code hash {code_hash(code)}, expected {expected}); {_ADVICE}"
+        )
+
+
 def verify_deployment(w3: Web3, dep: Deployment) -> None:
     """Raises ``DeploymentError`` (operator-facing) unless ``dep`` is live on this chain."""
     chain_id = int(w3.eth.chain_id)
@@ -103,11 +140,6 @@ def verify_deployment(w3: Web3, dep: Deployment) -> None:
         raise DeploymentError(f"{reset} (the chain is now at block {head}); {_ADVICE}") from None
     if int(block["timestamp"]) != dep.deployed_at or (dep.block_hash and _hex(block["hash"]) != dep.block_hash):
         raise DeploymentError(f"{reset} (block {dep.block} is not the block the contract was deployed in); {_ADVICE}")
-    code = bytes(w3.eth.get_code(Web3.to_checksum_address(dep.registry)))
-    if not code:
-        raise DeploymentError(f"{reset}: there is no contract at {dep.registry}; {_ADVICE}")
-    if code_hash(code) != dep.code_hash:
-        raise DeploymentError(
-            f"the contract at {dep.registry} is not the one this vault deployed at block {dep.block} "
-            f"(code hash {code_hash(code)}, expected {dep.code_hash}); {_ADVICE}"
-        )
+    _check_code(w3, "contract", dep.registry, dep.code_hash, dep, reset)
+    if dep.consent:
+        _check_code(w3, "consent registry", dep.consent, dep.consent_code_hash, dep, reset)

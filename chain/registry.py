@@ -2,6 +2,9 @@
 
 Writes go through ``chain.transactions.send``: a call that would revert raises the decoded
 ``ChainRevertError`` before anything is sent. Views return frozen dataclasses, never tuples.
+
+``CredentialIssued`` is an anonymous event whose only topic is the root (see the contract);
+``RegistryClient.contract.events`` finds it (``chain.logs``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from web3.exceptions import Web3Exception
 
 from chain import transactions
 from chain.artifacts import load_artifact
+from chain.logs import with_anonymous_events
 from chain.reverts import ABI, as_revert
 from chain.transactions import TxResult
 
@@ -77,6 +81,7 @@ class RegistryClient:
         self.address = Web3.to_checksum_address(address)
         self.abi: ABI = abi if abi is not None else load_artifact(CONTRACT).abi
         self.contract = w3.eth.contract(address=self.address, abi=list(self.abi))
+        with_anonymous_events(self.contract)
 
     # -- plumbing ---------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 SOLC_JS = Path(__file__).resolve().parents[1] / "hardhat-node" / "node_modules" / "solc" / "solc.js"
@@ -56,10 +57,15 @@ def main(argv: list[str]) -> int:
         print(str(exc), file=sys.stderr)
         return 127
     stdin = sys.stdin.read() if "--standard-json" in argv else None
-    proc = subprocess.run(
-        cmd + translate_args(argv), input=stdin, capture_output=True, text=True, check=False
-    )
-    sys.stdout.write(strip_banner(proc.stdout))
+    # solc-js exits right after writing; Node flushes a piped stdout asynchronously, so a
+    # pipe loses everything past 64 KiB. Writes to a regular file are synchronous.
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as out:
+        proc = subprocess.run(
+            cmd + translate_args(argv), input=stdin, stdout=out, stderr=subprocess.PIPE,
+            text=True, check=False,
+        )
+        out.seek(0)
+        sys.stdout.write(strip_banner(out.read()))
     sys.stderr.write(proc.stderr)
     return proc.returncode
 

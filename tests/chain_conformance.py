@@ -18,6 +18,7 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
+from web3.exceptions import Web3ValidationError
 
 from chain import transactions
 from chain.deployment import Deployment, deploy_registry, verify_deployment
@@ -150,6 +151,35 @@ def test_issue_and_status(chain: Chain) -> None:
     assert status == AnchorStatus(root, issuer.address, status.issued_at, FROM, UNTIL, 0)
     assert status.anchored and not status.revoked and status.issued_at > 0
     assert c.credential_status(root, []) == status  # a lone credential is its own root
+
+
+def test_issuance_logs_are_found_by_root(chain: Chain) -> None:
+    c, w3, since = chain.client, chain.engine.w3, chain.dep.block
+    issuer = chain.department()
+    # A root may equal another event's signature hash; that event's logs must not pass for it.
+    clash = bytes(Web3.keccak(text="CredentialRevoked(bytes32,address)"))
+    roots = [h("logs-1"), clash, h("logs-2")]
+    results = [c.issue(issuer, root, FROM, UNTIL) for root in roots]
+    c.revoke(issuer, roots[0])  # a CredentialRevoked log, whose topic 0 is `clash`
+    issued = c.contract.events.CredentialIssued()
+    for root, result in zip(roots, results):
+        (log,) = issued.get_logs(argument_filters={"root": root}, from_block=since)
+        assert log["args"]["root"] == root and bytes(log["transactionHash"]) == result.tx_hash
+    assert [bytes(log["transactionHash"]) for log in issued.get_logs(from_block=since)] == [
+        r.tx_hash for r in results
+    ]
+    both = issued.get_logs(argument_filters={"root": [roots[0], roots[2]]}, from_block=since)
+    assert [log["args"]["root"] for log in both] == [roots[0], roots[2]]
+    assert issued.get_logs(argument_filters={"root": h("never issued")}, from_block=since) == []
+    with pytest.raises(Web3ValidationError, match="issuer"):  # not silently ignored
+        issued.get_logs(argument_filters={"issuer": issuer.address}, from_block=since)
+    # What a verifier without this client asks the node: the single-topic log is the issuance.
+    raw = w3.eth.get_logs({"address": c.address, "topics": [clash], "fromBlock": since})
+    assert sorted(len(log["topics"]) for log in raw) == [1, 3]
+    (revoked,) = c.contract.events.CredentialRevoked().get_logs(
+        argument_filters={"root": roots[0]}, from_block=since
+    )
+    assert revoked["args"]["issuer"] == issuer.address
 
 
 def test_revoke_root(chain: Chain) -> None:

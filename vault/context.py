@@ -10,9 +10,11 @@ from typing import Any, TypeVar
 from eth_account.signers.local import LocalAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from chain.consent import ConsentClient
 from chain.engines.base import Engine
 from chain.registry import RegistryClient
 from keys import Keystore, MasterKey
+from vault.events import Events
 
 T = TypeVar("T")
 
@@ -27,6 +29,9 @@ class ChainContext:
     operator: LocalAccount
     # Zero-gas chains (a consortium chain) need no funding of department accounts.
     zero_gas: bool = False
+    # None only for a vault whose deployment predates the consent registry and was not
+    # upgraded (vault.setup deploys it on open).
+    consent: ConsentClient | None = None
     _accounts: dict[str, LocalAccount] = field(default_factory=dict)
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
@@ -42,6 +47,7 @@ class VaultContext:
     chain: ChainContext
     # Set by the submitter so that services can wake it after queueing chain work.
     nudge: Callable[[], None] = lambda: None
+    events: Events = field(default_factory=Events)
     pseudonym_key: bytes = field(default=b"", repr=False)
     token_key: bytes = field(default=b"", repr=False)
 

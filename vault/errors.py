@@ -44,6 +44,14 @@ class PermissionDeniedError(VaultError, PermissionError):
         super().__init__(reason)
 
 
+class AccessRefused(PermissionDeniedError):
+    """A read under a grant was refused; ``code`` names why for machines, ``reason`` for people."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        self.code = code
+        super().__init__(reason)
+
+
 class AuthenticationError(VaultError):
     """Bad, expired or replayed challenge, signature or token. Deliberately vague."""
 

@@ -2,6 +2,9 @@
 
 A service only *enqueues*; the submitter (``vault.submitter``) is the one process that sends,
 so it alone owns every account's nonce, and after a crash it finds the work still queued.
+
+An entry is ``pending`` (nothing signed yet), ``signed`` (its signed transaction is recorded
+and may or may not have left the process), ``done`` or ``failed``.
 """
 
 from __future__ import annotations
@@ -12,7 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chain.transactions import SignedTx
 from vault.db.models import OutboxEntry
+
+# Entries the submitter still has to carry out, in id order.
+ACTIVE = ("pending", "signed")
 
 KINDS = (
     "fund",
@@ -23,6 +30,10 @@ KINDS = (
     "issue",
     "revoke",
     "revoke_leaf",
+    "bind_subject",
+    "rotate_subject_key",
+    "grant",
+    "revoke_grant",
 )
 
 
@@ -44,7 +55,7 @@ def enqueue(session: AsyncSession, kind: str, sender: str, payload: dict[str, An
 
 async def pending(session: AsyncSession, limit: int = 100) -> list[OutboxEntry]:
     rows = await session.scalars(
-        select(OutboxEntry).where(OutboxEntry.status == "pending").order_by(OutboxEntry.id).limit(limit)
+        select(OutboxEntry).where(OutboxEntry.status.in_(ACTIVE)).order_by(OutboxEntry.id).limit(limit)
     )
     return list(rows)
 
@@ -52,3 +63,33 @@ async def pending(session: AsyncSession, limit: int = 100) -> list[OutboxEntry]:
 def payload_of(entry: OutboxEntry) -> dict[str, Any]:
     value: dict[str, Any] = json.loads(entry.payload)
     return value
+
+
+def record_signed(entry: OutboxEntry, signed: SignedTx, now: int) -> None:
+    entry.status = "signed"
+    entry.tx_hash = "0x" + signed.tx_hash.hex()
+    entry.raw_tx = signed.raw
+    entry.nonce = signed.nonce
+    entry.tx_from = signed.sender
+    entry.signed_at = now
+    entry.block_number = None
+    entry.updated_at = now
+
+
+def signed_of(entry: OutboxEntry) -> SignedTx | None:
+    """The transaction recorded for ``entry``; None while nothing is signed."""
+    if entry.status != "signed" or entry.raw_tx is None or entry.tx_hash is None:
+        return None
+    assert entry.nonce is not None and entry.tx_from is not None
+    return SignedTx(
+        raw=bytes(entry.raw_tx), tx_hash=bytes.fromhex(entry.tx_hash[2:]),
+        sender=entry.tx_from, nonce=int(entry.nonce),
+    )
+
+
+def forget_signed(entry: OutboxEntry, now: int) -> None:
+    """Back to ``pending``: the recorded transaction can no longer be mined, or was lost."""
+    entry.status = "pending"
+    entry.tx_hash = entry.raw_tx = entry.nonce = entry.tx_from = entry.signed_at = None
+    entry.block_number = None
+    entry.updated_at = now

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from chain.deployment import Deployment, deploy_registry, verify_deployment
+from chain.consent import ConsentClient
+from chain.deployment import Deployment, deploy, deploy_consent, verify_deployment
 from chain.engines import make_engine
-from chain.errors import ChainError, DeploymentError
+from chain.errors import DeploymentError
 from chain.registry import RegistryClient
 from keys import Keystore, MasterKey
 from vault.config import Settings
@@ -58,13 +59,19 @@ async def _deployment(engine: object, db: AsyncEngine, operator: object, wait: o
                 verify_deployment(engine.w3, dep)  # type: ignore[attr-defined]
             except DeploymentError as exc:
                 raise ChainStateError(str(exc)) from exc
+            if not dep.consent:
+                # A vault from before the consent registry: adding it overwrites nothing.
+                dep = deploy_consent(engine, operator, dep)  # type: ignore[arg-type]
+                if callable(wait):
+                    wait()
+                row.value = dep.to_json()
             return dep
         if await _holds_data(session):
             raise ChainStateError(
                 "this vault holds data but has no recorded contract deployment; "
                 "restore the database or point it at the chain it was deployed on"
             )
-        dep = deploy_registry(engine, operator)  # type: ignore[arg-type]
+        dep = deploy(engine, operator)  # type: ignore[arg-type]
         if callable(wait):
             wait()  # anvil: let the state file catch up before we record the deployment
         session.add(Setting(key=DEPLOYMENT_KEY, value=dep.to_json()))
@@ -87,18 +94,22 @@ async def open_vault(settings: Settings, *, start_chain: bool = True) -> OpenVau
             engine.start()
         operator = engine.dev_account()
         dep = await _deployment(engine, db, operator, getattr(engine, "wait_persisted", None))
-    except (ChainError, ChainStateError):
+        client = RegistryClient(engine.w3, dep.registry)
+        zero_gas = settings.zero_gas or engine.w3.eth.gas_price == 0
+        consent = ConsentClient(engine.w3, dep.consent)
+        chain = ChainContext(engine=engine, client=client, operator=operator, zero_gas=zero_gas, consent=consent)
+        ctx = VaultContext(sessions=session_factory(db), master=master, keystore=keystore, chain=chain)
+        submitter = Submitter(ctx, interval=settings.submit_interval, batch_max=settings.batch_max)
+        # Before anything is sent: a node that lost its last blocks gets those writes again.
+        await submitter.reconcile()
+    except BaseException:
+        # Whatever stops the opening (a node that went away during reconcile, too) must not
+        # leave a node process or database connections behind.
         engine.stop()
         await db.dispose()
         raise
-    client = RegistryClient(engine.w3, dep.registry)
-    zero_gas = settings.zero_gas or engine.w3.eth.gas_price == 0
-    chain = ChainContext(engine=engine, client=client, operator=operator, zero_gas=zero_gas)
-    ctx = VaultContext(sessions=session_factory(db), master=master, keystore=keystore, chain=chain)
-    submitter = Submitter(ctx, interval=settings.submit_interval, batch_max=settings.batch_max)
-    await submitter.reconcile()
     return OpenVault(ctx=ctx, submitter=submitter, db=db, deployment=dep)
 
 
 def describe(dep: Deployment) -> str:
-    return json.dumps({"chain_id": dep.chain_id, "registry": dep.registry, "block": dep.block})
+    return json.dumps({"chain_id": dep.chain_id, "registry": dep.registry, "consent": dep.consent, "block": dep.block})

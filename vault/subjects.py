@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keys import Sealed, open_sealed, pseudonym, seal
-from vault import identifiers, keyring
+from vault import identifiers, keyring, outbox
 from vault.context import VaultContext
 from vault.db.models import Admin, Department, Subject
 from vault.errors import ConflictError, NotFoundError, VaultValueError
@@ -51,8 +51,11 @@ async def address_in_use(session: AsyncSession, address: str) -> bool:
 
 
 async def register(
-    ctx: VaultContext, session: AsyncSession, *, kind: str, identifier: str, name: str, address: str, now: int
+    ctx: VaultContext, session: AsyncSession, *, kind: str, identifier: str, name: str, address: str,
+    registrar: Department, now: int,
 ) -> SubjectView:
+    """Registers a subject and queues the binding of its key on chain, sent by ``registrar``
+    (the identity authority that checked who the person is)."""
     if kind not in SUBJECT_KINDS:
         raise VaultValueError("subject kind must be 'citizen' or 'enterprise'", field="kind")
     if not name.strip() or len(name) > 200:
@@ -68,6 +71,7 @@ async def register(
     session.add(
         Subject(id=sid, kind=kind, auth_address=auth, profile_key=profile.wrapped_key, profile=profile.body, created_at=now)
     )
+    outbox.enqueue(session, "bind_subject", registrar.chain_key_name, {"subject": sid, "key": auth}, now)
     await session.flush()
     return SubjectView(id=sid, kind=kind, name=name, address=auth, created_at=now)
 

@@ -14,10 +14,12 @@ def public(view: subjects.SubjectView) -> SubjectPublic:
 
 
 @router.post("/subjects", response_model=SubjectPublic, status_code=status.HTTP_201_CREATED)
-async def register(body: SubjectCreate, _registrar: CurrentRegistrar, ctx: Ctx, session: Session, now: Now) -> SubjectPublic:
+async def register(body: SubjectCreate, registrar: CurrentRegistrar, ctx: Ctx, session: Session, now: Now) -> SubjectPublic:
     view = await subjects.register(
-        ctx, session, kind=body.kind, identifier=body.identifier, name=body.name, address=body.address, now=now
+        ctx, session, kind=body.kind, identifier=body.identifier, name=body.name, address=body.address,
+        registrar=registrar, now=now,
     )
+    ctx.nudge()
     return public(view)
 
 

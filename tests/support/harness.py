@@ -8,7 +8,10 @@ chose: the in-process chain for unit tests, real nodes and PostgreSQL for integr
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,8 @@ class Harness:
     http: httpx.AsyncClient
     datadir: Path
     admin: Actor = field(default_factory=lambda: Actor(SigningKey.generate()))
+    chain: str = "inprocess"
+    database_url: str = ""
 
     async def login(self, actor: Actor) -> Actor:
         r = await self.http.post("/auth/challenge", json={"address": actor.key.address})
@@ -73,6 +78,7 @@ class Harness:
         body = {"kind": kind, "identifier": identifier, "name": name, "address": actor.key.address}
         r = await self.http.post("/subjects", json=body, headers=registrar.headers)
         assert r.status_code == 201, r.text
+        await self.settle()  # the subject's key is bound on chain, as grants will need
         return await self.login(actor)
 
     async def issue(self, dept: Actor, identifier: str = CITIZEN_ID, **overrides: Any) -> dict[str, Any]:
@@ -95,15 +101,43 @@ class Harness:
 
 
 async def open_harness(datadir: Path, *, chain: str = "inprocess", database_url: str = "") -> Harness:
+    return await _open(datadir, chain, database_url, None)
+
+
+async def reopen_harness(old: Harness) -> Harness:
+    """The same vault opened again (same data directory, database and chain), as after a
+    restart; ``old`` must be closed (or its node killed) first. The admin keeps its key."""
+    return await _open(old.datadir, old.chain, old.database_url, old.admin)
+
+
+async def _open(datadir: Path, chain: str, database_url: str, admin: Actor | None) -> Harness:
     settings = Settings(datadir=datadir, chain=chain, database_url=database_url)
     vault = await open_vault(settings)
     app = create_app(vault=vault, run_submitter=False)
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://vault.test")
-    harness = Harness(vault=vault, app=app, http=http, datadir=datadir)
-    async with vault.ctx.sessions.begin() as session:
-        await admins.add(session, harness.admin.key.address, "test admin", clock.now())
+    harness = Harness(vault=vault, app=app, http=http, datadir=datadir, chain=chain, database_url=database_url)
+    if admin is None:
+        async with vault.ctx.sessions.begin() as session:
+            await admins.add(session, harness.admin.key.address, "test admin", clock.now())
+    else:
+        harness.admin = admin
     await harness.login(harness.admin)
     return harness
+
+
+async def kill_node(h: Harness) -> None:
+    """``kill -9`` of the chain node (no chance to save its state), then close the rest."""
+    pid = getattr(h.vault.ctx.chain.engine, "pid", None)
+    assert pid is not None, f"the {h.chain} chain has no node process to kill"
+    os.kill(pid, signal.SIGKILL)
+    await h.close()  # stopping the engine reaps the killed process
+
+
+def issuances(h: Harness) -> Counter[str]:
+    """How many times each root was anchored on chain (CredentialIssued events)."""
+    client = h.vault.ctx.chain.client
+    logs = client.contract.events.CredentialIssued().get_logs(from_block=0)
+    return Counter("0x" + bytes(log["args"]["root"]).hex() for log in logs)
 
 
 def freeze(app: FastAPI, at: int) -> None:
@@ -119,4 +153,6 @@ def wait_until(predicate: Any, timeout: float = 10.0) -> None:
         time.sleep(0.05)
 
 
-__all__ = ["Actor", "Harness", "asyncio", "freeze", "open_harness", "wait_until"]
+__all__ = [
+    "Actor", "Harness", "asyncio", "freeze", "issuances", "kill_node", "open_harness", "reopen_harness", "wait_until",
+]

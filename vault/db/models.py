@@ -120,9 +120,16 @@ class OutboxEntry(Base):
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[str] = mapped_column(Text)  # JSON
     sender: Mapped[str] = mapped_column(String(64))  # keystore entry of the sending key
-    status: Mapped[str] = mapped_column(String(16))  # pending | done | failed
+    # pending -> signed -> done, or failed when the chain refused it (see vault.submitter).
+    status: Mapped[str] = mapped_column(String(16))
     tx_hash: Mapped[str | None] = mapped_column(String(66))
     block_number: Mapped[int | None] = mapped_column(BigInteger)
+    # The signed transaction, committed before it is broadcast so that after a crash the very
+    # same bytes (same nonce) are looked up or sent again, never a second transaction.
+    raw_tx: Mapped[bytes | None] = mapped_column(LargeBinary)
+    nonce: Mapped[int | None] = mapped_column(BigInteger)
+    tx_from: Mapped[str | None] = mapped_column(String(42))
+    signed_at: Mapped[int | None] = mapped_column(BigInteger)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,103 @@
+"""Grants: the subject prepares, signs, submits and revokes; the grantee department reads."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, status
+
+from api.deps import Ctx, CurrentDepartment, CurrentPrincipal, CurrentSubject, Now, Session
+from api.schemas.grants import (
+    ConsentReceiptPublic,
+    DisclosurePublic,
+    GrantPrepare,
+    GrantPublic,
+    GrantRead,
+    GrantSubmit,
+    SignatureSubmit,
+    TypedDataPublic,
+)
+from chain.consent import record_type_names
+from vault import access, grants, revocations
+from vault.db.grants import GrantRow
+
+router = APIRouter(tags=["grants"])
+
+
+def public(row: GrantRow, now: int) -> GrantPublic:
+    return GrantPublic(
+        id=row.id, subject_id=row.subject_id, grantee=row.grantee_code,
+        record_types=record_type_names(row.record_types), fields=json.loads(row.fields),  # type: ignore[arg-type]
+        purpose_code=row.purpose_code, purpose=row.purpose, not_before=row.not_before, expires_at=row.expires_at,
+        max_uses=row.max_uses, uses=row.uses, status=grants.status_at(row, now), status_reason=row.status_reason,
+        signer=row.signer, tx_hash=row.tx_hash, block_number=row.block_number, revoked_at=row.revoked_at,
+        created_at=row.created_at,
+    )
+
+
+@router.post("/me/grants/prepare", response_model=TypedDataPublic)
+async def prepare(body: GrantPrepare, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> TypedDataPublic:
+    """The EIP-712 typed data to sign for this grant (standard wallets: eth_signTypedData_v4)."""
+    request = grants.GrantRequest(
+        grantee=body.grantee, record_types=tuple(body.record_types), fields=tuple(body.fields),
+        purpose_code=body.purpose_code, purpose=body.purpose,
+        not_before=now if body.not_before is None else body.not_before, expires_at=body.expires_at,
+        max_uses=body.max_uses,
+    )
+    gid, typed = await grants.prepare(ctx, session, subject.id, request, now)
+    return TypedDataPublic(typed_data=typed, grant_id=gid)
+
+
+@router.post("/me/grants", response_model=GrantPublic, status_code=status.HTTP_201_CREATED)
+async def submit(body: GrantSubmit, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> GrantPublic:
+    row = await grants.submit(ctx, session, subject_id=subject.id, message=body.message, signature=body.signature, now=now)
+    ctx.nudge()
+    return public(row, now)
+
+
+@router.get("/me/grants", response_model=list[GrantPublic])
+async def my_grants(subject: CurrentSubject, session: Session, now: Now) -> list[GrantPublic]:
+    return [public(row, now) for row in await grants.list_for_subject(session, subject.id)]
+
+
+@router.get("/me/grants/{grant_id}", response_model=GrantPublic)
+async def my_grant(grant_id: str, subject: CurrentSubject, session: Session, now: Now) -> GrantPublic:
+    return public(await grants.get_for_subject(session, subject.id, grant_id), now)
+
+
+@router.get("/me/grants/{grant_id}/receipt", response_model=ConsentReceiptPublic)
+async def receipt(grant_id: str, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> ConsentReceiptPublic:
+    row = await grants.get_for_subject(session, subject.id, grant_id)
+    return ConsentReceiptPublic.model_validate(await grants.receipt(ctx, session, row, now))
+
+
+@router.post("/me/grants/{grant_id}/revoke/prepare", response_model=TypedDataPublic)
+async def prepare_revocation(grant_id: str, subject: CurrentSubject, ctx: Ctx, session: Session) -> TypedDataPublic:
+    row = await grants.get_for_subject(session, subject.id, grant_id)
+    return TypedDataPublic(typed_data=revocations.typed_data(ctx, row), grant_id=row.id)
+
+
+@router.post("/me/grants/{grant_id}/revoke", response_model=GrantPublic)
+async def revoke(grant_id: str, body: SignatureSubmit, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> GrantPublic:
+    row = await grants.get_for_subject(session, subject.id, grant_id)
+    row = await revocations.revoke(ctx, session, row=row, signature=body.signature, now=now)
+    ctx.nudge()
+    return public(row, now)
+
+
+@router.get("/grants", response_model=list[GrantPublic])
+async def held(dept: CurrentDepartment, session: Session, now: Now) -> list[GrantPublic]:
+    """The grants this department holds."""
+    return [public(row, now) for row in await grants.list_for_department(session, dept.code)]
+
+
+@router.post("/grants/{grant_id}/read", response_model=DisclosurePublic)
+async def read(
+    grant_id: str, body: GrantRead, dept: CurrentDepartment, principal: CurrentPrincipal, ctx: Ctx, session: Session, now: Now,
+) -> DisclosurePublic:
+    """Reads what the grant covers (or a narrower part of it). Counts one use."""
+    disclosure = await access.read(
+        ctx, session, department=dept, official=principal.address, grant_id=grant_id,
+        record_types=list(body.record_types) if body.record_types else None, fields=body.fields, now=now,
+    )
+    return DisclosurePublic.model_validate(disclosure, from_attributes=True)

@@ -1,0 +1,310 @@
+"""Grants (授权): prepared by the vault, signed by the subject or a delegate, relayed to the
+consent registry, and enforced on every read.
+
+The vault cannot invent consent: a grant is accepted only with a signature that recovers to
+the subject's current key (or an authorised delegate's), and the consent registry checks the
+same signature again on chain. A grant is usable once anchored; a revocation takes effect
+the moment the vault receives it (deny wins), before it is mined.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.messages import encode_typed_data
+from eth_utils.crypto import keccak
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chain.consent import (
+    UINT32_MAX,
+    UINT64_MAX,
+    ConsentClient,
+    Domain,
+    GrantTerms,
+    grant_id,
+    grant_typed_data,
+    record_type_bits,
+    record_type_names,
+)
+from keys import SignatureError, recover_typed_data
+from vault import delegations, outbox
+from vault.context import OPERATOR, VaultContext
+from vault.db.grants import GrantRow
+from vault.db.models import Department, Subject
+from vault.departments import Role
+from vault.disclosure import check_paths
+from vault.errors import (
+    ChainStateError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    VaultValueError,
+)
+from vault.events import VaultEvent
+
+MAX_USES = 1_000_000
+MAX_PURPOSE = 500
+# Statuses a subject sees; "pending", "failed" and "revoked" are stored, the others follow
+# from the clock and the use counter.
+STATUSES = ("pending", "active", "not_yet_valid", "expired", "exhausted", "revoked", "failed")
+
+
+@dataclass(frozen=True)
+class GrantRequest:
+    grantee: str  # department code
+    record_types: tuple[str, ...]
+    fields: tuple[str, ...]
+    purpose_code: int
+    purpose: str
+    not_before: int
+    expires_at: int
+    max_uses: int
+
+
+def consent_client(ctx: VaultContext) -> ConsentClient:
+    if ctx.chain.consent is None:
+        raise ChainStateError("this vault has no consent registry deployed")
+    return ctx.chain.consent
+
+
+def domain(ctx: VaultContext) -> Domain:
+    client = consent_client(ctx)
+    return Domain(int(ctx.chain.engine.w3.eth.chain_id), client.address)
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + bytes(value).hex()
+
+
+def _subject_bytes(subject_id: str) -> bytes:
+    return bytes.fromhex(subject_id[2:])
+
+
+def _check_terms(types: tuple[str, ...] | int, fields: tuple[str, ...], purpose_code: int, purpose: str,
+                 not_before: int, expires_at: int, max_uses: int, now: int) -> tuple[int, tuple[str, ...]]:
+    try:
+        bits = types if isinstance(types, int) else record_type_bits(types)
+    except ValueError as exc:
+        raise VaultValueError(str(exc), field="record_types") from None
+    if not 0 < bits <= 7:
+        raise VaultValueError("a grant needs at least one record type", field="record_types")
+    paths = check_paths(fields)
+    if not 0 <= purpose_code <= 0xFFFF:
+        raise VaultValueError("purpose_code must be 0-65535", field="purpose_code")
+    if not purpose.strip() or len(purpose) > MAX_PURPOSE:
+        raise VaultValueError(f"purpose must be 1-{MAX_PURPOSE} characters", field="purpose")
+    if not 0 <= not_before < expires_at <= UINT32_MAX:
+        raise VaultValueError("expires_at must be later than not_before (and before 2106)", field="expires_at")
+    if expires_at <= now:
+        raise VaultValueError("this grant would already have expired", field="expires_at")
+    if not 0 < max_uses <= MAX_USES:
+        raise VaultValueError(f"max_uses must be 1-{MAX_USES}", field="max_uses")
+    return bits, paths
+
+
+async def _grantee(session: AsyncSession, *, code: str | None = None, address: str | None = None) -> Department:
+    if code is not None:
+        row = await session.get(Department, code)
+    else:
+        row = await session.scalar(select(Department).where(Department.chain_address == address))
+    if row is None:
+        raise VaultValueError("the grantee is not a registered department", field="grantee")
+    if not row.active or not row.roles & Role.DATA_USER:
+        raise VaultValueError(f"department {row.code!r} is not an active data user", field="grantee")
+    return row
+
+
+async def prepare(
+    ctx: VaultContext, session: AsyncSession, subject_id: str, req: GrantRequest, now: int,
+) -> tuple[str, dict[str, Any]]:
+    """The grant's id and the EIP-712 typed data the subject (or a delegate) signs."""
+    bits, paths = _check_terms(req.record_types, req.fields, req.purpose_code, req.purpose,
+                               req.not_before, req.expires_at, req.max_uses, now)
+    grantee = await _grantee(session, code=req.grantee)
+    terms = GrantTerms(
+        subject=_subject_bytes(subject_id), grantee=grantee.chain_address, record_types=bits, fields=paths,
+        purpose_code=req.purpose_code, purpose=req.purpose, not_before=req.not_before,
+        expires_at=req.expires_at, max_uses=req.max_uses, nonce=1 + secrets.randbelow(2**63 - 1),
+    )
+    return _hex(grant_id(terms.subject, terms.nonce)), typed_data_json(grant_typed_data(domain(ctx), terms))
+
+
+def typed_data_json(typed: dict[str, Any]) -> dict[str, Any]:
+    """Typed data with bytes as 0x hex, as JSON clients and wallets exchange it."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, bytes):
+            return _hex(value)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+    out: dict[str, Any] = plain(typed)
+    return out
+
+
+def terms_from_message(message: Any) -> GrantTerms:
+    """A signed grant message as a client sends it back; every field checked for type."""
+    if not isinstance(message, dict):
+        raise VaultValueError("message must be the grant's typed-data message object", field="message")
+    try:
+        subject = bytes.fromhex(str(message["subject"]).removeprefix("0x"))
+        ints = {k: message[k] for k in ("recordTypes", "purposeCode", "notBefore", "expiresAt", "maxUses", "nonce")}
+        fields, purpose, grantee = message["fields"], message["purpose"], message["grantee"]
+    except (KeyError, ValueError):
+        raise VaultValueError("message lacks a grant field or has a malformed one", field="message") from None
+    if len(subject) != 32 or not isinstance(grantee, str) or not isinstance(purpose, str):
+        raise VaultValueError("message subject, grantee or purpose is malformed", field="message")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in ints.values()):
+        raise VaultValueError("message numbers must be non-negative integers", field="message")
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        raise VaultValueError("message fields must be a list of field paths", field="message")
+    if not 0 < ints["nonce"] <= UINT64_MAX:
+        raise VaultValueError("message nonce is out of range", field="message")
+    return GrantTerms(
+        subject=subject, grantee=grantee, record_types=ints["recordTypes"], fields=tuple(fields),
+        purpose_code=ints["purposeCode"], purpose=purpose, not_before=ints["notBefore"],
+        expires_at=ints["expiresAt"], max_uses=ints["maxUses"], nonce=ints["nonce"],
+    )
+
+
+def terms_payload(terms: GrantTerms) -> dict[str, Any]:
+    return {"terms": typed_data_json(terms.message())}
+
+
+async def submit(
+    ctx: VaultContext, session: AsyncSession, *, subject_id: str, message: Any, signature: str, now: int,
+) -> GrantRow:
+    terms = terms_from_message(message)
+    if _hex(terms.subject) != subject_id:
+        raise PermissionDeniedError("this grant is for another subject")
+    bits, paths = _check_terms(terms.record_types, terms.fields, terms.purpose_code, terms.purpose,
+                               terms.not_before, terms.expires_at, terms.max_uses, now)
+    if paths != terms.fields:
+        raise VaultValueError("field paths must be distinct", field="fields")
+    grantee = await _grantee(session, address=terms.grantee)
+    typed = grant_typed_data(domain(ctx), terms)
+    try:
+        signer = recover_typed_data(typed, signature)
+    except SignatureError:
+        raise VaultValueError("the signature is malformed", field="signature") from None
+    await authorise(session, subject_id, signer, bits, terms.expires_at, now)
+    gid = _hex(grant_id(terms.subject, terms.nonce))
+    if await session.get(GrantRow, gid) is not None:
+        raise ConflictError("this grant's nonce was already used; prepare a new grant")
+    digest = _hex(_digest(typed))
+    row = GrantRow(
+        id=gid, subject_id=subject_id, nonce=terms.nonce, grantee_code=grantee.code,
+        grantee_address=grantee.chain_address, record_types=bits, fields=json.dumps(list(paths), ensure_ascii=False),
+        purpose_code=terms.purpose_code, purpose=terms.purpose, not_before=terms.not_before,
+        expires_at=terms.expires_at, max_uses=terms.max_uses, uses=0, signer=signer, signature=signature,
+        digest=digest, status="pending", created_at=now,
+    )
+    session.add(row)
+    outbox.enqueue(session, "grant", OPERATOR, {**terms_payload(terms), "grant_id": gid, "signature": signature}, now)
+    await session.flush()
+    await ctx.events.emit(session, event(row, "grant.created", "ok", now, actor_role="subject", actor=signer))
+    return row
+
+
+def _digest(typed: dict[str, Any]) -> bytes:
+    signable = encode_typed_data(full_message=typed)
+    return bytes(keccak(b"\x19" + signable.version + signable.header + signable.body))
+
+
+async def authorise(session: AsyncSession, subject_id: str, signer: str, bits: int, until: int, now: int) -> str:
+    """Who ``signer`` is for ``subject_id``: "subject" or "delegate". Mirrors the contract."""
+    subject = await session.get(Subject, subject_id)
+    if subject is None:
+        raise NotFoundError("subject", subject_id)
+    if signer == subject.auth_address:
+        return "subject"
+    found = await delegations.active_for(session, subject_id, signer, now)
+    if found is None:
+        raise PermissionDeniedError("the signature is not by this subject's key or an authorised delegate")
+    if bits & ~found.record_types or until > found.expires_at:
+        raise PermissionDeniedError("the delegate signed outside the record types or time of its delegation")
+    return "delegate"
+
+
+def status_at(row: GrantRow, now: int) -> str:
+    if row.status != "active":
+        return row.status
+    if now >= row.expires_at:
+        return "expired"
+    if row.uses >= row.max_uses:
+        return "exhausted"
+    if now < row.not_before:
+        return "not_yet_valid"
+    return "active"
+
+
+def event(row: GrantRow, action: str, outcome: str, now: int, *, actor_role: str, actor: str,
+          official: str | None = None, record_ids: tuple[str, ...] = (), reason: str | None = None) -> VaultEvent:
+    return VaultEvent(
+        action=action, outcome="ok" if outcome == "ok" else "refused", at=now, actor_role=actor_role, actor=actor,
+        official=official, subject_id=row.subject_id, grant_id=row.id,
+        record_types=tuple(record_type_names(row.record_types)), fields=tuple(json.loads(row.fields)),
+        record_ids=record_ids, purpose_code=row.purpose_code, reason=reason,
+    )
+
+
+async def get_for_subject(session: AsyncSession, subject_id: str, gid: str) -> GrantRow:
+    row = await session.get(GrantRow, gid.lower())
+    if row is None or row.subject_id != subject_id:
+        raise NotFoundError("grant", gid)
+    return row
+
+
+async def list_for_subject(session: AsyncSession, subject_id: str) -> list[GrantRow]:
+    rows = await session.scalars(select(GrantRow).where(GrantRow.subject_id == subject_id).order_by(GrantRow.created_at, GrantRow.id))
+    return list(rows)
+
+
+async def list_for_department(session: AsyncSession, code: str) -> list[GrantRow]:
+    rows = await session.scalars(select(GrantRow).where(GrantRow.grantee_code == code).order_by(GrantRow.created_at, GrantRow.id))
+    return list(rows)
+
+
+async def count_use(session: AsyncSession, gid: str, now: int) -> bool:
+    """Takes one use, atomically: of N concurrent readers of a grant with M uses left, M win."""
+    result = await session.execute(
+        update(GrantRow)
+        .where(GrantRow.id == gid, GrantRow.status == "active", GrantRow.uses < GrantRow.max_uses,
+               GrantRow.not_before <= now, GrantRow.expires_at > now)
+        .values(uses=GrantRow.uses + 1)
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
+def terms_of(row: GrantRow) -> GrantTerms:
+    """The terms exactly as signed, rebuilt from the stored row."""
+    return GrantTerms(
+        subject=_subject_bytes(row.subject_id), grantee=row.grantee_address, record_types=row.record_types,
+        fields=tuple(json.loads(row.fields)), purpose_code=row.purpose_code, purpose=row.purpose,
+        not_before=row.not_before, expires_at=row.expires_at, max_uses=row.max_uses, nonce=row.nonce,
+    )
+
+
+async def receipt(ctx: VaultContext, session: AsyncSession, row: GrantRow, now: int) -> dict[str, Any]:
+    """A consent receipt the subject can keep, and anyone can check against the chain."""
+    grantee = await session.get(Department, row.grantee_code)
+    client = consent_client(ctx)
+    return {
+        "grant_id": row.id, "subject_id": row.subject_id, "signer": row.signer,
+        "grantee": {"code": row.grantee_code, "name": grantee.name if grantee else "", "address": row.grantee_address},
+        "record_types": record_type_names(row.record_types), "fields": json.loads(row.fields),
+        "purpose": {"code": row.purpose_code, "text": row.purpose},
+        "not_before": row.not_before, "expires_at": row.expires_at, "max_uses": row.max_uses,
+        "status": status_at(row, now),
+        "chain": {
+            "chain_id": int(ctx.chain.engine.w3.eth.chain_id), "consent_registry": client.address,
+            "tx_hash": row.tx_hash, "block_number": row.block_number, "revoke_tx_hash": row.revoke_tx_hash,
+        },
+        "signature": row.signature,
+        "typed_data": typed_data_json(grant_typed_data(domain(ctx), terms_of(row))),
+    }
