@@ -4,13 +4,14 @@ is calling. Tests replace any of them with ``app.dependency_overrides``."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vault import clock, departments
+from vault import clock, delegations, departments
 from vault.auth import Principal, verify_token
 from vault.context import VaultContext
 from vault.db.models import Department
@@ -96,3 +97,32 @@ async def get_registrar(principal: CurrentPrincipal, session: Session) -> Depart
 
 
 CurrentRegistrar = Annotated[Department, Depends(get_registrar)]
+
+
+@dataclass(frozen=True)
+class Acting:
+    """Who acts for ``subject_id`` in this request: the subject itself or a live delegate."""
+
+    subject_id: str
+    address: str
+    role: str  # subject | delegate
+
+
+async def get_acting(subject_id: str, principal: CurrentPrincipal, session: Session, now: Now) -> Acting:
+    if principal.role == "subject" and principal.id == subject_id.lower():
+        return Acting(principal.id, principal.address, "subject")
+    if principal.role == "delegate" and await delegations.active_for(session, subject_id.lower(), principal.address, now):
+        return Acting(subject_id.lower(), principal.address, "delegate")
+    raise PermissionDeniedError("you do not act for this subject (no live delegation)")
+
+
+ActingFor = Annotated[Acting, Depends(get_acting)]
+
+
+def get_delegate(principal: CurrentPrincipal) -> Principal:
+    if principal.role != "delegate":
+        raise PermissionDeniedError("this needs an agent or a guardian")
+    return principal
+
+
+CurrentDelegate = Annotated[Principal, Depends(get_delegate)]

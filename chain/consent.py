@@ -237,9 +237,13 @@ class ConsentClient:
         self.address = Web3.to_checksum_address(address)
         self.abi: ABI = abi if abi is not None else load_artifact(CONTRACT).abi
         self.contract = with_anonymous_events(w3.eth.contract(address=self.address, abi=list(self.abi)))
+        self._domain: Domain | None = None
 
     def domain(self) -> Domain:
-        return Domain(int(self.w3.eth.chain_id), self.address)
+        # The chain id is asked once: it does not change under a deployed contract.
+        if self._domain is None:
+            self._domain = Domain(int(self.w3.eth.chain_id), self.address)
+        return self._domain
 
     def _send(self, sender: LocalAccount, fn: str, args: list[Any], nonce: int | None) -> TxResult:
         data = bytes.fromhex(self.contract.encode_abi(fn, args=args)[2:])

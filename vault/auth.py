@@ -19,11 +19,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from keys import KeysError, recover_message
+from vault import delegations
 from vault.db.models import Admin, Challenge, Department, Subject
 from vault.errors import AuthenticationError
 from vault.subjects import check_address
 
-Role = Literal["admin", "department", "subject"]
+Role = Literal["admin", "department", "subject", "delegate"]
 CHALLENGE_TTL = 300
 TOKEN_TTL = 900
 
@@ -77,13 +78,13 @@ async def redeem(
     if signer != row.address:
         raise AuthenticationError("signature does not match the address")
     async with sessions() as session:
-        principal = await principal_for(session, signer)
+        principal = await principal_for(session, signer, now)
     if principal is None:
         raise AuthenticationError("this address is not registered")
     return principal
 
 
-async def principal_for(session: AsyncSession, address: str) -> Principal | None:
+async def principal_for(session: AsyncSession, address: str, now: int) -> Principal | None:
     if await session.get(Admin, address) is not None:
         return Principal("admin", address, address)
     dept = await session.scalar(select(Department).where(Department.auth_address == address))
@@ -92,6 +93,9 @@ async def principal_for(session: AsyncSession, address: str) -> Principal | None
     subject = await session.scalar(select(Subject).where(Subject.auth_address == address))
     if subject is not None:
         return Principal("subject", subject.id, address)
+    # An agent or guardian logs in as itself and names, per request, whom it acts for.
+    if await delegations.subjects_of(session, address, now):
+        return Principal("delegate", address, address)
     return None
 
 

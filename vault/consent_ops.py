@@ -8,16 +8,19 @@ vault stopped honouring the grant when it received the signed revocation (deny w
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from web3 import Web3
 
 from chain import transactions
-from chain.consent import ConsentClient, compact_signature
+from chain.consent import ConsentClient, DelegationStatus, compact_signature
 from chain.transactions import TxResult
 from vault.context import ChainContext
-from vault.db.grants import GrantRow
+from vault.db.grants import DelegationRow, GrantRow
+from vault.delegations import terms_from_message as delegation_terms
 from vault.grants import terms_from_message
 from vault.operation import Op, Payload, TxRequest
 
@@ -100,6 +103,56 @@ async def _revoke_lost(session: AsyncSession, p: Payload) -> None:
     (await _grant(session, p)).revoke_tx_hash = None
 
 
+def _delegate_build(c: ChainContext, p: Payload) -> TxRequest:
+    terms = delegation_terms(p["terms"])
+    r, vs = compact_signature(p["signature"])
+    return _call(c, "delegate", terms.contract_args(), r, vs)
+
+
+def _delegation_on_chain(c: ChainContext, subject: str, agent: str) -> DelegationStatus:
+    return _consent(c).delegation(_b(subject), Web3.to_checksum_address(agent))
+
+
+async def _delegation_row(session: AsyncSession, subject: str, agent: str, *, nonce: int | None) -> DelegationRow | None:
+    query = select(DelegationRow).where(
+        DelegationRow.subject_id == subject, DelegationRow.agent_address == Web3.to_checksum_address(agent),
+    )
+    query = query.where(DelegationRow.nonce == nonce) if nonce is not None else query.where(DelegationRow.kind == "guardian")
+    return await session.scalar(query.order_by(DelegationRow.id.desc()))
+
+
+def _delegation_status(kind: str, to: str) -> Callable[..., Awaitable[None]]:
+    """A handler moving the payload's delegation from one status to another, if it is there."""
+    async def handler(session: AsyncSession, p: Payload, *_: Any) -> None:
+        agent = p["terms"]["agent"] if "terms" in p else p["guardian"]
+        nonce = int(p["terms"]["nonce"]) if kind == "agent" else None
+        row = await _delegation_row(session, p["terms"]["subject"] if "terms" in p else p["subject"], agent, nonce=nonce)
+        moves = {"active": ("pending",), "failed": ("pending", "active"), "pending": ("active",)}
+        if row is not None and row.status in moves[to]:
+            row.status = to
+    return handler
+
+
+def _delegated(c: ChainContext, p: Payload) -> bool:
+    d = _delegation_on_chain(c, p["terms"]["subject"], p["terms"]["agent"])
+    return d.exists and d.nonce == int(p["terms"]["nonce"])
+
+
+def _delegation_revoked(c: ChainContext, p: Payload) -> bool:
+    d = _delegation_on_chain(c, p["subject"], p["agent"])
+    return d.revoked_at != 0 or d.nonce != int(p["nonce"])  # withdrawn, or replaced since
+
+
+def _guardian_set(c: ChainContext, p: Payload) -> bool:
+    d = _delegation_on_chain(c, p["subject"], p["guardian"])
+    return d.guardian and d.revoked_at == 0 and d.expires_at == int(p["expires_at"])
+
+
+def _guardian_removed(c: ChainContext, p: Payload) -> bool:
+    d = _delegation_on_chain(c, p["subject"], p["guardian"])
+    return not d.guardian or d.revoked_at != 0
+
+
 def _bound_to(c: ChainContext, p: Payload) -> bool:
     return _consent(c).subject_key(_b(p["subject"])).key == Web3.to_checksum_address(p["key"])
 
@@ -120,6 +173,30 @@ CONSENT_OPS: dict[str, Op] = {
         failed=_grant_failed,
         lost=_grant_lost,
         locate=_grant_locate,
+    ),
+    "delegate": Op(
+        applied=_delegated,
+        build=_delegate_build,
+        done=_delegation_status("agent", "active"),
+        failed=_delegation_status("agent", "failed"),
+        lost=_delegation_status("agent", "pending"),
+    ),
+    "revoke_delegation": Op(
+        applied=_delegation_revoked,
+        build=lambda c, p: _call(c, "revokeDelegation", _b(p["subject"]), Web3.to_checksum_address(p["agent"]),
+                                 int(p["nonce"]), *compact_signature(p["signature"])),
+    ),
+    "set_guardian": Op(
+        applied=_guardian_set,
+        build=lambda c, p: _call(c, "setGuardian", _b(p["subject"]), Web3.to_checksum_address(p["guardian"]),
+                                 int(p["not_before"]), int(p["expires_at"])),
+        done=_delegation_status("guardian", "active"),
+        failed=_delegation_status("guardian", "failed"),
+        lost=_delegation_status("guardian", "pending"),
+    ),
+    "remove_guardian": Op(
+        applied=_guardian_removed,
+        build=lambda c, p: _call(c, "removeGuardian", _b(p["subject"]), Web3.to_checksum_address(p["guardian"])),
     ),
     "revoke_grant": Op(
         applied=lambda c, p: _consent(c).grant_status(_b(p["grant_id"])).revoked,

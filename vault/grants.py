@@ -22,8 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chain.consent import (
     UINT32_MAX,
     UINT64_MAX,
-    ConsentClient,
-    Domain,
     GrantTerms,
     grant_id,
     grant_typed_data,
@@ -38,13 +36,13 @@ from vault.db.models import Department, Subject
 from vault.departments import Role
 from vault.disclosure import check_paths
 from vault.errors import (
-    ChainStateError,
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
     VaultValueError,
 )
 from vault.events import VaultEvent
+from vault.typed_data import consent_client, domain, typed_data_json
 
 MAX_USES = 1_000_000
 MAX_PURPOSE = 500
@@ -63,17 +61,6 @@ class GrantRequest:
     not_before: int
     expires_at: int
     max_uses: int
-
-
-def consent_client(ctx: VaultContext) -> ConsentClient:
-    if ctx.chain.consent is None:
-        raise ChainStateError("this vault has no consent registry deployed")
-    return ctx.chain.consent
-
-
-def domain(ctx: VaultContext) -> Domain:
-    client = consent_client(ctx)
-    return Domain(int(ctx.chain.engine.w3.eth.chain_id), client.address)
 
 
 def _hex(value: bytes) -> str:
@@ -131,20 +118,6 @@ async def prepare(
         expires_at=req.expires_at, max_uses=req.max_uses, nonce=1 + secrets.randbelow(2**63 - 1),
     )
     return _hex(grant_id(terms.subject, terms.nonce)), typed_data_json(grant_typed_data(domain(ctx), terms))
-
-
-def typed_data_json(typed: dict[str, Any]) -> dict[str, Any]:
-    """Typed data with bytes as 0x hex, as JSON clients and wallets exchange it."""
-    def plain(value: Any) -> Any:
-        if isinstance(value, bytes):
-            return _hex(value)
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [plain(v) for v in value]
-        return value
-    out: dict[str, Any] = plain(typed)
-    return out
 
 
 def terms_from_message(message: Any) -> GrantTerms:

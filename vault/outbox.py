@@ -34,6 +34,10 @@ KINDS = (
     "rotate_subject_key",
     "grant",
     "revoke_grant",
+    "delegate",
+    "revoke_delegation",
+    "set_guardian",
+    "remove_guardian",
 )
 
 

@@ -15,11 +15,12 @@ from vault.context import OPERATOR, VaultContext
 from vault.db.grants import GrantRow
 from vault.db.models import Subject
 from vault.errors import ConflictError, PermissionDeniedError, VaultValueError
+from vault.typed_data import domain, typed_data_json
 
 
 def typed_data(ctx: VaultContext, row: GrantRow) -> dict[str, Any]:
     subject = bytes.fromhex(row.subject_id[2:])
-    return grants.typed_data_json(revocation_typed_data(grants.domain(ctx), subject, row.nonce))
+    return typed_data_json(revocation_typed_data(domain(ctx), subject, row.nonce))
 
 
 async def _revoker(session: AsyncSession, row: GrantRow, signer: str, now: int) -> str:
@@ -36,7 +37,7 @@ async def revoke(ctx: VaultContext, session: AsyncSession, *, row: GrantRow, sig
     if row.status == "revoked":
         raise ConflictError("this grant is already revoked")
     try:
-        signer = recover_typed_data(revocation_typed_data(grants.domain(ctx), bytes.fromhex(row.subject_id[2:]), row.nonce), signature)
+        signer = recover_typed_data(revocation_typed_data(domain(ctx), bytes.fromhex(row.subject_id[2:]), row.nonce), signature)
     except SignatureError:
         raise VaultValueError("the signature is malformed", field="signature") from None
     role = await _revoker(session, row, signer, now)

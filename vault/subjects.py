@@ -18,6 +18,7 @@ from vault import identifiers, keyring, outbox
 from vault.context import VaultContext
 from vault.db.models import Admin, Department, Subject
 from vault.errors import ConflictError, NotFoundError, VaultValueError
+from vault.events import VaultEvent
 from vault.ids import Address, SubjectId
 
 SUBJECT_KINDS = ("citizen", "enterprise")
@@ -97,3 +98,26 @@ async def resolve(ctx: VaultContext, session: AsyncSession, *, subject_id: str |
     if row is None:
         raise NotFoundError("subject", subject_id)
     return row
+
+
+async def rotate_key(
+    ctx: VaultContext, session: AsyncSession, *, registrar: Department, subject_id: str, address: str, now: int,
+) -> SubjectView:
+    """Replaces the key a subject logs in and signs with (the identity authority re-checked the
+    person): the old key stops working at once; grants it signed stay as they are."""
+    row = await session.get(Subject, subject_id)
+    if row is None:
+        raise NotFoundError("subject", subject_id)
+    new = check_address(address)
+    if new == row.auth_address:
+        raise ConflictError("this is already the subject's key")
+    if await address_in_use(session, new):
+        raise ConflictError("this address is already registered")
+    row.auth_address = new
+    outbox.enqueue(session, "rotate_subject_key", registrar.chain_key_name, {"subject": subject_id, "key": new}, now)
+    await session.flush()
+    await ctx.events.emit(session, VaultEvent(
+        action="subject.key_rotated", outcome="ok", at=now, actor_role="registrar", actor=registrar.code,
+        subject_id=subject_id,
+    ))
+    return await get(ctx, session, subject_id)

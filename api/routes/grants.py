@@ -1,12 +1,22 @@
-"""Grants: the subject prepares, signs, submits and revokes; the grantee department reads."""
+"""Grants: the subject (``/me/...``) or its agent or guardian (``/subjects/{id}/...``) prepares,
+signs, submits and revokes; the grantee department lists and reads."""
 
 from __future__ import annotations
 
 import json
 
 from fastapi import APIRouter, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import Ctx, CurrentDepartment, CurrentPrincipal, CurrentSubject, Now, Session
+from api.deps import (
+    ActingFor,
+    Ctx,
+    CurrentDepartment,
+    CurrentPrincipal,
+    CurrentSubject,
+    Now,
+    Session,
+)
 from api.schemas.grants import (
     ConsentReceiptPublic,
     DisclosurePublic,
@@ -19,6 +29,7 @@ from api.schemas.grants import (
 )
 from chain.consent import record_type_names
 from vault import access, grants, revocations
+from vault.context import VaultContext
 from vault.db.grants import GrantRow
 
 router = APIRouter(tags=["grants"])
@@ -35,24 +46,47 @@ def public(row: GrantRow, now: int) -> GrantPublic:
     )
 
 
-@router.post("/me/grants/prepare", response_model=TypedDataPublic)
-async def prepare(body: GrantPrepare, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> TypedDataPublic:
-    """The EIP-712 typed data to sign for this grant (standard wallets: eth_signTypedData_v4)."""
+async def _prepare(subject_id: str, body: GrantPrepare, ctx: VaultContext, session: AsyncSession, now: int) -> TypedDataPublic:
     request = grants.GrantRequest(
         grantee=body.grantee, record_types=tuple(body.record_types), fields=tuple(body.fields),
         purpose_code=body.purpose_code, purpose=body.purpose,
         not_before=now if body.not_before is None else body.not_before, expires_at=body.expires_at,
         max_uses=body.max_uses,
     )
-    gid, typed = await grants.prepare(ctx, session, subject.id, request, now)
+    gid, typed = await grants.prepare(ctx, session, subject_id, request, now)
     return TypedDataPublic(typed_data=typed, grant_id=gid)
+
+
+async def _submit(subject_id: str, body: GrantSubmit, ctx: VaultContext, session: AsyncSession, now: int) -> GrantPublic:
+    row = await grants.submit(ctx, session, subject_id=subject_id, message=body.message, signature=body.signature, now=now)
+    ctx.nudge()
+    return public(row, now)
+
+
+async def _revoke(subject_id: str, grant_id: str, body: SignatureSubmit, ctx: VaultContext, session: AsyncSession, now: int) -> GrantPublic:
+    row = await grants.get_for_subject(session, subject_id, grant_id)
+    row = await revocations.revoke(ctx, session, row=row, signature=body.signature, now=now)
+    ctx.nudge()
+    return public(row, now)
+
+
+async def _revocation(subject_id: str, grant_id: str, ctx: VaultContext, session: AsyncSession) -> TypedDataPublic:
+    row = await grants.get_for_subject(session, subject_id, grant_id)
+    return TypedDataPublic(typed_data=revocations.typed_data(ctx, row), grant_id=row.id)
+
+
+# -- the subject itself ------------------------------------------------------------------------
+
+
+@router.post("/me/grants/prepare", response_model=TypedDataPublic)
+async def prepare(body: GrantPrepare, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> TypedDataPublic:
+    """The EIP-712 typed data to sign for this grant (standard wallets: eth_signTypedData_v4)."""
+    return await _prepare(subject.id, body, ctx, session, now)
 
 
 @router.post("/me/grants", response_model=GrantPublic, status_code=status.HTTP_201_CREATED)
 async def submit(body: GrantSubmit, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> GrantPublic:
-    row = await grants.submit(ctx, session, subject_id=subject.id, message=body.message, signature=body.signature, now=now)
-    ctx.nudge()
-    return public(row, now)
+    return await _submit(subject.id, body, ctx, session, now)
 
 
 @router.get("/me/grants", response_model=list[GrantPublic])
@@ -67,22 +101,52 @@ async def my_grant(grant_id: str, subject: CurrentSubject, session: Session, now
 
 @router.get("/me/grants/{grant_id}/receipt", response_model=ConsentReceiptPublic)
 async def receipt(grant_id: str, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> ConsentReceiptPublic:
+    """A consent receipt: who, what, why, until when, grant id and transaction."""
     row = await grants.get_for_subject(session, subject.id, grant_id)
     return ConsentReceiptPublic.model_validate(await grants.receipt(ctx, session, row, now))
 
 
 @router.post("/me/grants/{grant_id}/revoke/prepare", response_model=TypedDataPublic)
 async def prepare_revocation(grant_id: str, subject: CurrentSubject, ctx: Ctx, session: Session) -> TypedDataPublic:
-    row = await grants.get_for_subject(session, subject.id, grant_id)
-    return TypedDataPublic(typed_data=revocations.typed_data(ctx, row), grant_id=row.id)
+    return await _revocation(subject.id, grant_id, ctx, session)
 
 
 @router.post("/me/grants/{grant_id}/revoke", response_model=GrantPublic)
 async def revoke(grant_id: str, body: SignatureSubmit, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> GrantPublic:
-    row = await grants.get_for_subject(session, subject.id, grant_id)
-    row = await revocations.revoke(ctx, session, row=row, signature=body.signature, now=now)
-    ctx.nudge()
-    return public(row, now)
+    """Takes effect at once (deny wins), before the revocation is mined."""
+    return await _revoke(subject.id, grant_id, body, ctx, session, now)
+
+
+# -- an agent or guardian acting for the subject -----------------------------------------------
+
+
+@router.post("/subjects/{subject_id}/grants/prepare", response_model=TypedDataPublic)
+async def prepare_for(body: GrantPrepare, acting: ActingFor, ctx: Ctx, session: Session, now: Now) -> TypedDataPublic:
+    """As /me/grants/prepare; a delegate signs it with its own key, inside its delegation."""
+    return await _prepare(acting.subject_id, body, ctx, session, now)
+
+
+@router.post("/subjects/{subject_id}/grants", response_model=GrantPublic, status_code=status.HTTP_201_CREATED)
+async def submit_for(body: GrantSubmit, acting: ActingFor, ctx: Ctx, session: Session, now: Now) -> GrantPublic:
+    return await _submit(acting.subject_id, body, ctx, session, now)
+
+
+@router.get("/subjects/{subject_id}/grants", response_model=list[GrantPublic])
+async def grants_of(acting: ActingFor, session: Session, now: Now) -> list[GrantPublic]:
+    return [public(row, now) for row in await grants.list_for_subject(session, acting.subject_id)]
+
+
+@router.post("/subjects/{subject_id}/grants/{grant_id}/revoke/prepare", response_model=TypedDataPublic)
+async def prepare_revocation_for(grant_id: str, acting: ActingFor, ctx: Ctx, session: Session) -> TypedDataPublic:
+    return await _revocation(acting.subject_id, grant_id, ctx, session)
+
+
+@router.post("/subjects/{subject_id}/grants/{grant_id}/revoke", response_model=GrantPublic)
+async def revoke_for(grant_id: str, body: SignatureSubmit, acting: ActingFor, ctx: Ctx, session: Session, now: Now) -> GrantPublic:
+    return await _revoke(acting.subject_id, grant_id, body, ctx, session, now)
+
+
+# -- the grantee department --------------------------------------------------------------------
 
 
 @router.get("/grants", response_model=list[GrantPublic])

@@ -1,0 +1,123 @@
+"""Delegations: a subject appoints and withdraws agents (经办人); a registrar appoints and
+removes guardians and rotates a subject's key; a department checks an agent's authority."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import (
+    Ctx,
+    CurrentDelegate,
+    CurrentDepartment,
+    CurrentRegistrar,
+    CurrentSubject,
+    Now,
+    Session,
+)
+from api.routes.subjects import public as subject_public
+from api.schemas.delegations import (
+    DelegationCheckPublic,
+    DelegationPrepare,
+    DelegationPublic,
+    GuardianCreate,
+    SubjectKeyRotate,
+)
+from api.schemas.grants import GrantSubmit, RecordType, SignatureSubmit, TypedDataPublic
+from api.schemas.subjects import SubjectPublic
+from chain.consent import record_type_bits, record_type_names
+from vault import delegations, subjects
+from vault.db.grants import DelegationRow
+
+router = APIRouter(tags=["delegations"])
+
+
+def public(row: DelegationRow, now: int) -> DelegationPublic:
+    state = row.status
+    if state in delegations.LIVE and now >= row.expires_at:
+        state = "expired"
+    return DelegationPublic(
+        id=row.id, subject_id=row.subject_id, agent=row.agent_address, kind=row.kind,
+        record_types=record_type_names(row.record_types), not_before=row.not_before, expires_at=row.expires_at,
+        status=state, appointed_by=row.appointed_by, revoked_at=row.revoked_at, created_at=row.created_at,
+    )
+
+
+@router.post("/me/delegations/prepare", response_model=TypedDataPublic)
+async def prepare(body: DelegationPrepare, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> TypedDataPublic:
+    """The EIP-712 typed data appointing an agent; sign it with the subject's own key."""
+    typed = await delegations.prepare(
+        ctx, session, subject_id=subject.id, agent=body.agent, record_types=list(body.record_types),
+        not_before=now if body.not_before is None else body.not_before, expires_at=body.expires_at, now=now,
+    )
+    return TypedDataPublic(typed_data=typed)
+
+
+@router.post("/me/delegations", response_model=DelegationPublic, status_code=status.HTTP_201_CREATED)
+async def submit(body: GrantSubmit, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> DelegationPublic:
+    row = await delegations.submit(ctx, session, subject_id=subject.id, message=body.message, signature=body.signature, now=now)
+    ctx.nudge()
+    return public(row, now)
+
+
+@router.get("/me/delegations", response_model=list[DelegationPublic])
+async def mine(subject: CurrentSubject, session: Session, now: Now) -> list[DelegationPublic]:
+    return [public(row, now) for row in await delegations.list_for_subject(session, subject.id)]
+
+
+@router.post("/me/delegations/{delegation_id}/revoke/prepare", response_model=TypedDataPublic)
+async def prepare_revocation(delegation_id: int, subject: CurrentSubject, ctx: Ctx, session: Session) -> TypedDataPublic:
+    row = await delegations.get_for_subject(session, subject.id, delegation_id)
+    return TypedDataPublic(typed_data=delegations.revocation_typed_data(ctx, row))
+
+
+@router.post("/me/delegations/{delegation_id}/revoke", response_model=DelegationPublic)
+async def revoke(delegation_id: int, body: SignatureSubmit, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> DelegationPublic:
+    """Takes effect at once; the agent's later signatures are refused."""
+    row = await delegations.get_for_subject(session, subject.id, delegation_id)
+    row = await delegations.revoke(ctx, session, row=row, signature=body.signature, now=now)
+    ctx.nudge()
+    return public(row, now)
+
+
+@router.get("/me/acting-for", response_model=list[str])
+async def acting_for(delegate: CurrentDelegate, session: Session, now: Now) -> list[str]:
+    """For an agent or guardian: the subjects it may act for now."""
+    return await delegations.subjects_of(session, delegate.address, now)
+
+
+@router.post("/subjects/{subject_id}/guardians", response_model=DelegationPublic, status_code=status.HTTP_201_CREATED)
+async def appoint_guardian(subject_id: str, body: GuardianCreate, registrar: CurrentRegistrar, ctx: Ctx, session: Session, now: Now) -> DelegationPublic:
+    row = await delegations.appoint_guardian(
+        ctx, session, registrar=registrar, subject_id=subject_id.lower(), guardian=body.address,
+        not_before=now if body.not_before is None else body.not_before, expires_at=body.expires_at, now=now,
+    )
+    ctx.nudge()
+    return public(row, now)
+
+
+@router.delete("/subjects/{subject_id}/guardians/{address}", response_model=DelegationPublic)
+async def remove_guardian(subject_id: str, address: str, registrar: CurrentRegistrar, ctx: Ctx, session: Session, now: Now) -> DelegationPublic:
+    row = await delegations.remove_guardian(ctx, session, registrar=registrar, subject_id=subject_id.lower(), guardian=address, now=now)
+    ctx.nudge()
+    return public(row, now)
+
+
+@router.post("/subjects/{subject_id}/key", response_model=SubjectPublic)
+async def rotate_key(subject_id: str, body: SubjectKeyRotate, registrar: CurrentRegistrar, ctx: Ctx, session: Session, now: Now) -> SubjectPublic:
+    """The identity authority replaces a subject's key; the old key stops working at once."""
+    view = await subjects.rotate_key(ctx, session, registrar=registrar, subject_id=subject_id.lower(), address=body.address, now=now)
+    ctx.nudge()
+    return subject_public(view)
+
+
+@router.get("/delegations/check", response_model=DelegationCheckPublic)
+async def check(
+    subject_id: str, agent: str, _dept: CurrentDepartment, ctx: Ctx, session: Session, now: Now,
+    record_types: Annotated[list[RecordType] | None, Query()] = None,
+) -> DelegationCheckPublic:
+    """May ``agent`` act for ``subject_id`` now (over ``record_types``)? Vault and chain agree."""
+    result = await delegations.check(ctx, session, subject_id=subject_id.lower(), agent=agent,
+                                     bits=record_type_bits(record_types or []), now=now)
+    return DelegationCheckPublic(**result)

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import ADDRESS, Strict
+from api.schemas.grants import RecordType
+
+
+class DelegationPrepare(Strict):
+    agent: str = Field(pattern=ADDRESS, description="the agent's (经办人) key")
+    record_types: list[RecordType] = Field(min_length=1)
+    not_before: int | None = Field(default=None, ge=0, description="Unix seconds; default now")
+    expires_at: int = Field(gt=0, lt=2**32)
+
+
+class GuardianCreate(Strict):
+    address: str = Field(pattern=ADDRESS, description="the guardian's key")
+    not_before: int | None = Field(default=None, ge=0)
+    expires_at: int = Field(gt=0, lt=2**32)
+
+
+class SubjectKeyRotate(Strict):
+    address: str = Field(pattern=ADDRESS, description="the subject's new key")
+
+
+class DelegationPublic(BaseModel):
+    id: int
+    subject_id: str
+    agent: str
+    kind: str = Field(description="agent | guardian")
+    record_types: list[str]
+    not_before: int
+    expires_at: int
+    status: str = Field(description="pending | active | expired | revoked | replaced | failed")
+    appointed_by: str
+    revoked_at: int | None
+    created_at: int
+
+
+class DelegationCheckPublic(BaseModel):
+    """What a department learns when it checks an agent's authority (and nothing else)."""
+
+    valid: bool
+    reason: str
+    kind: str | None = None
+    record_types: list[str] = []
+    not_before: int | None = None
+    expires_at: int | None = None
+    on_chain: bool = Field(description="the consent registry agrees, now")
