@@ -2,7 +2,7 @@
 
 Run ``python bench/consent_gas.py``. Deploys the committed artifacts on an in-process chain
 and sends real transactions through ``chain.consent.ConsentClient``, with signatures made by
-eth-account from the published typed data and nonces drawn as the vault draws them (63
+eth-account from the published typed data and nonces drawn as the vault draws them (53
 random bits), so calldata costs what it costs in production. Writes bench/CONSENT_GAS.md.
 """
 
@@ -32,6 +32,7 @@ from chain.deployment import deploy
 from chain.engines import make_engine
 from chain.registry import RegistryClient, Roles
 from keys import SigningKey
+from vault.typed_data import MAX_SAFE_NONCE
 
 TARGETS = {"grant": 80_000, "revokeGrant": 35_000}
 # The Ethereum Attestation Service under the same Prague rules, for scale.
@@ -44,7 +45,7 @@ DAY = 86_400
 
 
 def nonce() -> int:
-    return 1 + secrets.randbelow(2**63 - 1)
+    return 1 + secrets.randbelow(MAX_SAFE_NONCE)
 
 
 def calldata_gas(data: bytes) -> int:
@@ -116,7 +117,7 @@ def document(rows: list[tuple[str, str, int, int | None]]) -> str:
     lines = [
         "# Gas: ConsentRegistry\n",
         "Measured by `python bench/consent_gas.py` on py-evm (Prague rules) from the committed artifacts,",
-        "with real EIP-712 signatures (EIP-2098 compact on chain) and 63-bit random nonces as the vault",
+        "with real EIP-712 signatures (EIP-2098 compact on chain) and 53-bit random nonces as the vault",
         "draws them. `gasUsed` is the whole transaction: 21,000 intrinsic + calldata + execution.\n",
         "| function | case | gasUsed | floor | target | EAS |",
         "| --- | --- | ---: | ---: | ---: | ---: |",

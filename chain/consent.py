@@ -33,7 +33,7 @@ UINT64_MAX = 2**64 - 1
 RECORD_TYPE_BITS = {"licence": 1, "certificate": 2, "data": 4}
 ALL_RECORD_TYPES = 7
 
-_DOMAIN_TYPE = [
+DOMAIN_TYPE = [
     {"name": "name", "type": "string"},
     {"name": "version", "type": "string"},
     {"name": "chainId", "type": "uint256"},
@@ -146,7 +146,7 @@ class DelegationTerms:
 
 def _typed(domain: Domain, primary: str, fields: list[dict[str, str]], message: dict[str, Any]) -> dict[str, Any]:
     return {
-        "types": {"EIP712Domain": _DOMAIN_TYPE, primary: fields},
+        "types": {"EIP712Domain": DOMAIN_TYPE, primary: fields},
         "primaryType": primary,
         "domain": domain.as_dict(),
         "message": message,

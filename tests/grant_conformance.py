@@ -92,6 +92,8 @@ async def test_grant_is_signed_relayed_anchored_and_read_exactly(harness: Harnes
     typed = prepared["typed_data"]
     assert typed["primaryType"] == "Grant" and typed["domain"]["name"] == "DataVault Consent"
     assert typed["message"]["fields"] == ["姓名", "准驾车型", "住址.城市"]
+    published = (await h.http.get("/consent/eip712")).json()  # public: wallets need no login for it
+    assert published["domain"] == typed["domain"] and published["types"]["Grant"] == typed["types"]["Grant"]
     r = await submit(h, citizen, prepared)
     assert r.status_code == 201, r.text
     grant = r.json()

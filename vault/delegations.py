@@ -32,7 +32,7 @@ from vault.db.models import Department, Subject
 from vault.errors import ConflictError, NotFoundError, PermissionDeniedError, VaultValueError
 from vault.events import VaultEvent
 from vault.subjects import check_address
-from vault.typed_data import consent_client, domain, typed_data_json
+from vault.typed_data import MAX_SAFE_NONCE, consent_client, domain, json_int, typed_data_json
 
 # A delegation still being anchored already counts: the outbox anchors it before any grant
 # the agent signs, so the chain sees them in that order.
@@ -104,7 +104,7 @@ async def prepare(
         raise VaultValueError("a subject cannot appoint its own key as its agent", field="agent")
     _window(not_before, expires_at, now)
     terms = DelegationTerms(bytes.fromhex(subject_id[2:]), address, _types(record_types), not_before, expires_at,
-                            1 + secrets.randbelow(2**63 - 1))
+                            1 + secrets.randbelow(MAX_SAFE_NONCE))
     return typed_data_json(delegation_typed_data(domain(ctx), terms))
 
 
@@ -114,11 +114,12 @@ def terms_from_message(message: Any) -> DelegationTerms:
     try:
         subject = bytes.fromhex(str(message["subject"]).removeprefix("0x"))
         agent = check_address(message["agent"], "agent")
-        ints = [message[k] for k in ("recordTypes", "notBefore", "expiresAt", "nonce")]
+        parsed = [json_int(message[k]) for k in ("recordTypes", "notBefore", "expiresAt", "nonce")]
     except (KeyError, ValueError):
         raise VaultValueError("message lacks a delegation field or has a malformed one", field="message") from None
-    if len(subject) != 32 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in ints):
+    if len(subject) != 32 or not all(v is not None and v >= 0 for v in parsed):
         raise VaultValueError("message subject or numbers are malformed", field="message")
+    ints = [int(v or 0) for v in parsed]
     if not 0 < ints[3] <= UINT64_MAX or not 0 < ints[0] <= ALL_RECORD_TYPES:
         raise VaultValueError("message nonce or record types are out of range", field="message")
     return DelegationTerms(subject, agent, ints[0], ints[1], ints[2], ints[3])

@@ -42,7 +42,7 @@ from vault.errors import (
     VaultValueError,
 )
 from vault.events import VaultEvent
-from vault.typed_data import consent_client, domain, typed_data_json
+from vault.typed_data import MAX_SAFE_NONCE, consent_client, domain, json_int, typed_data_json
 
 MAX_USES = 1_000_000
 MAX_PURPOSE = 500
@@ -115,7 +115,7 @@ async def prepare(
     terms = GrantTerms(
         subject=_subject_bytes(subject_id), grantee=grantee.chain_address, record_types=bits, fields=paths,
         purpose_code=req.purpose_code, purpose=req.purpose, not_before=req.not_before,
-        expires_at=req.expires_at, max_uses=req.max_uses, nonce=1 + secrets.randbelow(2**63 - 1),
+        expires_at=req.expires_at, max_uses=req.max_uses, nonce=1 + secrets.randbelow(MAX_SAFE_NONCE),
     )
     return _hex(grant_id(terms.subject, terms.nonce)), typed_data_json(grant_typed_data(domain(ctx), terms))
 
@@ -126,22 +126,23 @@ def terms_from_message(message: Any) -> GrantTerms:
         raise VaultValueError("message must be the grant's typed-data message object", field="message")
     try:
         subject = bytes.fromhex(str(message["subject"]).removeprefix("0x"))
-        ints = {k: message[k] for k in ("recordTypes", "purposeCode", "notBefore", "expiresAt", "maxUses", "nonce")}
+        ints = {k: json_int(message[k]) for k in ("recordTypes", "purposeCode", "notBefore", "expiresAt", "maxUses", "nonce")}
         fields, purpose, grantee = message["fields"], message["purpose"], message["grantee"]
     except (KeyError, ValueError):
         raise VaultValueError("message lacks a grant field or has a malformed one", field="message") from None
     if len(subject) != 32 or not isinstance(grantee, str) or not isinstance(purpose, str):
         raise VaultValueError("message subject, grantee or purpose is malformed", field="message")
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in ints.values()):
+    if not all(v is not None and v >= 0 for v in ints.values()):
         raise VaultValueError("message numbers must be non-negative integers", field="message")
     if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
         raise VaultValueError("message fields must be a list of field paths", field="message")
-    if not 0 < ints["nonce"] <= UINT64_MAX:
+    if not 0 < (ints["nonce"] or 0) <= UINT64_MAX:
         raise VaultValueError("message nonce is out of range", field="message")
+    n = {k: int(v or 0) for k, v in ints.items()}
     return GrantTerms(
-        subject=subject, grantee=grantee, record_types=ints["recordTypes"], fields=tuple(fields),
-        purpose_code=ints["purposeCode"], purpose=purpose, not_before=ints["notBefore"],
-        expires_at=ints["expiresAt"], max_uses=ints["maxUses"], nonce=ints["nonce"],
+        subject=subject, grantee=grantee, record_types=n["recordTypes"], fields=tuple(fields),
+        purpose_code=n["purposeCode"], purpose=purpose, not_before=n["notBefore"],
+        expires_at=n["expiresAt"], max_uses=n["maxUses"], nonce=n["nonce"],
     )
 
 

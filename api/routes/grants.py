@@ -4,6 +4,7 @@ signs, submits and revokes; the grantee department lists and reads."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, status
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +29,7 @@ from api.schemas.grants import (
     TypedDataPublic,
 )
 from chain.consent import record_type_names
-from vault import access, grants, revocations
+from vault import access, grants, revocations, typed_data
 from vault.context import VaultContext
 from vault.db.grants import GrantRow
 
@@ -73,6 +74,12 @@ async def _revoke(subject_id: str, grant_id: str, body: SignatureSubmit, ctx: Va
 async def _revocation(subject_id: str, grant_id: str, ctx: VaultContext, session: AsyncSession) -> TypedDataPublic:
     row = await grants.get_for_subject(session, subject_id, grant_id)
     return TypedDataPublic(typed_data=revocations.typed_data(ctx, row), grant_id=row.id)
+
+
+@router.get("/consent/eip712")
+async def eip712(ctx: Ctx) -> dict[str, Any]:
+    """Public: the EIP-712 domain and types of grants, revocations and delegations."""
+    return typed_data.published(ctx)
 
 
 # -- the subject itself ------------------------------------------------------------------------
