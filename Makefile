@@ -18,8 +18,12 @@ test: install  ## the whole suite: unit, then integration on anvil, hardhat and 
 	@set -e; url=$$(scripts/postgres.sh start); trap 'scripts/postgres.sh stop' EXIT; \
 	DATAVAULT_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-test-unit: install
+test-unit: install  ## fast: in-process chain and SQLite only
 	$(BIN)/python -m pytest -q tests/unit $(PYTEST_ARGS)
+
+test-integration: install  ## real nodes (anvil, hardhat) and a throwaway PostgreSQL
+	@set -e; url=$$(scripts/postgres.sh start); trap 'scripts/postgres.sh stop' EXIT; \
+	DATAVAULT_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -q tests/integration $(PYTEST_ARGS)
 
 install: $(STAMP) $(NODE)
 
@@ -36,8 +40,9 @@ $(NODE): hardhat-node/package.json hardhat-node/package-lock.json
 contracts: install  ## recompile Solidity and rewrite contracts/artifacts
 	$(BIN)/python -m chain.compiler
 
-bench: install
+bench: install  ## gas of every contract function -> bench/GAS.md, bench/CONSENT_GAS.md
 	$(BIN)/python bench/gas.py
+	$(BIN)/python bench/consent_gas.py
 
 lint: install
 	$(BIN)/ruff check vault api chain keys tests

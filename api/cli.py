@@ -2,29 +2,49 @@
 
 Terminal commands talk to the running vault over its API with keys from the data
 directory's keystore, so the server stays the only writer and the only nonce owner.
+
+Exit codes: 0 success (for ``verify``: valid), 1 ``verify`` found the credential invalid,
+2 the command could not be carried out (bad input, no vault, refused by the API), 130 Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
-from api.client import ApiError, VaultClient, discover
+from api.client import DEFAULT_DATADIR, ClientError, VaultClient, command, discover
 from chain.errors import ChainError
-from keys import KeysError, Keystore, MasterKey
-from vault.config import CHAIN_KINDS, Settings
 from vault.errors import VaultError
 
-DEFAULT_DATADIR = Path(".datavault")
+# `keys` (eth_account), SQLAlchemy and uvicorn are imported by the commands that use them:
+# `verify` and a mistyped argument then answer without a second of imports first.
+if TYPE_CHECKING:
+    from keys import Keystore, SigningKey
+    from vault.config import Settings
+
+# vault.config.CHAIN_KINDS, spelled out so that building the parser needs no SQLAlchemy;
+# a unit test keeps the two equal.
+CHAIN_KINDS = ("anvil", "inprocess", "hardhat", "rpc")
+
+EXIT_INVALID = 1
+EXIT_ERROR = 2
+DAY = 24 * 3600
+
+
+class CliError(Exception):
+    """A command that cannot be carried out, for a reason the user can fix; printed as is."""
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from vault.config import Settings
+
     return Settings.from_env(
         datadir=args.datadir, chain=getattr(args, "chain", None), rpc_url=getattr(args, "rpc_url", None),
         database_url=getattr(args, "database_url", None),
@@ -32,9 +52,29 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _keystore(datadir: Path) -> Keystore:
-    if not (datadir / "keystore").exists():
-        raise SystemExit(f"datavault: no keystore in {datadir}; run `datavault up` first")
+    from keys import Keystore, MasterKey
+    from vault.config import Settings
+
+    if not (datadir / "keystore").is_dir():
+        raise CliError(f"no keystore in {datadir}; run `{command(datadir, 'up')}` first")
     return Keystore(datadir / "keystore", MasterKey.load(Settings.from_env(datadir=datadir).master_key_file))
+
+
+def _login_key(datadir: Path, name: str) -> SigningKey:
+    from keys import DecryptionError
+
+    store = _keystore(datadir)
+    if not store.exists(name):  # also rejects names that are not plain file names
+        # "-chain" entries are departments' transaction keys, never a login.
+        known = ", ".join(n for n in store.names() if not n.endswith("-chain")) or "none"
+        raise CliError(f"no key named {name!r} in {store.directory} (known: {known})")
+    try:
+        return store.load(name)
+    except DecryptionError:
+        raise CliError(
+            f"cannot decrypt key {name!r}: the master key is not the one of {datadir} "
+            "(check DATAVAULT_MASTER_KEY and DATAVAULT_MASTER_KEY_FILE)"
+        ) from None
 
 
 def _client(args: argparse.Namespace) -> Callable[[], VaultClient]:
@@ -46,80 +86,165 @@ def _print(value: Any) -> None:
     print(json.dumps(value, ensure_ascii=False, indent=2))
 
 
-def cmd_up(args: argparse.Namespace) -> int:
-    from api.server import serve
+def _read_text(source: str, what: str) -> str:
+    """Text of file ``source`` ('-' for stdin), or a CliError that says why it cannot be read."""
+    try:
+        if source == "-":
+            return sys.stdin.read()
+        return Path(source).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise CliError(f"cannot read {what} from {source}: not UTF-8 text") from None
+    except OSError as exc:
+        raise CliError(f"cannot read {what} from {source}: {exc.strerror or exc}") from None
 
-    return serve(_settings(args), host=args.host, port=args.port, demo=args.demo)
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from api.server import StartError, serve
+
+    try:
+        return serve(_settings(args), host=args.host, port=args.port, demo=args.demo)
+    except StartError as exc:
+        raise CliError(str(exc)) from None
 
 
 def cmd_admin_init(args: argparse.Namespace) -> int:
-    from api.server import bootstrap_admin
+    from api.server import ADMIN_KEY, StartError, admin_init
 
-    address = asyncio.run(bootstrap_admin(_settings(args)))
-    print(f"admin key 'admin' in {args.datadir / 'keystore'}: {address}")
+    try:
+        address = admin_init(_settings(args))
+    except StartError as exc:
+        raise CliError(str(exc)) from None
+    print(f"admin key '{ADMIN_KEY}' in {args.datadir / 'keystore'}: {address}")
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from api.demo import seed
 
-    ids = seed(_client(args), _keystore(args.datadir), print)
-    print("\nLog in as these subjects with `datavault records --as <key>`:")
+    store = _keystore(args.datadir)
+    ids = seed(_client(args), store, print)
+    print(f"\nLog in as these subjects with `{command(args.datadir, 'records --as <key>')}`:")
     for name, sid in ids.items():
         print(f"  {name}: subject id {sid}")
     return 0
 
 
-def _parse_time(text: str) -> int:
+def parse_time(text: str) -> int:
+    """Unix seconds, an ISO date-time, or a date: valid *through* that day (UTC).
+
+    A certificate "valid until 2027-12-31" is still valid on the 31st; the chain's bound is
+    exclusive, so a bare date becomes the midnight that ends it.
+    """
+    text = text.strip()
     if text.isdigit():
         return int(text)
     try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        return (day.toordinal() - date(1970, 1, 1).toordinal() + 1) * DAY
+    try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise SystemExit(f"datavault: {text!r} is neither Unix seconds nor an ISO date (2031-12-31)") from None
+        raise CliError(
+            f"{text!r} is not a date: use YYYY-MM-DD (valid through that day, UTC), "
+            "an ISO date-time such as 2027-12-31T23:59:59+08:00, or Unix seconds"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
 
 
-def cmd_issue(args: argparse.Namespace) -> int:
-    fields_text = Path(args.fields[1:]).read_text() if args.fields.startswith("@") else args.fields
+def parse_fields(text: str) -> dict[str, Any]:
+    """``--fields``: a JSON object, or ``@file.json`` (``@-`` for stdin)."""
+    source = "--fields"
+    if text.startswith("@"):
+        source = f"--fields file {text[1:]}"
+        text = _read_text(text[1:], "--fields")
     try:
-        fields = json.loads(fields_text)
+        fields = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SystemExit(f"datavault: --fields is not valid JSON: {exc}") from None
+        raise CliError(f"{source} is not valid JSON: {exc}") from None
+    if not isinstance(fields, dict) or not fields:
+        raise CliError(f"{source} must be a non-empty JSON object, e.g. '{{\"结论\": \"无犯罪记录\"}}'")
+    return fields
+
+
+def cmd_issue(args: argparse.Namespace) -> int:
+    # Everything local first, so a typo is reported before any network round trip.
+    fields = parse_fields(args.fields)
+    valid_until = parse_time(args.valid_until)
+    key = _login_key(args.datadir, args.as_)
     subject: dict[str, str] = {"subject_id": args.subject_id} if args.subject_id else {"kind": args.kind, "identifier": args.identifier}
-    body = {"subject": subject, "type": args.type, "title": args.title, "fields": fields, "valid_until": _parse_time(args.valid_until)}
+    body = {"subject": subject, "type": args.type, "title": args.title, "fields": fields, "valid_until": valid_until}
     with _client(args)() as client:
-        client.login(_keystore(args.datadir).load(args.as_))
+        client.login(key)
         _print(client.request("POST", "/records", body))
     return 0
 
 
 def cmd_records(args: argparse.Namespace) -> int:
+    if args.export and not args.record:
+        raise CliError(f"--export needs a record id: {command(args.datadir, f'records --as {args.as_} <id> --export')}")
+    key = _login_key(args.datadir, args.as_)
     with _client(args)() as client:
-        client.login(_keystore(args.datadir).load(args.as_))
-        path = f"/me/records/{args.record}" if args.record else "/me/records"
-        result = client.request("GET", path)
-        _print(result if not (args.record and args.export) else {"document": result["document"], "proof": result["anchor"]["proof"] if result["anchor"] else None})
+        client.login(key)
+        if not args.record:
+            _print(client.request("GET", "/me/records"))
+            return 0
+        result = client.request("GET", f"/me/records/{quote(args.record, safe='')}")
+    if not args.export:
+        _print(result)
+        return 0
+    anchor = result.get("anchor")
+    if anchor is None:
+        print(
+            f"note: record {args.record} is {result.get('status')}, not anchored yet: "
+            "`verify` finds it once the vault has anchored it",
+            file=sys.stderr,
+        )
+    _print({"document": result["document"], "proof": anchor["proof"] if anchor else None})
     return 0
+
+
+def _credential_body(text: str, source: str) -> dict[str, Any]:
+    try:
+        presented = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{source} is not valid JSON: {exc}") from None
+    if not isinstance(presented, dict):
+        raise CliError(f"{source} is not a credential: expected a JSON object ({{document, proof}} or a bare document)")
+    if "document" in presented:
+        return {k: presented[k] for k in ("document", "proof") if k in presented}
+    return {"document": presented}
+
+
+def _summary(verdict: dict[str, Any]) -> str:
+    if verdict.get("valid"):
+        issuer = verdict.get("issuer") or {}
+        by = f" issued by {issuer.get('name') or issuer.get('code') or issuer.get('address')}" if issuer else ""
+        return f"valid:{by}; every check passed"
+    failed = [c for c in verdict.get("checks", []) if not c.get("passed")]
+    return "INVALID: " + "; ".join(f"{c.get('name')}: {c.get('reason')}" for c in failed)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     if args.hash:
         body: dict[str, Any] = {"credential_hash": args.hash}
         if args.proof is not None:
-            body["proof"] = [p for p in args.proof.split(",") if p]
+            body["proof"] = [p.strip() for p in args.proof.split(",") if p.strip()]
     else:
-        try:
-            presented = json.loads(Path(args.file).read_text() if args.file != "-" else sys.stdin.read())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise SystemExit(f"datavault: cannot read a credential from {args.file}: {exc}") from None
-        body = presented if "document" in presented else {"document": presented}
+        if args.proof is not None:
+            raise CliError("--proof goes with --hash; a credential file carries its own proof")
+        source = "stdin" if args.file == "-" else args.file
+        body = _credential_body(_read_text(args.file, "a credential"), source)
     with _client(args)() as client:
         verdict = client.request("POST", "/verify", body)
     _print(verdict)
-    return 0 if verdict["valid"] else 1
+    # stdout stays pure JSON for scripts; the verdict in words goes to the terminal.
+    print(_summary(verdict), file=sys.stderr)
+    return 0 if verdict["valid"] else EXIT_INVALID
 
 
 def cmd_compile(_args: argparse.Namespace) -> int:
@@ -129,15 +254,31 @@ def cmd_compile(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535 (0: any free port), not {port}")
+    return port
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="datavault", description="数字保险箱 data vault")
-    p.add_argument("--datadir", type=Path, default=DEFAULT_DATADIR, help="data directory (default .datavault)")
+    p = argparse.ArgumentParser(
+        prog="datavault", description="数字保险箱 data vault",
+        epilog="exit codes: 0 ok / valid, 1 verify: invalid, 2 error",
+    )
+    p.add_argument(
+        "--datadir", type=Path, default=Path(os.environ.get("DATAVAULT_DATADIR") or DEFAULT_DATADIR),
+        help="data directory (default $DATAVAULT_DATADIR, else .datavault)",
+    )
     p.add_argument("--api", help="API base URL (default: the vault running from --datadir)")
     sub = p.add_subparsers(dest="command", required=True)
 
     up = sub.add_parser("up", help="run the vault: data directory, keys, chain node, API")
     up.add_argument("--host", default="127.0.0.1")
-    up.add_argument("--port", type=int, default=8000)
+    up.add_argument("--port", type=_port, default=8000, help="default 8000; 0 picks a free port")
     up.add_argument("--chain", choices=CHAIN_KINDS, help="chain engine (default anvil)")
     up.add_argument("--rpc-url", help="JSON-RPC URL for --chain rpc")
     up.add_argument("--database-url", help="database URL (default SQLite in the data directory)")
@@ -159,8 +300,11 @@ def parser() -> argparse.ArgumentParser:
     issue.add_argument("--kind", choices=["citizen", "enterprise"], default="citizen")
     issue.add_argument("--type", choices=["licence", "certificate", "data"], required=True)
     issue.add_argument("--title", required=True)
-    issue.add_argument("--fields", required=True, help="JSON object, or @file.json")
-    issue.add_argument("--valid-until", required=True, help="ISO date or Unix seconds")
+    issue.add_argument("--fields", required=True, help="JSON object, or @file.json (@- for stdin)")
+    issue.add_argument(
+        "--valid-until", required=True,
+        help="YYYY-MM-DD (valid through that day, UTC), ISO date-time, or Unix seconds",
+    )
     issue.set_defaults(func=cmd_issue)
 
     recs = sub.add_parser("records", help="list (or show one of) a subject's own records")
@@ -181,17 +325,28 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors that mean "cannot do that" (bad input, no vault, refused), not a bug."""
+    errors: tuple[type[Exception], ...] = (CliError, ClientError, VaultError, ChainError)
+    # `keys` is imported lazily; if it never was, none of its errors can have been raised.
+    keys = sys.modules.get("keys")
+    return errors + ((keys.KeysError,) if keys is not None else ())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         code: int = args.func(args)
+        sys.stdout.flush()
         return code
-    except ApiError as exc:
+    except _user_errors() as exc:
         print(f"datavault: {exc}", file=sys.stderr)
-        return 2
-    except (VaultError, ChainError, KeysError, FileNotFoundError) as exc:
-        print(f"datavault: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
+    except BrokenPipeError:
+        # The reader went away (`... | head`): not an error of ours, and Python must not
+        # complain again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         return 130
 

@@ -7,36 +7,80 @@ keystore, exchange it for a token.
 from __future__ import annotations
 
 import json
+import os
+import shlex
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
-from keys import SigningKey
+if TYPE_CHECKING:  # at run time `keys` costs half a second of imports that `verify` never needs
+    from keys import SigningKey
 
 
-class ApiError(Exception):
+class ClientError(Exception):
+    """The vault could not be asked: none is running, it is unreachable, or it answered nonsense."""
+
+
+class ApiError(ClientError):
     def __init__(self, status: int, problem: dict[str, Any]) -> None:
         self.status = status
         self.problem = problem
         super().__init__(f"{status} {problem.get('title', '')}: {problem.get('detail', problem)}")
 
 
+DEFAULT_DATADIR = Path(".datavault")
+
+
 def api_file(datadir: Path) -> Path:
     return datadir / "api.json"
 
 
+def command(datadir: Path, rest: str) -> str:
+    """How to type ``datavault <rest>`` for this data directory, for hints in messages."""
+    if datadir == DEFAULT_DATADIR:
+        return f"datavault {rest}"
+    return f"datavault --datadir {shlex.quote(str(datadir))} {rest}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def discover(datadir: Path) -> str:
+    """The URL of the vault running from ``datadir``, from the file ``datavault up`` writes."""
     path = api_file(datadir)
-    if not path.exists():
-        raise FileNotFoundError(f"no running vault found in {datadir}: start one with `datavault up`")
-    url: str = json.loads(path.read_text())["url"]
+    start = f"start one with `{command(datadir, 'up')}`"
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ClientError(f"no vault is running from {datadir}; {start}") from None
+    except (OSError, ValueError) as exc:
+        raise ClientError(f"cannot read {path}: {exc}") from None
+    url, pid = (info.get("url"), info.get("pid")) if isinstance(info, dict) else (None, None)
+    if not isinstance(url, str):
+        raise ClientError(f"{path} names no URL; {start}")
+    # After a kill -9 the file outlives the server; without this check the user would get a
+    # bare "connection refused" for a vault that is simply not running.
+    if isinstance(pid, int) and not _alive(pid):
+        raise ClientError(f"no vault is running from {datadir} (the last one, pid {pid}, did not stop cleanly); {start}")
     return url
 
 
 class VaultClient:
     def __init__(self, base_url: str, *, timeout: float = 30.0, transport: httpx.BaseTransport | None = None) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
+        self.base_url = base_url
+        self.timeout = timeout
+        try:
+            self.http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
+        except httpx.InvalidURL as exc:
+            raise ClientError(f"not a usable API URL {base_url!r}: {exc}") from None
         self.token: str | None = None
 
     def close(self) -> None:
@@ -50,16 +94,29 @@ class VaultClient:
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        response = self.http.request(method, path, json=body, headers=headers)
-        payload = response.json() if response.content else None
+        try:
+            response = self.http.request(method, path, json=body, headers=headers)
+        except httpx.TimeoutException:
+            raise ClientError(f"the vault at {self.base_url} did not answer within {self.timeout:.0f}s") from None
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise ClientError(f"cannot reach the vault at {self.base_url}: {exc}") from None
+        try:
+            payload = response.json() if response.content else None
+        except ValueError:
+            if response.status_code < 400:
+                raise ClientError(f"{self.base_url} answered {method} {path} with something other than JSON; is it a data vault?") from None
+            payload = {"title": response.reason_phrase, "detail": response.text.strip()[:200] or response.reason_phrase}
         if response.status_code >= 400:
             raise ApiError(response.status_code, payload if isinstance(payload, dict) else {"detail": payload})
         return payload
 
     def login(self, key: SigningKey) -> dict[str, Any]:
-        challenge = self.request("POST", "/auth/challenge", {"address": key.address})["challenge"]
-        token: dict[str, Any] = self.request(
-            "POST", "/auth/token", {"challenge": challenge, "signature": key.sign_message(challenge)}
-        )
+        challenge = self.request("POST", "/auth/challenge", {"address": key.address})
+        if not isinstance(challenge, dict) or not isinstance(challenge.get("challenge"), str):
+            raise ClientError(f"{self.base_url} did not hand out a login challenge; is it a data vault?")
+        text: str = challenge["challenge"]
+        token = self.request("POST", "/auth/token", {"challenge": text, "signature": key.sign_message(text)})
+        if not isinstance(token, dict) or not isinstance(token.get("access_token"), str):
+            raise ClientError(f"{self.base_url} did not hand out a token; is it a data vault?")
         self.token = token["access_token"]
         return token

@@ -1,0 +1,343 @@
+"""`datavault` the way the README tells a newcomer to use it, with real processes.
+
+`datavault up --demo` runs as a subprocess on anvil and SQLite in a temporary data directory;
+the terminal commands run as subprocesses against it. Then the server is killed (-9) and
+started again, twice, and finally stopped with Ctrl-C: every record must still be readable,
+every anchored credential must still verify, and no process may be left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from chain.engines.process import free_port
+from tests.integration.chain.nodes import node_pids
+
+pytestmark = pytest.mark.integration
+
+T = TypeVar("T")
+CITIZEN = "citizen-zhang-san"
+ENTERPRISE = "enterprise-minjiang"
+CITIZEN_ID = "11010519491231002X"
+DEMO_TITLES = {"居民身份证 Resident identity card", "机动车驾驶证 Driving licence", "学位证书 Degree certificate", "社会保险参保证明 Social insurance record"}
+README_ISSUE = [
+    "issue", "--as", "dept-gongan", "--identifier", CITIZEN_ID, "--type", "certificate",
+    "--title", "无犯罪记录证明", "--fields", '{"结论": "无犯罪记录"}', "--valid-until", "2027-12-31",
+]
+END_OF_2027 = 1830297600  # 2028-01-01T00:00:00Z: "valid until 2027-12-31" includes the 31st
+START_TIMEOUT = 120.0  # anvil + deploy on a loaded 2-core machine
+SETTLE_TIMEOUT = 60.0
+
+
+def datavault() -> list[str]:
+    """The console script a newcomer runs, installed next to this interpreter."""
+    script = Path(sys.executable).with_name("datavault")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "api.cli"]
+
+
+def clean_env() -> dict[str, str]:
+    # The embedded default (SQLite + anvil, keys in the data directory), whatever the shell says.
+    return {k: v for k, v in os.environ.items() if not k.startswith("DATAVAULT_")}
+
+
+def poll(check: Callable[[], T | None], timeout: float, what: str, interval: float = 0.2) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    """Asserts a command failed the way the CLI promises: exit 2, one `datavault:` line."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("datavault: "), result.stderr
+    return lines[0]
+
+
+@dataclass
+class Vault:
+    datadir: Path
+    log: Path
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+    url: str = ""
+
+    def cli(self, *args: str, stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*datavault(), "--datadir", str(self.datadir), *args], input=stdin, capture_output=True, check=False,
+            text=True, timeout=timeout, env=clean_env(), cwd=self.datadir.parent,
+        )
+
+    def ok(self, *args: str, stdin: str | None = None) -> Any:
+        result = self.cli(*args, stdin=stdin)
+        assert result.returncode == 0, (args, result.returncode, result.stderr)
+        assert "Traceback" not in result.stderr
+        return json.loads(result.stdout)
+
+    def start(self, *extra: str) -> None:
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [*datavault(), "--datadir", str(self.datadir), "up", "--port", str(self.port), *extra],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=clean_env(),
+                cwd=self.datadir.parent, start_new_session=True,
+            )
+        self.url = poll(self._answering, START_TIMEOUT, "`datavault up` to answer", interval=0.1)
+
+    def _answering(self) -> str | None:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise AssertionError(f"`datavault up` exited with {self.proc.returncode}:\n{self.log_tail()}")
+        try:
+            info = json.loads((self.datadir / "api.json").read_text())
+        except (OSError, ValueError):
+            return None
+        if info.get("pid") != self.proc.pid:
+            return None  # the file a killed run left behind
+        try:
+            with urllib.request.urlopen(f"{info['url']}/health", timeout=5) as response:
+                return str(info["url"]) if response.status == 200 else None
+        except OSError:
+            return None
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def anvil_pid(self) -> int:
+        return int(json.loads((self.datadir / "anvil.pid").read_text())["pid"])
+
+    def kill_9(self, *, with_node: bool) -> None:
+        """SIGKILL the server's process group (and, if asked, the node's: it runs in its own)."""
+        assert self.proc is not None
+        anvil = self.anvil_pid()
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        if with_node:
+            with contextlib.suppress(ProcessLookupError):  # gone already if it shared the group
+                os.killpg(anvil, signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def stop(self, sig: signal.Signals = signal.SIGINT, timeout: float = 60) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout=timeout)
+
+    def records(self, who: str = CITIZEN) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = self.ok("records", "--as", who)
+        return records
+
+    def settled(self, who: str = CITIZEN, at_least: int = 1) -> list[dict[str, Any]]:
+        """The subject's records once there are ``at_least`` of them and every one is anchored."""
+        def check() -> list[dict[str, Any]] | None:
+            records = self.records(who)
+            return records if len(records) >= at_least and all(r["status"] == "anchored" for r in records) else None
+
+        return poll(check, SETTLE_TIMEOUT, f"{who}'s records to be anchored", interval=0.5)
+
+    def verify(self, credential: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
+        result = self.cli("verify", "-", stdin=json.dumps(credential, ensure_ascii=False))
+        assert result.returncode in (0, 1), (result.returncode, result.stderr)
+        assert "Traceback" not in result.stderr
+        return result.returncode, json.loads(result.stdout), result.stderr
+
+    def cli_many(self, commands: list[tuple[list[str], str | None]]) -> list[subprocess.CompletedProcess[str]]:
+        """Several commands (argv, stdin) started side by side: most of a CLI run is start-up."""
+        procs = [
+            subprocess.Popen(
+                [*datavault(), "--datadir", str(self.datadir), *args], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(), cwd=self.datadir.parent,
+            )
+            for args, _ in commands
+        ]
+        results = []
+        try:
+            for proc, (args, stdin) in zip(procs, commands, strict=True):
+                out, err = proc.communicate(stdin or "", timeout=60)
+                results.append(subprocess.CompletedProcess(args, proc.returncode, out, err))
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        return results
+
+    def verify_all(self, credentials: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        results = self.cli_many([(["verify", "-"], json.dumps(c, ensure_ascii=False)) for c in credentials])
+        for result in results:
+            assert result.returncode in (0, 1) and "Traceback" not in result.stderr, (result.returncode, result.stderr)
+        return [json.loads(r.stdout) for r in results]
+
+    def assert_all_verify(self) -> set[str]:
+        """Every record of both demo subjects is readable and its credential verifies; their ids."""
+        records = self.settled(CITIZEN, len(DEMO_TITLES)) + self.settled(ENTERPRISE, 1)
+        assert all(r["document"]["fields"] for r in records)  # decrypted, not just listed
+        for record, verdict in zip(records, self.verify_all([exported(r) for r in records]), strict=True):
+            assert verdict["valid"], (record["document"]["title"], verdict["checks"])
+        return {r["id"] for r in records}
+
+
+def exported(record: dict[str, Any]) -> dict[str, Any]:
+    """What `records <id> --export` prints, built from a listed record."""
+    return {"document": record["document"], "proof": record["anchor"]["proof"]}
+
+
+def failed_checks(verdict: dict[str, Any]) -> list[str]:
+    return [c["name"] for c in verdict["checks"] if not c["passed"]]
+
+
+@pytest.fixture(scope="module")
+def vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vault]:
+    base = tmp_path_factory.mktemp("cli")
+    v = Vault(datadir=base / "vault-data", log=base / "up.log")
+    try:
+        v.start("--demo")
+        yield v
+    finally:
+        if v.proc is not None and v.proc.poll() is None:
+            v.proc.kill()
+            v.proc.wait(timeout=30)
+        # The server and its node both name the (unique) data directory on their command line.
+        for pid in node_pids(str(v.datadir)):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_demo_records_are_listed_and_decrypted(vault: Vault) -> None:
+    records = vault.settled(CITIZEN, len(DEMO_TITLES))
+    assert DEMO_TITLES <= {r["document"]["title"] for r in records}
+    card = next(r for r in records if r["document"]["title"].startswith("居民身份证"))
+    assert card["document"]["fields"]["姓名"] == "张三"
+    assert card["issuer"] == "gongan" and card["anchor"]["tx_hash"].startswith("0x")
+    log = poll(lambda: "Try: datavault --datadir" in vault.log_tail(400) and vault.log_tail(400), 30, "the demo to finish")
+    assert f"data vault is up: {vault.url}" in log and vault.url.endswith(f":{vault.port}")
+
+
+def test_export_verifies_and_a_tampered_copy_does_not(vault: Vault, tmp_path: Path) -> None:
+    card = next(r for r in vault.settled(CITIZEN, len(DEMO_TITLES)) if r["type"] == "licence")
+    exported_card = vault.ok("records", "--as", CITIZEN, card["id"], "--export")
+    assert exported_card == exported(card)
+    licence = tmp_path / "licence.json"
+    licence.write_text(json.dumps(exported_card, ensure_ascii=False, indent=2), encoding="utf-8")
+
+    result = vault.cli("verify", str(licence))
+    assert result.returncode == 0, result.stderr
+    verdict = json.loads(result.stdout)
+    assert verdict["valid"] and verdict["issuer"]["code"] == "gongan"
+    assert verdict["credential_hash"] == card["credential_hash"]
+    assert result.stderr.startswith("valid:")
+
+    tampered = copy.deepcopy(exported_card)
+    tampered["document"]["fields"]["姓名"] = "李四"
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(tampered, ensure_ascii=False), encoding="utf-8")
+    result = vault.cli("verify", str(forged))
+    assert result.returncode == 1, (result.returncode, result.stderr)
+    verdict = json.loads(result.stdout)
+    assert not verdict["valid"] and "anchored" in failed_checks(verdict)
+    assert result.stderr.startswith("INVALID: anchored:"), result.stderr
+
+    by_hash = vault.ok("verify", "--hash", card["credential_hash"])
+    assert by_hash["valid"]
+
+
+def test_issue_from_the_terminal(vault: Vault) -> None:
+    before = {r["id"] for r in vault.records(CITIZEN)}
+    issued = vault.ok(*README_ISSUE)
+    assert issued["status"] == "pending" and issued["issuer"] == "gongan"
+    assert issued["valid_until"] == END_OF_2027
+    assert issued["document"]["fields"] == {"结论": "无犯罪记录"}
+
+    records = vault.settled(CITIZEN, len(before) + 1)
+    mine = next(r for r in records if r["id"] == issued["id"])
+    assert mine["credential_hash"] == issued["credential_hash"]
+    code, verdict, _ = vault.verify(exported(mine))
+    assert code == 0 and verdict["valid"], verdict["checks"]
+
+
+def test_bad_input_gets_one_line_and_exit_2(vault: Vault, tmp_path: Path) -> None:
+    issue = README_ISSUE[:-4]  # everything but --fields and --valid-until
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b"\xff\xfe\x00")
+    cases = [
+        (["records", "--as", "citizen-nobody"], "no key named 'citizen-nobody'"),
+        ([*issue, "--fields", "{结论: 无犯罪记录}", "--valid-until", "2027-12-31"], "--fields is not valid JSON"),
+        ([*issue, "--fields", "[1, 2]", "--valid-until", "2027-12-31"], "--fields must be a non-empty JSON object"),
+        ([*issue, "--fields", '{"a": 1}', "--valid-until", "2027-13-45"], "'2027-13-45' is not a date"),
+        ([*issue, "--fields", '{"a": 1}', "--valid-until", "2020-01-01"], "valid_until must be later than valid_from"),
+        (["verify", str(tmp_path / "missing.json")], "cannot read a credential from"),
+        (["verify", str(binary)], "not UTF-8"),
+        (["verify", str(tmp_path)], "cannot read a credential from"),
+        (["records", "--as", CITIZEN, "--export"], "--export needs a record id"),
+        (["records", "--as", "dept-gongan"], "needs a citizen or enterprise"),
+    ]
+    for (args, expected), result in zip(cases, vault.cli_many([(args, None) for args, _ in cases]), strict=True):
+        assert expected in one_line_error(result), args
+
+    # A second server on the same data directory would share its SQLite file and its anvil.
+    assert vault.proc is not None
+    message = one_line_error(vault.cli("up", "--port", str(free_port()), timeout=120))
+    assert "already running" in message and f"pid {vault.proc.pid}" in message
+    assert vault.ok("verify", "--hash", vault.settled()[0]["credential_hash"])["valid"]
+
+    elsewhere = Vault(datadir=tmp_path / "other", log=tmp_path / "other.log", port=vault.port)
+    assert "already in use" in one_line_error(elsewhere.cli("up", "--port", str(vault.port), timeout=120))
+    assert "no vault is running" in one_line_error(elsewhere.cli("verify", "--hash", "0x" + "ab" * 32))
+
+
+def test_kill_9_and_restart_keep_every_record_and_anchor(vault: Vault) -> None:
+    first = vault.ok(*README_ISSUE)
+    before = vault.assert_all_verify()  # waits for the new one too: none may be pending
+    assert first["id"] in before
+
+    # The server dies; its anvil (own process group) may live on and is stopped via its pid file.
+    old_node = vault.anvil_pid()
+    vault.kill_9(with_node=False)
+    assert "did not stop cleanly" in one_line_error(vault.cli("records", "--as", CITIZEN))
+    vault.start()
+    assert old_node not in node_pids(str(vault.datadir))
+    assert vault.assert_all_verify() == before
+
+    # Server and node die together just after an anchor: the state file may lack it, and the
+    # vault must anchor it again on the next start.
+    second = vault.ok(*README_ISSUE)
+    vault.settled(CITIZEN)
+    vault.kill_9(with_node=True)
+    vault.start()
+    assert vault.assert_all_verify() == before | {second["id"]}
+
+
+def test_sigterm_stops_server_and_node_and_cleans_up(vault: Vault) -> None:
+    node = vault.anvil_pid()
+    assert vault.stop(signal.SIGTERM) == 0, vault.log_tail()
+    assert node_pids(str(vault.datadir)) == [], "a process of this vault outlived SIGTERM"
+    assert not (vault.datadir / "api.json").exists()
+    assert node not in node_pids(str(vault.datadir))
+    vault.start()
+    assert vault.ok("verify", "--hash", vault.settled()[0]["credential_hash"])["valid"]
+
+
+def test_ctrl_c_stops_server_and_node(vault: Vault) -> None:
+    node = vault.anvil_pid()
+    assert node in node_pids(str(vault.datadir))
+    assert vault.stop(signal.SIGINT) == 0, vault.log_tail()
+    assert node_pids(str(vault.datadir)) == [], "a process of this vault outlived Ctrl-C"
+    assert not (vault.datadir / "api.json").exists()
+    message = one_line_error(vault.cli("records", "--as", CITIZEN))
+    assert "no vault is running" in message and "did not stop cleanly" not in message
