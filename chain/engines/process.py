@@ -90,6 +90,15 @@ def stop_stale(pid_path: Path, timeout: float = 10.0) -> None:
     except (OSError, ValueError, KeyError, TypeError):
         pid_path.unlink(missing_ok=True)
         return
+    # A node whose owner still runs is in use, not left behind: stopping it would pull the
+    # chain from under a live vault. The owner's command line guards against pid reuse.
+    owner, owner_cmdline = record.get("owner"), record.get("owner_cmdline")
+    if isinstance(owner, int) and owner != os.getpid() and owner_cmdline and _cmdline(owner) == owner_cmdline:
+        if _cmdline(pid) == recorded:
+            raise NodeError(
+                f"the node recorded in {pid_path} (pid {pid}) belongs to a running process (pid {owner}); "
+                "stop that vault first, or use another data directory"
+            )
     # Only a process with the very command line we started: the pid may have been reused.
     if _cmdline(pid) == recorded:
         log.warning("stopping node left running by an earlier run (pid %s)", pid)
@@ -135,7 +144,8 @@ class NodeProcess:
         with _live_lock:
             _live.add(self)
         recorded = _cmdline(self._proc.pid) or " ".join(self.argv)
-        self.pid_path.write_text(json.dumps({"pid": self._proc.pid, "cmdline": recorded}))
+        owner = {"owner": os.getpid(), "owner_cmdline": _cmdline(os.getpid())}
+        self.pid_path.write_text(json.dumps({"pid": self._proc.pid, "cmdline": recorded, **owner}))
         deadline = time.monotonic() + ready_timeout
         while not rpc_answers(url):
             if self._proc.poll() is not None:

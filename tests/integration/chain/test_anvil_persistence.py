@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from eth_account.signers.local import LocalAccount
 
 from chain.deployment import Deployment, deploy_registry, verify_deployment
 from chain.engines.anvil import STATE_FILE, AnvilEngine
-from chain.errors import DeploymentError
+from chain.errors import DeploymentError, NodeError
 from chain.registry import RegistryClient, Roles
 from tests.integration.chain.nodes import node_pids, process_gone
 
@@ -108,3 +110,31 @@ def test_no_anvil_left_running(tmp_path: Path) -> None:
     with AnvilEngine(tmp_path) as engine:
         assert node_pids(str(tmp_path / STATE_FILE)) == [engine.pid]
     assert node_pids(str(tmp_path / STATE_FILE)) == []
+
+
+def test_a_node_whose_owner_still_runs_is_not_taken_over(tmp_path: Path) -> None:
+    # Another process (a second `datavault up`, say) must not stop a live vault's node.
+    script = (
+        "import sys, time; from pathlib import Path; from chain.engines.anvil import AnvilEngine;"
+        "e = AnvilEngine(Path(sys.argv[1])); e.start(); print(e.pid, flush=True); time.sleep(60)"
+    )
+    owner = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True,
+                             cwd=Path(__file__).resolve().parents[3])
+    try:
+        assert owner.stdout is not None
+        node_pid = int(owner.stdout.readline())
+        with pytest.raises(NodeError, match="belongs to a running process"):
+            AnvilEngine(tmp_path).start()
+        assert not process_gone(node_pid)
+        owner.kill()
+        owner.wait(10)
+        # Its owner gone, the node is left behind: the next start stops it and takes over.
+        with AnvilEngine(tmp_path) as engine:
+            assert engine.pid != node_pid
+        deadline = time.monotonic() + 10
+        while not process_gone(node_pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process_gone(node_pid)
+    finally:
+        owner.kill()
+        owner.wait(10)
