@@ -20,6 +20,7 @@ from web3.exceptions import BlockNotFound
 
 from chain import transactions
 from chain.artifacts import Artifact, load_artifact
+from chain.audit_anchor import CONTRACT as AUDIT_CONTRACT
 from chain.consent import CONTRACT as CONSENT_CONTRACT
 from chain.engines.base import Engine
 from chain.errors import DeploymentError
@@ -42,6 +43,8 @@ class Deployment:
     block_hash: str = ""  # 0x hash of that block ("" in records that predate it)
     consent: str = ""  # checksum address of ConsentRegistry ("" until deployed)
     consent_code_hash: str = ""
+    audit: str = ""  # checksum address of AuditAnchor ("" until deployed)
+    audit_code_hash: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -56,6 +59,8 @@ class Deployment:
                 block_hash=str(data.get("block_hash", "")),
                 consent=Web3.to_checksum_address(data["consent"]) if data.get("consent") else "",
                 consent_code_hash=str(data.get("consent_code_hash", "")),
+                audit=Web3.to_checksum_address(data["audit"]) if data.get("audit") else "",
+                audit_code_hash=str(data.get("audit_code_hash", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise DeploymentError(f"the recorded deployment is unreadable: {exc}") from exc
@@ -92,25 +97,35 @@ def deploy_registry(engine_or_w3: Engine | Web3, admin: LocalAccount, artifact: 
     )
 
 
+def _deploy(w3: Web3, admin: LocalAccount, name: str, arg: str) -> tuple[str, str]:
+    art = load_artifact(name)
+    data = bytes.fromhex(art.bytecode.removeprefix("0x")) + abi_encode(["address"], [arg])
+    result = transactions.send(w3, admin, to=None, data=data, abi=art.abi, context=f"deploy {art.name}")
+    address = w3.eth.get_transaction_receipt(HexBytes(result.tx_hash))["contractAddress"]
+    if address is None:
+        raise DeploymentError(f"deployment transaction 0x{result.tx_hash.hex()} created no contract")
+    return Web3.to_checksum_address(address), code_hash(bytes(w3.eth.get_code(address)))
+
+
 def deploy_consent(engine_or_w3: Engine | Web3, admin: LocalAccount, dep: Deployment) -> Deployment:
     """Deploys ``ConsentRegistry`` bound to ``dep``'s registry; returns ``dep`` naming it.
 
     Adding it to an existing deployment is safe: it holds nothing until grants are relayed.
     """
-    w3 = _w3(engine_or_w3)
-    art = load_artifact(CONSENT_CONTRACT)
-    data = bytes.fromhex(art.bytecode.removeprefix("0x")) + abi_encode(["address"], [dep.registry])
-    result = transactions.send(w3, admin, to=None, data=data, abi=art.abi, context=f"deploy {art.name}")
-    address = w3.eth.get_transaction_receipt(HexBytes(result.tx_hash))["contractAddress"]
-    if address is None:
-        raise DeploymentError(f"deployment transaction 0x{result.tx_hash.hex()} created no contract")
-    code = bytes(w3.eth.get_code(address))
-    return replace(dep, consent=Web3.to_checksum_address(address), consent_code_hash=code_hash(code))
+    address, digest = _deploy(_w3(engine_or_w3), admin, CONSENT_CONTRACT, dep.registry)
+    return replace(dep, consent=address, consent_code_hash=digest)
+
+
+def deploy_audit(engine_or_w3: Engine | Web3, admin: LocalAccount, dep: Deployment) -> Deployment:
+    """Deploys ``AuditAnchor`` with ``admin`` (the operator, sole submitter) as its logger."""
+    address, digest = _deploy(_w3(engine_or_w3), admin, AUDIT_CONTRACT, admin.address)
+    return replace(dep, audit=address, audit_code_hash=digest)
 
 
 def deploy(engine_or_w3: Engine | Web3, admin: LocalAccount) -> Deployment:
     """Every contract a vault needs, in order; ``admin`` governs the department registry."""
-    return deploy_consent(engine_or_w3, admin, deploy_registry(engine_or_w3, admin))
+    dep = deploy_consent(engine_or_w3, admin, deploy_registry(engine_or_w3, admin))
+    return deploy_audit(engine_or_w3, admin, dep)
 
 
 def _check_code(w3: Web3, what: str, address: str, expected: str, dep: Deployment, reset: str) -> None:
@@ -143,3 +158,5 @@ def verify_deployment(w3: Web3, dep: Deployment) -> None:
     _check_code(w3, "contract", dep.registry, dep.code_hash, dep, reset)
     if dep.consent:
         _check_code(w3, "consent registry", dep.consent, dep.consent_code_hash, dep, reset)
+    if dep.audit:
+        _check_code(w3, "audit anchor", dep.audit, dep.audit_code_hash, dep, reset)

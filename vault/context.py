@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from eth_account.signers.local import LocalAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from chain.audit_anchor import AuditAnchorClient
 from chain.consent import ConsentClient
 from chain.engines.base import Engine
 from chain.registry import RegistryClient
@@ -32,6 +33,7 @@ class ChainContext:
     # None only for a vault whose deployment predates the consent registry and was not
     # upgraded (vault.setup deploys it on open).
     consent: ConsentClient | None = None
+    audit: AuditAnchorClient | None = None
     _accounts: dict[str, LocalAccount] = field(default_factory=dict)
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from chain.audit_anchor import AuditAnchorClient
 from chain.consent import ConsentClient
-from chain.deployment import Deployment, deploy, deploy_consent, verify_deployment
+from chain.deployment import Deployment, deploy, deploy_audit, deploy_consent, verify_deployment
 from chain.engines import make_engine
 from chain.errors import DeploymentError
 from chain.registry import RegistryClient
@@ -59,9 +60,12 @@ async def _deployment(engine: object, db: AsyncEngine, operator: object, wait: o
                 verify_deployment(engine.w3, dep)  # type: ignore[attr-defined]
             except DeploymentError as exc:
                 raise ChainStateError(str(exc)) from exc
-            if not dep.consent:
-                # A vault from before the consent registry: adding it overwrites nothing.
-                dep = deploy_consent(engine, operator, dep)  # type: ignore[arg-type]
+            if not dep.consent or not dep.audit:
+                # A vault from before these contracts: adding them overwrites nothing.
+                if not dep.consent:
+                    dep = deploy_consent(engine, operator, dep)  # type: ignore[arg-type]
+                if not dep.audit:
+                    dep = deploy_audit(engine, operator, dep)  # type: ignore[arg-type]
                 if callable(wait):
                     wait()
                 row.value = dep.to_json()
@@ -97,7 +101,10 @@ async def open_vault(settings: Settings, *, start_chain: bool = True) -> OpenVau
         client = RegistryClient(engine.w3, dep.registry)
         zero_gas = settings.zero_gas or engine.w3.eth.gas_price == 0
         consent = ConsentClient(engine.w3, dep.consent)
-        chain = ChainContext(engine=engine, client=client, operator=operator, zero_gas=zero_gas, consent=consent)
+        audit = AuditAnchorClient(engine.w3, dep.audit)
+        chain = ChainContext(
+            engine=engine, client=client, operator=operator, zero_gas=zero_gas, consent=consent, audit=audit,
+        )
         ctx = VaultContext(sessions=session_factory(db), master=master, keystore=keystore, chain=chain)
         submitter = Submitter(ctx, interval=settings.submit_interval, batch_max=settings.batch_max)
         # Before anything is sent: a node that lost its last blocks gets those writes again.

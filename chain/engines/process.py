@@ -93,12 +93,12 @@ def stop_stale(pid_path: Path, timeout: float = 10.0) -> None:
     # A node whose owner still runs is in use, not left behind: stopping it would pull the
     # chain from under a live vault. The owner's command line guards against pid reuse.
     owner, owner_cmdline = record.get("owner"), record.get("owner_cmdline")
-    if isinstance(owner, int) and owner != os.getpid() and owner_cmdline and _cmdline(owner) == owner_cmdline:
-        if _cmdline(pid) == recorded:
-            raise NodeError(
-                f"the node recorded in {pid_path} (pid {pid}) belongs to a running process (pid {owner}); "
-                "stop that vault first, or use another data directory"
-            )
+    owner_alive = isinstance(owner, int) and owner != os.getpid() and bool(owner_cmdline) and _cmdline(owner) == owner_cmdline
+    if owner_alive and _cmdline(pid) == recorded:
+        raise NodeError(
+            f"the node recorded in {pid_path} (pid {pid}) belongs to a running process (pid {owner}); "
+            "stop that vault first, or use another data directory"
+        )
     # Only a process with the very command line we started: the pid may have been reused.
     if _cmdline(pid) == recorded:
         log.warning("stopping node left running by an earlier run (pid %s)", pid)
