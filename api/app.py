@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from api import problems
+from api import problems, request_ids
 from api.routes import auth, delegations, departments, grants, records, subjects, system, verify
 from vault.config import Settings
 from vault.setup import OpenVault, open_vault
@@ -41,6 +41,7 @@ def create_app(*, settings: Settings | None = None, vault: OpenVault | None = No
     if vault is not None:
         app.state.vault = vault
     problems.install(app)
+    request_ids.install(app)
     for module in (system, auth, departments, subjects, records, grants, delegations, verify):
         app.include_router(module.router)
     return app

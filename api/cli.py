@@ -1,4 +1,5 @@
-"""`datavault`: run the vault, seed it, and issue or verify credentials from a terminal.
+"""`datavault`: run the vault, seed it, and issue or verify credentials from a terminal;
+grants and agents (consent, signed locally) are in `api.cli_grants`.
 
 Terminal commands talk to the running vault over its API with keys from the data
 directory's keystore, so the server stays the only writer and the only nonce owner.
@@ -51,7 +52,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _keystore(datadir: Path) -> Keystore:
+def keystore(datadir: Path) -> Keystore:
     from keys import Keystore, MasterKey
     from vault.config import Settings
 
@@ -60,10 +61,10 @@ def _keystore(datadir: Path) -> Keystore:
     return Keystore(datadir / "keystore", MasterKey.load(Settings.from_env(datadir=datadir).master_key_file))
 
 
-def _login_key(datadir: Path, name: str) -> SigningKey:
+def login_key(datadir: Path, name: str) -> SigningKey:
     from keys import DecryptionError
 
-    store = _keystore(datadir)
+    store = keystore(datadir)
     if not store.exists(name):  # also rejects names that are not plain file names
         # "-chain" entries are departments' transaction keys, never a login.
         known = ", ".join(n for n in store.names() if not n.endswith("-chain")) or "none"
@@ -77,12 +78,12 @@ def _login_key(datadir: Path, name: str) -> SigningKey:
         ) from None
 
 
-def _client(args: argparse.Namespace) -> Callable[[], VaultClient]:
+def client_factory(args: argparse.Namespace) -> Callable[[], VaultClient]:
     url = args.api or discover(args.datadir)
     return lambda: VaultClient(url)
 
 
-def _print(value: Any) -> None:
+def print_json(value: Any) -> None:
     print(json.dumps(value, ensure_ascii=False, indent=2))
 
 
@@ -121,19 +122,22 @@ def cmd_admin_init(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from api.demo import seed
 
-    store = _keystore(args.datadir)
-    ids = seed(_client(args), store, print)
+    store = keystore(args.datadir)
+    ids = seed(client_factory(args), store, print)
     print(f"\nLog in as these subjects with `{command(args.datadir, 'records --as <key>')}`:")
     for name, sid in ids.items():
         print(f"  {name}: subject id {sid}")
+    print(f"Grants: `{command(args.datadir, 'grants --as dept-renshe')}`, then "
+          f"`{command(args.datadir, 'read --as dept-renshe <grant id>')}`")
     return 0
 
 
-def parse_time(text: str) -> int:
+def parse_time(text: str, *, start: bool = False) -> int:
     """Unix seconds, an ISO date-time, or a date: valid *through* that day (UTC).
 
     A certificate "valid until 2027-12-31" is still valid on the 31st; the chain's bound is
-    exclusive, so a bare date becomes the midnight that ends it.
+    exclusive, so a bare date becomes the midnight that ends it. With ``start`` (a "from"
+    bound) a bare date is the midnight that begins it.
     """
     text = text.strip()
     if text.isdigit():
@@ -143,7 +147,7 @@ def parse_time(text: str) -> int:
     except ValueError:
         pass
     else:
-        return (day.toordinal() - date(1970, 1, 1).toordinal() + 1) * DAY
+        return (day.toordinal() - date(1970, 1, 1).toordinal() + (0 if start else 1)) * DAY
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -175,27 +179,27 @@ def cmd_issue(args: argparse.Namespace) -> int:
     # Everything local first, so a typo is reported before any network round trip.
     fields = parse_fields(args.fields)
     valid_until = parse_time(args.valid_until)
-    key = _login_key(args.datadir, args.as_)
+    key = login_key(args.datadir, args.as_)
     subject: dict[str, str] = {"subject_id": args.subject_id} if args.subject_id else {"kind": args.kind, "identifier": args.identifier}
     body = {"subject": subject, "type": args.type, "title": args.title, "fields": fields, "valid_until": valid_until}
-    with _client(args)() as client:
+    with client_factory(args)() as client:
         client.login(key)
-        _print(client.request("POST", "/records", body))
+        print_json(client.request("POST", "/records", body))
     return 0
 
 
 def cmd_records(args: argparse.Namespace) -> int:
     if args.export and not args.record:
         raise CliError(f"--export needs a record id: {command(args.datadir, f'records --as {args.as_} <id> --export')}")
-    key = _login_key(args.datadir, args.as_)
-    with _client(args)() as client:
+    key = login_key(args.datadir, args.as_)
+    with client_factory(args)() as client:
         client.login(key)
         if not args.record:
-            _print(client.request("GET", "/me/records"))
+            print_json(client.request("GET", "/me/records"))
             return 0
         result = client.request("GET", f"/me/records/{quote(args.record, safe='')}")
     if not args.export:
-        _print(result)
+        print_json(result)
         return 0
     anchor = result.get("anchor")
     if anchor is None:
@@ -204,7 +208,7 @@ def cmd_records(args: argparse.Namespace) -> int:
             "`verify` finds it once the vault has anchored it",
             file=sys.stderr,
         )
-    _print({"document": result["document"], "proof": anchor["proof"] if anchor else None})
+    print_json({"document": result["document"], "proof": anchor["proof"] if anchor else None})
     return 0
 
 
@@ -239,9 +243,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
             raise CliError("--proof goes with --hash; a credential file carries its own proof")
         source = "stdin" if args.file == "-" else args.file
         body = _credential_body(_read_text(args.file, "a credential"), source)
-    with _client(args)() as client:
+    with client_factory(args)() as client:
         verdict = client.request("POST", "/verify", body)
-    _print(verdict)
+    print_json(verdict)
     # stdout stays pure JSON for scripts; the verdict in words goes to the terminal.
     print(_summary(verdict), file=sys.stderr)
     return 0 if verdict["valid"] else EXIT_INVALID
@@ -289,11 +293,11 @@ def parser() -> argparse.ArgumentParser:
     admin.add_argument("--database-url")
     admin.set_defaults(func=cmd_admin_init)
 
-    demo = sub.add_parser("demo", help="seed sample citizens, an enterprise, departments and credentials")
+    demo = sub.add_parser("demo", help="seed sample citizens, an enterprise, departments, credentials, a grant and an agent")
     demo.set_defaults(func=cmd_demo)
 
     issue = sub.add_parser("issue", help="issue a credential as a department")
-    issue.add_argument("--as", dest="as_", required=True, help="keystore entry of the department's login key, e.g. dept-gongan")
+    issue.add_argument("--as", dest="as_", required=True, metavar="KEY", help="keystore entry of the department's login key, e.g. dept-gongan")
     who = issue.add_mutually_exclusive_group(required=True)
     who.add_argument("--subject-id")
     who.add_argument("--identifier", help="ID number or credit code (with --kind)")
@@ -308,7 +312,7 @@ def parser() -> argparse.ArgumentParser:
     issue.set_defaults(func=cmd_issue)
 
     recs = sub.add_parser("records", help="list (or show one of) a subject's own records")
-    recs.add_argument("--as", dest="as_", required=True, help="keystore entry of the subject's login key")
+    recs.add_argument("--as", dest="as_", required=True, metavar="KEY", help="keystore entry of the subject's login key")
     recs.add_argument("record", nargs="?")
     recs.add_argument("--export", action="store_true", help="print just {document, proof}, ready for `verify`")
     recs.set_defaults(func=cmd_records)
@@ -322,6 +326,10 @@ def parser() -> argparse.ArgumentParser:
 
     comp = sub.add_parser("compile", help="recompile the contracts and rewrite the committed artifacts")
     comp.set_defaults(func=cmd_compile)
+
+    from api.cli_grants import add_commands  # here: it imports this module
+
+    add_commands(sub)
     return p
 
 
@@ -352,4 +360,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m api.cli`: run the package's copy of this module, the one api.cli_grants
+    # imports, so that both raise and catch the same CliError.
+    from api.cli import main as package_main
+
+    sys.exit(package_main())

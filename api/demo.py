@@ -2,6 +2,8 @@
 
 Every key it makes lives in the data directory's keystore, so the terminal commands
 (`datavault records --as citizen-zhang-san`, ...) can log in as these people afterwards.
+Consent is signed the way a wallet would sign it: 张三 grants the social-security bureau two
+fields of his licences, and the enterprise appoints an agent (经办人) for its licences.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Any
 from api.client import ApiError, VaultClient
 from keys import Keystore, SigningKey
 
-YEAR = 365 * 24 * 3600
+DAY = 24 * 3600
+YEAR = 365 * DAY
 
 DEPARTMENTS = [
     ("gongan", "市公安局 Municipal Public Security Bureau", ["issuer", "verifier", "registrar"]),
@@ -24,6 +27,18 @@ DEPARTMENTS = [
 
 CITIZEN = {"key": "citizen-zhang-san", "kind": "citizen", "identifier": "11010519491231002X", "name": "张三"}
 ENTERPRISE = {"key": "enterprise-minjiang", "kind": "enterprise", "identifier": "91350100M000100Y43", "name": "闽江数据科技有限公司"}
+
+
+# 张三 lets the social-security bureau (the demo's data user) check what his driving licence
+# allows him to drive, and nothing else on it; the enterprise has an agent (经办人) for licences.
+GRANT: dict[str, Any] = {
+    "grantee": "renshe", "record_types": ["licence"], "fields": ["姓名", "准驾车型"], "purpose_code": 101,
+    "purpose": "灵活就业人员参保登记：核验网约车驾驶员准驾车型", "max_uses": 20,
+}
+GRANT_DAYS = 90
+AGENT: dict[str, Any] = {"key": "agent-minjiang-wang-wu", "name": "王五", "record_types": ["licence"]}
+LIVE_GRANT = ("pending", "active", "not_yet_valid")
+LIVE_DELEGATION = ("pending", "active")
 
 
 def key(store: Keystore, name: str) -> SigningKey:
@@ -94,4 +109,44 @@ def seed(client_factory: Callable[[], VaultClient], store: Keystore, say: Callab
                     dept.login(store.load(f"dept-{code}"))
                     record = dept.request("POST", "/records", {"subject": subject, **cred})
                     say(f"  {code} issued {cred['title']} -> record {record['id']} ({record['status']})")
+    # Consent last: a grant names the data user, and reads what was issued above.
+    zhang_san, minjiang = store.load(CITIZEN["key"]), store.load(ENTERPRISE["key"])
+    with client_factory() as me:
+        me.login(zhang_san)
+        grant_once(me, zhang_san, now, say)
+    with client_factory() as firm:
+        firm.login(minjiang)
+        appoint_once(firm, minjiang, key(store, AGENT["key"]), now, say)
     return subject_ids
+
+
+def _signed(client: VaultClient, signer: SigningKey, path: str, body: dict[str, Any]) -> Any:
+    """Prepare, sign with the subject's own key (as its wallet would), submit."""
+    typed = client.request("POST", f"{path}/prepare", body)["typed_data"]
+    return client.request("POST", path, {"message": typed["message"], "signature": signer.sign_typed_data(typed)})
+
+
+def grant_once(me: VaultClient, signer: SigningKey, now: int, say: Callable[[str], None]) -> None:
+    """张三's grant to the data user, unless one for the same purpose is live (revoked,
+    expired or used up: the next run grants afresh)."""
+    what = f"{GRANT['grantee']} {'、'.join(GRANT['fields'])} of his licences for {GRANT['purpose']}"
+    for grant in me.request("GET", "/me/grants"):
+        if grant["grantee"] == GRANT["grantee"] and grant["purpose"] == GRANT["purpose"] and grant["status"] in LIVE_GRANT:
+            say(f"  {CITIZEN['name']} already granted {what} -> grant {grant['id']} ({grant['status']})")
+            return
+    grant = _signed(me, signer, "/me/grants", {**GRANT, "expires_at": now + GRANT_DAYS * DAY})
+    say(f"  {CITIZEN['name']} granted {what}, {GRANT_DAYS} days -> grant {grant['id']} ({grant['status']})")
+
+
+def appoint_once(firm: VaultClient, signer: SigningKey, agent: SigningKey, now: int, say: Callable[[str], None]) -> None:
+    """The enterprise's agent, unless it has a live appointment already."""
+    def what(delegation: dict[str, Any]) -> str:
+        return (f"agent {AGENT['name']} (login key '{AGENT['key']}') for {', '.join(delegation['record_types'])} "
+                f"-> delegation {delegation['id']} ({delegation['status']})")
+
+    for delegation in firm.request("GET", "/me/delegations"):
+        if delegation["agent"].lower() == agent.address.lower() and delegation["status"] in LIVE_DELEGATION:
+            say(f"  {ENTERPRISE['name']} already appointed {what(delegation)}")
+            return
+    body = {"agent": agent.address, "record_types": AGENT["record_types"], "expires_at": now + YEAR}
+    say(f"  {ENTERPRISE['name']} appointed {what(_signed(firm, signer, '/me/delegations', body))}")

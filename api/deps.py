@@ -4,7 +4,7 @@ is calling. Tests replace any of them with ``app.dependency_overrides``."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,6 +16,7 @@ from vault.auth import Principal, verify_token
 from vault.context import VaultContext
 from vault.db.models import Department
 from vault.errors import AuthenticationError, PermissionDeniedError
+from vault.events import request_context
 
 
 def get_ctx(request: Request) -> VaultContext:
@@ -45,12 +46,17 @@ Now = Annotated[int, Depends(get_now)]
 _bearer = HTTPBearer(auto_error=False, description="token from POST /auth/token")
 
 
-def get_principal(
+async def get_principal(
     ctx: Ctx, now: Now, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     if credentials is None:
         raise AuthenticationError("missing bearer token")
-    return verify_token(ctx.token_key, credentials.credentials, now)
+    principal = verify_token(ctx.token_key, credentials.credentials, now)
+    # Every event this request emits names the individual who made it.
+    current = request_context.get()
+    if current is not None:
+        request_context.set(replace(current, official=principal.address))
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

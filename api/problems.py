@@ -18,6 +18,7 @@ from chain.errors import ChainError, ChainRevertError
 from keys import DecryptionError, KeysError
 from vault.errors import (
     AccessRefused,
+    AuditUnavailable,
     AuthenticationError,
     ChainStateError,
     ConflictError,
@@ -50,6 +51,9 @@ def _vault_error(exc: VaultError) -> JSONResponse:
         return problem(403, "Forbidden", exc.reason)
     if isinstance(exc, AuthenticationError):
         return problem(401, "Unauthorized", exc.reason)
+    if isinstance(exc, AuditUnavailable):
+        log.error("access refused: the audit log cannot be written (%s)", exc.__cause__)
+        return problem(503, "Access log unavailable", exc.reason)
     if isinstance(exc, ChainStateError):
         return problem(503, "Chain unavailable", exc.reason)
     return problem(400, "Refused", str(exc))

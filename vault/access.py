@@ -76,10 +76,14 @@ async def read(
         raise NotFoundError("grant", grant_id)
 
     async def refuse(code: str, reason: str) -> AccessRefused:
-        await ctx.events.emit_refusal(ctx.sessions, grants.event(
+        event = grants.event(
             row, "grant.refused", "refused", now, actor_role="department", actor=department.code,
             official=official, reason=code,
-        ))
+        )
+        # Nothing of this request is kept, and its locks must go before the refusal is written
+        # in a transaction of its own (SQLite: a refused UPDATE already holds the write lock).
+        await session.rollback()
+        await ctx.events.emit_refusal(ctx.sessions, event)
         return AccessRefused(code, reason)
 
     if row.grantee_code != department.code:

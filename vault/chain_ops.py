@@ -19,6 +19,7 @@ from web3 import Web3
 
 from chain import transactions
 from chain.registry import TxResult
+from vault.audit_ops import AUDIT_OPS
 from vault.consent_ops import CONSENT_OPS
 from vault.context import ChainContext
 from vault.db.models import AnchorBatch, Record
@@ -168,4 +169,5 @@ OPS: dict[str, Op] = {
         lost=_revoke_lost,
     ),
     **CONSENT_OPS,
+    **AUDIT_OPS,
 }

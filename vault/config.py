@@ -22,8 +22,11 @@ class Settings:
     zero_gas: bool = False
     # How often the submitter wakes up when nobody nudges it.
     submit_interval: float = 0.5
-    # Longest wait before pending credentials are anchored together.
+    # Most credentials anchored under one root.
     batch_max: int = 10_000
+    # A signed head of the access log every so many entries or seconds, whichever comes first.
+    audit_head_every: int = 1_000
+    audit_head_interval: int = 30
 
     @property
     def db_url(self) -> str:

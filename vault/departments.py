@@ -17,6 +17,7 @@ from vault import outbox
 from vault.context import OPERATOR, VaultContext
 from vault.db.models import Department
 from vault.errors import ConflictError, NotFoundError, VaultValueError
+from vault.events import VaultEvent
 from vault.ids import Address, DepartmentCode
 from vault.subjects import address_in_use, check_address
 
@@ -102,6 +103,7 @@ async def register(
         outbox.enqueue(session, "fund", OPERATOR, {"address": chain_address, "wei": FUNDING_WEI}, now)
     outbox.enqueue(session, "add_department", OPERATOR, {"account": chain_address, "code": code, "roles": int(mask)}, now)
     await session.flush()
+    await ctx.events.emit(session, VaultEvent("department.registered", "ok", now, "admin", "admin", reason=code))
     return view(row)
 
 
@@ -128,4 +130,6 @@ async def set_active(ctx: VaultContext, session: AsyncSession, code: str, active
     kind = "reactivate_department" if active else "deactivate_department"
     outbox.enqueue(session, kind, OPERATOR, {"account": row.chain_address}, now)
     await session.flush()
+    action = "department.reactivated" if active else "department.deactivated"
+    await ctx.events.emit(session, VaultEvent(action, "ok", now, "admin", "admin", reason=code))
     return view(row)

@@ -66,3 +66,11 @@ class ChainStateError(VaultError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class AuditUnavailable(VaultError):
+    """The access log cannot be written; the access is refused rather than left untraced."""
+
+    def __init__(self) -> None:
+        self.reason = "the access log cannot be written; the request was refused and nothing was disclosed"
+        super().__init__(self.reason)

@@ -12,7 +12,8 @@ never a name, an ID number or a field value.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -35,6 +36,26 @@ class VaultEvent:
     record_ids: tuple[str, ...] = ()
     purpose_code: int | None = None
     reason: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Who is asking, set once per request by the API, so that every event names the request
+    and the individual official without each service having to be told."""
+
+    request_id: str
+    official: str | None = None  # the caller's login address, if authenticated
+
+
+request_context: ContextVar[RequestContext | None] = ContextVar("datavault_request", default=None)
+
+
+def _stamped(event: VaultEvent) -> VaultEvent:
+    context = request_context.get()
+    if context is None:
+        return event
+    return replace(event, request_id=event.request_id or context.request_id, official=event.official or context.official)
 
 
 Sink = Callable[[AsyncSession, VaultEvent], Awaitable[None]]
@@ -49,11 +70,15 @@ class Events:
 
     async def emit(self, session: AsyncSession, event: VaultEvent) -> None:
         """Inside the action's transaction: a sink's failure fails the action."""
+        stamped = _stamped(event)
         for sink in self._sinks:
-            await sink(session, event)
+            await sink(session, stamped)
 
     async def emit_refusal(self, sessions: async_sessionmaker[AsyncSession], event: VaultEvent) -> None:
-        """In a transaction of its own, so the refusal is kept although the request fails."""
+        """In a transaction of its own, so the refusal is kept although the request fails.
+
+        The caller must hold no write lock (roll its own transaction back first): on SQLite
+        this transaction would otherwise wait for the caller's, which waits for it."""
         if not self._sinks:
             return
         async with sessions.begin() as session:

@@ -38,6 +38,7 @@ KINDS = (
     "revoke_delegation",
     "set_guardian",
     "remove_guardian",
+    "anchor_head",
 )
 
 

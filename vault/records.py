@@ -15,12 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keys import Sealed, open_sealed, seal
-from vault import keyring, outbox
+from vault import clock, keyring, outbox
 from vault.context import VaultContext
 from vault.db.models import AnchorBatch, Department, Record
 from vault.departments import Role
 from vault.documents import DocumentSpec, build_document, canonical_json, credential_hash
 from vault.errors import ConflictError, NotFoundError, PermissionDeniedError
+from vault.events import VaultEvent
 from vault.ids import Hash32, RecordId
 
 
@@ -90,6 +91,10 @@ async def issue(
     )
     session.add(row)
     await session.flush()
+    await ctx.events.emit(session, VaultEvent(
+        "record.issued", "ok", now, "department", issuer.code, subject_id=subject_id,
+        record_types=(spec.type,), record_ids=(record_id,),
+    ))
     return await _view(session, row, document)
 
 
@@ -100,11 +105,23 @@ async def decrypt(ctx: VaultContext, session: AsyncSession, row: Record) -> dict
     return document
 
 
-async def list_for_subject(ctx: VaultContext, session: AsyncSession, subject_id: str) -> list[RecordView]:
-    rows = await session.scalars(
+async def list_for_subject(
+    ctx: VaultContext, session: AsyncSession, subject_id: str, now: int | None = None,
+) -> list[RecordView]:
+    rows = list(await session.scalars(
         select(Record).where(Record.subject_id == subject_id).order_by(Record.created_at, Record.id, Record.version)
-    )
-    return [await _view(session, row, await decrypt(ctx, session, row)) for row in rows]
+    ))
+    views = [await _view(session, row, await decrypt(ctx, session, row)) for row in rows]
+    await _read_by_subject(ctx, session, subject_id, [row.id for row in rows], now)
+    return views
+
+
+async def _read_by_subject(ctx: VaultContext, session: AsyncSession, subject_id: str, ids: list[str], now: int | None) -> None:
+    # The subject reading its own file is an access too; "who accessed my data" filters it out.
+    await ctx.events.emit(session, VaultEvent(
+        "record.read", "ok", clock.now() if now is None else now, "subject", subject_id, subject_id=subject_id,
+        record_ids=tuple(ids),
+    ))
 
 
 async def latest(session: AsyncSession, record_id: str) -> Record:
@@ -114,12 +131,16 @@ async def latest(session: AsyncSession, record_id: str) -> Record:
     return row
 
 
-async def read_for_subject(ctx: VaultContext, session: AsyncSession, subject_id: str, record_id: str) -> RecordView:
+async def read_for_subject(
+    ctx: VaultContext, session: AsyncSession, subject_id: str, record_id: str, now: int | None = None,
+) -> RecordView:
     row = await latest(session, record_id)
     if row.subject_id != subject_id:
         # Same answer as a missing record: a subject learns nothing about others' ids.
         raise NotFoundError("record", record_id)
-    return await _view(session, row, await decrypt(ctx, session, row))
+    view = await _view(session, row, await decrypt(ctx, session, row))
+    await _read_by_subject(ctx, session, subject_id, [row.id], now)
+    return view
 
 
 async def by_hash(session: AsyncSession, credential_hash_: str) -> Record | None:
@@ -147,4 +168,8 @@ async def revoke(ctx: VaultContext, session: AsyncSession, *, issuer: Department
     row.status = "revoking"
     row.status_reason = reason[:500] if reason else None
     await session.flush()
+    await ctx.events.emit(session, VaultEvent(
+        "record.revoked", "ok", now, "department", issuer.code, subject_id=row.subject_id,
+        record_types=(row.type,), record_ids=(row.id,), reason=row.status_reason,
+    ))
     return await _view(session, row)

@@ -20,6 +20,7 @@ from chain.engines import make_engine
 from chain.errors import DeploymentError
 from chain.registry import RegistryClient
 from keys import Keystore, MasterKey
+from vault import audit_log
 from vault.config import Settings
 from vault.context import ChainContext, VaultContext
 from vault.db.engine import create_engine, session_factory
@@ -29,6 +30,8 @@ from vault.errors import ChainStateError
 from vault.submitter import Submitter
 
 DEPLOYMENT_KEY = "chain.deployment"
+# The keystore entry that signs the access log's tree heads.
+AUDIT_LOG_KEY = "audit-log"
 
 
 @dataclass
@@ -37,6 +40,7 @@ class OpenVault:
     submitter: Submitter
     db: AsyncEngine
     deployment: Deployment
+    sequencer: audit_log.Sequencer
 
     async def close(self) -> None:
         await self.submitter.release()
@@ -106,7 +110,14 @@ async def open_vault(settings: Settings, *, start_chain: bool = True) -> OpenVau
             engine=engine, client=client, operator=operator, zero_gas=zero_gas, consent=consent, audit=audit,
         )
         ctx = VaultContext(sessions=session_factory(db), master=master, keystore=keystore, chain=chain)
-        submitter = Submitter(ctx, interval=settings.submit_interval, batch_max=settings.batch_max)
+        ctx.events.subscribe(audit_log.record)
+        if not keystore.exists(AUDIT_LOG_KEY):
+            keystore.create(AUDIT_LOG_KEY)
+        sequencer = audit_log.Sequencer(
+            ctx.sessions, master, keystore.load(AUDIT_LOG_KEY),
+            head_every=settings.audit_head_every, head_interval=settings.audit_head_interval,
+        )
+        submitter = Submitter(ctx, interval=settings.submit_interval, batch_max=settings.batch_max, sequencer=sequencer)
         # Before anything is sent: a node that lost its last blocks gets those writes again.
         await submitter.reconcile()
     except BaseException:
@@ -115,7 +126,7 @@ async def open_vault(settings: Settings, *, start_chain: bool = True) -> OpenVau
         engine.stop()
         await db.dispose()
         raise
-    return OpenVault(ctx=ctx, submitter=submitter, db=db, deployment=dep)
+    return OpenVault(ctx=ctx, submitter=submitter, db=db, deployment=dep, sequencer=sequencer)
 
 
 def describe(dep: Deployment) -> str:

@@ -74,6 +74,9 @@ async def register(
     )
     outbox.enqueue(session, "bind_subject", registrar.chain_key_name, {"subject": sid, "key": auth}, now)
     await session.flush()
+    await ctx.events.emit(session, VaultEvent(
+        "subject.registered", "ok", now, "registrar", registrar.code, subject_id=sid, reason=kind,
+    ))
     return SubjectView(id=sid, kind=kind, name=name, address=auth, created_at=now)
 
 
@@ -121,3 +124,14 @@ async def rotate_key(
         subject_id=subject_id,
     ))
     return await get(ctx, session, subject_id)
+
+
+async def rotate_encryption_key(
+    ctx: VaultContext, session: AsyncSession, *, subject_id: str, actor_role: str, actor: str, now: int,
+) -> int:
+    """A new key-encryption key for the subject; every data key is rewrapped under it."""
+    version = await keyring.rotate(session, ctx.master, subject_id, now)
+    await ctx.events.emit(session, VaultEvent(
+        "subject.kek_rotated", "ok", now, actor_role, actor, subject_id=subject_id, reason=f"version {version}",
+    ))
+    return version

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vault import clock, outbox
 from vault.anchoring import batch_pending
+from vault.audit_log import Sequencer
 from vault.backoff import Backoff
 from vault.context import VaultContext
 from vault.delivery import Delivery
@@ -35,7 +36,7 @@ LEADER_LOCK = 0x64617461  # "data": one submitter per PostgreSQL database
 class Submitter(Delivery):
     def __init__(
         self, ctx: VaultContext, *, interval: float = 0.5, batch_max: int = 10_000,
-        receipt_timeout: float = 30.0, max_backoff: float = 60.0,
+        receipt_timeout: float = 30.0, max_backoff: float = 60.0, sequencer: Sequencer | None = None,
     ) -> None:
         backoff = Backoff(ctx.sessions, interval=interval, max_backoff=max_backoff)
         super().__init__(ctx, receipt_timeout=receipt_timeout, backoff=backoff)
@@ -43,6 +44,7 @@ class Submitter(Delivery):
         self.batch_max = batch_max
         self._wake = asyncio.Event()
         self._leader: AsyncConnection | None = None
+        self.sequencer = sequencer
         ctx.nudge = self.nudge
 
     @property
@@ -53,8 +55,12 @@ class Submitter(Delivery):
         self._wake.set()
 
     async def run_once(self) -> int:
-        """Batch what is pending, then carry out queued writes in order. Returns entries settled."""
+        """Sequence the access log, batch what is pending, then carry out queued writes in order.
+        Returns entries settled."""
         now = clock.now()
+        if self.sequencer is not None:
+            # First: a tree head it signs joins this round's writes.
+            await self.sequencer.run_once(now)
         async with self.ctx.sessions.begin() as session:
             await batch_pending(session, now, self.batch_max)
         async with self.ctx.sessions() as session:

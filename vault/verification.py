@@ -19,6 +19,7 @@ from vault.context import VaultContext
 from vault.db.models import AnchorBatch, Department
 from vault.documents import credential_hash, parse_document
 from vault.errors import VaultValueError
+from vault.events import VaultEvent
 from vault.ids import Hash32
 
 _HASH = re.compile(r"0x[0-9a-fA-F]{64}")
@@ -64,7 +65,7 @@ async def verify_document(
     ctx: VaultContext, session: AsyncSession, document: Any, proof: list[str] | None, now: int
 ) -> Verdict:
     doc = parse_document(document)
-    verdict = await verify_hash(ctx, session, credential_hash(doc), proof, now)
+    verdict = await _verify_hash(ctx, session, credential_hash(doc), proof, now)
     claimed = str(doc["issuer"]["address"])
     if verdict.issuer_address is not None:
         same = claimed.lower() == verdict.issuer_address.lower()
@@ -72,10 +73,31 @@ async def verify_document(
     in_window = doc["valid_from"] <= now < doc["valid_until"]
     verdict.checks.append(Check("document_validity", in_window, _window_reason(doc["valid_from"], doc["valid_until"], now)))
     verdict.valid = all(c.passed for c in verdict.checks)
+    await _trace(ctx, session, verdict, now)
     return verdict
 
 
 async def verify_hash(
+    ctx: VaultContext, session: AsyncSession, hash_: str, proof: list[str] | None, now: int
+) -> Verdict:
+    verdict = await _verify_hash(ctx, session, hash_, proof, now)
+    await _trace(ctx, session, verdict, now)
+    return verdict
+
+
+async def _trace(ctx: VaultContext, session: AsyncSession, verdict: Verdict, now: int) -> None:
+    """A verification of a credential this vault holds is an access to its subject's file."""
+    row = await records.by_hash(session, verdict.credential_hash)
+    failed = [c.name for c in verdict.checks if not c.passed]
+    await ctx.events.emit(session, VaultEvent(
+        "credential.verified", "ok", now, "public", "public",
+        subject_id=row.subject_id if row is not None else None,
+        record_types=(row.type,) if row is not None else (), record_ids=(row.id,) if row is not None else (),
+        reason="valid" if verdict.valid else "invalid: " + ", ".join(failed),
+    ))
+
+
+async def _verify_hash(
     ctx: VaultContext, session: AsyncSession, hash_: str, proof: list[str] | None, now: int
 ) -> Verdict:
     leaf = check_hash(hash_, "credential_hash")

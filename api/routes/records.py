@@ -46,10 +46,10 @@ async def revoke(record_id: str, body: RecordRevoke, dept: CurrentDepartment, ct
 
 
 @router.get("/me/records", response_model=list[RecordPublic])
-async def my_records(subject: CurrentSubject, ctx: Ctx, session: Session) -> list[RecordPublic]:
-    return [public(v) for v in await records.list_for_subject(ctx, session, subject.id)]
+async def my_records(subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> list[RecordPublic]:
+    return [public(v) for v in await records.list_for_subject(ctx, session, subject.id, now)]
 
 
 @router.get("/me/records/{record_id}", response_model=RecordPublic)
-async def my_record(record_id: str, subject: CurrentSubject, ctx: Ctx, session: Session) -> RecordPublic:
-    return public(await records.read_for_subject(ctx, session, subject.id, record_id))
+async def my_record(record_id: str, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> RecordPublic:
+    return public(await records.read_for_subject(ctx, session, subject.id, record_id, now))

@@ -4,7 +4,7 @@ from fastapi import APIRouter, status
 
 from api.deps import Ctx, CurrentAdmin, CurrentRegistrar, CurrentSubject, Now, Session
 from api.schemas.subjects import KeyRotationPublic, SubjectCreate, SubjectPublic
-from vault import keyring, subjects
+from vault import subjects
 
 router = APIRouter(tags=["subjects"])
 
@@ -30,11 +30,11 @@ async def me(subject: CurrentSubject, ctx: Ctx, session: Session) -> SubjectPubl
 
 @router.post("/me/keys/rotate", response_model=KeyRotationPublic)
 async def rotate_own_key(subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> KeyRotationPublic:
-    version = await keyring.rotate(session, ctx.master, subject.id, now)
+    version = await subjects.rotate_encryption_key(ctx, session, subject_id=subject.id, actor_role="subject", actor=subject.id, now=now)
     return KeyRotationPublic(subject_id=subject.id, key_version=version)
 
 
 @router.post("/subjects/{subject_id}/keys/rotate", response_model=KeyRotationPublic)
 async def rotate_key(subject_id: str, _admin: CurrentAdmin, ctx: Ctx, session: Session, now: Now) -> KeyRotationPublic:
-    version = await keyring.rotate(session, ctx.master, subject_id, now)
+    version = await subjects.rotate_encryption_key(ctx, session, subject_id=subject_id, actor_role="admin", actor="admin", now=now)
     return KeyRotationPublic(subject_id=subject_id, key_version=version)

@@ -19,11 +19,13 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
+from api.demo import GRANT as DEMO_GRANT
 from chain.engines.process import free_port
 from tests.integration.chain.nodes import node_pids
 
@@ -32,6 +34,8 @@ pytestmark = pytest.mark.integration
 T = TypeVar("T")
 CITIZEN = "citizen-zhang-san"
 ENTERPRISE = "enterprise-minjiang"
+AGENT = "agent-minjiang-wang-wu"
+RENSHE = "dept-renshe"
 CITIZEN_ID = "11010519491231002X"
 DEMO_TITLES = {"居民身份证 Resident identity card", "机动车驾驶证 Driving licence", "学位证书 Degree certificate", "社会保险参保证明 Social insurance record"}
 README_ISSUE = [
@@ -203,6 +207,20 @@ def failed_checks(verdict: dict[str, Any]) -> list[str]:
     return [c["name"] for c in verdict["checks"] if not c["passed"]]
 
 
+def in_days(days: int) -> str:
+    return (date.today() + timedelta(days=days)).isoformat()
+
+
+def grant_args(who: str = CITIZEN, *extra: str, to: str = "renshe", fields: str = "准驾车型") -> list[str]:
+    return ["grant", "--as", who, "--to", to, "--types", "licence", "--fields", fields,
+            "--purpose", "核验驾驶资格", "--until", in_days(30), *extra]
+
+
+def parsed(result: subprocess.CompletedProcess[str]) -> Any:
+    assert result.returncode == 0 and "Traceback" not in result.stderr, (result.args, result.returncode, result.stderr)
+    return json.loads(result.stdout)
+
+
 @pytest.fixture(scope="module")
 def vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vault]:
     base = tmp_path_factory.mktemp("cli")
@@ -271,6 +289,70 @@ def test_issue_from_the_terminal(vault: Vault) -> None:
     assert code == 0 and verdict["valid"], verdict["checks"]
 
 
+def test_the_demo_grant_discloses_only_its_fields(vault: Vault) -> None:
+    def anchored() -> list[dict[str, Any]]:
+        return [g for g in vault.ok("grants", "--as", RENSHE) if g["purpose"] == DEMO_GRANT["purpose"] and g["status"] == "active"]
+
+    (grant,) = poll(anchored, SETTLE_TIMEOUT, "the demo grant to be anchored", interval=0.5)
+    result = vault.cli("read", "--as", RENSHE, grant["id"])
+    disclosure = parsed(result)
+    assert disclosure["purpose"] == DEMO_GRANT["purpose"] and disclosure["uses"] == grant["uses"] + 1
+    disclosed = [r["fields"] for r in disclosure["records"]]
+    assert {"姓名": "张三", "准驾车型": "C1"} in disclosed  # the driving licence ...
+    assert all(set(fields) <= {"姓名", "准驾车型"} for fields in disclosed)  # ... and no other field of any licence
+    assert "档案编号" not in result.stdout and "110100000001" not in result.stdout and "住址" not in result.stdout
+    assert f"{len(disclosed)} records disclosed" in result.stderr
+
+    receipt, firm, acting = map(parsed, vault.cli_many([
+        (["grants", "--as", CITIZEN, grant["id"], "--receipt"], None),
+        (["delegations", "--as", ENTERPRISE], None),
+        (["delegations", "--as", AGENT], None),
+    ]))
+    assert receipt["grantee"]["code"] == "renshe" and receipt["fields"] == ["姓名", "准驾车型"]
+    assert receipt["purpose"]["text"] == DEMO_GRANT["purpose"] and receipt["chain"]["tx_hash"] == grant["tx_hash"]
+    assert CITIZEN_ID not in json.dumps(receipt, ensure_ascii=False)
+    (agent,) = [d for d in firm if d["status"] in ("pending", "active")]
+    assert agent["kind"] == "agent" and agent["record_types"] == ["licence"]
+    assert acting == [agent["subject_id"]]  # the demo's agent acts for the enterprise
+
+
+def test_grant_read_revoke_from_the_terminal(vault: Vault) -> None:
+    granted = vault.cli(*grant_args(CITIZEN, "--purpose-code", "101", "--uses", "2", "--wait"))
+    grant = parsed(granted)
+    assert grant["status"] == "active" and grant["tx_hash"] and grant["fields"] == ["准驾车型"] and grant["max_uses"] == 2
+    # What was signed, in words, before signing it.
+    for shown in ("renshe 市人力资源和社会保障局", "types    licence", "fields   准驾车型", "核验驾驶资格 (code 101)",
+                  f"until the end of {in_days(30)} (UTC)", "at most 2 reads", "EIP-712 Grant"):
+        assert shown in granted.stderr, shown
+
+    read, outside = vault.cli_many([
+        (["read", "--as", RENSHE, grant["id"]], None),
+        (["read", "--as", RENSHE, grant["id"], "--fields", "档案编号"], None),
+    ])
+    assert [r["fields"] for r in parsed(read)["records"]] == [{"准驾车型": "C1"}]
+    assert "姓名" not in read.stdout and "档案编号" not in read.stdout
+    assert "field 档案编号 is outside this grant" in one_line_error(outside)
+
+    assert vault.ok("revoke-grant", "--as", CITIZEN, grant["id"])["status"] == "revoked"
+    refused = one_line_error(vault.cli("read", "--as", RENSHE, grant["id"]))
+    assert "403" in refused and "the subject revoked this grant" in refused
+
+
+def test_an_agent_grants_for_the_enterprise_and_is_withdrawn(vault: Vault) -> None:
+    (firm_id,) = vault.ok("delegations", "--as", AGENT)
+    stranger = "0x" + os.urandom(20).hex()
+    by_agent, appointed = map(parsed, vault.cli_many([
+        (grant_args(AGENT, "--for", firm_id, fields="名称,法定代表人"), None),
+        (["delegate", "--as", ENTERPRISE, "--agent", stranger, "--types", "certificate", "--until", in_days(10)], None),
+    ]))
+    assert by_agent["subject_id"] == firm_id and by_agent["status"] == "pending" and by_agent["fields"] == ["名称", "法定代表人"]
+    assert appointed["agent"].lower() == stranger and appointed["record_types"] == ["certificate"]
+    assert by_agent["signer"] != appointed["appointed_by"]  # the agent's own key, not the enterprise's
+    withdrawn = vault.ok("revoke-delegation", "--as", ENTERPRISE, str(appointed["id"]))
+    assert withdrawn["status"] == "revoked"
+    assert "already revoked" in one_line_error(vault.cli("revoke-delegation", "--as", ENTERPRISE, str(appointed["id"])))
+
+
 def test_bad_input_gets_one_line_and_exit_2(vault: Vault, tmp_path: Path) -> None:
     issue = README_ISSUE[:-4]  # everything but --fields and --valid-until
     binary = tmp_path / "binary.json"
@@ -286,6 +368,11 @@ def test_bad_input_gets_one_line_and_exit_2(vault: Vault, tmp_path: Path) -> Non
         (["verify", str(tmp_path)], "cannot read a credential from"),
         (["records", "--as", CITIZEN, "--export"], "--export needs a record id"),
         (["records", "--as", "dept-gongan"], "needs a citizen or enterprise"),
+        (grant_args("dept-gongan"), "'dept-gongan' is a department's key"),
+        (grant_args(to="gongan"), "department 'gongan' is not an active data user"),
+        (["grants", "--as", AGENT], "name the subject with --for (it acts for 0x"),
+        (["read", "--as", CITIZEN, "0x" + "ab" * 32], "this needs a department"),
+        (["read", "--as", RENSHE, "0x" + "ab" * 32], "grant not found"),
     ]
     for (args, expected), result in zip(cases, vault.cli_many([(args, None) for args, _ in cases]), strict=True):
         assert expected in one_line_error(result), args

@@ -7,13 +7,15 @@ import os
 import socket
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-from api import cli
+from api import cli, cli_grants
 from api.client import ClientError, discover
 from api.server import DataDirLock, StartError, base_url, listen, owns_datadir
+from chain.consent import RECORD_TYPE_BITS, grant_id
 from keys import Keystore, MasterKey
 from vault.config import CHAIN_KINDS, Settings
 
@@ -179,3 +181,103 @@ def test_datadir_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.setenv("DATAVAULT_DATADIR", str(tmp_path))
     assert cli.parser().parse_args(["demo"]).datadir == tmp_path
     assert cli.parser().parse_args(["--datadir", "x", "demo"]).datadir == Path("x")
+
+
+# -- grants and agents: everything the CLI can tell without a vault ----------------------------
+
+
+def in_days(days: int) -> str:
+    return (date.today() + timedelta(days=days)).isoformat()
+
+
+def test_record_type_bits_match_the_chain() -> None:
+    assert cli_grants.RECORD_TYPE_BITS == RECORD_TYPE_BITS
+
+
+def test_a_from_date_starts_that_day() -> None:
+    assert cli.parse_time("2027-12-31", start=True) == 1830211200  # 2027-12-31T00:00:00Z
+    assert cli.parse_time("1830211200", start=True) == 1830211200
+    assert cli_grants.window(1830211200, 1830297600) == "from 2027-12-31 until the end of 2027-12-31 (UTC)"
+    assert cli_grants.window(1830211200, 1830254400) == "from 2027-12-31 until 2027-12-31 12:00:00 (UTC)"
+
+
+def test_grant_arguments_are_checked_before_looking_for_a_vault(capsys: pytest.CaptureFixture[str], datadir: Path) -> None:
+    def grant(**changes: str) -> str:
+        options = {"--as": "citizen-zhang-san", "--to": "renshe", "--types": "licence", "--fields": "姓名,准驾车型",
+                   "--purpose": "核验驾驶资格", "--until": in_days(30), **changes}
+        return error_line(capsys, "--datadir", str(datadir), "grant", *(x for pair in options.items() for x in pair))
+
+    assert "unknown record type 'passport'; use licence, certificate, data" in grant(**{"--types": "licence,passport"})
+    assert "--types: empty item" in grant(**{"--types": "licence,"})
+    assert "--fields: empty item in '姓名,,准驾车型'" in grant(**{"--fields": "姓名,,准驾车型"})
+    assert "'住址..城市' is not a field path" in grant(**{"--fields": "住址..城市"})
+    assert "'soon' is not a date" in grant(**{"--until": "soon"})
+    assert "--until 2020-01-01 is already past" in grant(**{"--until": "2020-01-01"})
+    assert f"--from {in_days(31)} is not before --until" in grant(**{"--from": in_days(31)})
+    assert "--purpose must say why" in grant(**{"--purpose": "  "})
+    assert "'0x12' is not a subject id" in grant(**{"--for": "0x12"})
+    assert "no key named 'citizen-li-si'" in grant(**{"--as": "citizen-li-si"})
+    # Chinese commas are commas too; with every argument sound, the next thing missing is the vault.
+    assert "no vault is running" in grant(**{"--fields": "姓名，准驾车型", "--from": in_days(1)})
+
+
+def test_grant_ids_and_options_of_the_other_commands(capsys: pytest.CaptureFixture[str], datadir: Path) -> None:
+    base = ["--datadir", str(datadir)]
+    for command in (["read", "--as", "dept-gongan"], ["revoke-grant", "--as", "citizen-zhang-san"], ["grants", "--as", "citizen-zhang-san"]):
+        assert "'42' is not a grant id: 0x and 64 hex digits" in error_line(capsys, *base, *command, "42")
+    gid = "0x" + "ab" * 32
+    assert "--receipt needs a grant id" in error_line(capsys, *base, "grants", "--as", "citizen-zhang-san", "--receipt")
+    assert "unknown record type 'licenses'" in error_line(capsys, *base, "read", "--as", "dept-gongan", gid, "--types", "licenses")
+    assert "--fields: empty item" in error_line(capsys, *base, "read", "--as", "dept-gongan", gid, "--fields", "姓名,")
+    assert "no key named 'dept-renshe'" in error_line(capsys, *base, "read", "--as", "dept-renshe", gid)
+    assert "no vault is running" in error_line(capsys, *base, "read", "--as", "dept-gongan", gid, "--fields", "准驾车型")
+
+
+def test_an_agent_is_an_address_or_a_keystore_entry(capsys: pytest.CaptureFixture[str], datadir: Path) -> None:
+    store = Keystore(datadir / "keystore", MasterKey.load(datadir / "master.key"))
+    store.create("agent-wang-wu")
+    assert cli_grants.agent_address(datadir, "agent-wang-wu") == store.address_of("agent-wang-wu")
+    address = "0x" + "Ab" * 20
+    assert cli_grants.agent_address(datadir, address) == address
+
+    def delegate(agent: str, until: str = in_days(30)) -> str:
+        return error_line(capsys, "--datadir", str(datadir), "delegate", "--as", "enterprise-minjiang", "--agent", agent,
+                          "--types", "licence", "--until", until)
+
+    assert "--agent 'wang-wu' is neither an address (0x and 40 hex digits) nor a key in" in delegate("wang-wu")
+    assert "--agent '0xAb' is neither an address" in delegate("0xAb")
+    assert "invalid keystore entry name" in delegate("../agent")
+    assert "is already past" in delegate("agent-wang-wu", until="2020-06-30")
+    assert "no key named 'enterprise-minjiang'" in delegate("agent-wang-wu")  # the agent was found; the subject's key is not
+
+
+def test_terms_other_than_asked_are_not_signed() -> None:
+    typed = {"primaryType": "Grant", "domain": {}, "message": {
+        "subject": "0x" + "AB" * 32, "grantee": "0x" + "Cd" * 20, "recordTypes": 1, "fields": ["准驾车型"],
+        "purposeCode": "101", "purpose": "核验驾驶资格", "expiresAt": 1830297600, "maxUses": 1, "nonce": 7,
+    }}
+    asked = {"subject": "0x" + "ab" * 32, "grantee": "0x" + "cD" * 20, "recordTypes": 1, "fields": ["准驾车型"],
+             "purposeCode": 101, "purpose": "核验驾驶资格", "expiresAt": 1830297600, "maxUses": 1}
+    assert cli_grants.expect(typed, "Grant", asked) is typed["message"]  # hex in any case, numbers as text
+    for name, other in [("fields", ["准驾车型", "档案编号"]), ("maxUses", 1000), ("grantee", "0x" + "ee" * 20), ("recordTypes", 7)]:
+        with pytest.raises(cli.CliError, match=f"a Grant whose {name} differ from what was asked; nothing was signed"):
+            cli_grants.expect(typed, "Grant", {**asked, name: other})
+    with pytest.raises(cli.CliError, match="did not prepare a Revocation"):
+        cli_grants.expect(typed, "Revocation", {})
+    subject = bytes.fromhex("ab" * 32)
+    gid = "0x" + grant_id(subject, 7).hex()
+    assert cli_grants.grant_nonce_matches("0x" + "ab" * 32, "7", gid)
+    assert not cli_grants.grant_nonce_matches("0x" + "ab" * 32, 8, gid)
+    assert not cli_grants.grant_nonce_matches("0x" + "ab" * 32, "seven", gid)
+
+
+def test_grant_argument_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    grant = ["grant", "--as", "x", "--to", "renshe", "--types", "licence", "--fields", "姓名", "--purpose", "p", "--until", "2030-01-01"]
+    for argv in ([*grant, "--uses", "0"], [*grant, "--uses", "many"], [*grant, "--purpose-code", "70000"],
+                 grant[:3], ["revoke-delegation", "--as", "x", "first"], ["revoke-delegation", "--as", "x", "0"],
+                 ["delegate", "--as", "x", "--types", "licence", "--until", "2030-01-01"], ["read", "--as", "x"]):
+        with pytest.raises(SystemExit) as exc:
+            cli.main(argv)
+        assert exc.value.code == 2, argv
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and "error:" in err, argv

@@ -1,0 +1,469 @@
+"""Consent from a terminal: `grant`, `grants`, `revoke-grant`, `read`, `delegate`, `delegations`
+and `revoke-delegation` (registered by `api.cli`).
+
+The vault prepares EIP-712 typed data; these commands sign it locally with a keystore key, as a
+wallet would (eth_signTypedData_v4). Before signing they check that the typed data says what
+was asked and show it in words on stderr; stdout carries only the API's JSON, for scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from api.cli import DAY, CliError, client_factory, keystore, login_key, parse_time, print_json
+from api.client import VaultClient, command
+
+if TYPE_CHECKING:
+    from keys import SigningKey
+
+# chain.consent.RECORD_TYPE_BITS, spelled out so that a typo is answered without importing
+# web3 first; a unit test keeps the two equal.
+RECORD_TYPE_BITS = {"licence": 1, "certificate": 2, "data": 4}
+MAX_USES = 1_000_000
+WAIT_TIMEOUT = 60.0
+ROLES = {
+    "admin": "the governance admin's key", "department": "a department's key",
+    "subject": "a citizen's or enterprise's key", "delegate": "an agent's or guardian's key",
+}
+UNTIL = "end: YYYY-MM-DD (valid through that day, UTC), an ISO date-time, or Unix seconds"
+FROM = "start (default now): YYYY-MM-DD (from the start of that day, UTC), an ISO date-time, or Unix seconds"
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_ID = re.compile(r"0x[0-9a-fA-F]{64}")
+_SEPARATORS = re.compile(r"[,，、]")  # people type Chinese commas too
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+# -- reading arguments (all before any network round trip) -------------------------------------
+
+
+def _items(text: str, option: str) -> list[str]:
+    items = [item.strip() for item in _SEPARATORS.split(text)]
+    if not all(items):
+        raise CliError(f"{option}: empty item in {text!r}; separate names with commas, e.g. 姓名,准驾车型")
+    return list(dict.fromkeys(items))
+
+
+def parse_types(text: str) -> list[str]:
+    types = _items(text, "--types")
+    unknown = [t for t in types if t not in RECORD_TYPE_BITS]
+    if unknown:
+        raise CliError(f"--types: unknown record type {unknown[0]!r}; use {', '.join(RECORD_TYPE_BITS)}")
+    return types
+
+
+def parse_paths(text: str) -> list[str]:
+    paths = _items(text, "--fields")
+    bad = [p for p in paths if not all(part.strip() for part in p.split("."))]
+    if bad:
+        raise CliError(f"--fields: {bad[0]!r} is not a field path (names joined by dots, e.g. 住址.城市)")
+    return paths
+
+
+def parse_id(text: str, what: str = "grant") -> str:
+    if not _ID.fullmatch(text.strip()):
+        where = "as `datavault grants` lists them" if what == "grant" else "as `datavault demo` or `datavault delegations` shows it"
+        raise CliError(f"{text!r} is not a {what} id: 0x and 64 hex digits, {where}")
+    return text.strip().lower()
+
+
+def parse_window(until_text: str, from_text: str | None, what: str) -> tuple[int | None, int]:
+    until = parse_time(until_text)
+    start = None if from_text is None else parse_time(from_text, start=True)
+    if until <= time.time():
+        raise CliError(f"--until {until_text} is already past: the {what} would never be usable")
+    if start is not None and start >= until:
+        raise CliError(f"--from {from_text} is not before --until {until_text}")
+    return start, until
+
+
+def agent_address(datadir: Path, text: str) -> str:
+    """``--agent``: an address, or a keystore entry whose address is meant."""
+    if _ADDRESS.fullmatch(text):
+        return text
+    store = keystore(datadir)
+    if not store.exists(text):
+        raise CliError(f"--agent {text!r} is neither an address (0x and 40 hex digits) nor a key in {store.directory}")
+    return store.address_of(text)
+
+
+def type_bits(types: list[str]) -> int:
+    return sum(RECORD_TYPE_BITS[t] for t in types)
+
+
+def type_names(bits: int) -> str:
+    return ", ".join(name for name, bit in RECORD_TYPE_BITS.items() if bits & bit)
+
+
+def moment(ts: int, *, end: bool = False) -> str:
+    """A time as people read a window: an exclusive midnight bound is "the end of" the day before."""
+    at = datetime.fromtimestamp(ts, UTC)
+    if ts % DAY == 0:
+        return f"the end of {(at - timedelta(days=1)).date()}" if end else str(at.date())
+    return at.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def window(start: int, end: int) -> str:
+    return f"from {moment(start)} until {moment(end, end=True)} (UTC)"
+
+
+# -- talking to the vault ----------------------------------------------------------------------
+
+
+@dataclass
+class Login:
+    client: VaultClient
+    key: SigningKey
+    name: str  # the keystore entry
+    role: str  # admin | department | subject | delegate
+    id: str  # subject id, department code or the delegate's address
+
+    def get(self, path: str) -> Any:
+        return self.client.request("GET", path)
+
+    def post(self, path: str, body: Any = None) -> Any:
+        return self.client.request("POST", path, body)
+
+    def signing(self, what: str) -> str:
+        return f"signing {what} with {self.name} ({self.key.address}):"
+
+
+@contextmanager
+def logged_in(args: argparse.Namespace) -> Iterator[Login]:
+    key = login_key(args.datadir, args.as_)
+    with client_factory(args)() as client:
+        token = client.login(key)
+        yield Login(client, key, args.as_, str(token.get("role")), str(token.get("subject")))
+
+
+def acting_base(login: Login, for_: str | None, doing: str) -> tuple[str, str]:
+    """The API path prefix and the subject id to act as or for: ``/me`` or ``/subjects/{id}``."""
+    if for_ is not None:
+        return f"/subjects/{for_}", for_
+    if login.role == "subject":
+        return "/me", login.id
+    if login.role == "delegate":
+        subjects = ", ".join(login.get("/me/acting-for")) or "nobody at the moment"
+        raise CliError(f"{login.name!r} is an agent's or guardian's key: name the subject with --for (it acts for {subjects})")
+    raise CliError(f"{login.name!r} is {ROLES.get(login.role, login.role)}; {doing} takes a citizen's or enterprise's key, or their agent's with --for")
+
+
+def department(login: Login, code: str) -> dict[str, Any]:
+    departments: list[dict[str, Any]] = login.get("/departments")
+    for dept in departments:
+        if dept.get("code") == code:
+            return dept
+    users = ", ".join(d["code"] for d in departments if "data_user" in d.get("roles", []) and d.get("active")) or "none"
+    raise CliError(f"no department {code!r} in this vault (data users: {users})")
+
+
+def find_grant(login: Login, base: str, gid: str) -> dict[str, Any]:
+    """One grant, from ``/me``, ``/subjects/{id}`` or (base "") the ones a department holds."""
+    if base == "/me":
+        found: dict[str, Any] = login.get(f"/me/grants/{gid}")
+        return found
+    for grant in login.get(f"{base}/grants"):
+        if grant["id"] == gid:
+            return dict(grant)
+    raise CliError(f"grant not found: {gid}")
+
+
+def _same(value: Any) -> Any:
+    """Typed-data values as compared: addresses and hex in any case, numbers as numbers or text."""
+    if isinstance(value, str) and value.startswith("0x"):
+        return value.lower()
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return value
+
+
+def expect(typed: Any, primary: str, asked: dict[str, Any]) -> dict[str, Any]:
+    """The message of ``typed`` if it is a ``primary`` saying what was asked; otherwise sign nothing."""
+    message = typed.get("message") if isinstance(typed, dict) else None
+    if not isinstance(typed, dict) or typed.get("primaryType") != primary or not isinstance(message, dict):
+        raise CliError(f"the vault did not prepare a {primary} to sign; nothing was signed")
+    differ = [name for name, value in asked.items() if _same(message.get(name)) != _same(value)]
+    if differ:
+        raise CliError(f"the vault prepared a {primary} whose {', '.join(differ)} differ from what was asked; nothing was signed")
+    return message
+
+
+def on_chain(typed: dict[str, Any]) -> str:
+    domain = typed.get("domain") or {}
+    return (f"  signed   as EIP-712 {typed['primaryType']} for {domain.get('name')}, "
+            f"chain {domain.get('chainId')}, contract {domain.get('verifyingContract')}")
+
+
+def grant_nonce_matches(subject_id: str, nonce: Any, gid: str) -> bool:
+    from eth_utils.crypto import keccak
+
+    try:
+        derived = keccak(bytes.fromhex(subject_id[2:]) + int(nonce).to_bytes(32, "big"))
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return "0x" + bytes(derived).hex() == gid
+
+
+def wait_anchored(login: Login, base: str, grant: dict[str, Any]) -> dict[str, Any]:
+    deadline = time.monotonic() + WAIT_TIMEOUT
+    while grant.get("status") == "pending":
+        if time.monotonic() > deadline:
+            raise CliError(f"grant {grant['id']} is still pending after {WAIT_TIMEOUT:.0f}s; is the vault's chain node up?")
+        time.sleep(0.3)
+        grant = find_grant(login, base, grant["id"])
+    if grant.get("status") == "failed":
+        raise CliError(f"the chain refused grant {grant['id']}: {grant.get('status_reason') or 'no reason given'}")
+    return grant
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+def cmd_grant(args: argparse.Namespace) -> int:
+    types, paths, purpose = parse_types(args.types), parse_paths(args.fields), args.purpose.strip()
+    if not purpose:
+        raise CliError("--purpose must say why, e.g. '核验驾驶资格'")
+    start, until = parse_window(args.until, args.from_, "grant")
+    subject = parse_id(args.for_, "subject") if args.for_ else None
+    body: dict[str, Any] = {
+        "grantee": args.to, "record_types": types, "fields": paths, "purpose_code": args.purpose_code,
+        "purpose": purpose, "expires_at": until, "max_uses": args.uses,
+    }
+    if start is not None:
+        body["not_before"] = start
+    with logged_in(args) as login:
+        base, sid = acting_base(login, subject, "granting")
+        grantee = department(login, args.to)
+        typed = login.post(f"{base}/grants/prepare", body)["typed_data"]
+        asked = {"subject": sid, "grantee": grantee["chain_address"], "recordTypes": type_bits(types), "fields": paths,
+                 "purposeCode": args.purpose_code, "purpose": purpose, "expiresAt": until, "maxUses": args.uses}
+        m = expect(typed, "Grant", {**asked, **({"notBefore": start} if start is not None else {})})
+        uses = int(m["maxUses"])
+        say("\n".join([
+            login.signing("a grant"),
+            f"  grantee  {grantee['code']} {grantee['name']} ({m['grantee']})",
+            f"  subject  {m['subject']}",
+            f"  types    {type_names(int(m['recordTypes']))}",
+            f"  fields   {', '.join(m['fields'])}",
+            f"  purpose  {m['purpose']} (code {m['purposeCode']})",
+            f"  window   {window(int(m['notBefore']), int(m['expiresAt']))}",
+            f"  uses     at most {uses} read{'s' if uses != 1 else ''}",
+            on_chain(typed),
+        ]))
+        grant = login.post(f"{base}/grants", {"message": m, "signature": login.key.sign_typed_data(typed)})
+        if args.wait:
+            grant = wait_anchored(login, base, grant)
+    print_json(grant)
+    if grant["status"] == "pending":
+        say(f"grant {grant['id']} is pending: {args.to} can read once it is anchored on chain, in seconds "
+            f"(`{command(args.datadir, f'grants --as {args.as_}')}` shows its status; --wait waits for it)")
+    return 0
+
+
+def cmd_grants(args: argparse.Namespace) -> int:
+    gid = parse_id(args.grant) if args.grant else None
+    if args.receipt and gid is None:
+        raise CliError(f"--receipt needs a grant id: {command(args.datadir, f'grants --as {args.as_} <grant id> --receipt')}")
+    subject = parse_id(args.for_, "subject") if args.for_ else None
+    with logged_in(args) as login:
+        if login.role not in ("subject", "delegate", "department"):
+            raise CliError(f"{login.name!r} is {ROLES.get(login.role, login.role)}; `grants` takes a citizen's, "
+                           "enterprise's or department's key, or an agent's with --for")
+        held = login.role == "department" and subject is None
+        base = "" if held else acting_base(login, subject, "`grants`")[0]
+        if args.receipt:
+            if base != "/me":
+                raise CliError("a consent receipt is the subject's to keep: ask for it with the citizen's or enterprise's own key")
+            result = login.get(f"/me/grants/{gid}/receipt")
+        else:
+            result = find_grant(login, base, gid) if gid else login.get(f"{base}/grants")
+    print_json(result)
+    return 0
+
+
+def cmd_revoke_grant(args: argparse.Namespace) -> int:
+    gid = parse_id(args.grant)
+    subject = parse_id(args.for_, "subject") if args.for_ else None
+    with logged_in(args) as login:
+        base, sid = acting_base(login, subject, "revoking a grant")
+        grant = find_grant(login, base, gid)
+        if grant["status"] == "revoked":
+            raise CliError(f"grant {gid} is already revoked")
+        typed = login.post(f"{base}/grants/{gid}/revoke/prepare")["typed_data"]
+        m = expect(typed, "Revocation", {"subject": sid})
+        if not grant_nonce_matches(sid, m.get("grantNonce"), gid):
+            raise CliError("the vault prepared the revocation of another grant; nothing was signed")
+        say("\n".join([
+            login.signing("a revocation"),
+            f"  grant    {gid} ({grant['status']})",
+            f"  grantee  {grant['grantee']}: {', '.join(grant['record_types'])}; {', '.join(grant['fields'])}",
+            f"  purpose  {grant['purpose']}",
+            "  effect   at once: the grantee can read nothing more under it",
+            on_chain(typed),
+        ]))
+        result = login.post(f"{base}/grants/{gid}/revoke", {"signature": login.key.sign_typed_data(typed)})
+    print_json(result)
+    return 0
+
+
+def cmd_read(args: argparse.Namespace) -> int:
+    gid = parse_id(args.grant)
+    body: dict[str, Any] = {}
+    if args.types:
+        body["record_types"] = parse_types(args.types)
+    if args.fields:
+        body["fields"] = parse_paths(args.fields)
+    with logged_in(args) as login:
+        disclosure = login.post(f"/grants/{gid}/read", body)
+    print_json(disclosure)
+    count = len(disclosure["records"])
+    say(f"{count} record{'s' if count != 1 else ''} disclosed for {disclosure['purpose']!r}; "
+        f"use {disclosure['uses']} of {disclosure['max_uses']}")
+    return 0
+
+
+def _subject_only(login: Login, doing: str) -> None:
+    if login.role != "subject":
+        raise CliError(f"{login.name!r} is {ROLES.get(login.role, login.role)}; only the citizen's or enterprise's own key {doing}")
+
+
+def cmd_delegate(args: argparse.Namespace) -> int:
+    types = parse_types(args.types)
+    start, until = parse_window(args.until, args.from_, "delegation")
+    agent = agent_address(args.datadir, args.agent)
+    body: dict[str, Any] = {"agent": agent, "record_types": types, "expires_at": until}
+    if start is not None:
+        body["not_before"] = start
+    with logged_in(args) as login:
+        _subject_only(login, "appoints agents")
+        typed = login.post("/me/delegations/prepare", body)["typed_data"]
+        asked = {"subject": login.id, "agent": agent, "recordTypes": type_bits(types), "expiresAt": until}
+        m = expect(typed, "Delegation", {**asked, **({"notBefore": start} if start is not None else {})})
+        named = "" if args.agent == agent else f" (keystore entry {args.agent})"
+        say("\n".join([
+            login.signing("a delegation"),
+            f"  agent    {m['agent']}{named}",
+            f"  subject  {m['subject']}",
+            f"  types    {type_names(int(m['recordTypes']))}: it may grant and revoke access to these for you",
+            f"  window   {window(int(m['notBefore']), int(m['expiresAt']))}",
+            on_chain(typed),
+        ]))
+        result = login.post("/me/delegations", {"message": m, "signature": login.key.sign_typed_data(typed)})
+    print_json(result)
+    return 0
+
+
+def cmd_delegations(args: argparse.Namespace) -> int:
+    with logged_in(args) as login:
+        # An agent or guardian learns whom it acts for; a subject, whom it appointed.
+        print_json(login.get("/me/acting-for" if login.role == "delegate" else "/me/delegations"))
+    return 0
+
+
+def cmd_revoke_delegation(args: argparse.Namespace) -> int:
+    with logged_in(args) as login:
+        _subject_only(login, "withdraws an agent")
+        delegation = next((d for d in login.get("/me/delegations") if d["id"] == args.delegation), None)
+        if delegation is None:
+            raise CliError(f"delegation not found: {args.delegation}")
+        if delegation["status"] not in ("pending", "active"):
+            raise CliError(f"delegation {args.delegation} is already {delegation['status']}")
+        typed = login.post(f"/me/delegations/{args.delegation}/revoke/prepare")["typed_data"]
+        expect(typed, "DelegationRevocation", {"subject": login.id, "agent": delegation["agent"]})
+        say("\n".join([
+            login.signing("the withdrawal of an agent"),
+            f"  agent    {delegation['agent']} (delegation {delegation['id']}, {delegation['status']})",
+            f"  types    {', '.join(delegation['record_types'])}",
+            "  effect   at once: the agent can sign nothing more for you",
+            on_chain(typed),
+        ]))
+        result = login.post(f"/me/delegations/{args.delegation}/revoke", {"signature": login.key.sign_typed_data(typed)})
+    print_json(result)
+    return 0
+
+
+# -- arguments ---------------------------------------------------------------------------------
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be {low}-{high}, not {value}")
+        return value
+
+    return parse
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    def login_as(p: argparse.ArgumentParser, whose: str) -> None:
+        p.add_argument("--as", dest="as_", required=True, metavar="KEY", help=f"keystore entry of {whose}")
+
+    def acting_for(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--for", dest="for_", metavar="SUBJECT_ID", help="the subject an agent's or guardian's key acts for")
+
+    g = sub.add_parser("grant", help="give a department scoped, time-limited access to your records (you sign it)")
+    login_as(g, "the subject's key, or its agent's (with --for)")
+    g.add_argument("--to", required=True, metavar="CODE", help="the department's code, e.g. renshe")
+    g.add_argument("--types", required=True, help="record types, comma-separated: licence,certificate,data")
+    g.add_argument("--fields", required=True, help="field paths, comma-separated, e.g. 姓名,准驾车型 or 住址.城市")
+    g.add_argument("--purpose", required=True, help="why, in words, e.g. 核验驾驶资格")
+    g.add_argument("--purpose-code", type=_int_in(0, 65535), default=0, help="purpose code from your catalogue (default 0)")
+    g.add_argument("--until", required=True, metavar="WHEN", help=UNTIL)
+    g.add_argument("--from", dest="from_", metavar="WHEN", help=FROM)
+    g.add_argument("--uses", type=_int_in(1, MAX_USES), default=1, help="how many reads it allows (default 1)")
+    acting_for(g)
+    g.add_argument("--wait", action="store_true", help="return once the grant is anchored, i.e. usable")
+    g.set_defaults(func=cmd_grant)
+
+    ls = sub.add_parser("grants", help="a subject's grants, or those a department holds; one, or its consent receipt")
+    login_as(ls, "a subject's, agent's (with --for) or department's key")
+    ls.add_argument("grant", nargs="?", help="grant id")
+    ls.add_argument("--receipt", action="store_true", help="the consent receipt of the grant (subject's key)")
+    acting_for(ls)
+    ls.set_defaults(func=cmd_grants)
+
+    rg = sub.add_parser("revoke-grant", help="withdraw a grant; takes effect at once (you sign it)")
+    login_as(rg, "the subject's key, or its agent's (with --for)")
+    rg.add_argument("grant", help="grant id")
+    acting_for(rg)
+    rg.set_defaults(func=cmd_revoke_grant)
+
+    rd = sub.add_parser("read", help="read a subject's data under a grant, as the grantee department (one use)")
+    login_as(rd, "the department's key, e.g. dept-renshe")
+    rd.add_argument("grant", help="grant id")
+    rd.add_argument("--types", help="only these record types (default: all the grant covers)")
+    rd.add_argument("--fields", help="only these field paths (default: all the grant covers)")
+    rd.set_defaults(func=cmd_read)
+
+    dg = sub.add_parser("delegate", help="appoint an agent (经办人) to grant and revoke for you (you sign it)")
+    login_as(dg, "the subject's key (an enterprise's: its legal representative's)")
+    dg.add_argument("--agent", required=True, help="the agent's address, or a keystore entry")
+    dg.add_argument("--types", required=True, help="record types it may act on, comma-separated")
+    dg.add_argument("--until", required=True, metavar="WHEN", help=UNTIL)
+    dg.add_argument("--from", dest="from_", metavar="WHEN", help=FROM)
+    dg.set_defaults(func=cmd_delegate)
+
+    dl = sub.add_parser("delegations", help="a subject's agents, or the subjects an agent acts for")
+    login_as(dl, "a subject's or an agent's key")
+    dl.set_defaults(func=cmd_delegations)
+
+    rv = sub.add_parser("revoke-delegation", help="withdraw an agent; takes effect at once (you sign it)")
+    login_as(rv, "the subject's key")
+    rv.add_argument("delegation", type=_int_in(1, 2**63 - 1), help="delegation id, as `delegations` lists them")
+    rv.set_defaults(func=cmd_revoke_delegation)
