@@ -7,7 +7,6 @@ records into one Merkle root per issuer and anchors it, so the API never waits f
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +21,7 @@ from vault.departments import Role
 from vault.documents import DocumentSpec, build_document, canonical_json, credential_hash
 from vault.errors import ConflictError, NotFoundError, PermissionDeniedError
 from vault.events import VaultEvent
-from vault.ids import Hash32, RecordId
+from vault.ids import Hash32, RecordId, new_record_id
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ async def issue(
 ) -> RecordView:
     if not issuer.active or not issuer.roles & Role.ISSUER:
         raise PermissionDeniedError(f"department {issuer.code!r} is not an active issuer")
-    record_id = str(uuid.uuid4())
+    record_id = new_record_id()
     document = build_document(
         spec, subject_id=subject_id, issuer_code=issuer.code, issuer_address=issuer.chain_address,
         record_id=record_id, record_version=1, issued_at=now,

@@ -50,3 +50,17 @@ def test_check_characters_cover_every_remainder() -> None:
 def test_unknown_kind_is_refused() -> None:
     with pytest.raises(VaultValueError, match="citizen"):
         validate("robot", "11010519491231002X")
+
+
+def test_record_ids_are_uuid7_and_sort_by_creation() -> None:
+    import uuid
+
+    from vault.ids import new_record_id
+
+    ids = [new_record_id() for _ in range(2000)]
+    parsed = [uuid.UUID(i) for i in ids]
+    assert all(u.version == 7 and u.variant == uuid.RFC_4122 for u in parsed)
+    assert len(set(ids)) == len(ids)
+    # Within one millisecond the order is random; across milliseconds it is creation order.
+    stamps = [u.int >> 80 for u in parsed]
+    assert stamps == sorted(stamps)
