@@ -7,15 +7,11 @@ Storage holds the latest head only; ``heads`` reads the full history from the co
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
-from web3.exceptions import Web3Exception
 
-from chain import transactions
-from chain.artifacts import load_artifact
-from chain.reverts import ABI, as_revert
+from chain.contract import ContractClient
 from chain.transactions import TxResult
 
 CONTRACT = "AuditAnchor"
@@ -37,28 +33,14 @@ class LatestHead:
     anchored_at: int
 
 
-class AuditAnchorClient:
-    def __init__(self, w3: Web3, address: str, abi: ABI | None = None) -> None:
-        self.w3 = w3
-        self.address = Web3.to_checksum_address(address)
-        self.abi: ABI = abi if abi is not None else load_artifact(CONTRACT).abi
-        self.contract = w3.eth.contract(address=self.address, abi=list(self.abi))
-
-    def _call(self, fn: str, *args: Any) -> Any:
-        try:
-            return getattr(self.contract.functions, fn)(*args).call()
-        except Web3Exception as exc:
-            revert = as_revert(exc, self.abi, fn)
-            if revert is not None:
-                raise revert from exc
-            raise
+class AuditAnchorClient(ContractClient):
+    CONTRACT = CONTRACT
 
     def encode_anchor(self, tree_size: int, root: bytes) -> bytes:
-        return bytes.fromhex(self.contract.encode_abi("anchor", args=[int(tree_size), bytes(root)])[2:])
+        return self.encode("anchor", int(tree_size), bytes(root))
 
     def anchor(self, sender: LocalAccount, tree_size: int, root: bytes, *, nonce: int | None = None) -> TxResult:
-        data = self.encode_anchor(tree_size, root)
-        return transactions.send(self.w3, sender, to=self.address, data=data, nonce=nonce, abi=self.abi, context="anchor")
+        return self._send(sender, "anchor", [int(tree_size), bytes(root)], nonce)
 
     def logger(self) -> str:
         return Web3.to_checksum_address(self._call("logger"))

@@ -15,12 +15,9 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from web3 import Web3
-from web3.exceptions import Web3Exception
 
-from chain import transactions
-from chain.artifacts import load_artifact
-from chain.logs import with_anonymous_events
-from chain.reverts import ABI, as_revert
+from chain.contract import ContractClient
+from chain.reverts import ABI
 from chain.transactions import TxResult
 
 CONTRACT = "ConsentRegistry"
@@ -231,12 +228,11 @@ def _address(value: str) -> str | None:
     return None if int(value, 16) == 0 else Web3.to_checksum_address(value)
 
 
-class ConsentClient:
+class ConsentClient(ContractClient):
+    CONTRACT = CONTRACT
+
     def __init__(self, w3: Web3, address: str, abi: ABI | None = None) -> None:
-        self.w3 = w3
-        self.address = Web3.to_checksum_address(address)
-        self.abi: ABI = abi if abi is not None else load_artifact(CONTRACT).abi
-        self.contract = with_anonymous_events(w3.eth.contract(address=self.address, abi=list(self.abi)))
+        super().__init__(w3, address, abi)
         self._domain: Domain | None = None
 
     def domain(self) -> Domain:
@@ -244,19 +240,6 @@ class ConsentClient:
         if self._domain is None:
             self._domain = Domain(int(self.w3.eth.chain_id), self.address)
         return self._domain
-
-    def _send(self, sender: LocalAccount, fn: str, args: list[Any], nonce: int | None) -> TxResult:
-        data = bytes.fromhex(self.contract.encode_abi(fn, args=args)[2:])
-        return transactions.send(self.w3, sender, to=self.address, data=data, nonce=nonce, abi=self.abi, context=fn)
-
-    def _call(self, fn: str, *args: Any) -> Any:
-        try:
-            return getattr(self.contract.functions, fn)(*args).call()
-        except Web3Exception as exc:
-            revert = as_revert(exc, self.abi, fn)
-            if revert is not None:
-                raise revert from exc
-            raise
 
     # -- registrar ------------------------------------------------------------------------------
 

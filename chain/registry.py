@@ -12,16 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntFlag
-from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
-from web3.exceptions import Web3Exception
 
-from chain import transactions
-from chain.artifacts import load_artifact
-from chain.logs import with_anonymous_events
-from chain.reverts import ABI, as_revert
+from chain.contract import ContractClient
 from chain.transactions import TxResult
 
 __all__ = ["AnchorStatus", "DepartmentInfo", "RegistryClient", "Roles", "TxResult"]
@@ -75,30 +70,8 @@ def _issuer(address: str) -> str | None:
     return None if int(address, 16) == 0 else Web3.to_checksum_address(address)
 
 
-class RegistryClient:
-    def __init__(self, w3: Web3, address: str, abi: ABI | None = None) -> None:
-        self.w3 = w3
-        self.address = Web3.to_checksum_address(address)
-        self.abi: ABI = abi if abi is not None else load_artifact(CONTRACT).abi
-        self.contract = w3.eth.contract(address=self.address, abi=list(self.abi))
-        with_anonymous_events(self.contract)
-
-    # -- plumbing ---------------------------------------------------------------------------
-
-    def _send(self, sender: LocalAccount, fn: str, args: list[Any], nonce: int | None) -> TxResult:
-        data = bytes.fromhex(self.contract.encode_abi(fn, args=args)[2:])
-        return transactions.send(
-            self.w3, sender, to=self.address, data=data, nonce=nonce, abi=self.abi, context=fn,
-        )
-
-    def _call(self, fn: str, *args: Any) -> Any:
-        try:
-            return getattr(self.contract.functions, fn)(*args).call()
-        except Web3Exception as exc:
-            revert = as_revert(exc, self.abi, fn)
-            if revert is not None:
-                raise revert from exc
-            raise
+class RegistryClient(ContractClient):
+    CONTRACT = CONTRACT
 
     # -- governance (admin only) ------------------------------------------------------------
 

@@ -33,8 +33,7 @@ def _b(value: str) -> bytes:
 
 
 def _call(c: ChainContext, fn: str, *args: Any) -> TxRequest:
-    data = bytes.fromhex(c.client.contract.encode_abi(fn, args=list(args))[2:])
-    return TxRequest(to=c.client.address, data=data, context=fn)
+    return TxRequest(to=c.client.address, data=c.client.encode(fn, *args), context=fn)
 
 
 def _addr(value: str) -> ChecksumAddress:

@@ -37,8 +37,7 @@ def _consent(c: ChainContext) -> ConsentClient:
 
 def _call(c: ChainContext, fn: str, *args: Any) -> TxRequest:
     client = _consent(c)
-    data = bytes.fromhex(client.contract.encode_abi(fn, args=list(args))[2:])
-    return TxRequest(to=client.address, data=data, context=fn)
+    return TxRequest(to=client.address, data=client.encode(fn, *args), context=fn)
 
 
 def _grant_build(c: ChainContext, p: Payload) -> TxRequest:

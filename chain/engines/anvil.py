@@ -14,14 +14,10 @@ import logging
 import os
 import platform
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
-from web3 import Web3
-
-from chain.engines.base import Engine
-from chain.engines.process import NodeProcess, spawn
+from chain.engines.managed import ManagedNodeEngine
 from chain.errors import NodeError
 
 log = logging.getLogger(__name__)
@@ -58,31 +54,12 @@ def _valid_json(path: Path) -> bool:
         return False
 
 
-class AnvilEngine(Engine):
+class AnvilEngine(ManagedNodeEngine):
     name = "anvil"
-
-    def __init__(self, datadir: Path | None = None, *, zero_gas: bool = False, ready_timeout: float = 30.0) -> None:
-        super().__init__(zero_gas=zero_gas)
-        self.datadir = Path(datadir) if datadir is not None else Path(tempfile.mkdtemp(prefix="anvil-"))
-        self.ready_timeout = ready_timeout
-        self._node: NodeProcess | None = None
-        self._url: str | None = None
 
     @property
     def state_path(self) -> Path:
         return self.datadir / STATE_FILE
-
-    @property
-    def rpc_url(self) -> str | None:
-        return self._url
-
-    @property
-    def pid(self) -> int | None:
-        return self._node.pid if self._node is not None else None
-
-    @property
-    def is_running(self) -> bool:
-        return self._node is not None and self._node.alive
 
     def _argv(self, port: int) -> list[str]:
         argv = [
@@ -113,17 +90,7 @@ class AnvilEngine(Engine):
         self.datadir.mkdir(parents=True, exist_ok=True)
         self._check_state_file()
         anvil_binary()  # fail with the npm hint before touching any process
-        self._node, self._url = spawn(
-            self.name, self._argv, cwd=self.datadir, env=dict(os.environ),
-            log_path=self.datadir / "anvil.log", pid_path=self.datadir / "anvil.pid",
-            ready_timeout=self.ready_timeout,
-        )
-        self._w3 = Web3(Web3.HTTPProvider(self._url, request_kwargs={"timeout": 60}))
-
-    def stop(self) -> None:
-        if self._node is not None:
-            self._node.stop()
-        self._node, self._url, self._w3 = None, None, None
+        self._spawn(self._argv, cwd=self.datadir)
 
     def wait_persisted(self) -> None:
         """Returns once anvil has written a state file that includes everything mined so far."""

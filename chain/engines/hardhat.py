@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
-from web3 import Web3
-
 from chain.engines.anvil import HARDHAT_NODE_DIR
-from chain.engines.base import Engine
-from chain.engines.process import NodeProcess, spawn
+from chain.engines.managed import ManagedNodeEngine
 from chain.errors import NodeError
 
 HARDHAT_CLI = HARDHAT_NODE_DIR / "node_modules" / "hardhat" / "internal" / "cli" / "cli.js"
@@ -33,27 +29,11 @@ def _node_binary() -> str:
     return node
 
 
-class HardhatEngine(Engine):
+class HardhatEngine(ManagedNodeEngine):
     name = "hardhat"
 
     def __init__(self, datadir: Path | None = None, *, zero_gas: bool = False, ready_timeout: float = 60.0) -> None:
-        super().__init__(zero_gas=zero_gas)
-        self.datadir = Path(datadir) if datadir is not None else Path(tempfile.mkdtemp(prefix="hardhat-"))
-        self.ready_timeout = ready_timeout
-        self._node: NodeProcess | None = None
-        self._url: str | None = None
-
-    @property
-    def rpc_url(self) -> str | None:
-        return self._url
-
-    @property
-    def pid(self) -> int | None:
-        return self._node.pid if self._node is not None else None
-
-    @property
-    def is_running(self) -> bool:
-        return self._node is not None and self._node.alive
+        super().__init__(datadir, zero_gas=zero_gas, ready_timeout=ready_timeout)
 
     def _env(self) -> dict[str, str]:
         work = self.datadir / "hardhat"
@@ -82,14 +62,4 @@ class HardhatEngine(Engine):
             return [node, str(HARDHAT_CLI), "node", "--hostname", "127.0.0.1", "--port", str(port),
                     "--config", str(HARDHAT_CONFIG)]
 
-        self._node, self._url = spawn(
-            self.name, argv, cwd=HARDHAT_NODE_DIR, env=self._env(),
-            log_path=self.datadir / "hardhat.log", pid_path=self.datadir / "hardhat.pid",
-            ready_timeout=self.ready_timeout,
-        )
-        self._w3 = Web3(Web3.HTTPProvider(self._url, request_kwargs={"timeout": 60}))
-
-    def stop(self) -> None:
-        if self._node is not None:
-            self._node.stop()
-        self._node, self._url, self._w3 = None, None, None
+        self._spawn(argv, cwd=HARDHAT_NODE_DIR, env=self._env())
