@@ -70,6 +70,7 @@ async def test_an_agent_grants_within_its_delegation(harness: Harness) -> None:
 
     wider = await grant_as(h, agent, sid, key, record_types=["licence", "certificate"], expires_at=delegation["expires_at"])
     assert wider.status_code == 403 and "outside the record types or time" in wider.json()["detail"]
+    assert wider.request.url.path.endswith("/prepare")  # refused before anything was signed
     longer = await grant_as(h, agent, sid, key, expires_at=delegation["expires_at"] + DAY)
     assert longer.status_code == 403
     # The agent may withdraw consent it (or the firm) gave.

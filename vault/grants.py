@@ -107,10 +107,16 @@ async def _grantee(session: AsyncSession, *, code: str | None = None, address: s
 
 async def prepare(
     ctx: VaultContext, session: AsyncSession, subject_id: str, req: GrantRequest, now: int,
+    signer: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """The grant's id and the EIP-712 typed data the subject (or a delegate) signs."""
+    """The grant's id and the EIP-712 typed data the subject (or a delegate) signs.
+
+    With ``signer``, terms that key could not sign (an agent outside its delegation) are
+    refused now, before anyone signs something bound to be refused."""
     bits, paths = _check_terms(req.record_types, req.fields, req.purpose_code, req.purpose,
                                req.not_before, req.expires_at, req.max_uses, now)
+    if signer is not None:
+        await authorise(session, subject_id, signer, bits, req.expires_at, now)
     grantee = await _grantee(session, code=req.grantee)
     terms = GrantTerms(
         subject=_subject_bytes(subject_id), grantee=grantee.chain_address, record_types=bits, fields=paths,

@@ -47,14 +47,16 @@ def public(row: GrantRow, now: int) -> GrantPublic:
     )
 
 
-async def _prepare(subject_id: str, body: GrantPrepare, ctx: VaultContext, session: AsyncSession, now: int) -> TypedDataPublic:
+async def _prepare(
+    subject_id: str, signer: str, body: GrantPrepare, ctx: VaultContext, session: AsyncSession, now: int,
+) -> TypedDataPublic:
     request = grants.GrantRequest(
         grantee=body.grantee, record_types=tuple(body.record_types), fields=tuple(body.fields),
         purpose_code=body.purpose_code, purpose=body.purpose,
         not_before=now if body.not_before is None else body.not_before, expires_at=body.expires_at,
         max_uses=body.max_uses,
     )
-    gid, typed = await grants.prepare(ctx, session, subject_id, request, now)
+    gid, typed = await grants.prepare(ctx, session, subject_id, request, now, signer=signer)
     return TypedDataPublic(typed_data=typed, grant_id=gid)
 
 
@@ -88,7 +90,7 @@ async def eip712(ctx: Ctx) -> dict[str, Any]:
 @router.post("/me/grants/prepare", response_model=TypedDataPublic)
 async def prepare(body: GrantPrepare, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> TypedDataPublic:
     """The EIP-712 typed data to sign for this grant (standard wallets: eth_signTypedData_v4)."""
-    return await _prepare(subject.id, body, ctx, session, now)
+    return await _prepare(subject.id, subject.address, body, ctx, session, now)
 
 
 @router.post("/me/grants", response_model=GrantPublic, status_code=status.HTTP_201_CREATED)
@@ -130,7 +132,7 @@ async def revoke(grant_id: str, body: SignatureSubmit, subject: CurrentSubject, 
 @router.post("/subjects/{subject_id}/grants/prepare", response_model=TypedDataPublic)
 async def prepare_for(body: GrantPrepare, acting: ActingFor, ctx: Ctx, session: Session, now: Now) -> TypedDataPublic:
     """As /me/grants/prepare; a delegate signs it with its own key, inside its delegation."""
-    return await _prepare(acting.subject_id, body, ctx, session, now)
+    return await _prepare(acting.subject_id, acting.address, body, ctx, session, now)
 
 
 @router.post("/subjects/{subject_id}/grants", response_model=GrantPublic, status_code=status.HTTP_201_CREATED)
