@@ -10,7 +10,17 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from api import problems, request_ids
-from api.routes import auth, delegations, departments, grants, records, subjects, system, verify
+from api.routes import (
+    audit,
+    auth,
+    delegations,
+    departments,
+    grants,
+    records,
+    subjects,
+    system,
+    verify,
+)
 from vault.config import Settings
 from vault.setup import OpenVault, open_vault
 
@@ -42,6 +52,6 @@ def create_app(*, settings: Settings | None = None, vault: OpenVault | None = No
         app.state.vault = vault
     problems.install(app)
     request_ids.install(app)
-    for module in (system, auth, departments, subjects, records, grants, delegations, verify):
+    for module in (system, auth, departments, subjects, records, grants, delegations, verify, audit):
         app.include_router(module.router)
     return app

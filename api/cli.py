@@ -1,5 +1,6 @@
 """`datavault`: run the vault, seed it, and issue or verify credentials from a terminal;
-grants and agents (consent, signed locally) are in `api.cli_grants`.
+grants and agents (consent, signed locally) are in `api.cli_grants`, the access log
+(auditors' `audit ...`, subjects' `access-log`) in `api.cli_audit`.
 
 Terminal commands talk to the running vault over its API with keys from the data
 directory's keystore, so the server stays the only writer and the only nonce owner.
@@ -327,9 +328,11 @@ def parser() -> argparse.ArgumentParser:
     comp = sub.add_parser("compile", help="recompile the contracts and rewrite the committed artifacts")
     comp.set_defaults(func=cmd_compile)
 
-    from api.cli_grants import add_commands  # here: it imports this module
+    from api.cli_audit import add_commands as add_audit_commands  # here: they import this module
+    from api.cli_grants import add_commands
 
     add_commands(sub)
+    add_audit_commands(sub)
     return p
 
 

@@ -33,6 +33,7 @@ WAIT_TIMEOUT = 60.0
 ROLES = {
     "admin": "the governance admin's key", "department": "a department's key",
     "subject": "a citizen's or enterprise's key", "delegate": "an agent's or guardian's key",
+    "auditor": "an auditor's key",
 }
 UNTIL = "end: YYYY-MM-DD (valid through that day, UTC), an ISO date-time, or Unix seconds"
 FROM = "start (default now): YYYY-MM-DD (from the start of that day, UTC), an ISO date-time, or Unix seconds"

@@ -3,7 +3,8 @@
 Every key it makes lives in the data directory's keystore, so the terminal commands
 (`datavault records --as citizen-zhang-san`, ...) can log in as these people afterwards.
 Consent is signed the way a wallet would sign it: 张三 grants the social-security bureau two
-fields of his licences, and the enterprise appoints an agent (经办人) for its licences.
+fields of his licences, and the enterprise appoints an agent (经办人) for its licences. The
+governance admin also registers an auditor (审计), who reads the access log and nothing else.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ GRANT: dict[str, Any] = {
 }
 GRANT_DAYS = 90
 AGENT: dict[str, Any] = {"key": "agent-minjiang-wang-wu", "name": "王五", "record_types": ["licence"]}
+AUDITOR: dict[str, str] = {"key": "auditor", "name": "市审计局 审计员 Municipal Audit Bureau auditor"}
 LIVE_GRANT = ("pending", "active", "not_yet_valid")
 LIVE_DELEGATION = ("pending", "active")
 
@@ -84,6 +86,10 @@ def seed(client_factory: Callable[[], VaultClient], store: Keystore, say: Callab
             body = {"code": code, "name": name, "roles": roles, "auth_address": login.address}
             created = _create(admin, "/departments", body)
             say(f"department {code}: {'registered' if created else 'already registered'}")
+        auditor = key(store, AUDITOR["key"])
+        created = _create(admin, "/auditors", {"address": auditor.address, "name": AUDITOR["name"]})
+        say(f"auditor: {'registered' if created else 'already registered'} (login key '{AUDITOR['key']}'; "
+            "it reads the access log, never personal data)")
     subject_ids: dict[str, str] = {}
     with client_factory() as registrar:
         registrar.login(store.load("dept-gongan"))

@@ -71,6 +71,15 @@ def get_admin(principal: CurrentPrincipal) -> Principal:
 CurrentAdmin = Annotated[Principal, Depends(get_admin)]
 
 
+def get_auditor(principal: CurrentPrincipal) -> Principal:
+    if principal.role != "auditor":
+        raise PermissionDeniedError("this needs an auditor")
+    return principal
+
+
+CurrentAuditor = Annotated[Principal, Depends(get_auditor)]
+
+
 async def get_department(principal: CurrentPrincipal, session: Session) -> Department:
     if principal.role != "department":
         raise PermissionDeniedError("this needs a department")

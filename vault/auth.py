@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from keys import KeysError, recover_message
 from vault import delegations
-from vault.db.models import Admin, Challenge, Department, Subject
+from vault.db.models import Admin, Auditor, Challenge, Department, Subject
 from vault.errors import AuthenticationError
 from vault.subjects import check_address
 
-Role = Literal["admin", "department", "subject", "delegate"]
+Role = Literal["admin", "auditor", "department", "subject", "delegate"]
 CHALLENGE_TTL = 300
 TOKEN_TTL = 900
 
@@ -32,7 +32,7 @@ TOKEN_TTL = 900
 @dataclass(frozen=True)
 class Principal:
     role: Role
-    # admin: its address; department: its code; subject: its pseudonymous id
+    # admin, auditor, delegate: its address; department: its code; subject: its pseudonymous id
     id: str
     address: str
 
@@ -87,6 +87,10 @@ async def redeem(
 async def principal_for(session: AsyncSession, address: str, now: int) -> Principal | None:
     if await session.get(Admin, address) is not None:
         return Principal("admin", address, address)
+    # Before departments and subjects: registering an auditor refuses an address in use, and
+    # should one be reused later, its holder gets the role that sees no personal data.
+    if await session.get(Auditor, address) is not None:
+        return Principal("auditor", address, address)
     dept = await session.scalar(select(Department).where(Department.auth_address == address))
     if dept is not None:
         return Principal("department", dept.code, address)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from keys import Sealed, open_sealed, pseudonym, seal
 from vault import identifiers, keyring, outbox
 from vault.context import VaultContext
-from vault.db.models import Admin, Department, Subject
+from vault.db.models import Admin, Auditor, Department, Subject
 from vault.errors import ConflictError, NotFoundError, VaultValueError
 from vault.events import VaultEvent
 from vault.ids import Address, SubjectId
@@ -45,7 +45,12 @@ def check_address(address: str, field: str = "address") -> Address:
 
 
 async def address_in_use(session: AsyncSession, address: str) -> bool:
-    for model, column in ((Subject, Subject.auth_address), (Department, Department.auth_address), (Admin, Admin.address)):
+    # One address, one role: a key that logs in must mean exactly one principal.
+    taken = (
+        (Subject, Subject.auth_address), (Department, Department.auth_address), (Admin, Admin.address),
+        (Auditor, Auditor.address),
+    )
+    for model, column in taken:
         if await session.scalar(select(model).where(column == address)) is not None:
             return True
     return False

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import csv
+import io
 import json
 import os
 import signal
@@ -27,6 +29,7 @@ import pytest
 
 from api.demo import GRANT as DEMO_GRANT
 from chain.engines.process import free_port
+from keys import Keystore, MasterKey
 from tests.integration.chain.nodes import node_pids
 
 pytestmark = pytest.mark.integration
@@ -36,6 +39,7 @@ CITIZEN = "citizen-zhang-san"
 ENTERPRISE = "enterprise-minjiang"
 AGENT = "agent-minjiang-wang-wu"
 RENSHE = "dept-renshe"
+AUDITOR = "auditor"
 CITIZEN_ID = "11010519491231002X"
 DEMO_TITLES = {"居民身份证 Resident identity card", "机动车驾驶证 Driving licence", "学位证书 Degree certificate", "社会保险参保证明 Social insurance record"}
 README_ISSUE = [
@@ -408,6 +412,65 @@ def test_kill_9_and_restart_keep_every_record_and_anchor(vault: Vault) -> None:
     vault.kill_9(with_node=True)
     vault.start()
     assert vault.assert_all_verify() == before | {second["id"]}
+
+
+def test_an_auditor_traces_the_demo_grant_and_the_citizen_verifies_who_read(vault: Vault) -> None:
+    def active() -> list[dict[str, Any]]:
+        return [g for g in vault.ok("grants", "--as", RENSHE) if g["purpose"] == DEMO_GRANT["purpose"] and g["status"] == "active"]
+
+    (grant,) = poll(active, SETTLE_TIMEOUT, "the demo grant to be anchored", interval=0.5)
+    gid = grant["id"]
+    assert parsed(vault.cli("read", "--as", RENSHE, gid))["uses"] == grant["uses"] + 1
+    renshe = Keystore(vault.datadir / "keystore", MasterKey.load(vault.datadir / "master.key")).address_of(RENSHE)
+
+    def traced() -> list[dict[str, Any]] | None:
+        entries: list[dict[str, Any]] = vault.ok("audit", "trace", "--as", AUDITOR, "--grant", gid, "--action", "grant.used")
+        return entries if len(entries) == grant["uses"] + 1 else None  # every use, this one too
+
+    used = poll(traced, SETTLE_TIMEOUT, "the read to be in the access log", interval=0.5)
+    for e in used:
+        assert (e["entry"]["actor"], e["entry"]["official"], e["entry"]["grant_id"]) == ("renshe", renshe, gid)
+        assert e["entry"]["purpose_code"] == DEMO_GRANT["purpose_code"] and e["entry"]["outcome"] == "ok"
+    csv_out, jsonl_out, verified, as_citizen, as_auditor = vault.cli_many([
+        (["audit", "trace", "--as", AUDITOR, "--grant", gid, "--format", "csv"], None),
+        (["audit", "trace", "--as", AUDITOR, "--grant", gid, "--format", "jsonl"], None),
+        (["audit", "verify", "--as", AUDITOR], None),
+        (["audit", "trace", "--as", CITIZEN], None),
+        (["access-log", "--as", AUDITOR], None),
+    ])
+    exported = [json.loads(line) for line in jsonl_out.stdout.splitlines()]
+    assert [e for e in exported if e["entry"]["action"] == "grant.used"] == used
+    rows = list(csv.DictReader(io.StringIO(csv_out.stdout)))
+    assert [(int(r["seq"]), json.loads(r["entry"])) for r in rows] == [(e["seq"], e["entry"]) for e in exported]
+    assert verified.returncode == 0 and json.loads(verified.stdout)["ok"], verified.stdout
+    assert verified.stderr.startswith("ok: the log of ")
+    assert "takes an auditor's key" in one_line_error(as_citizen)
+    assert "'auditor' is an auditor's key; `access-log` takes a citizen's" in one_line_error(as_auditor)
+    for result in (csv_out, jsonl_out, verified):
+        assert "张三" not in result.stdout and CITIZEN_ID not in result.stdout
+
+    # The citizen sees the bureau's reads, proved against the head anchored on chain. A head
+    # is signed every 30 s: by now one covers the reads of earlier tests; the newest read may
+    # be pending until the next.
+    def proved() -> tuple[dict[str, Any], str] | None:
+        result = vault.cli("access-log", "--as", CITIZEN, "--verify")
+        assert result.returncode == 0, (result.returncode, result.stderr)
+        log = json.loads(result.stdout)
+        reads = [e for e in log["entries"] if e["action"] == "grant.used" and e["grant_id"] == gid]
+        return (log, result.stderr) if any(not e["pending"] for e in reads) else None
+
+    log, summary = poll(proved, SETTLE_TIMEOUT + 30, "the reads to be covered by an anchored head", interval=1.0)
+    reads = [e for e in log["entries"] if e["action"] == "grant.used" and e["grant_id"] == gid]
+    assert [e["seq"] for e in reads] == sorted((e["seq"] for e in used), reverse=True)
+    assert all(e["department"] == "renshe" and e["official"] == renshe for e in reads)
+    assert all(e["proof"]["tx_hash"] and e["seq"] < log["head"]["tree_size"] for e in reads if not e["pending"])
+    assert "record.read" not in {e["action"] for e in log["entries"]}  # 张三's own reads are not listed
+    count = sum(1 for e in log["entries"] if e["proof"])
+    assert summary.startswith(f"verified {count} of {count} entries against tree size {log['head']['tree_size']}")
+    assert "张三" not in json.dumps(log, ensure_ascii=False) and CITIZEN_ID not in json.dumps(log)
+    heads = vault.cli("audit", "heads", "--as", AUDITOR)
+    assert heads.returncode == 0 and "every signature is the log key's" in heads.stderr, heads.stderr
+    assert log["head"]["tx_hash"] in {h["tx_hash"] for h in json.loads(heads.stdout)["heads"]}
 
 
 def test_sigterm_stops_server_and_node_and_cleans_up(vault: Vault) -> None:

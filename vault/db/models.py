@@ -39,6 +39,16 @@ class Admin(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
 
 
+class Auditor(Base):
+    """An auditor (审计): reads the access log and its proofs, never personal data.
+    Registered by the governance admin."""
+
+    __tablename__ = "auditors"
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
 class Department(Base):
     __tablename__ = "departments"
     code: Mapped[str] = mapped_column(String(31), primary_key=True)

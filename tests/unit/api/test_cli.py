@@ -9,14 +9,18 @@ import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from api import cli, cli_grants
+from api import cli, cli_audit, cli_grants
 from api.client import ClientError, discover
 from api.server import DataDirLock, StartError, base_url, listen, owns_datadir
 from chain.consent import RECORD_TYPE_BITS, grant_id
 from keys import Keystore, MasterKey
+from vault import audit_log
+from vault.audit_proofs import MemoryNodeStore, inclusion_proof, root_at
+from vault.audit_tree import leaf_hash
 from vault.config import CHAIN_KINDS, Settings
 
 
@@ -281,3 +285,83 @@ def test_grant_argument_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> Non
         assert exc.value.code == 2, argv
         err = capsys.readouterr().err
         assert "Traceback" not in err and "error:" in err, argv
+
+
+# -- the access log: auditors' `audit ...` and subjects' `access-log` --------------------------
+
+
+def test_the_head_text_is_the_logs() -> None:
+    root = bytes(range(32))
+    assert cli_audit.head_text(42, "0x" + root.hex(), 1795000000) == audit_log.head_text(42, root, 1795000000)
+
+
+def test_audit_arguments_are_checked_before_looking_for_a_vault(capsys: pytest.CaptureFixture[str], datadir: Path) -> None:
+    Keystore(datadir / "keystore", MasterKey.load(datadir / "master.key")).create("auditor")
+
+    def trace(*options: str, key: str = "auditor") -> str:
+        return error_line(capsys, "--datadir", str(datadir), "audit", "trace", "--as", key, *options)
+
+    assert "'0x12' is not a subject id" in trace("--subject", "0x12")
+    assert "--department 'Renshe' is not a department code" in trace("--department", "Renshe")
+    assert "--official '0x12' is not an address" in trace("--official", "0x12")
+    assert "'42' is not a grant id" in trace("--grant", "42")
+    assert "--action 'drop table' is not an action" in trace("--action", "drop table")
+    assert "'soon' is not a date" in trace("--from", "soon")
+    assert "--from 2030-01-01 is not before --until 2029-12-31" in trace("--from", "2030-01-01", "--until", "2029-12-31")
+    assert "no key named 'auditor-li'" in trace(key="auditor-li")
+    # --until includes its day, --from starts it: one day is a non-empty range.
+    assert "no vault is running" in trace("--from", "2030-01-01", "--until", "2030-01-01", "--official", "0x" + "Ab" * 20,
+                                          "--grant", "0x" + "ab" * 32, "--action", "grant.used", "--format", "csv")
+    base = ["--datadir", str(datadir)]
+    assert "'0x12' is not a subject id" in error_line(capsys, *base, "access-log", "--as", "citizen-zhang-san", "--for", "0x12")
+    assert "no key named 'auditor-li'" in error_line(capsys, *base, "audit", "verify", "--as", "auditor-li")
+    assert "no vault is running" in error_line(capsys, *base, "audit", "heads", "--as", "auditor")
+    assert "no vault is running" in error_line(capsys, *base, "access-log", "--as", "citizen-zhang-san", "--verify")
+
+
+def test_audit_argument_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["audit"], ["audit", "frobnicate"], ["audit", "trace"], ["audit", "verify"], ["access-log"],
+                 ["audit", "trace", "--as", "x", "--limit", "0"], ["audit", "trace", "--as", "x", "--limit", "all"],
+                 ["audit", "trace", "--as", "x", "--format", "xml"], ["audit", "trace", "--as", "x", "--outcome", "maybe"],
+                 ["audit", "heads", "--as", "x", "--limit", "1001"], ["access-log", "--as", "x", "--limit", "-3"]):
+        with pytest.raises(SystemExit) as exc:
+            cli.main(argv)
+        assert exc.value.code == 2, argv
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and "error:" in err, argv
+
+
+def test_the_verify_report_in_one_line() -> None:
+    report = {"ok": True, "tree_size": 17, "entries_checked": 17, "heads_checked": 1, "anchors_checked": 2, "findings": []}
+    assert cli_audit.report_summary(report) == (
+        "ok: the log of 17 entries is complete and untampered; 17 entries, 1 signed head, 2 anchored heads checked")
+    findings = [{"kind": "modified", "seq": 3, "detail": "entry 3 was altered"}, {"kind": "unanchored", "seq": None, "detail": "x"}]
+    summary = cli_audit.report_summary({**report, "ok": False, "findings": findings})
+    assert summary.startswith("FINDINGS (2): modified at seq 3: entry 3 was altered; unanchored: x; ")
+
+
+def access_entries(count: int) -> list[dict[str, Any]]:
+    """An access log as the API serves it: entries 0..count-1 proved against the tree of all."""
+    docs = [{"v": 1, "seq": seq, "action": "grant.used", "actor": "renshe", "official": "0x" + "Ab" * 20} for seq in range(count)]
+    store = MemoryNodeStore.from_leaf_hashes(leaf_hash(audit_log.canonical(d)) for d in docs)
+    root = "0x" + root_at(store, count).hex()
+    return [
+        {"seq": d["seq"], "entry": d, "pending": False,
+         "proof": {"tree_size": count, "root": root, "path": ["0x" + p.hex() for p in inclusion_proof(store, d["seq"], count)],
+                   "tx_hash": "0x" + "cd" * 32, "block_number": 7}}
+        for d in docs
+    ]
+
+
+def test_access_log_verify_checks_every_proof_here(capsys: pytest.CaptureFixture[str]) -> None:
+    entries = access_entries(5)
+    pending = {"seq": 5, "entry": {"v": 1, "seq": 5}, "pending": True, "proof": None}
+    assert cli_audit._verify_entries([*entries, pending], 1) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("verified 5 of 5 entries against tree size 5, root 0x") and "(block 7); 1 pending" in err
+    entries[1]["entry"] = {**entries[1]["entry"], "official": "0x" + "ee" * 20}  # altered after the fact
+    entries[3]["proof"] = {**entries[3]["proof"], "path": entries[3]["proof"]["path"][:-1]}  # a proof cut short
+    assert cli_audit._verify_entries(entries, 0) == cli.EXIT_INVALID
+    assert capsys.readouterr().err.startswith("FAILED: 2 of 5 entries do not verify (seq 1, 3) against tree size 5")
+    assert cli_audit._verify_entries([pending], 1) == 0
+    assert capsys.readouterr().err.startswith("nothing to verify yet")

@@ -1,0 +1,314 @@
+"""The access log from a terminal (registered by `api.cli`): an auditor's `audit verify`,
+`audit trace` and `audit heads`, and a subject's `access-log` (who accessed my data).
+
+stdout carries only data (JSON, JSON Lines or CSV) for scripts; what it means, in one line,
+goes to stderr. `audit verify`, `audit heads` and `access-log --verify` exit 0 when everything
+checks, 1 when something does not, 2 when the command could not be carried out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+
+from api.cli import EXIT_INVALID, CliError, parse_time, print_json
+from api.cli_grants import ROLES, Login, acting_base, logged_in, parse_id, say
+from api.client import ApiError, ClientError
+
+PAGE = 1_000  # the API's largest page
+AUDITOR = "an auditor's key"
+_CODE = re.compile(r"[a-z][a-z0-9-]{1,30}")
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_ACTION = re.compile(r"[a-z][a-z_.]{0,47}")
+
+
+def _role(login: Login) -> str:
+    return AUDITOR if login.role == "auditor" else ROLES.get(login.role, login.role)
+
+
+def _auditor(login: Login, command: str) -> None:
+    if login.role != "auditor":
+        raise CliError(f"{login.name!r} is {_role(login)}; `{command}` takes {AUDITOR} (registered by the governance admin)")
+
+
+# -- reading arguments (all before any network round trip) -------------------------------------
+
+
+def trace_params(args: argparse.Namespace) -> dict[str, Any]:
+    """The API's filter parameters from `audit trace`'s options, checked locally."""
+    params: dict[str, Any] = {}
+    if args.subject:
+        params["subject_id"] = parse_id(args.subject, "subject")
+    if args.department:
+        if not _CODE.fullmatch(args.department):
+            raise CliError(f"--department {args.department!r} is not a department code (e.g. renshe)")
+        params["department"] = args.department
+    if args.official:
+        if not _ADDRESS.fullmatch(args.official):
+            raise CliError(f"--official {args.official!r} is not an address: 0x and 40 hex digits")
+        params["official"] = args.official
+    if args.grant:
+        params["grant_id"] = parse_id(args.grant)
+    if args.action:
+        if not _ACTION.fullmatch(args.action):
+            raise CliError(f"--action {args.action!r} is not an action such as grant.used or record.issued")
+        params["action"] = args.action
+    if args.outcome:
+        params["outcome"] = args.outcome
+    if args.from_:
+        params["from"] = parse_time(args.from_, start=True)
+    if args.until:
+        params["until"] = parse_time(args.until)
+    if "from" in params and "until" in params and params["from"] >= params["until"]:
+        raise CliError(f"--from {args.from_} is not before --until {args.until}")
+    params["order"] = "newest" if args.newest_first else "oldest"
+    return params
+
+
+# -- talking to the vault ----------------------------------------------------------------------
+
+
+def pages(login: Login, path: str, params: dict[str, Any], limit: int | None) -> Iterator[dict[str, Any]]:
+    """Every page of a cursor-paged list (``entries`` + ``next``), up to ``limit`` entries."""
+    after: int | None = None
+    left = limit
+    while left is None or left > 0:
+        query = {**params, "limit": PAGE if left is None else min(PAGE, left)}
+        if after is not None:
+            query["after_seq"] = after
+        page: dict[str, Any] = login.get(f"{path}?{httpx.QueryParams(query)}")
+        yield page
+        if left is not None:
+            left -= len(page["entries"])
+        after = page.get("next")
+        if after is None:
+            return
+
+
+def stream(login: Login, path: str, params: dict[str, Any], write: Callable[[str], object]) -> None:
+    """A streamed download, written as it arrives: an export never sits in memory."""
+    client = login.client
+    headers = {"Authorization": f"Bearer {client.token}"}
+    try:
+        with client.http.stream("GET", path, params=params, headers=headers) as response:
+            if response.status_code >= 400:
+                response.read()
+                try:
+                    problem = response.json()
+                except ValueError:
+                    problem = {"title": response.reason_phrase, "detail": response.text.strip()[:200]}
+                raise ApiError(response.status_code, problem if isinstance(problem, dict) else {"detail": problem})
+            for text in response.iter_text():
+                write(text)
+    except httpx.TimeoutException:
+        raise ClientError(f"the vault at {client.base_url} did not answer within {client.timeout:.0f}s") from None
+    except httpx.HTTPError as exc:
+        raise ClientError(f"the download from {client.base_url} broke off: {exc}") from None
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+def cmd_audit_trace(args: argparse.Namespace) -> int:
+    params = trace_params(args)
+    with logged_in(args) as login:
+        _auditor(login, "audit trace")
+        if args.format != "json":
+            if args.limit is not None:
+                params["limit"] = args.limit
+            stream(login, "/audit/export", {**params, "format": args.format}, sys.stdout.write)
+            return 0
+        # A JSON array written entry by entry, one per line: as long as the log, never in memory.
+        count = 0
+        sys.stdout.write("[")
+        for page in pages(login, "/audit/entries", params, args.limit):
+            for entry in page["entries"]:
+                sys.stdout.write(("," if count else "") + "\n  " + json.dumps(entry, ensure_ascii=False))
+                count += 1
+        sys.stdout.write("\n]\n" if count else "]\n")
+    say(f"{count} entr{'y' if count == 1 else 'ies'}")
+    return 0
+
+
+def _count(n: object, what: str) -> str:
+    if what == "entr":
+        return f"{n} entr{'y' if n == 1 else 'ies'}"
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+def report_summary(report: dict[str, Any]) -> str:
+    checked = ", ".join(f"{_count(report.get(key), what)}" for key, what in (
+        ("entries_checked", "entr"), ("heads_checked", "signed head"), ("anchors_checked", "anchored head"))) + " checked"
+    if report.get("ok"):
+        return f"ok: the log of {report.get('tree_size')} entries is complete and untampered; {checked}"
+    findings = report.get("findings") or []
+    shown = "; ".join(
+        f"{f.get('kind')}{'' if f.get('seq') is None else ' at seq ' + str(f.get('seq'))}: {f.get('detail')}"
+        for f in findings[:3]
+    )
+    more = f"; and {len(findings) - 3} more" if len(findings) > 3 else ""
+    return f"FINDINGS ({len(findings)}): {shown}{more}; {checked}"
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    with logged_in(args) as login:
+        _auditor(login, "audit verify")
+        report = login.post("/audit/verify")
+    print_json(report)
+    say(report_summary(report))
+    return 0 if report.get("ok") else EXIT_INVALID
+
+
+def head_text(tree_size: int, root: str, signed_at: int) -> str:
+    """vault.audit_log.head_text, spelled out so that checking heads needs no database layer;
+    a unit test keeps the two equal."""
+    return f"datavault audit tree head\nsize: {tree_size}\nroot: {root}\ntime: {signed_at}"
+
+
+def bad_signatures(found: dict[str, Any]) -> list[int]:
+    """Tree sizes of the heads whose signature is not the log key's (checked here, locally)."""
+    from keys import KeysError, recover_message
+
+    bad = []
+    for head in found["heads"]:
+        try:
+            good = recover_message(head_text(head["tree_size"], head["root"], head["signed_at"]), head["signature"]) == found["log_key"]
+        except KeysError:
+            good = False
+        if not good:
+            bad.append(head["tree_size"])
+    return bad
+
+
+def cmd_audit_heads(args: argparse.Namespace) -> int:
+    with logged_in(args) as login:
+        _auditor(login, "audit heads")
+        found: dict[str, Any] = login.get(f"/audit/heads?{httpx.QueryParams({'limit': args.limit})}")
+    print_json(found)
+    heads = found["heads"]
+    if not heads:
+        say(f"no signed head yet; the log holds {found['tree_size']} entries")
+        return 0
+    bad = bad_signatures(found)
+    missing = [h["tree_size"] for h in heads if h["status"] == "anchored" and not h["on_chain"]]
+    newest = heads[0]
+    where = f"anchored in block {newest['block_number']}" if newest["status"] == "anchored" else newest["status"]
+    summary = f"{len(heads)} signed head{'s' if len(heads) != 1 else ''}, newest size {newest['tree_size']} ({where})"
+    if bad or missing:
+        problems = ([f"signature not by the log key {found['log_key']} at size {', '.join(map(str, bad))}"] if bad else []) + (
+            [f"recorded as anchored but not on chain at size {', '.join(map(str, missing))}"] if missing else [])
+        say(f"INVALID: {'; '.join(problems)}; {summary}")
+        return EXIT_INVALID
+    say(f"{summary}; every signature is the log key's ({found['log_key']}), checked here")
+    return 0
+
+
+def cmd_access_log(args: argparse.Namespace) -> int:
+    subject = parse_id(args.for_, "subject") if args.for_ else None
+    with logged_in(args) as login:
+        if login.role not in ("subject", "delegate"):
+            raise CliError(f"{login.name!r} is {_role(login)}; `access-log` takes a citizen's or enterprise's key, "
+                           "or their agent's or guardian's with --for")
+        base, _ = acting_base(login, subject, "`access-log`")
+        order = {"order": "oldest" if args.oldest_first else "newest"}
+        result: dict[str, Any] = {}
+        for page in pages(login, f"{base}/access-log", order, args.limit):
+            if not result:
+                result = {"subject_id": page["subject_id"], "head": page["head"], "entries": []}
+            result["entries"] += page["entries"]
+    print_json(result)
+    entries = result.get("entries", [])
+    pending = sum(1 for e in entries if e["pending"])
+    if not args.verify:
+        say(f"{len(entries)} access{'es' if len(entries) != 1 else ''} by others; {pending} pending (newer than the last anchored head)")
+        return 0
+    return _verify_entries(entries, pending)
+
+
+def _verify_entries(entries: list[dict[str, Any]], pending: int) -> int:
+    from vault.audit_trace import verify_access_entry
+
+    proved = [e for e in entries if e.get("proof")]
+    failed = [
+        e["seq"] for e in proved
+        if not verify_access_entry(json.dumps(e["entry"], ensure_ascii=False), e["seq"], e["proof"]["path"],
+                                   e["proof"]["tree_size"], e["proof"]["root"])
+    ]
+    heads = sorted({(e["proof"]["tree_size"], e["proof"]["root"], e["proof"]["tx_hash"], e["proof"]["block_number"]) for e in proved})
+    against = "; ".join(f"tree size {size}, root {root}, anchored in tx {tx} (block {block})" for size, root, tx, block in heads)
+    later = f"; {pending} pending (newer than the anchored head, proved once the next is anchored)" if pending else ""
+    if failed:
+        say(f"FAILED: {len(failed)} of {len(proved)} entries do not verify (seq {', '.join(map(str, failed))}) against {against}")
+        return EXIT_INVALID
+    if not proved:
+        say(f"nothing to verify yet: no anchored head covers these entries{later}")
+        return 0
+    say(f"verified {len(proved)} of {len(proved)} entries against {against}{later}")
+    return 0
+
+
+# -- arguments ---------------------------------------------------------------------------------
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _page_size(text: str) -> int:
+    value = _positive(text)
+    if value > PAGE:
+        raise argparse.ArgumentTypeError(f"must be 1-{PAGE}, not {value}")
+    return value
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    def login_as(p: argparse.ArgumentParser, whose: str) -> None:
+        p.add_argument("--as", dest="as_", required=True, metavar="KEY", help=f"keystore entry of {whose}")
+
+    audit = sub.add_parser("audit", help="the access log, for auditors: verify it, trace accesses, list its signed heads")
+    commands = audit.add_subparsers(dest="audit_command", required=True, metavar="{verify,trace,heads}")
+
+    v = commands.add_parser("verify", help="check the whole log against its signed heads and the chain (exit 0 ok, 1 findings)")
+    login_as(v, "an auditor's key, e.g. auditor")
+    v.set_defaults(func=cmd_audit_verify)
+
+    t = commands.add_parser("trace", help="the accesses matching every filter given, oldest first")
+    login_as(t, "an auditor's key, e.g. auditor")
+    t.add_argument("--subject", metavar="ID", help="subject id (0x and 64 hex digits)")
+    t.add_argument("--department", metavar="CODE", help="the acting department's code, e.g. renshe")
+    t.add_argument("--official", metavar="ADDR", help="the acting official's login address")
+    t.add_argument("--grant", metavar="ID", help="grant id")
+    t.add_argument("--action", metavar="A", help="e.g. grant.used, grant.refused, record.issued, credential.verified")
+    t.add_argument("--outcome", choices=["ok", "refused"])
+    t.add_argument("--from", dest="from_", metavar="WHEN", help="from: YYYY-MM-DD (from the start of that day, UTC), an ISO date-time, or Unix seconds")
+    t.add_argument("--until", metavar="WHEN", help="until: YYYY-MM-DD (through that day, UTC), an ISO date-time, or Unix seconds")
+    t.add_argument("--limit", type=_positive, metavar="N", help="at most N entries (default: all)")
+    t.add_argument("--newest-first", action="store_true")
+    t.add_argument("--format", choices=["json", "jsonl", "csv"], default="json",
+                   help="json: an array (default); jsonl and csv stream the export, the CSV's last column the entry as hashed")
+    t.set_defaults(func=cmd_audit_trace)
+
+    hd = commands.add_parser("heads", help="signed tree heads, their anchoring and the log key; signatures checked here")
+    login_as(hd, "an auditor's key, e.g. auditor")
+    hd.add_argument("--limit", type=_page_size, default=100, metavar="N", help=f"the newest N heads (1-{PAGE}, default 100)")
+    hd.set_defaults(func=cmd_audit_heads)
+
+    a = sub.add_parser("access-log", help="who accessed your data (使用知情), each entry with a proof against the chain")
+    login_as(a, "the subject's key, or its agent's or guardian's (with --for)")
+    a.add_argument("--for", dest="for_", metavar="SUBJECT_ID", help="the subject an agent's or guardian's key acts for")
+    a.add_argument("--verify", action="store_true", help="check every entry's proof here, against the anchored root (exit 1 if one fails)")
+    a.add_argument("--limit", type=_positive, metavar="N", help="the newest N entries (default: all)")
+    a.add_argument("--oldest-first", action="store_true")
+    a.set_defaults(func=cmd_access_log)

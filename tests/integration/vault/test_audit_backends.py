@@ -1,0 +1,33 @@
+"""The access log on a real anvil node, against SQLite and PostgreSQL: the access-log
+conformance suite, verification of the log against its heads and anchors with every kind of
+tampering (tests/unit/vault/test_audit_verify.py), and fail closed when the log's storage
+refuses writes (tests/unit/vault/test_audit_fail_closed.py: on PostgreSQL a trigger function
+that raises on insert into ``audit_queue``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.audit_log_conformance import *  # the shared suites run here
+from tests.support.harness import Harness, open_harness
+from tests.support.postgres import fresh_database
+from tests.unit.vault.test_audit_fail_closed import *
+from tests.unit.vault.test_audit_verify import *
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    if request.param == "sqlite":
+        h = await open_harness(tmp_path, chain="anvil")
+        yield h
+        await h.close()
+        return
+    async with fresh_database() as url:
+        h = await open_harness(tmp_path, chain="anvil", database_url=url)
+        yield h
+        await h.close()

@@ -1,0 +1,31 @@
+"""Auditors (审计): registered by the governance admin; they trace every access and check the
+access log against the chain, and see no personal data (the log holds none)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vault.context import VaultContext
+from vault.db.models import Auditor
+from vault.errors import ConflictError, VaultValueError
+from vault.events import VaultEvent
+from vault.subjects import address_in_use, check_address
+
+
+async def add(ctx: VaultContext, session: AsyncSession, *, address: str, name: str, now: int) -> Auditor:
+    auth = check_address(address)
+    if not name.strip() or len(name) > 100:
+        raise VaultValueError("name must be 1-100 characters", field="name")
+    if await session.get(Auditor, auth) is not None or await address_in_use(session, auth):
+        raise ConflictError("this address is already registered")
+    row = Auditor(address=auth, name=name.strip(), created_at=now)
+    session.add(row)
+    await session.flush()
+    # The address only: an auditor's name is not the log's business.
+    await ctx.events.emit(session, VaultEvent("auditor.registered", "ok", now, "admin", "admin", reason=auth))
+    return row
+
+
+async def list_all(session: AsyncSession) -> list[Auditor]:
+    return list(await session.scalars(select(Auditor).order_by(Auditor.created_at, Auditor.address)))
