@@ -232,7 +232,7 @@ def cmd_access_log(args: argparse.Namespace) -> int:
 
 
 def _verify_entries(entries: list[dict[str, Any]], pending: int) -> int:
-    from vault.audit_trace import verify_access_entry
+    from vault.access_log import verify_access_entry
 
     proved = [e for e in entries if e.get("proof")]
     failed = [

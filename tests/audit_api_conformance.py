@@ -18,7 +18,7 @@ from tests.delegation_conformance import appoint
 from tests.grant_conformance import LICENCE_FIELDS, granted, read, setup
 from tests.support.harness import CITIZEN_ID, Actor, Harness, freeze
 from vault import audit_log, clock
-from vault.audit_trace import verify_access_entry
+from vault.access_log import verify_access_entry
 from vault.audit_tree import leaf_hash, verify_consistency, verify_inclusion
 
 # Personal data used in the setup: none of it may appear in anything the log serves.

@@ -21,7 +21,7 @@ from api.schemas.audit import (
     InclusionPublic,
 )
 from api.schemas.common import ADDRESS, HASH32
-from vault import audit_trace, audit_verify, auditors
+from vault import access_log, audit_heads, audit_trace, audit_verify, auditors
 from vault.audit_trace import MAX_LIMIT, Filter, Order
 
 router = APIRouter(tags=["audit"])
@@ -98,7 +98,7 @@ async def heads(
     """Signed tree heads and their anchoring, the log key that signs them, and the heads the
     chain holds: anyone with the key's address can check every signature."""
     log_key: str = request.app.state.vault.sequencer.log_key.address
-    found = await audit_trace.heads(ctx.chain, session, log_key=log_key, before_size=before_size, limit=limit)
+    found = await audit_heads.heads(ctx.chain, session, log_key=log_key, before_size=before_size, limit=limit)
     return HeadsPublic.model_validate(found, from_attributes=True)
 
 
@@ -108,7 +108,7 @@ async def inclusion(
     seq: Annotated[int, Query(ge=0, le=POSITION)], size: Annotated[int, Query(ge=1, le=POSITION)],
 ) -> InclusionPublic:
     """Entry `seq` is in the tree of the first `size` entries (RFC 9162 audit path)."""
-    return InclusionPublic.model_validate(await audit_trace.inclusion(session, seq, size))
+    return InclusionPublic.model_validate(await audit_heads.inclusion(session, seq, size))
 
 
 @router.get("/audit/proofs/consistency", response_model=ConsistencyPublic)
@@ -117,7 +117,7 @@ async def consistency(
     first: Annotated[int, Query(ge=0, le=POSITION)], second: Annotated[int, Query(ge=0, le=POSITION)],
 ) -> ConsistencyPublic:
     """The tree of `first` entries is a prefix of the tree of `second` (RFC 9162)."""
-    return ConsistencyPublic.model_validate(await audit_trace.consistency(session, first, second))
+    return ConsistencyPublic.model_validate(await audit_heads.consistency(session, first, second))
 
 
 @router.post("/audit/verify", response_model=AuditReportPublic)
@@ -137,7 +137,7 @@ async def my_access_log(
 ) -> AccessLogPublic:
     """Every access to my data by someone else (my own reads left out), newest first, each
     with its inclusion proof against the latest head anchored on chain."""
-    found = await audit_trace.access_log(session, subject.id, after_seq=after_seq, limit=limit, order=order)
+    found = await access_log.access_log(session, subject.id, after_seq=after_seq, limit=limit, order=order)
     return AccessLogPublic.model_validate(found, from_attributes=True)
 
 
@@ -146,5 +146,5 @@ async def access_log_for(
     acting: ActingFor, session: Session, after_seq: AfterSeq = None, limit: Limit = 100, order: Order = "newest",
 ) -> AccessLogPublic:
     """As /me/access-log, for an agent or guardian acting for the subject."""
-    found = await audit_trace.access_log(session, acting.subject_id, after_seq=after_seq, limit=limit, order=order)
+    found = await access_log.access_log(session, acting.subject_id, after_seq=after_seq, limit=limit, order=order)
     return AccessLogPublic.model_validate(found, from_attributes=True)

@@ -12,22 +12,15 @@ from pathlib import Path
 import pytest
 
 from tests.audit_log_conformance import *  # the shared suites run here
-from tests.support.harness import Harness, open_harness
-from tests.support.postgres import fresh_database
+from tests.support.backends import BACKENDS, harness_on
+from tests.support.harness import Harness
 from tests.unit.vault.test_audit_fail_closed import *
 from tests.unit.vault.test_audit_verify import *
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    if request.param == "sqlite":
-        h = await open_harness(tmp_path, chain="anvil")
+    async with harness_on(request.param, tmp_path) as h:
         yield h
-        await h.close()
-        return
-    async with fresh_database() as url:
-        h = await open_harness(tmp_path, chain="anvil", database_url=url)
-        yield h
-        await h.close()
