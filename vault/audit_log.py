@@ -53,9 +53,14 @@ def event_document(event: VaultEvent) -> dict[str, Any]:
 async def record(session: AsyncSession, event: VaultEvent) -> None:
     """The events sink: queue the entry inside the access's own transaction."""
     try:
-        await session.execute(insert(AuditQueued).values(entry=canonical(event_document(event)).decode(), created_at=event.at))
+        await session.execute(_QUEUE_INSERT, {"entry": canonical(event_document(event)).decode(), "created_at": event.at})
     except Exception as exc:
         raise AuditUnavailable() from exc
+
+
+# Built once: a statement with bound parameters skips the per-call construction and cache
+# lookup of ``insert(...).values(...)`` on the hottest write path of the vault.
+_QUEUE_INSERT = insert(AuditQueued)
 
 
 def mac_key(master: MasterKey) -> bytes:
