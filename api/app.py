@@ -13,6 +13,7 @@ from api import problems, request_ids
 from api.routes import (
     audit,
     auth,
+    corrections,
     delegations,
     departments,
     grants,
@@ -52,6 +53,6 @@ def create_app(*, settings: Settings | None = None, vault: OpenVault | None = No
         app.state.vault = vault
     problems.install(app)
     request_ids.install(app)
-    for module in (system, auth, departments, subjects, records, grants, delegations, verify, audit):
+    for module in (system, auth, departments, subjects, records, grants, delegations, verify, audit, corrections):
         app.include_router(module.router)
     return app

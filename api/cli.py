@@ -329,10 +329,14 @@ def parser() -> argparse.ArgumentParser:
     comp.set_defaults(func=cmd_compile)
 
     from api.cli_audit import add_commands as add_audit_commands  # here: they import this module
+    from api.cli_bulk import add_commands as add_bulk_commands
+    from api.cli_corrections import register as add_correction_commands
     from api.cli_grants import add_commands
 
     add_commands(sub)
     add_audit_commands(sub)
+    add_bulk_commands(sub)
+    add_correction_commands(sub)
     return p
 
 

@@ -35,9 +35,35 @@ async def batch_pending(session: AsyncSession, now: int, max_batch: int) -> list
     for code, members in by_issuer.items():
         issuer = await session.get(Department, code)
         assert issuer is not None
-        for start in range(0, len(members), max_batch):
-            batches.append(_make_batch(session, issuer, members[start : start + max_batch], now))
+        for chunk in _pack(members, max_batch):
+            batches.append(_make_batch(session, issuer, chunk, now))
     return batches
+
+
+def _pack(members: list[Record], max_batch: int) -> list[list[Record]]:
+    """Split one issuer's pending records (in creation order) into batches of at most
+    ``max_batch``, without splitting the records of one second (one bulk request, whose
+    records share ``created_at``) unless they alone exceed ``max_batch``: a request of up
+    to ``max_batch`` credentials is anchored in one transaction even when others wait too."""
+    groups: list[list[Record]] = []
+    for row in members:
+        if groups and groups[-1][0].created_at == row.created_at:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    chunks: list[list[Record]] = []
+    current: list[Record] = []
+    for group in groups:
+        if current and len(current) + len(group) > max_batch:
+            chunks.append(current)
+            current = []
+        while len(group) > max_batch:
+            chunks.append(group[:max_batch])
+            group = group[max_batch:]
+        current.extend(group)
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def _make_batch(session: AsyncSession, issuer: Department, members: list[Record], now: int) -> AnchorBatch:

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keys import Kek, KeyId, KeyNotFoundError, MasterKey, generate_kek, rewrap, unwrap_kek, wrap_kek
+from vault.db.corrections import CorrectionRow
 from vault.db.models import Record, Subject, SubjectKey
 from vault.errors import NotFoundError
 
@@ -68,6 +69,11 @@ async def rotate(session: AsyncSession, master: MasterKey, subject_id: str, now:
     records = (await session.scalars(select(Record).where(Record.subject_id == subject_id))).all()
     for record in records:
         record.wrapped_key = rewrap(record.wrapped_key, record_aad(subject_id, record.id, record.version), lookup, new)
+    # Correction requests seal the subject's words and the corrected values under the same key.
+    for corr in (await session.scalars(select(CorrectionRow).where(CorrectionRow.subject_id == subject_id))).all():
+        corr.wrapped_key = rewrap(corr.wrapped_key, correction_aad(subject_id, corr.id, "request"), lookup, new)
+        if corr.note_key is not None:
+            corr.note_key = rewrap(corr.note_key, correction_aad(subject_id, corr.id, "note"), lookup, new)
     await session.execute(update(SubjectKey).where(SubjectKey.subject_id == subject_id).values(active=False))
     session.add(SubjectKey(subject_id=subject_id, version=new.version, wrapped=wrap_kek(master, new), active=True, created_at=now))
     return new.version
@@ -76,6 +82,11 @@ async def rotate(session: AsyncSession, master: MasterKey, subject_id: str, now:
 def record_aad(subject_id: str, record_id: str, version: int) -> bytes:
     # Binds a ciphertext to its row: moving it to another subject, record or version fails.
     return f"record|{subject_id}|{record_id}|{version}".encode()
+
+
+def correction_aad(subject_id: str, correction_id: str, part: str) -> bytes:
+    # Binds a correction's sealed request or decision note to its subject, request and part.
+    return f"correction|{subject_id}|{correction_id}|{part}".encode()
 
 
 def profile_aad(subject_id: str) -> bytes:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keys import Sealed, open_sealed, seal
+from keys import Kek, Sealed, open_sealed, seal
 from vault import clock, keyring, outbox
 from vault.context import VaultContext
 from vault.db.models import AnchorBatch, Department, Record
@@ -71,28 +71,42 @@ async def _view(session: AsyncSession, row: Record, document: dict[str, Any] | N
     )
 
 
-async def issue(
-    ctx: VaultContext, session: AsyncSession, *, issuer: Department, subject_id: str, spec: DocumentSpec, now: int
-) -> RecordView:
+def check_issuer(issuer: Department) -> None:
     if not issuer.active or not issuer.roles & Role.ISSUER:
         raise PermissionDeniedError(f"department {issuer.code!r} is not an active issuer")
+
+
+def sealed_row(
+    spec: DocumentSpec, *, issuer: Department, subject_id: str, kek: Kek, now: int,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One new record, built, hashed and sealed under ``kek``: (column values, document).
+    Shared by ``issue`` and bulk issuance (``vault.bulk``), so both store the same thing."""
     record_id = new_record_id()
     document = build_document(
         spec, subject_id=subject_id, issuer_code=issuer.code, issuer_address=issuer.chain_address,
         record_id=record_id, record_version=1, issued_at=now,
     )
-    kek = await keyring.active_key(session, ctx.master, subject_id)
     sealed = seal(canonical_json(document), keyring.record_aad(subject_id, record_id, 1), kek)
-    row = Record(
-        id=record_id, version=1, subject_id=subject_id, type=spec.type, issuer_code=issuer.code,
-        wrapped_key=sealed.wrapped_key, body=sealed.body, credential_hash=credential_hash(document),
-        valid_from=spec.valid_from, valid_until=spec.valid_until, status="pending", created_at=now,
-    )
+    values: dict[str, Any] = {
+        "id": record_id, "version": 1, "subject_id": subject_id, "type": spec.type, "issuer_code": issuer.code,
+        "wrapped_key": sealed.wrapped_key, "body": sealed.body, "credential_hash": credential_hash(document),
+        "valid_from": spec.valid_from, "valid_until": spec.valid_until, "status": "pending", "created_at": now,
+    }
+    return values, document
+
+
+async def issue(
+    ctx: VaultContext, session: AsyncSession, *, issuer: Department, subject_id: str, spec: DocumentSpec, now: int
+) -> RecordView:
+    check_issuer(issuer)
+    kek = await keyring.active_key(session, ctx.master, subject_id)
+    values, document = sealed_row(spec, issuer=issuer, subject_id=subject_id, kek=kek, now=now)
+    row = Record(**values)
     session.add(row)
     await session.flush()
     await ctx.events.emit(session, VaultEvent(
         "record.issued", "ok", now, "department", issuer.code, subject_id=subject_id,
-        record_types=(spec.type,), record_ids=(record_id,),
+        record_types=(spec.type,), record_ids=(row.id,),
     ))
     return await _view(session, row, document)
 

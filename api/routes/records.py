@@ -1,10 +1,20 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from api.deps import Ctx, CurrentDepartment, CurrentSubject, Now, Session
-from api.schemas.records import AnchorPublic, RecordCreate, RecordPublic, RecordRevoke
-from vault import records, subjects
+from api.schemas.records import (
+    AnchorPublic,
+    BulkCreate,
+    BulkIssued,
+    BulkResult,
+    RecordCreate,
+    RecordPublic,
+    RecordRevoke,
+    RecordStatus,
+    StatusQuery,
+)
+from vault import bulk, records, subjects
 from vault.documents import DocumentSpec
 
 router = APIRouter(tags=["records"])
@@ -36,6 +46,42 @@ async def issue(body: RecordCreate, dept: CurrentDepartment, ctx: Ctx, session: 
     view = await records.issue(ctx, session, issuer=dept, subject_id=subject.id, spec=spec, now=now)
     ctx.nudge()
     return public(view)
+
+
+@router.post("/records/bulk", response_model=BulkResult, status_code=status.HTTP_201_CREATED)
+async def issue_bulk(
+    body: BulkCreate, dept: CurrentDepartment, ctx: Ctx, session: Session, now: Now, response: Response,
+) -> BulkResult:
+    """Up to 10,000 credentials, all or nothing: the first invalid item refuses the request
+    (422 naming ``items.<index>``) and nothing is written. Anchored together, in one transaction.
+    With ``dry_run`` every item is checked the same way, nothing is written, and the answer is 200."""
+    items = [
+        bulk.BulkItem(
+            spec=DocumentSpec(
+                type=item.type, title=item.title, fields=item.fields,
+                valid_from=now if item.valid_from is None else item.valid_from, valid_until=item.valid_until,
+            ),
+            subject_id=item.subject.subject_id, kind=item.subject.kind, identifier=item.subject.identifier,
+        )
+        for item in body.items
+    ]
+    issued = await bulk.issue_many(ctx, session, issuer=dept, items=items, now=now, dry_run=body.dry_run)
+    if body.dry_run:
+        response.status_code = status.HTTP_200_OK
+        return BulkResult(count=len(items), dry_run=True, created_at=now, records=[])
+    ctx.nudge()
+    return BulkResult(
+        count=len(issued), created_at=now,
+        records=[BulkIssued(id=i.id, subject_id=i.subject_id, credential_hash=i.credential_hash) for i in issued],
+    )
+
+
+@router.post("/records/status", response_model=list[RecordStatus])
+async def anchor_status(body: StatusQuery, dept: CurrentDepartment, session: Session) -> list[RecordStatus]:
+    """Where records this department issued stand (pending, anchored with its transaction...);
+    ids it did not issue answer ``unknown``. No contents are read."""
+    found = await bulk.statuses(session, issuer=dept, ids=body.ids)
+    return [RecordStatus(id=s.id, status=s.status, root=s.root, tx_hash=s.tx_hash, block_number=s.block_number) for s in found]
 
 
 @router.post("/records/{record_id}/revoke", response_model=RecordPublic)

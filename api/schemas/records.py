@@ -55,3 +55,36 @@ class RecordPublic(BaseModel):
     created_at: int
     anchor: AnchorPublic | None
     document: dict[str, Any] | None = Field(default=None, description="the decrypted credential (subject only)")
+
+
+MAX_BULK = 10_000  # vault.bulk.MAX_ITEMS
+
+
+class BulkCreate(Strict):
+    items: list[RecordCreate] = Field(min_length=1, max_length=MAX_BULK, description=f"1 to {MAX_BULK} credentials, all or nothing")
+    dry_run: bool = Field(default=False, description="only check every item (200, nothing written)")
+
+
+class BulkIssued(BaseModel):
+    id: str
+    subject_id: str
+    credential_hash: str
+
+
+class BulkResult(BaseModel):
+    count: int
+    dry_run: bool = False
+    created_at: int = Field(description="the records' common created_at (Unix seconds)")
+    records: list[BulkIssued] = Field(description="in the order of the request's items (none for a dry run)")
+
+
+class StatusQuery(Strict):
+    ids: list[str] = Field(min_length=1, max_length=MAX_BULK)
+
+
+class RecordStatus(BaseModel):
+    id: str
+    status: str = Field(description="pending | anchored | revoking | revoked | failed | unknown (not a record this department issued)")
+    root: str | None
+    tx_hash: str | None
+    block_number: int | None

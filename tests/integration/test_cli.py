@@ -293,6 +293,26 @@ def test_issue_from_the_terminal(vault: Vault) -> None:
     assert code == 0 and verdict["valid"], verdict["checks"]
 
 
+def test_issue_bulk_from_a_csv_file(vault: Vault, tmp_path: Path) -> None:
+    rows = [
+        ["kind", "identifier", "type", "title", "valid_until", "编号"],
+        ["citizen", CITIZEN_ID, "certificate", "无犯罪记录证明", "2027-12-31", "NCR-1"],
+        ["citizen", CITIZEN_ID, "certificate", "无犯罪记录证明", "2027-12-31", "NCR-2"],
+        ["enterprise", "91350100M000100Y43", "licence", "营业执照", "2027-12-31", "BL-1"],
+    ]
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    for path, body in ((good, rows), (bad, [*rows[:2], ["citizen", "110101199003073511", "data", "x", "2027-12-31", "1"]])):
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(body)
+        path.write_text(buffer.getvalue(), encoding="utf-8")
+    result = vault.cli("issue-bulk", "--as", "dept-gongan", str(bad))
+    assert "line 3: subject not found" in one_line_error(result) and result.stdout == ""
+    issued = parsed(vault.cli("issue-bulk", "--as", "dept-gongan", str(good), "--wait"))
+    assert issued["count"] == 3 and [r["line"] for r in issued["records"]] == [2, 3, 4]
+    (anchor,) = issued["anchors"]
+    assert anchor["count"] == 3 and anchor["tx_hash"].startswith("0x")
+
+
 def test_the_demo_grant_discloses_only_its_fields(vault: Vault) -> None:
     def anchored() -> list[dict[str, Any]]:
         return [g for g in vault.ok("grants", "--as", RENSHE) if g["purpose"] == DEMO_GRANT["purpose"] and g["status"] == "active"]

@@ -1,0 +1,123 @@
+"""Corrections (纠错): the subject (``/me/...``) or its agent or guardian (``/subjects/{id}/...``)
+asks; the issuing department lists and decides; departments that read the old version are
+notified."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import (
+    ActingFor,
+    Ctx,
+    CurrentDepartment,
+    CurrentPrincipal,
+    CurrentSubject,
+    Now,
+    Session,
+)
+from api.routes.records import public as record_public
+from api.schemas.corrections import (
+    CorrectionAccept,
+    CorrectionPublic,
+    CorrectionReject,
+    CorrectionRequest,
+    DecisionPublic,
+    NotificationPublic,
+)
+from vault import corrections
+from vault.db.corrections import CorrectionNotice
+
+router = APIRouter(tags=["corrections"])
+
+
+def public(view: corrections.CorrectionView) -> CorrectionPublic:
+    return CorrectionPublic(
+        id=view.id, record_id=view.record_id, record_version=view.record_version, record_type=view.record_type,
+        subject_id=view.subject_id, issuer=view.issuer_code, requested_by=view.requested_by, reason=view.reason,
+        fields=view.fields, previous=view.previous, status=view.status, decided_by=view.decided_by,
+        decided_at=view.decided_at, note=view.note, new_version=view.new_version, created_at=view.created_at,
+    )
+
+
+def decision(d: corrections.Decision) -> DecisionPublic:
+    return DecisionPublic(
+        correction=public(d.correction), record=record_public(d.new_record) if d.new_record else None, notified=d.notified,
+    )
+
+
+def notice(row: CorrectionNotice) -> NotificationPublic:
+    return NotificationPublic.model_validate(row, from_attributes=True)
+
+
+# -- the subject, or its agent or guardian ------------------------------------------------------
+
+
+@router.post("/me/records/{record_id}/corrections", response_model=CorrectionPublic, status_code=status.HTTP_201_CREATED)
+async def request(record_id: str, body: CorrectionRequest, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> CorrectionPublic:
+    """Ask the issuing department to correct a record; one open request per record."""
+    who = corrections.Requester(subject.id, subject.address, "subject")
+    return public(await corrections.request(ctx, session, requester=who, record_id=record_id, reason=body.reason, fields=body.fields, now=now))
+
+
+@router.get("/me/corrections", response_model=list[CorrectionPublic])
+async def mine(subject: CurrentSubject, ctx: Ctx, session: Session) -> list[CorrectionPublic]:
+    return [public(v) for v in await corrections.list_for_subject(ctx, session, subject.id)]
+
+
+@router.post("/subjects/{subject_id}/records/{record_id}/corrections", response_model=CorrectionPublic, status_code=status.HTTP_201_CREATED)
+async def request_for(record_id: str, body: CorrectionRequest, acting: ActingFor, ctx: Ctx, session: Session, now: Now) -> CorrectionPublic:
+    """As /me/records/{id}/corrections, by an agent or guardian with a live delegation."""
+    who = corrections.Requester(acting.subject_id, acting.address, acting.role)
+    return public(await corrections.request(ctx, session, requester=who, record_id=record_id, reason=body.reason, fields=body.fields, now=now))
+
+
+@router.get("/subjects/{subject_id}/corrections", response_model=list[CorrectionPublic])
+async def of_subject(acting: ActingFor, ctx: Ctx, session: Session) -> list[CorrectionPublic]:
+    return [public(v) for v in await corrections.list_for_subject(ctx, session, acting.subject_id)]
+
+
+# -- the issuing department --------------------------------------------------------------------
+
+
+@router.get("/corrections", response_model=list[CorrectionPublic])
+async def to_decide(
+    dept: CurrentDepartment, ctx: Ctx, session: Session, now: Now,
+    state: Annotated[Literal["requested", "accepted", "rejected"] | None, Query(alias="status")] = None,
+) -> list[CorrectionPublic]:
+    """Requests about this department's records, with the values asked for (logged as a read)."""
+    return [public(v) for v in await corrections.list_for_issuer(ctx, session, dept, status=state, now=now)]
+
+
+@router.post("/corrections/{correction_id}/accept", response_model=DecisionPublic)
+async def accept(
+    correction_id: str, body: CorrectionAccept, dept: CurrentDepartment, principal: CurrentPrincipal, ctx: Ctx,
+    session: Session, now: Now,
+) -> DecisionPublic:
+    """Issues the corrected version, revokes the old one and notifies its readers, in one step."""
+    d = await corrections.accept(ctx, session, department=dept, official=principal.address, correction_id=correction_id, note=body.note, now=now)
+    ctx.nudge()
+    return decision(d)
+
+
+@router.post("/corrections/{correction_id}/reject", response_model=DecisionPublic)
+async def reject(
+    correction_id: str, body: CorrectionReject, dept: CurrentDepartment, principal: CurrentPrincipal, ctx: Ctx,
+    session: Session, now: Now,
+) -> DecisionPublic:
+    d = await corrections.reject(ctx, session, department=dept, official=principal.address, correction_id=correction_id, note=body.note, now=now)
+    return decision(d)
+
+
+# -- departments that read an outdated version -------------------------------------------------
+
+
+@router.get("/notifications", response_model=list[NotificationPublic])
+async def notifications(dept: CurrentDepartment, session: Session, unread: bool = False) -> list[NotificationPublic]:
+    return [notice(row) for row in await corrections.notices_for(session, dept, unread=unread)]
+
+
+@router.post("/notifications/{notice_id}/read", response_model=NotificationPublic)
+async def mark_read(notice_id: int, dept: CurrentDepartment, session: Session, now: Now) -> NotificationPublic:
+    return notice(await corrections.mark_read(session, dept, notice_id, now))
