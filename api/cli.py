@@ -331,9 +331,11 @@ def parser() -> argparse.ArgumentParser:
     from api.cli_audit import add_commands as add_audit_commands  # here: they import this module
     from api.cli_bulk import add_commands as add_bulk_commands
     from api.cli_corrections import register as add_correction_commands
+    from api.cli_delegations import add_commands as add_delegation_commands
     from api.cli_grants import add_commands
 
     add_commands(sub)
+    add_delegation_commands(sub)
     add_audit_commands(sub)
     add_bulk_commands(sub)
     add_correction_commands(sub)

@@ -1,5 +1,6 @@
-"""Consent from a terminal: `grant`, `grants`, `revoke-grant`, `read`, `delegate`, `delegations`
-and `revoke-delegation` (registered by `api.cli`).
+"""Consent from a terminal: `grant`, `grants`, `revoke-grant` and `read` (registered by
+`api.cli`; agents are appointed by the commands in `api.cli_delegations`, which share the
+helpers here).
 
 The vault prepares EIP-712 typed data; these commands sign it locally with a keystore key, as a
 wallet would (eth_signTypedData_v4). Before signing they check that the typed data says what
@@ -335,70 +336,10 @@ def cmd_read(args: argparse.Namespace) -> int:
     return 0
 
 
-def _subject_only(login: Login, doing: str) -> None:
-    if login.role != "subject":
-        raise CliError(f"{login.name!r} is {ROLES.get(login.role, login.role)}; only the citizen's or enterprise's own key {doing}")
-
-
-def cmd_delegate(args: argparse.Namespace) -> int:
-    types = parse_types(args.types)
-    start, until = parse_window(args.until, args.from_, "delegation")
-    agent = agent_address(args.datadir, args.agent)
-    body: dict[str, Any] = {"agent": agent, "record_types": types, "expires_at": until}
-    if start is not None:
-        body["not_before"] = start
-    with logged_in(args) as login:
-        _subject_only(login, "appoints agents")
-        typed = login.post("/me/delegations/prepare", body)["typed_data"]
-        asked = {"subject": login.id, "agent": agent, "recordTypes": type_bits(types), "expiresAt": until}
-        m = expect(typed, "Delegation", {**asked, **({"notBefore": start} if start is not None else {})})
-        named = "" if args.agent == agent else f" (keystore entry {args.agent})"
-        say("\n".join([
-            login.signing("a delegation"),
-            f"  agent    {m['agent']}{named}",
-            f"  subject  {m['subject']}",
-            f"  types    {type_names(int(m['recordTypes']))}: it may grant and revoke access to these for you",
-            f"  window   {window(int(m['notBefore']), int(m['expiresAt']))}",
-            on_chain(typed),
-        ]))
-        result = login.post("/me/delegations", {"message": m, "signature": login.key.sign_typed_data(typed)})
-    print_json(result)
-    return 0
-
-
-def cmd_delegations(args: argparse.Namespace) -> int:
-    with logged_in(args) as login:
-        # An agent or guardian learns whom it acts for; a subject, whom it appointed.
-        print_json(login.get("/me/acting-for" if login.role == "delegate" else "/me/delegations"))
-    return 0
-
-
-def cmd_revoke_delegation(args: argparse.Namespace) -> int:
-    with logged_in(args) as login:
-        _subject_only(login, "withdraws an agent")
-        delegation = next((d for d in login.get("/me/delegations") if d["id"] == args.delegation), None)
-        if delegation is None:
-            raise CliError(f"delegation not found: {args.delegation}")
-        if delegation["status"] not in ("pending", "active"):
-            raise CliError(f"delegation {args.delegation} is already {delegation['status']}")
-        typed = login.post(f"/me/delegations/{args.delegation}/revoke/prepare")["typed_data"]
-        expect(typed, "DelegationRevocation", {"subject": login.id, "agent": delegation["agent"]})
-        say("\n".join([
-            login.signing("the withdrawal of an agent"),
-            f"  agent    {delegation['agent']} (delegation {delegation['id']}, {delegation['status']})",
-            f"  types    {', '.join(delegation['record_types'])}",
-            "  effect   at once: the agent can sign nothing more for you",
-            on_chain(typed),
-        ]))
-        result = login.post(f"/me/delegations/{args.delegation}/revoke", {"signature": login.key.sign_typed_data(typed)})
-    print_json(result)
-    return 0
-
-
 # -- arguments ---------------------------------------------------------------------------------
 
 
-def _int_in(low: int, high: int) -> Callable[[str], int]:
+def int_in(low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -411,23 +352,25 @@ def _int_in(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def login_as(p: argparse.ArgumentParser, whose: str) -> None:
+    p.add_argument("--as", dest="as_", required=True, metavar="KEY", help=f"keystore entry of {whose}")
+
+
+def acting_for(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--for", dest="for_", metavar="SUBJECT_ID", help="the subject an agent's or guardian's key acts for")
+
+
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    def login_as(p: argparse.ArgumentParser, whose: str) -> None:
-        p.add_argument("--as", dest="as_", required=True, metavar="KEY", help=f"keystore entry of {whose}")
-
-    def acting_for(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--for", dest="for_", metavar="SUBJECT_ID", help="the subject an agent's or guardian's key acts for")
-
     g = sub.add_parser("grant", help="give a department scoped, time-limited access to your records (you sign it)")
     login_as(g, "the subject's key, or its agent's (with --for)")
     g.add_argument("--to", required=True, metavar="CODE", help="the department's code, e.g. renshe")
     g.add_argument("--types", required=True, help="record types, comma-separated: licence,certificate,data")
     g.add_argument("--fields", required=True, help="field paths, comma-separated, e.g. 姓名,准驾车型 or 住址.城市")
     g.add_argument("--purpose", required=True, help="why, in words, e.g. 核验驾驶资格")
-    g.add_argument("--purpose-code", type=_int_in(0, 65535), default=0, help="purpose code from your catalogue (default 0)")
+    g.add_argument("--purpose-code", type=int_in(0, 65535), default=0, help="purpose code from your catalogue (default 0)")
     g.add_argument("--until", required=True, metavar="WHEN", help=UNTIL)
     g.add_argument("--from", dest="from_", metavar="WHEN", help=FROM)
-    g.add_argument("--uses", type=_int_in(1, MAX_USES), default=1, help="how many reads it allows (default 1)")
+    g.add_argument("--uses", type=int_in(1, MAX_USES), default=1, help="how many reads it allows (default 1)")
     acting_for(g)
     g.add_argument("--wait", action="store_true", help="return once the grant is anchored, i.e. usable")
     g.set_defaults(func=cmd_grant)
@@ -451,20 +394,3 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     rd.add_argument("--types", help="only these record types (default: all the grant covers)")
     rd.add_argument("--fields", help="only these field paths (default: all the grant covers)")
     rd.set_defaults(func=cmd_read)
-
-    dg = sub.add_parser("delegate", help="appoint an agent (经办人) to grant and revoke for you (you sign it)")
-    login_as(dg, "the subject's key (an enterprise's: its legal representative's)")
-    dg.add_argument("--agent", required=True, help="the agent's address, or a keystore entry")
-    dg.add_argument("--types", required=True, help="record types it may act on, comma-separated")
-    dg.add_argument("--until", required=True, metavar="WHEN", help=UNTIL)
-    dg.add_argument("--from", dest="from_", metavar="WHEN", help=FROM)
-    dg.set_defaults(func=cmd_delegate)
-
-    dl = sub.add_parser("delegations", help="a subject's agents, or the subjects an agent acts for")
-    login_as(dl, "a subject's or an agent's key")
-    dl.set_defaults(func=cmd_delegations)
-
-    rv = sub.add_parser("revoke-delegation", help="withdraw an agent; takes effect at once (you sign it)")
-    login_as(rv, "the subject's key")
-    rv.add_argument("delegation", type=_int_in(1, 2**63 - 1), help="delegation id, as `delegations` lists them")
-    rv.set_defaults(func=cmd_revoke_delegation)

@@ -23,10 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chain.consent import record_type_bits
 from keys import Sealed, open_sealed, seal
-from vault import delegations, keyring, records
+from vault import correction_notices, delegations, keyring, records
 from vault.context import VaultContext
-from vault.db.audit import AuditEntry, AuditQueued
-from vault.db.corrections import CorrectionNotice, CorrectionRow
+from vault.db.corrections import CorrectionRow
 from vault.db.models import Department, Record
 from vault.departments import Role
 from vault.documents import (
@@ -294,7 +293,7 @@ async def accept(
                          reason=f"corrected: superseded by version {new_version}", now=now)
     new = await _issue_version(ctx, session, department, old, document, fields, new_version, now)
     await _close(ctx, session, row, "accepted", official, note, now, new_version)
-    notified = await _notify(ctx, session, department, row, old, new_version, now)
+    notified = await correction_notices.notify(ctx, session, department, row, old, new_version, now)
     await ctx.events.emit(session, VaultEvent(
         "correction.accepted", "ok", now, "department", department.code, subject_id=row.subject_id,
         record_types=(old.type,), record_ids=(old.id,), fields=tuple(sorted(request_["fields"])),
@@ -332,77 +331,3 @@ async def _issue_version(
         credential_hash=Hash32(row.credential_hash), valid_from=row.valid_from, valid_until=row.valid_until,
         created_at=row.created_at, anchor=None, document=new_document,
     )
-
-
-# -- who read the old version ------------------------------------------------------------------
-
-
-def _names_record(entry: str, record_id: str) -> str | None:
-    """The reading department of a ``grant.used`` entry that disclosed ``record_id``, else None."""
-    document = json.loads(entry)
-    if (document.get("action") == "grant.used" and document.get("outcome") == "ok"
-            and document.get("actor_role") == "department" and record_id in (document.get("record_ids") or ())):
-        return str(document["actor"])
-    return None
-
-
-async def readers(session: AsyncSession, subject_id: str, record_id: str) -> set[str]:
-    """Departments that read this record under a grant, from the access log: its sequenced
-    entries and the events still queued for it (written by reads not yet sequenced). Every
-    version before the newest is outdated, so a reader of any earlier version is included."""
-    found: set[str] = set()
-    sequenced = select(AuditEntry.entry).where(
-        AuditEntry.subject_id == subject_id, AuditEntry.action == "grant.used", AuditEntry.outcome == "ok",
-        AuditEntry.entry.contains(record_id, autoescape=True),
-    )
-    queued = select(AuditQueued.entry).where(
-        AuditQueued.entry.contains('"action":"grant.used"', autoescape=True),
-        AuditQueued.entry.contains(record_id, autoescape=True),
-    )
-    for query in (sequenced, queued):
-        for entry in await session.scalars(query):
-            code = _names_record(entry, record_id)
-            if code is not None:
-                found.add(code)
-    return found
-
-
-async def _notify(
-    ctx: VaultContext, session: AsyncSession, issuer: Department, correction: CorrectionRow, old: Record,
-    new_version: int, now: int,
-) -> list[str]:
-    codes = sorted(await readers(session, correction.subject_id, old.id) - {issuer.code})
-    for code in codes:
-        session.add(CorrectionNotice(
-            department_code=code, correction_id=correction.id, subject_id=correction.subject_id, record_id=old.id,
-            old_version=old.version, new_version=new_version, created_at=now,
-        ))
-    await session.flush()
-    for code in codes:
-        await ctx.events.emit(session, VaultEvent(
-            "department.notified", "ok", now, "department", issuer.code, subject_id=correction.subject_id,
-            record_types=(old.type,), record_ids=(old.id,),
-            reason=f"notified {code}: version {old.version} -> {new_version}",
-        ))
-    return codes
-
-
-# -- the notified department -------------------------------------------------------------------
-
-
-async def notices_for(session: AsyncSession, department: Department, *, unread: bool = False) -> list[CorrectionNotice]:
-    query = select(CorrectionNotice).where(CorrectionNotice.department_code == department.code)
-    if unread:
-        query = query.where(CorrectionNotice.read_at.is_(None))
-    return list(await session.scalars(query.order_by(CorrectionNotice.id)))
-
-
-async def mark_read(session: AsyncSession, department: Department, notice_id: int, now: int) -> CorrectionNotice:
-    row = await session.get(CorrectionNotice, notice_id)
-    if row is None or row.department_code != department.code:
-        raise NotFoundError("notification", str(notice_id))  # another's notice: as if missing
-    if row.read_at is None:
-        row.read_at = now
-        await session.flush()
-    return row
-

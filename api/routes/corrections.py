@@ -26,7 +26,7 @@ from api.schemas.corrections import (
     DecisionPublic,
     NotificationPublic,
 )
-from vault import corrections
+from vault import correction_notices, corrections
 from vault.db.corrections import CorrectionNotice
 
 router = APIRouter(tags=["corrections"])
@@ -115,9 +115,9 @@ async def reject(
 
 @router.get("/notifications", response_model=list[NotificationPublic])
 async def notifications(dept: CurrentDepartment, session: Session, unread: bool = False) -> list[NotificationPublic]:
-    return [notice(row) for row in await corrections.notices_for(session, dept, unread=unread)]
+    return [notice(row) for row in await correction_notices.notices_for(session, dept, unread=unread)]
 
 
 @router.post("/notifications/{notice_id}/read", response_model=NotificationPublic)
 async def mark_read(notice_id: int, dept: CurrentDepartment, session: Session, now: Now) -> NotificationPublic:
-    return notice(await corrections.mark_read(session, dept, notice_id, now))
+    return notice(await correction_notices.mark_read(session, dept, notice_id, now))
