@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chain.consent import record_type_bits, record_type_names
-from vault import grants, records
+from vault import grants, keyring, records
 from vault.context import VaultContext
 from vault.db.grants import GrantRow
 from vault.db.models import Department, Record
@@ -129,8 +129,9 @@ async def _disclose(
     for row in rows:  # ordered by version: the newest version of each record wins
         latest[row.id] = row
     out = []
+    lookup = await keyring.lookup_for(session, ctx.master, subject_id)
     for row in latest.values():
-        document = await records.decrypt(ctx, session, row)
+        document = await records.decrypt(ctx, session, row, lookup)
         selected = select_fields(document.get("fields", {}), paths)
         if not selected:
             continue  # a record with none of the granted fields is not disclosed at all

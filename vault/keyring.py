@@ -36,9 +36,11 @@ async def active_key(session: AsyncSession, master: MasterKey, subject_id: str) 
     return unwrap_kek(master, kek_id(subject_id), row.version, row.wrapped)
 
 
-async def lookup_for(
-    session: AsyncSession, master: MasterKey, subject_id: str
-) -> Callable[[KeyId, int], Kek]:
+# Finds the key-encryption key a ciphertext names (id, version); ``keys.open_sealed`` takes one.
+KekLookup = Callable[[KeyId, int], Kek]
+
+
+async def lookup_for(session: AsyncSession, master: MasterKey, subject_id: str) -> KekLookup:
     """A lookup over every version the subject has, for ``keys.open_sealed``."""
     rows = (await session.scalars(select(SubjectKey).where(SubjectKey.subject_id == subject_id))).all()
     wrapped = {row.version: row.wrapped for row in rows}

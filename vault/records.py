@@ -22,6 +22,7 @@ from vault.documents import DocumentSpec, build_document, canonical_json, creden
 from vault.errors import ConflictError, NotFoundError, PermissionDeniedError
 from vault.events import VaultEvent
 from vault.ids import Hash32, RecordId, new_record_id
+from vault.keyring import KekLookup
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,12 @@ async def issue(
     return await _view(session, row, document)
 
 
-async def decrypt(ctx: VaultContext, session: AsyncSession, row: Record) -> dict[str, Any]:
-    lookup = await keyring.lookup_for(session, ctx.master, row.subject_id)
+async def decrypt(
+    ctx: VaultContext, session: AsyncSession, row: Record, lookup: KekLookup | None = None,
+) -> dict[str, Any]:
+    """``lookup``: the subject's keys, when a caller opens many of its records (read them once)."""
+    if lookup is None:
+        lookup = await keyring.lookup_for(session, ctx.master, row.subject_id)
     plain = open_sealed(Sealed(row.wrapped_key, row.body), keyring.record_aad(row.subject_id, row.id, row.version), lookup)
     document: dict[str, Any] = json.loads(plain)
     return document
@@ -124,7 +129,8 @@ async def list_for_subject(
     rows = list(await session.scalars(
         select(Record).where(Record.subject_id == subject_id).order_by(Record.created_at, Record.id, Record.version)
     ))
-    views = [await _view(session, row, await decrypt(ctx, session, row)) for row in rows]
+    lookup = await keyring.lookup_for(session, ctx.master, subject_id)
+    views = [await _view(session, row, await decrypt(ctx, session, row, lookup)) for row in rows]
     await _read_by_subject(ctx, session, subject_id, [row.id for row in rows], now)
     return views
 
