@@ -24,16 +24,12 @@ from vault.consent_ops import CONSENT_OPS
 from vault.context import ChainContext
 from vault.db.models import AnchorBatch, Record
 from vault.departments import code_bytes
-from vault.operation import Op, Payload, TxRequest
+from vault.operation import Op, Payload, TxRequest, contract_call, hex_bytes
 
 __all__ = ["OPS", "Op", "Payload", "TxRequest"]
 
-def _b(value: str) -> bytes:
-    return bytes.fromhex(value.removeprefix("0x"))
-
-
 def _call(c: ChainContext, fn: str, *args: Any) -> TxRequest:
-    return TxRequest(to=c.client.address, data=c.client.encode(fn, *args), context=fn)
+    return contract_call(c.client, fn, *args)
 
 
 def _addr(value: str) -> ChecksumAddress:
@@ -84,7 +80,7 @@ async def _issue_lost(session: AsyncSession, p: Payload) -> None:
 
 def _issue_locate(c: ChainContext, p: Payload) -> TxResult | None:
     logs = c.client.contract.events.CredentialIssued().get_logs(
-        argument_filters={"root": _b(p["root"])}, from_block=0,
+        argument_filters={"root": hex_bytes(p["root"])}, from_block=0,
     )
     for log in logs:
         found = transactions.receipt_for(c.engine.w3, bytes(log["transactionHash"]), c.client.abi)
@@ -116,12 +112,12 @@ async def _revoke_lost(session: AsyncSession, p: Payload) -> None:
 
 
 def _leaf_revoked(chain: ChainContext, p: Payload) -> bool:
-    status = chain.client.credential_status(_b(p["leaf"]), [_b(x) for x in p["proof"]])
+    status = chain.client.credential_status(hex_bytes(p["leaf"]), [hex_bytes(x) for x in p["proof"]])
     return bool(status.revoked)
 
 
 def _proof(values: Sequence[str]) -> list[bytes]:
-    return [_b(x) for x in values]
+    return [hex_bytes(x) for x in values]
 
 
 OPS: dict[str, Op] = {
@@ -146,23 +142,23 @@ OPS: dict[str, Op] = {
         build=lambda c, p: _call(c, "reactivateDepartment", _addr(p["account"])),
     ),
     "issue": Op(
-        applied=lambda c, p: c.client.root_status(_b(p["root"])).anchored,
-        build=lambda c, p: _call(c, "issue", _b(p["root"]), int(p["valid_from"]), int(p["valid_until"])),
+        applied=lambda c, p: c.client.root_status(hex_bytes(p["root"])).anchored,
+        build=lambda c, p: _call(c, "issue", hex_bytes(p["root"]), int(p["valid_from"]), int(p["valid_until"])),
         done=_issue_done,
         failed=_issue_failed,
         lost=_issue_lost,
         locate=_issue_locate,
     ),
     "revoke": Op(
-        applied=lambda c, p: c.client.root_status(_b(p["root"])).revoked,
-        build=lambda c, p: _call(c, "revoke", _b(p["root"])),
+        applied=lambda c, p: c.client.root_status(hex_bytes(p["root"])).revoked,
+        build=lambda c, p: _call(c, "revoke", hex_bytes(p["root"])),
         done=_revoke_done,
         failed=_revoke_failed,
         lost=_revoke_lost,
     ),
     "revoke_leaf": Op(
         applied=_leaf_revoked,
-        build=lambda c, p: _call(c, "revokeLeaf", _b(p["root"]), _b(p["leaf"]), _proof(p["proof"])),
+        build=lambda c, p: _call(c, "revokeLeaf", hex_bytes(p["root"]), hex_bytes(p["leaf"]), _proof(p["proof"])),
         done=_revoke_done,
         failed=_revoke_failed,
         lost=_revoke_lost,

@@ -22,11 +22,7 @@ from vault.context import ChainContext
 from vault.db.grants import DelegationRow, GrantRow
 from vault.delegations import terms_from_message as delegation_terms
 from vault.grants import terms_from_message
-from vault.operation import Op, Payload, TxRequest
-
-
-def _b(value: str) -> bytes:
-    return bytes.fromhex(value.removeprefix("0x"))
+from vault.operation import Op, Payload, TxRequest, contract_call, hex_bytes
 
 
 def _consent(c: ChainContext) -> ConsentClient:
@@ -36,8 +32,7 @@ def _consent(c: ChainContext) -> ConsentClient:
 
 
 def _call(c: ChainContext, fn: str, *args: Any) -> TxRequest:
-    client = _consent(c)
-    return TxRequest(to=client.address, data=client.encode(fn, *args), context=fn)
+    return contract_call(_consent(c), fn, *args)
 
 
 def _grant_build(c: ChainContext, p: Payload) -> TxRequest:
@@ -76,7 +71,7 @@ async def _grant_lost(session: AsyncSession, p: Payload) -> None:
 
 def _grant_locate(c: ChainContext, p: Payload) -> TxResult | None:
     client = _consent(c)
-    for log in client.contract.events.GrantCreated().get_logs(argument_filters={"grantId": _b(p["grant_id"])}, from_block=0):
+    for log in client.contract.events.GrantCreated().get_logs(argument_filters={"grantId": hex_bytes(p["grant_id"])}, from_block=0):
         found = transactions.receipt_for(c.engine.w3, bytes(log["transactionHash"]), client.abi)
         if found is not None:
             return found
@@ -85,7 +80,7 @@ def _grant_locate(c: ChainContext, p: Payload) -> TxResult | None:
 
 def _revoke_build(c: ChainContext, p: Payload) -> TxRequest:
     r, vs = compact_signature(p["signature"])
-    return _call(c, "revokeGrant", _b(p["subject"]), int(p["nonce"]), r, vs)
+    return _call(c, "revokeGrant", hex_bytes(p["subject"]), int(p["nonce"]), r, vs)
 
 
 async def _revoke_done(session: AsyncSession, p: Payload, result: TxResult | None) -> None:
@@ -109,7 +104,7 @@ def _delegate_build(c: ChainContext, p: Payload) -> TxRequest:
 
 
 def _delegation_on_chain(c: ChainContext, subject: str, agent: str) -> DelegationStatus:
-    return _consent(c).delegation(_b(subject), Web3.to_checksum_address(agent))
+    return _consent(c).delegation(hex_bytes(subject), Web3.to_checksum_address(agent))
 
 
 async def _delegation_row(session: AsyncSession, subject: str, agent: str, *, nonce: int | None) -> DelegationRow | None:
@@ -153,20 +148,20 @@ def _guardian_removed(c: ChainContext, p: Payload) -> bool:
 
 
 def _bound_to(c: ChainContext, p: Payload) -> bool:
-    return _consent(c).subject_key(_b(p["subject"])).key == Web3.to_checksum_address(p["key"])
+    return _consent(c).subject_key(hex_bytes(p["subject"])).key == Web3.to_checksum_address(p["key"])
 
 
 CONSENT_OPS: dict[str, Op] = {
     "bind_subject": Op(
-        applied=lambda c, p: _consent(c).subject_key(_b(p["subject"])).key is not None,
-        build=lambda c, p: _call(c, "bindSubject", _b(p["subject"]), Web3.to_checksum_address(p["key"])),
+        applied=lambda c, p: _consent(c).subject_key(hex_bytes(p["subject"])).key is not None,
+        build=lambda c, p: _call(c, "bindSubject", hex_bytes(p["subject"]), Web3.to_checksum_address(p["key"])),
     ),
     "rotate_subject_key": Op(
         applied=_bound_to,
-        build=lambda c, p: _call(c, "rotateSubjectKey", _b(p["subject"]), Web3.to_checksum_address(p["key"])),
+        build=lambda c, p: _call(c, "rotateSubjectKey", hex_bytes(p["subject"]), Web3.to_checksum_address(p["key"])),
     ),
     "grant": Op(
-        applied=lambda c, p: _consent(c).grant_status(_b(p["grant_id"])).exists,
+        applied=lambda c, p: _consent(c).grant_status(hex_bytes(p["grant_id"])).exists,
         build=_grant_build,
         done=_grant_done,
         failed=_grant_failed,
@@ -182,12 +177,12 @@ CONSENT_OPS: dict[str, Op] = {
     ),
     "revoke_delegation": Op(
         applied=_delegation_revoked,
-        build=lambda c, p: _call(c, "revokeDelegation", _b(p["subject"]), Web3.to_checksum_address(p["agent"]),
+        build=lambda c, p: _call(c, "revokeDelegation", hex_bytes(p["subject"]), Web3.to_checksum_address(p["agent"]),
                                  int(p["nonce"]), *compact_signature(p["signature"])),
     ),
     "set_guardian": Op(
         applied=_guardian_set,
-        build=lambda c, p: _call(c, "setGuardian", _b(p["subject"]), Web3.to_checksum_address(p["guardian"]),
+        build=lambda c, p: _call(c, "setGuardian", hex_bytes(p["subject"]), Web3.to_checksum_address(p["guardian"]),
                                  int(p["not_before"]), int(p["expires_at"])),
         done=_delegation_status("guardian", "active"),
         failed=_delegation_status("guardian", "failed"),
@@ -195,10 +190,10 @@ CONSENT_OPS: dict[str, Op] = {
     ),
     "remove_guardian": Op(
         applied=_guardian_removed,
-        build=lambda c, p: _call(c, "removeGuardian", _b(p["subject"]), Web3.to_checksum_address(p["guardian"])),
+        build=lambda c, p: _call(c, "removeGuardian", hex_bytes(p["subject"]), Web3.to_checksum_address(p["guardian"])),
     ),
     "revoke_grant": Op(
-        applied=lambda c, p: _consent(c).grant_status(_b(p["grant_id"])).revoked,
+        applied=lambda c, p: _consent(c).grant_status(hex_bytes(p["grant_id"])).revoked,
         build=_revoke_build,
         done=_revoke_done,
         failed=_revoke_failed,
