@@ -333,12 +333,16 @@ def parser() -> argparse.ArgumentParser:
     from api.cli_corrections import register as add_correction_commands
     from api.cli_delegations import add_commands as add_delegation_commands
     from api.cli_grants import add_commands
+    from api.cli_presentations import add_commands as add_presentation_commands
+    from api.cli_status import add_commands as add_status_commands
 
     add_commands(sub)
     add_delegation_commands(sub)
     add_audit_commands(sub)
     add_bulk_commands(sub)
     add_correction_commands(sub)
+    add_presentation_commands(sub)
+    add_status_commands(sub)
     return p
 
 
@@ -352,6 +356,10 @@ def _user_errors() -> tuple[type[Exception], ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if "eth_account" in sys.modules or "py_ecc" in sys.modules:
+        from api.app import limit_recursion  # answers are JSON too; see there
+
+        limit_recursion()
     try:
         code: int = args.func(args)
         sys.stdout.flush()

@@ -93,9 +93,16 @@ class VaultClient:
         self.close()
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return self._send(method, path, json=body)
+
+    def request_bytes(self, method: str, path: str, content: bytes, content_type: str) -> Any:
+        """A raw body (an image), answered with JSON."""
+        return self._send(method, path, content=content, headers={"Content-Type": content_type})
+
+    def _send(self, method: str, path: str, *, headers: dict[str, str] | None = None, **body: Any) -> Any:
+        headers = {**(headers or {}), **({"Authorization": f"Bearer {self.token}"} if self.token else {})}
         try:
-            response = self.http.request(method, path, json=body, headers=headers)
+            response = self.http.request(method, path, headers=headers, **body)
         except httpx.TimeoutException:
             raise ClientError(f"the vault at {self.base_url} did not answer within {self.timeout:.0f}s") from None
         except (httpx.HTTPError, httpx.InvalidURL) as exc:

@@ -15,6 +15,7 @@ from vault import clock, delegations, departments
 from vault.auth import Principal, verify_token
 from vault.context import VaultContext
 from vault.db.models import Department
+from vault.departments import Role
 from vault.errors import AuthenticationError, PermissionDeniedError
 from vault.events import request_context
 
@@ -90,6 +91,15 @@ async def get_department(principal: CurrentPrincipal, session: Session) -> Depar
 
 
 CurrentDepartment = Annotated[Department, Depends(get_department)]
+
+
+async def get_verifier(dept: CurrentDepartment) -> Department:
+    if not dept.roles & Role.VERIFIER:
+        raise PermissionDeniedError(f"department {dept.code!r} does not verify credentials (no verifier role)")
+    return dept
+
+
+CurrentVerifier = Annotated[Department, Depends(get_verifier)]
 
 
 def get_subject(principal: CurrentPrincipal) -> Principal:

@@ -7,6 +7,7 @@ database transaction, so a crash leaves either no batch or a batch that will be 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +21,13 @@ def _hex(value: bytes) -> str:
     return "0x" + value.hex()
 
 
-async def batch_pending(session: AsyncSession, now: int, max_batch: int) -> list[AnchorBatch]:
+# (issuer, root) -> the issuer's signature of the root, 0x hex (vault.issuer_signatures).
+BatchSigner = Callable[[Department, bytes], str]
+
+
+async def batch_pending(
+    session: AsyncSession, now: int, max_batch: int, sign: BatchSigner | None = None,
+) -> list[AnchorBatch]:
     rows = list(
         await session.scalars(
             select(Record)
@@ -36,7 +43,7 @@ async def batch_pending(session: AsyncSession, now: int, max_batch: int) -> list
         issuer = await session.get(Department, code)
         assert issuer is not None
         for chunk in _pack(members, max_batch):
-            batches.append(_make_batch(session, issuer, chunk, now))
+            batches.append(_make_batch(session, issuer, chunk, now, sign))
     return batches
 
 
@@ -66,16 +73,19 @@ def _pack(members: list[Record], max_batch: int) -> list[list[Record]]:
     return chunks
 
 
-def _make_batch(session: AsyncSession, issuer: Department, members: list[Record], now: int) -> AnchorBatch:
+def _make_batch(
+    session: AsyncSession, issuer: Department, members: list[Record], now: int, sign: BatchSigner | None,
+) -> AnchorBatch:
     leaves = [bytes.fromhex(r.credential_hash[2:]) for r in members]
-    root = _hex(merkle_root(leaves))
+    raw_root = merkle_root(leaves)
+    root = _hex(raw_root)
     proofs = merkle_proof_all(leaves)
     # The on-chain window spans every member; each document also carries its own window,
     # which verification checks too.
     batch = AnchorBatch(
         root=root, issuer_code=issuer.code, size=len(members),
         valid_from=min(r.valid_from for r in members), valid_until=max(r.valid_until for r in members),
-        status="pending", created_at=now,
+        status="pending", created_at=now, issuer_signature=sign(issuer, raw_root) if sign else None,
     )
     session.add(batch)
     for row, proof in zip(members, proofs):

@@ -19,7 +19,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keys import Kek, unwrap_kek
-from vault import keyring, subjects
+from vault import keyring, status_list, subjects
 from vault.context import VaultContext
 from vault.db.models import AnchorBatch, Department, Record, Subject, SubjectKey
 from vault.documents import DocumentSpec, check_spec
@@ -73,13 +73,18 @@ def _subject_of(ctx: VaultContext, index: int, item: BulkItem, cache: dict[tuple
     return cache[key]
 
 
-async def _keks(ctx: VaultContext, session: AsyncSession, wanted: list[str], first_use: dict[str, int]) -> dict[str, Kek]:
-    """Each subject's active KEK, unwrapped once; an unknown subject refuses its first item."""
-    known: set[str] = set()
+async def _keks(
+    ctx: VaultContext, session: AsyncSession, wanted: list[str], first_use: dict[str, int],
+) -> tuple[dict[str, Kek], dict[str, str]]:
+    """Each subject's active KEK, unwrapped once, and its key (the credentials' holder); an
+    unknown subject refuses its first item."""
+    known: dict[str, str] = {}
     wrapped: dict[str, tuple[int, bytes]] = {}
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
-        known.update(await session.scalars(select(Subject.id).where(Subject.id.in_(chunk))))
+        known.update((sid, address) for sid, address in await session.execute(
+            select(Subject.id, Subject.auth_address).where(Subject.id.in_(chunk))
+        ))
         rows = await session.execute(
             select(SubjectKey.subject_id, SubjectKey.version, SubjectKey.wrapped)
             .where(SubjectKey.subject_id.in_(chunk), SubjectKey.active.is_(True))
@@ -91,7 +96,8 @@ async def _keks(ctx: VaultContext, session: AsyncSession, wanted: list[str], fir
         sid = min(missing, key=first_use.__getitem__)
         what = "subject not found" if sid not in known else "subject key not found"
         raise BulkItemError(first_use[sid], f"{what}: {sid}", "subject")
-    return {sid: unwrap_kek(ctx.master, keyring.kek_id(sid), v, blob) for sid, (v, blob) in wrapped.items()}
+    keks = {sid: unwrap_kek(ctx.master, keyring.kek_id(sid), v, blob) for sid, (v, blob) in wrapped.items()}
+    return keks, known
 
 
 async def issue_many(
@@ -117,13 +123,17 @@ async def issue_many(
             check_spec(item.spec)
         except VaultValueError as exc:
             raise BulkItemError(index, exc.reason, exc.field) from None
-    keks = await _keks(ctx, session, list(first_use), first_use)
+    keks, holders = await _keks(ctx, session, list(first_use), first_use)
     if dry_run:
         return []
     # 2. Seal and insert.
     rows = []
-    for item, sid in zip(items, subject_ids):
-        values, _document = sealed_row(item.spec, issuer=issuer, subject_id=sid, kek=keks[sid], now=now)
+    first_index = await status_list.allocate(session, len(items))
+    for offset, (item, sid) in enumerate(zip(items, subject_ids)):
+        values, _document = sealed_row(
+            item.spec, issuer=issuer, subject_id=sid, holder=holders[sid], kek=keks[sid], now=now,
+            status_index=first_index + offset,
+        )
         rows.append(values)
     for start in range(0, len(rows), _CHUNK):
         await session.execute(insert(Record), rows[start : start + _CHUNK])

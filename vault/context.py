@@ -35,6 +35,13 @@ class ChainContext:
     consent: ConsentClient | None = None
     audit: AuditAnchorClient | None = None
     _accounts: dict[str, LocalAccount] = field(default_factory=dict)
+    cached_chain_id: int | None = None  # known at open (the deployment records it)
+
+    def chain_id(self) -> int:
+        # Fixed for a node's life; asked once (the first batch signature or presentation).
+        if self.cached_chain_id is None:
+            self.cached_chain_id = int(self.client.w3.eth.chain_id)
+        return self.cached_chain_id
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         # web3 is synchronous; keep the event loop free while a node answers.

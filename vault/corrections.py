@@ -23,10 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chain.consent import record_type_bits
 from keys import Sealed, open_sealed, seal
-from vault import correction_notices, delegations, keyring, records
+from vault import correction_notices, delegations, keyring, records, status_list
 from vault.context import VaultContext
 from vault.db.corrections import CorrectionRow
-from vault.db.models import Department, Record
+from vault.db.models import Department, Record, Subject
 from vault.departments import Role
 from vault.documents import (
     DocumentSpec,
@@ -307,9 +307,13 @@ async def _issue_version(
     fields: dict[str, Any], version: int, now: int,
 ) -> records.RecordView:
     """Version ``version`` of ``old``'s record, as ``records.issue`` builds a first version."""
+    subject = await session.get(Subject, old.subject_id)
+    assert subject is not None  # a record's subject is never deleted
+    status_index = await status_list.allocate(session)
     new_document = build_document(
-        _spec(document, old, fields), subject_id=old.subject_id, issuer_code=issuer.code,
+        _spec(document, old, fields), subject_id=old.subject_id, holder=subject.auth_address, issuer_code=issuer.code,
         issuer_address=issuer.chain_address, record_id=old.id, record_version=version, issued_at=now,
+        status_index=status_index,
     )
     kek = await keyring.active_key(session, ctx.master, old.subject_id)
     sealed = seal(canonical_json(new_document), keyring.record_aad(old.subject_id, old.id, version), kek)
@@ -317,7 +321,7 @@ async def _issue_version(
         id=old.id, version=version, subject_id=old.subject_id, type=old.type, issuer_code=issuer.code,
         wrapped_key=sealed.wrapped_key, body=sealed.body, credential_hash=credential_hash(new_document),
         valid_from=old.valid_from, valid_until=old.valid_until, status="pending",
-        status_reason=f"corrects version {old.version}", created_at=now,
+        status_reason=f"corrects version {old.version}", created_at=now, status_index=status_index,
     )
     session.add(row)
     await session.flush()  # a concurrent acceptance fails here: (id, version) is the key

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keys import Kek, Sealed, open_sealed, seal
-from vault import clock, keyring, outbox
+from vault import clock, keyring, outbox, status_list
 from vault.context import VaultContext
-from vault.db.models import AnchorBatch, Department, Record
+from vault.db.models import AnchorBatch, Department, Record, Subject
 from vault.departments import Role
 from vault.documents import DocumentSpec, build_document, canonical_json, credential_hash
 from vault.errors import ConflictError, NotFoundError, PermissionDeniedError
@@ -78,20 +78,21 @@ def check_issuer(issuer: Department) -> None:
 
 
 def sealed_row(
-    spec: DocumentSpec, *, issuer: Department, subject_id: str, kek: Kek, now: int,
+    spec: DocumentSpec, *, issuer: Department, subject_id: str, holder: str, kek: Kek, now: int, status_index: int,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """One new record, built, hashed and sealed under ``kek``: (column values, document).
     Shared by ``issue`` and bulk issuance (``vault.bulk``), so both store the same thing."""
     record_id = new_record_id()
     document = build_document(
-        spec, subject_id=subject_id, issuer_code=issuer.code, issuer_address=issuer.chain_address,
-        record_id=record_id, record_version=1, issued_at=now,
+        spec, subject_id=subject_id, holder=holder, issuer_code=issuer.code, issuer_address=issuer.chain_address,
+        record_id=record_id, record_version=1, issued_at=now, status_index=status_index,
     )
     sealed = seal(canonical_json(document), keyring.record_aad(subject_id, record_id, 1), kek)
     values: dict[str, Any] = {
         "id": record_id, "version": 1, "subject_id": subject_id, "type": spec.type, "issuer_code": issuer.code,
         "wrapped_key": sealed.wrapped_key, "body": sealed.body, "credential_hash": credential_hash(document),
         "valid_from": spec.valid_from, "valid_until": spec.valid_until, "status": "pending", "created_at": now,
+        "status_index": status_index,
     }
     return values, document
 
@@ -100,8 +101,14 @@ async def issue(
     ctx: VaultContext, session: AsyncSession, *, issuer: Department, subject_id: str, spec: DocumentSpec, now: int
 ) -> RecordView:
     check_issuer(issuer)
+    subject = await session.get(Subject, subject_id)
+    if subject is None:
+        raise NotFoundError("subject", subject_id)
     kek = await keyring.active_key(session, ctx.master, subject_id)
-    values, document = sealed_row(spec, issuer=issuer, subject_id=subject_id, kek=kek, now=now)
+    values, document = sealed_row(
+        spec, issuer=issuer, subject_id=subject_id, holder=subject.auth_address, kek=kek, now=now,
+        status_index=await status_list.allocate(session),
+    )
     row = Record(**values)
     session.add(row)
     await session.flush()

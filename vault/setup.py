@@ -108,6 +108,7 @@ async def open_vault(settings: Settings, *, start_chain: bool = True) -> OpenVau
         audit = AuditAnchorClient(engine.w3, dep.audit)
         chain = ChainContext(
             engine=engine, client=client, operator=operator, zero_gas=zero_gas, consent=consent, audit=audit,
+            cached_chain_id=dep.chain_id,
         )
         ctx = VaultContext(sessions=session_factory(db), master=master, keystore=keystore, chain=chain)
         ctx.events.subscribe(audit_log.record)

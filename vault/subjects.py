@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from keys import Sealed, open_sealed, pseudonym, seal
 from vault import identifiers, keyring, outbox
 from vault.context import VaultContext
-from vault.db.models import Admin, Auditor, Department, Subject
+from vault.db.models import Admin, Auditor, Department, ReplacedSubjectKey, Subject
 from vault.errors import ConflictError, NotFoundError, VaultValueError
 from vault.events import VaultEvent
 from vault.ids import Address, SubjectId
@@ -48,7 +48,7 @@ async def address_in_use(session: AsyncSession, address: str) -> bool:
     # One address, one role: a key that logs in must mean exactly one principal.
     taken = (
         (Subject, Subject.auth_address), (Department, Department.auth_address), (Admin, Admin.address),
-        (Auditor, Auditor.address),
+        (Auditor, Auditor.address), (ReplacedSubjectKey, ReplacedSubjectKey.address),  # retired for good
     )
     for model, column in taken:
         if await session.scalar(select(model).where(column == address)) is not None:
@@ -121,6 +121,8 @@ async def rotate_key(
         raise ConflictError("this is already the subject's key")
     if await address_in_use(session, new):
         raise ConflictError("this address is already registered")
+    # Presentations its old key signs are refused from now on, offline too (status snapshots).
+    session.add(ReplacedSubjectKey(address=row.auth_address, subject_id=row.id, replaced_at=now))
     row.auth_address = new
     outbox.enqueue(session, "rotate_subject_key", registrar.chain_key_name, {"subject": subject_id, "key": new}, now)
     await session.flush()

@@ -18,11 +18,12 @@ import logging
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vault import clock, outbox
+from vault import clock, issuer_signatures, outbox
 from vault.anchoring import batch_pending
 from vault.audit_log import Sequencer
 from vault.backoff import Backoff
 from vault.context import VaultContext
+from vault.db.models import Department
 from vault.delivery import Delivery
 from vault.reconcile import requeue_lost
 from vault.transitions import MAX_ATTEMPTS
@@ -47,6 +48,9 @@ class Submitter(Delivery):
         self.sequencer = sequencer
         ctx.nudge = self.nudge
 
+    def _sign_batch(self, issuer: Department, root: bytes) -> str:
+        return issuer_signatures.sign_batch(self.ctx, issuer, root)
+
     @property
     def max_backoff(self) -> float:
         return self.backoff.max_backoff
@@ -62,7 +66,7 @@ class Submitter(Delivery):
             # First: a tree head it signs joins this round's writes.
             await self.sequencer.run_once(now)
         async with self.ctx.sessions.begin() as session:
-            await batch_pending(session, now, self.batch_max)
+            await batch_pending(session, now, self.batch_max, self._sign_batch)
         async with self.ctx.sessions() as session:
             ids = [e.id for e in await outbox.pending(session, limit=1000)]
         settled = 0

@@ -105,6 +105,8 @@ class Record(Base):
     proof: Mapped[str | None] = mapped_column(Text)  # JSON list of 0x hashes
     status_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
+    # Its bit in the revocation bitmap of offline status snapshots (version 2 documents).
+    status_index: Mapped[int | None] = mapped_column(BigInteger, unique=True)
 
 
 class AnchorBatch(Base):
@@ -120,6 +122,9 @@ class AnchorBatch(Base):
     tx_hash: Mapped[str | None] = mapped_column(String(66))
     block_number: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[int] = mapped_column(BigInteger)
+    # The issuer's EIP-712 signature of the root (0x hex), carried in presentations so that a
+    # verifier without the chain can tell who issued the batch.
+    issuer_signature: Mapped[str | None] = mapped_column(String(132))
 
 
 class OutboxEntry(Base):
@@ -157,3 +162,33 @@ class Challenge(Base):
     expires_at: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (UniqueConstraint("nonce", "address"),)
+
+
+class Counter(Base):
+    """Numbers handed out in order (the next status index), one row per sequence."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class PresentationNonce(Base):
+    """A nonce a verifier handed out (``verifier`` set), or one a presentation used: each
+    is accepted once, until it expires."""
+
+    __tablename__ = "presentation_nonces"
+    nonce: Mapped[str] = mapped_column(String(34), primary_key=True)  # 0x + 16 bytes
+    verifier: Mapped[str | None] = mapped_column(String(31))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    used_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ReplacedSubjectKey(Base):
+    """A key a subject used to sign with, replaced by a newer one: presentations it signs are
+    refused, online and (through status snapshots) offline."""
+
+    __tablename__ = "replaced_subject_keys"
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"))
+    replaced_at: Mapped[int] = mapped_column(BigInteger)

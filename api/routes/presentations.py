@@ -1,0 +1,105 @@
+"""扫码亮证: holders make presentations and QR codes; counters challenge and verify them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from api.deps import Ctx, CurrentSubject, CurrentVerifier, Now, Session
+from api.schemas.presentations import (
+    ChallengePublic,
+    CredentialSummary,
+    PreparedPublic,
+    PresentationCheck,
+    PresentationCreate,
+    PresentationPublic,
+    PresentationSign,
+    PresentationVerdictPublic,
+    QrRequest,
+)
+from api.schemas.verify import CheckPublic
+from vault import presentation_codec, presentation_nonces, presentation_verify, presentations, qr
+from vault.errors import VaultValueError
+from vault.presentation_checks import PresentationVerdict
+from vault.typed_data import typed_data_json
+
+router = APIRouter(tags=["presentations"])
+MAX_IMAGE_BYTES = qr.MAX_IMAGE_BYTES
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp")
+
+
+@router.post("/me/presentations", response_model=PreparedPublic)
+async def prepare(body: PresentationCreate, me: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> PreparedPublic:
+    """Step 1: the fields of one of your credentials to show; sign the typed data it returns."""
+    prepared = await presentations.prepare(
+        ctx, session, subject_id=me.id, record_id=body.record_id, fields=body.fields,
+        nonce=presentations.parse_nonce(body.nonce), ttl=body.ttl, now=now,
+    )
+    p = prepared.presentation
+    return PreparedPublic(
+        unsigned=prepared.unsigned, typed_data=typed_data_json(prepared.typed_data),
+        credential_hash="0x" + p.credential.hex(), fields=[f.name for f in p.fields], expires_at=p.expires_at,
+    )
+
+
+@router.post("/me/presentations/sign", response_model=PresentationPublic)
+async def sign(body: PresentationSign, me: CurrentSubject, ctx: Ctx, session: Session) -> PresentationPublic:
+    """Step 2: your signature in, the text for the QR code out."""
+    text = await presentations.finish(ctx, session, subject_id=me.id, unsigned=body.unsigned, signature=body.signature)
+    p = presentation_codec.decode(text)
+    return PresentationPublic(text=text, chars=len(text), qr_version=qr.version_for(text), expires_at=p.expires_at)
+
+
+@router.post("/me/presentations/qr", response_class=Response)
+async def qr_image(body: QrRequest, me: CurrentSubject) -> Response:
+    """Step 3: the QR code of a signed presentation, as PNG or SVG."""
+    p = presentation_codec.decode(body.text)  # only presentations: this is no general QR service
+    if p.header.subject != me.id.lower():
+        raise VaultValueError("this presentation is of another subject's credential", field="text")
+    if body.format == "svg":
+        return Response(qr.svg(body.text, scale=body.scale), media_type="image/svg+xml")
+    return Response(qr.png(body.text, scale=body.scale), media_type="image/png")
+
+
+@router.post("/presentations/challenges", response_model=ChallengePublic)
+async def challenge(dept: CurrentVerifier, session: Session, now: Now) -> ChallengePublic:
+    """A nonce for the holder to sign into the next presentation shown at this counter."""
+    c = await presentation_nonces.challenge(session, verifier=dept.code, now=now)
+    return ChallengePublic(nonce="0x" + c.nonce.hex(), expires_at=c.expires_at)
+
+
+@router.post("/presentations/verify", response_model=PresentationVerdictPublic)
+async def verify(body: PresentationCheck, dept: CurrentVerifier, ctx: Ctx, session: Session, now: Now) -> PresentationVerdictPublic:
+    """The verdict on a scanned presentation string: every check, passed or failed, and why."""
+    return public(await presentation_verify.verify_online(ctx, session, body.text, verifier=dept, now=now))
+
+
+@router.post("/presentations/verify/image", response_model=PresentationVerdictPublic)
+async def verify_image(request: Request, dept: CurrentVerifier, ctx: Ctx, session: Session, now: Now) -> PresentationVerdictPublic:
+    """The verdict on a photo or screenshot of the QR code, sent as the request body
+    (Content-Type image/png, image/jpeg, ...)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in IMAGE_TYPES:
+        raise VaultValueError(f"send the image itself as the body, with Content-Type one of {', '.join(IMAGE_TYPES)}", field="image")
+    data = bytearray()
+    async for chunk in request.stream():
+        data.extend(chunk)
+        if len(data) > MAX_IMAGE_BYTES:
+            raise VaultValueError(f"the image is over {MAX_IMAGE_BYTES // 1_000_000} MB", field="image")
+    return public(await presentation_verify.verify_online(ctx, session, bytes(data), verifier=dept, now=now))
+
+
+def public(v: PresentationVerdict) -> PresentationVerdictPublic:
+    p = v.presentation
+    summary = None
+    if p is not None:
+        h = p.header
+        summary = CredentialSummary(
+            type=h.type, title=h.title, subject=h.subject, issuer_code=h.issuer_code, record_id=h.record_id,
+            record_version=h.record_version, issued_at=h.issued_at, valid_from=h.valid_from, valid_until=h.valid_until,
+            credential_hash="0x" + p.credential.hex(),
+        )
+    return PresentationVerdictPublic(
+        valid=v.valid, mode=v.mode, checks=[CheckPublic(name=c.name, passed=c.passed, reason=c.reason) for c in v.checks],
+        failed=v.failed(), disclosed=v.disclosed, credential=summary, issuer_name=v.issuer_name,
+        expires_at=p.expires_at if p else None, snapshot_age=v.snapshot_age,
+    )
