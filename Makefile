@@ -40,10 +40,11 @@ $(NODE): hardhat-node/package.json hardhat-node/package-lock.json
 contracts: install  ## recompile Solidity and rewrite contracts/artifacts
 	$(BIN)/python -m chain.compiler
 
-bench: install  ## gas of every contract function -> bench/*GAS.md
+bench: install  ## gas of every contract function -> bench/*GAS.md; presentation sizes -> bench/PRESENTATION.md
 	$(BIN)/python bench/gas.py
 	$(BIN)/python bench/consent_gas.py
 	$(BIN)/python bench/audit_gas.py
+	$(BIN)/python bench/presentation_size.py
 
 lint: install
 	$(BIN)/ruff check vault api chain keys tests

@@ -187,6 +187,20 @@ async def test_issuer_deactivated_before_anchoring_fails_cleanly(harness: Harnes
     assert not verdict["valid"]
 
 
+async def test_deactivating_an_issuer_withdraws_trust_in_what_it_anchored(harness: Harness) -> None:
+    h = harness
+    dept = await h.department("gongan")
+    await h.subject(dept)
+    record = await h.issue(dept)
+    await h.settle()
+    assert (await verify(h, {"credential_hash": record["credential_hash"]}))["valid"]
+    assert (await h.http.post("/departments/gongan/deactivate", headers=h.admin.headers)).status_code == 200
+    await h.settle()
+    verdict = await verify(h, {"credential_hash": record["credential_hash"]})
+    failed = {c["name"]: c["reason"] for c in verdict["checks"] if not c["passed"]}
+    assert list(failed) == ["issuer_registered"] and "deactivated" in failed["issuer_registered"]
+
+
 async def test_roles_are_enforced(harness: Harness) -> None:
     h = harness
     dept = await h.department("gongan")

@@ -38,8 +38,13 @@ def _key(nonce: bytes) -> str:
     return "0x" + nonce.hex()
 
 
-async def challenge(session: AsyncSession, *, verifier: str, now: int) -> Challenge:
+async def _purge(session: AsyncSession, now: int) -> None:
+    # Past its expiry (and the clock skew allowed) a nonce guards nothing: its presentation is stale.
     await session.execute(delete(PresentationNonce).where(PresentationNonce.expires_at < now - CLOCK_SKEW))
+
+
+async def challenge(session: AsyncSession, *, verifier: str, now: int) -> Challenge:
+    await _purge(session, now)
     nonce = secrets.token_bytes(NONCE_LEN)
     session.add(PresentationNonce(nonce=_key(nonce), verifier=verifier, created_at=now, expires_at=now + CHALLENGE_TTL))
     await session.flush()
@@ -66,6 +71,7 @@ async def use(session: AsyncSession, *, nonce: bytes, verifier: str, expires_at:
                 return Check("not_replayed", False, "this presentation was already used; ask the holder to show a new code")
         return Check("not_replayed", True, "answers the challenge this counter gave, first use")
     if consume:
+        await _purge(session, now)
         try:
             async with session.begin_nested():
                 session.add(PresentationNonce(nonce=_key(nonce), verifier=None, created_at=now, expires_at=expires_at, used_at=now))

@@ -124,8 +124,14 @@ async def _verify_hash(
     dept = await session.get(Department, _code(info.code)) if info is not None else None
     if dept is not None:
         verdict.issuer_code, verdict.issuer_name = dept.code, dept.name
+    # Deactivation withdraws trust in everything the department anchored (its key may be
+    # lost); a successor re-issues. Presentations follow the same rule (issuer_active).
     is_issuer = info is not None and bool(info.roles & 1)
-    verdict.checks.append(Check("issuer_registered", is_issuer, "anchored by a registered issuing department" if is_issuer else "the anchoring account is not a registered issuer"))
+    active = is_issuer and info is not None and info.active
+    reason = ("anchored by a registered issuing department" if active
+              else "the issuing department has been deactivated: its credentials are no longer trusted" if is_issuer
+              else "the anchoring account is not a registered issuer")
+    verdict.checks.append(Check("issuer_registered", active, reason))
     verdict.checks.append(Check("not_revoked", not status.revoked, "not revoked" if not status.revoked else "the issuer revoked this credential"))
     verdict.checks.append(Check("anchor_validity", status.valid_from <= now < status.valid_until, _window_reason(status.valid_from, status.valid_until, now)))
     batch = await session.get(AnchorBatch, verdict.root)
