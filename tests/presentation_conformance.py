@@ -371,5 +371,13 @@ async def test_offline_a_replaced_holder_key_is_refused(harness: Harness) -> Non
     r = await h.http.post(f"/subjects/{sid}/key", json={"address": new_key.address}, headers=w.issuer.headers)
     assert r.status_code == 200, r.text
     await h.settle()
-    assert failed(await offline(await snapshot(h), text)) == ["holder_signature"]
+    after = await snapshot(h)
+    assert failed(await offline(after, text)) == ["holder_signature"]
     assert failed(await check(h, w.counter, text)) == ["holder_signature"]  # online: the chain's key
+    # With the new key the holder presents online at once; offline the credential still names
+    # the old key, and the verdict says what to do.
+    holder = await h.login(Actor(new_key))
+    newer = await present(h, holder, w.licence["id"])
+    assert (await check(h, w.counter, newer))["valid"] is True
+    verdict = await offline(after, newer)
+    assert failed(verdict) == ["holder_signature"] and "re-issue" in verdict["checks"][0]["reason"]

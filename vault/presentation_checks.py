@@ -75,7 +75,8 @@ def holder_check(signer: str | None, expected: str | None, replaced: bool = Fals
     if expected is None:
         return Check("holder_signature", False, "no key is registered for the credential's holder")
     if replaced:
-        return Check("holder_signature", False, "signed with a key the holder has replaced; ask for a new presentation")
+        return Check("holder_signature", False, "the credential is bound to a key its holder has since replaced: "
+                                                 "check it online, or ask the issuer to re-issue it")
     if to_checksum_address(signer) != to_checksum_address(expected):
         return Check("holder_signature", False, "signed by someone other than the credential's holder "
                                                  "(or the presentation was changed after signing)")
