@@ -45,6 +45,7 @@ bench: install  ## gas of every contract function -> bench/*GAS.md; presentation
 	$(BIN)/python bench/consent_gas.py
 	$(BIN)/python bench/audit_gas.py
 	$(BIN)/python bench/presentation_size.py
+	$(BIN)/python bench/presentation_verify.py
 
 lint: install
 	$(BIN)/ruff check vault api chain keys tests
