@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -28,18 +27,8 @@ from api.routes import (
 from vault.config import Settings
 from vault.setup import OpenVault, open_vault
 
-# py_ecc (imported with eth_account) raises Python's recursion limit to 100,000 when imported;
-# at that limit json.loads of a body nested 100,000 deep overflows the C stack and kills the
-# server (SIGSEGV) instead of raising RecursionError. py-evm, the in-process chain, needs 12,288.
-RECURSION_LIMIT = 1024 * 12
-
-
-def limit_recursion() -> None:
-    sys.setrecursionlimit(min(sys.getrecursionlimit(), RECURSION_LIMIT))
-
 
 def create_app(*, settings: Settings | None = None, vault: OpenVault | None = None, run_submitter: bool = True) -> FastAPI:
-    limit_recursion()
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = vault if vault is not None else await open_vault(settings or Settings.from_env())

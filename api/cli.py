@@ -356,10 +356,6 @@ def _user_errors() -> tuple[type[Exception], ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if "eth_account" in sys.modules or "py_ecc" in sys.modules:
-        from api.app import limit_recursion  # answers are JSON too; see there
-
-        limit_recursion()
     try:
         code: int = args.func(args)
         sys.stdout.flush()

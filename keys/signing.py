@@ -7,6 +7,7 @@ EIP-191 ``personal_sign``; departments and the platform sign chain transactions.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any, NoReturn
 
 from eth_account import Account
@@ -16,6 +17,13 @@ from eth_keys.exceptions import BadSignature
 from eth_utils.exceptions import ValidationError as EthValidationError
 
 from keys.errors import KeysError, SignatureError
+
+# Importing eth_account (just above) imports py_ecc, which raises Python's recursion limit to
+# 100,000. At that limit json.loads of input nested 100,000 deep overflows the C stack and
+# kills the process (SIGSEGV) instead of raising RecursionError: any API body could do it.
+# Set it back, once, here where the cause comes in; py-evm (the in-process chain) needs 12,288.
+RECURSION_LIMIT = 1024 * 12
+sys.setrecursionlimit(min(sys.getrecursionlimit(), RECURSION_LIMIT))
 
 _SIGNATURE_RE = re.compile(r"(0x)?[0-9a-fA-F]{130}")
 _PRIVATE_KEY_RE = re.compile(r"(0x)?[0-9a-fA-F]{64}")

@@ -15,6 +15,7 @@ sixteen-leaf credential costs about six hashes, not twelve.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,17 +31,15 @@ _LEAF = b"\x00"
 _NODE = b"\x01"
 
 
-def _json(value: Any) -> bytes:
-    # Same canonical form as vault.documents.canonical_json (kept here to stay import-free).
-    import json
-
+def canonical_json(value: Any) -> bytes:
+    """Sorted keys, no whitespace, UTF-8 (Chinese kept as is): what every hash here covers."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def field_leaf(name: str, value: Any, salt: bytes) -> bytes:
     if len(salt) != SALT_LEN:
         raise VaultValueError(f"a field salt must be {SALT_LEN} bytes", field="salt")
-    return keccak(_LEAF + salt + _json([name, value]))
+    return keccak(_LEAF + salt + canonical_json([name, value]))
 
 
 def node(left: bytes, right: bytes) -> bytes:

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chain.consent import record_type_bits
 from keys import Sealed, open_sealed, seal
 from vault import correction_notices, delegations, keyring, records, status_list
+from vault.commitments import canonical_json
 from vault.context import VaultContext
 from vault.db.corrections import CorrectionRow
 from vault.db.models import Department, Record, Subject
@@ -31,7 +32,6 @@ from vault.departments import Role
 from vault.documents import (
     DocumentSpec,
     build_document,
-    canonical_json,
     check_spec,
     credential_hash,
 )

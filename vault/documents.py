@@ -12,7 +12,6 @@ whitespace, UTF-8 (Chinese text is kept as is, not \\u-escaped).
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from eth_utils.crypto import keccak
 
 from vault import commitments
+from vault.commitments import canonical_json
 from vault.credential_header import CredentialHeader
 from vault.errors import VaultValueError
 from vault.ids import Hash32
@@ -30,10 +30,6 @@ RECORD_TYPES = ("licence", "certificate", "data")
 _DOMAIN_V1 = b"datavault:credential:v1\x00"
 MAX_FIELDS_BYTES = 64 * 1024
 MAX_FIELDS = commitments.MAX_LEAVES - 1
-
-
-def canonical_json(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def credential_hash(document: dict[str, Any]) -> Hash32:

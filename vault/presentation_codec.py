@@ -29,8 +29,8 @@ import cbor2
 
 from vault import base45, commitments
 from vault.base45 import Base45Error
+from vault.commitments import canonical_json
 from vault.credential_header import MAX_UINT40, CredentialHeader
-from vault.documents import canonical_json
 from vault.errors import VaultValueError
 from vault.presentation_model import NONCE_LEN, PRESENTATION_VERSION, DisclosedField, Presentation
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from eth_hash.auto import keccak
 
+from chain.consent import DOMAIN_TYPE
 from vault import commitments
 from vault.credential_header import CredentialHeader
 
@@ -26,12 +27,6 @@ MAX_TTL = 600
 # Clocks of phones and counters differ: a presentation made this far "in the future" is fine.
 CLOCK_SKEW = 60
 
-DOMAIN_TYPE = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
 PRESENTATION_TYPE = [
     {"name": "credential", "type": "bytes32"},
     {"name": "disclosure", "type": "bytes32"},

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chain.merkle import process_proof
 from vault import presentation_checks as pc
 from vault import presentation_codec, presentation_nonces, qr, records
 from vault.context import VaultContext
@@ -83,6 +84,7 @@ async def verify_online(
         v.add(Check("not_revoked", not revoked, "not revoked" if not revoked else "the issuer revoked this credential"))
     await _finish(v, p, now, lambda consume: presentation_nonces.use(
         session, nonce=p.nonce, verifier=verifier.code, expires_at=p.expires_at, now=now, consume=consume))
+    v.settle()
     await _trace(ctx, session, v, verifier, now)
     return v
 
@@ -125,8 +127,6 @@ async def verify_offline(
 
 
 def _batch_root(p: Presentation) -> bytes | None:
-    from chain.merkle import process_proof
-
     try:
         return process_proof(p.credential, p.batch_proof)
     except ValueError:
@@ -153,7 +153,6 @@ async def _finish(v: PresentationVerdict, p: Presentation, now: int, use: Callab
     v.add(pc.fresh(p, now))
     # The nonce is spent only by a presentation that passes everything else.
     v.add(await use(all(c.passed for c in v.checks)))
-    v.settle()
 
 
 def _age_reason(age: int, max_age: int) -> str:

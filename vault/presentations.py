@@ -112,8 +112,14 @@ def _check_fields(document: dict[str, Any], fields: list[str]) -> list[str]:
     return sorted(set(fields))
 
 
-async def finish(ctx: VaultContext, session: AsyncSession, *, subject_id: str, unsigned: str, signature: str) -> str:
-    """The signed presentation's text, once the signature is the subject's own."""
+@dataclass(frozen=True)
+class Signed:
+    text: str  # what the QR code holds
+    presentation: Presentation
+
+
+async def finish(ctx: VaultContext, session: AsyncSession, *, subject_id: str, unsigned: str, signature: str) -> Signed:
+    """The signed presentation, once the signature is the subject's own."""
     presentation = presentation_codec.decode(unsigned)
     if presentation.header.subject != subject_id.lower():
         raise PermissionDeniedError("this presentation is of another subject's credential")
@@ -127,4 +133,5 @@ async def finish(ctx: VaultContext, session: AsyncSession, *, subject_id: str, u
         raise VaultValueError(str(exc), field="signature") from None
     if signer != to_checksum_address(subject.auth_address):
         raise VaultValueError("the signature is not by your key; sign the typed data the vault prepared", field="signature")
-    return presentation_codec.encode(presentation.signed(bytes.fromhex(signature.removeprefix("0x"))))
+    signed = presentation.signed(bytes.fromhex(signature.removeprefix("0x")))
+    return Signed(presentation_codec.encode(signed), signed)

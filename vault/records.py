@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keys import Kek, Sealed, open_sealed, seal
 from vault import clock, keyring, outbox, status_list
+from vault.commitments import canonical_json
 from vault.context import VaultContext
 from vault.db.models import AnchorBatch, Department, Record, Subject
 from vault.departments import Role
-from vault.documents import DocumentSpec, build_document, canonical_json, credential_hash
+from vault.documents import DocumentSpec, build_document, credential_hash
 from vault.errors import ConflictError, NotFoundError, PermissionDeniedError
 from vault.events import VaultEvent
 from vault.ids import Hash32, RecordId, new_record_id

@@ -33,13 +33,14 @@ from eth_utils.address import to_checksum_address
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chain.consent import DOMAIN_TYPE
 from keys import SignatureError, recover_typed_data
 from vault import status_bitmap, status_list
 from vault.context import VaultContext
 from vault.db.models import Department, ReplacedSubjectKey
 from vault.errors import ChainStateError, VaultValueError
 from vault.issuer_signatures import credential_domain
-from vault.presentation_model import DOMAIN_TYPE, CredentialDomain
+from vault.presentation_model import CredentialDomain
 
 SNAPSHOT_TYPE = [{"name": n, "type": t} for n, t in (
     ("createdAt", "uint40"), ("size", "uint64"), ("bitmap", "bytes32"), ("issuers", "bytes32"), ("replacedKeys", "bytes32"),

@@ -23,7 +23,6 @@ from vault.presentation_checks import PresentationVerdict
 from vault.typed_data import typed_data_json
 
 router = APIRouter(tags=["presentations"])
-MAX_IMAGE_BYTES = qr.MAX_IMAGE_BYTES
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp")
 
 
@@ -44,9 +43,9 @@ async def prepare(body: PresentationCreate, me: CurrentSubject, ctx: Ctx, sessio
 @router.post("/me/presentations/sign", response_model=PresentationPublic)
 async def sign(body: PresentationSign, me: CurrentSubject, ctx: Ctx, session: Session) -> PresentationPublic:
     """Step 2: your signature in, the text for the QR code out."""
-    text = await presentations.finish(ctx, session, subject_id=me.id, unsigned=body.unsigned, signature=body.signature)
-    p = presentation_codec.decode(text)
-    return PresentationPublic(text=text, chars=len(text), qr_version=qr.version_for(text), expires_at=p.expires_at)
+    signed = await presentations.finish(ctx, session, subject_id=me.id, unsigned=body.unsigned, signature=body.signature)
+    text = signed.text
+    return PresentationPublic(text=text, chars=len(text), qr_version=qr.version_for(text), expires_at=signed.presentation.expires_at)
 
 
 @router.post("/me/presentations/qr", response_class=Response)
@@ -83,8 +82,8 @@ async def verify_image(request: Request, dept: CurrentVerifier, ctx: Ctx, sessio
     data = bytearray()
     async for chunk in request.stream():
         data.extend(chunk)
-        if len(data) > MAX_IMAGE_BYTES:
-            raise VaultValueError(f"the image is over {MAX_IMAGE_BYTES // 1_000_000} MB", field="image")
+        if len(data) > qr.MAX_IMAGE_BYTES:
+            raise VaultValueError(f"the image is over {qr.MAX_IMAGE_BYTES // 1_000_000} MB", field="image")
     return public(await presentation_verify.verify_online(ctx, session, bytes(data), verifier=dept, now=now))
 
 

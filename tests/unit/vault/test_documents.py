@@ -4,10 +4,10 @@ import pytest
 from eth_hash.auto import keccak
 
 from vault import commitments
+from vault.commitments import canonical_json
 from vault.documents import (
     DocumentSpec,
     build_document,
-    canonical_json,
     credential_hash,
     leaves,
     parse_document,

@@ -15,8 +15,9 @@ import pytest
 from keys import SigningKey
 from keys.signing import recover_typed_data
 from vault import base45, commitments, presentation_codec
+from vault.commitments import canonical_json
 from vault.credential_header import CredentialHeader
-from vault.documents import DocumentSpec, build_document, canonical_json, leaves
+from vault.documents import DocumentSpec, build_document, leaves
 from vault.errors import VaultValueError
 from vault.presentation_codec import MAX_TEXT_CHARS, PREFIX, PresentationFormatError, decode, encode
 from vault.presentation_model import (
