@@ -8,8 +8,10 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
-from api import problems, request_ids
+from api import openapi, problems, request_ids
+from api.limits import DEFAULT_MAX_BODY, BodyLimit
 from api.routes import (
     audit,
     auth,
@@ -45,17 +47,23 @@ def create_app(*, settings: Settings | None = None, vault: OpenVault | None = No
             if vault is None:
                 await opened.close()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the package's own files: /docs works offline.
+    app = FastAPIOffline(
         title="数字保险箱 Data vault",
         version="0.1.0",
-        description="One person one file, one enterprise one file: encrypted records, anchored on chain.",
+        description=openapi.DESCRIPTION,
         lifespan=lifespan,
+        swagger_ui_parameters={"persistAuthorization": True},
     )
     if vault is not None:
         app.state.vault = vault
     problems.install(app)
+    # Outermost but for the request ids: nothing reads a body before its size and JSON are checked.
+    configured = settings or (Settings.from_env() if vault is None else None)
+    app.add_middleware(BodyLimit, max_bytes=configured.max_body_bytes if configured else DEFAULT_MAX_BODY)
     request_ids.install(app)
     for module in (system, auth, departments, subjects, records, grants, delegations, verify, audit, corrections, status,
                    presentations):
-        app.include_router(module.router)
+        app.include_router(openapi.documented(module.router))
+    openapi.install(app)
     return app

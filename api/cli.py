@@ -15,13 +15,14 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from api.client import DEFAULT_DATADIR, ClientError, VaultClient, command, discover
+from api.client import DEFAULT_DATADIR, ClientError, VaultClient, command, discover, elsewhere
 from chain.errors import ChainError
 from vault.errors import VaultError
 
@@ -58,7 +59,8 @@ def keystore(datadir: Path) -> Keystore:
     from vault.config import Settings
 
     if not (datadir / "keystore").is_dir():
-        raise CliError(f"no keystore in {datadir}; run `{command(datadir, 'up')}` first")
+        # Keys are read from the data directory even with --api: name it, not the URL.
+        raise CliError(f"no keystore in {datadir.absolute()}; {elsewhere(datadir, api=False)}")
     return Keystore(datadir / "keystore", MasterKey.load(Settings.from_env(datadir=datadir).master_key_file))
 
 
@@ -86,6 +88,26 @@ def client_factory(args: argparse.Namespace) -> Callable[[], VaultClient]:
 
 def print_json(value: Any) -> None:
     print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def write_atomically(path: Path, text: str, what: str) -> None:
+    """``text`` into ``path`` whole or not at all: never an empty or half-written file.
+
+    The temporary file is private (0600), as an exported credential holds personal data.
+    """
+    tmp: Path | None = None
+    try:
+        fd, name = tempfile.mkstemp(dir=path.absolute().parent, prefix=f".{path.name}.", suffix=".tmp")
+        tmp = Path(name)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise CliError(f"cannot write {what} to {path}: {exc.strerror or exc}") from None
 
 
 def _read_text(source: str, what: str) -> str:
@@ -192,24 +214,32 @@ def cmd_issue(args: argparse.Namespace) -> int:
 def cmd_records(args: argparse.Namespace) -> int:
     if args.export and not args.record:
         raise CliError(f"--export needs a record id: {command(args.datadir, f'records --as {args.as_} <id> --export')}")
+    if args.out is not None and args.out.is_dir():
+        raise CliError(f"--out {args.out} is a directory; name a file")
+    # Nothing reaches stdout or --out until everything has been fetched: a failure leaves
+    # `> file` empty and exits 2, and leaves --out FILE as it was.
     key = login_key(args.datadir, args.as_)
     with client_factory(args)() as client:
         client.login(key)
         if not args.record:
-            print_json(client.request("GET", "/me/records"))
-            return 0
-        result = client.request("GET", f"/me/records/{quote(args.record, safe='')}")
-    if not args.export:
+            result: Any = client.request("GET", "/me/records")
+        else:
+            result = client.request("GET", f"/me/records/{quote(args.record, safe='')}")
+    if args.export:
+        anchor = result.get("anchor")
+        if anchor is None:
+            print(
+                f"note: record {args.record} is {result.get('status')}, not anchored yet: "
+                "`verify` finds it once the vault has anchored it",
+                file=sys.stderr,
+            )
+        result = {"document": result["document"], "proof": anchor["proof"] if anchor else None}
+    if args.out is None:
         print_json(result)
-        return 0
-    anchor = result.get("anchor")
-    if anchor is None:
-        print(
-            f"note: record {args.record} is {result.get('status')}, not anchored yet: "
-            "`verify` finds it once the vault has anchored it",
-            file=sys.stderr,
-        )
-    print_json({"document": result["document"], "proof": anchor["proof"] if anchor else None})
+    else:
+        text = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
+        write_atomically(args.out, text, "the credential" if args.export else "the records")
+        print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
 
@@ -316,6 +346,10 @@ def parser() -> argparse.ArgumentParser:
     recs.add_argument("--as", dest="as_", required=True, metavar="KEY", help="keystore entry of the subject's login key")
     recs.add_argument("record", nargs="?")
     recs.add_argument("--export", action="store_true", help="print just {document, proof}, ready for `verify`")
+    recs.add_argument(
+        "--out", type=Path, metavar="FILE",
+        help="write the JSON to FILE instead of stdout: whole, and only if the command succeeds",
+    )
     recs.set_defaults(func=cmd_records)
 
     ver = sub.add_parser("verify", help="verify a credential against the chain (exit 0 valid, 1 invalid)")
@@ -333,6 +367,7 @@ def parser() -> argparse.ArgumentParser:
     from api.cli_corrections import register as add_correction_commands
     from api.cli_delegations import add_commands as add_delegation_commands
     from api.cli_grants import add_commands
+    from api.cli_keys import add_commands as add_key_commands
     from api.cli_presentations import add_commands as add_presentation_commands
     from api.cli_status import add_commands as add_status_commands
 
@@ -343,6 +378,7 @@ def parser() -> argparse.ArgumentParser:
     add_correction_commands(sub)
     add_presentation_commands(sub)
     add_status_commands(sub)
+    add_key_commands(sub)
     return p
 
 

@@ -3,7 +3,8 @@
 
 stdout carries only data (JSON, JSON Lines or CSV) for scripts; what it means, in one line,
 goes to stderr. `audit verify`, `audit heads` and `access-log --verify` exit 0 when everything
-checks, 1 when something does not, 2 when the command could not be carried out.
+checks, 1 when something does not, 2 when the command could not be carried out; `audit verify`
+exits 3 when no tree head is anchored on chain yet, so nothing could be proven.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from api.cli_grants import ROLES, Login, acting_base, logged_in, parse_id, say
 from api.client import ApiError, ClientError
 
 PAGE = 1_000  # the API's largest page
+# `audit verify`: no finding, but no head anchored on chain to prove the log against.
+EXIT_NOTHING_ANCHORED = 3
 AUDITOR = "an auditor's key"
 _CODE = re.compile(r"[a-z][a-z0-9-]{1,30}")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
@@ -145,8 +148,10 @@ def _count(n: object, what: str) -> str:
 def report_summary(report: dict[str, Any]) -> str:
     checked = ", ".join(f"{_count(report.get(key), what)}" for key, what in (
         ("entries_checked", "entr"), ("heads_checked", "signed head"), ("anchors_checked", "anchored head"))) + " checked"
+    if report.get("status") == "nothing_anchored":
+        return f"NOT VERIFIED: {report.get('summary')}; {checked}"
     if report.get("ok"):
-        return f"ok: the log of {report.get('tree_size')} entries is complete and untampered; {checked}"
+        return f"ok: {report.get('summary')}; {checked}"
     findings = report.get("findings") or []
     shown = "; ".join(
         f"{f.get('kind')}{'' if f.get('seq') is None else ' at seq ' + str(f.get('seq'))}: {f.get('detail')}"
@@ -162,6 +167,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         report = login.post("/audit/verify")
     print_json(report)
     say(report_summary(report))
+    if report.get("status") == "nothing_anchored":
+        return EXIT_NOTHING_ANCHORED
     return 0 if report.get("ok") else EXIT_INVALID
 
 
@@ -280,7 +287,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     audit = sub.add_parser("audit", help="the access log, for auditors: verify it, trace accesses, list its signed heads")
     commands = audit.add_subparsers(dest="audit_command", required=True, metavar="{verify,trace,heads}")
 
-    v = commands.add_parser("verify", help="check the whole log against its signed heads and the chain (exit 0 ok, 1 findings)")
+    v = commands.add_parser(
+        "verify", help="check the whole log against its signed heads and the chain "
+                       "(exit 0 ok, 1 findings, 3 nothing anchored yet)")
     login_as(v, "an auditor's key, e.g. auditor")
     v.set_defaults(func=cmd_audit_verify)
 

@@ -3,8 +3,10 @@
 
 The file is read and checked locally first (every line, before any request), then the vault
 checks every item (``dry_run``: known subjects, valid identifiers and windows) chunk by chunk,
-and only then are the chunks issued, so a bad line normally leaves nothing issued. Errors name
-the file's line. Progress goes to stderr; stdout carries JSON only: the issued records (with
+and only then are the chunks issued, so a bad line normally leaves nothing issued. Every bad
+line is reported in one pass (the first 100 problems; the rest are counted), named by the
+file's line number and its subjects by the identifiers the file used. ``--dry-run`` stops after
+the vault's check. Progress goes to stderr; stdout carries JSON only: the issued records (with
 their line numbers) and, with ``--wait``, the anchor transactions.
 
 CSV (UTF-8, a header row; one credential per row):
@@ -29,14 +31,13 @@ import argparse
 import csv
 import io
 import json
-import re
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
 from api.cli import CliError, _read_text, client_factory, login_key, parse_time, print_json
-from api.client import ApiError, VaultClient
+from api.client import ApiError, ClientError, VaultClient
 
 MAX_CHUNK = 10_000  # api.schemas.records.MAX_BULK
 # As few anchor transactions as possible: one request, one root (the submitter anchors each
@@ -46,8 +47,27 @@ SUBJECT_COLUMNS = ("kind", "identifier", "subject_id")
 KNOWN_COLUMNS = (*SUBJECT_COLUMNS, "type", "title", "valid_from", "valid_until", "fields")
 RECORD_TYPES = ("licence", "certificate", "data")
 POLL = 1.0
-# How the API names an item: "item 7: <reason>" (the vault's checks), "items.7.<field>: <msg>" (the schema).
-_ITEM = (re.compile(r"^item (\d+): (.*)$", re.DOTALL), re.compile(r"^items\.(\d+)\.?(.*)$", re.DOTALL))
+MAX_SHOWN = 100  # problems listed in one report; the rest are counted
+
+
+class BadLines(CliError):
+    """Lines of the file that cannot be issued: ``problems`` (line, reason) in line order, the
+    first ``MAX_SHOWN`` of ``total``; ``note`` says what was not checked."""
+
+    def __init__(self, problems: list[tuple[int, str]], total: int | None = None, note: str = "") -> None:
+        self.problems = sorted(problems, key=lambda p: p[0])[:MAX_SHOWN]
+        self.total = max(total or 0, len(problems))
+        self.note = note
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        lines = [f"line {line}: {reason}" for line, reason in self.problems]
+        note = f" ({self.note})" if self.note else ""
+        if self.total == 1:
+            return lines[0] + note  # one problem: one line, as every other refusal
+        more = self.total - len(self.problems)
+        head = f"{self.total:,} problems in the file; nothing was issued{note}:"
+        return "\n  ".join([head, *lines, *([f"... and {more:,} more"] if more else [])])
 
 
 class Progress:
@@ -131,7 +151,9 @@ def _json_fields(text: str) -> dict[str, Any]:
     return fields
 
 
-def read_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
+def read_csv(text: str, problems: list[tuple[int, str]] | None = None) -> list[tuple[int, dict[str, Any]]]:
+    """(line, API item) of every good row; a bad row's problem is appended to ``problems``
+    (without it: BadLines, once every row is read). A bad header raises at once."""
     reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
@@ -146,12 +168,14 @@ def read_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
         raise CliError("line 1: the CSV header has an empty or repeated column name")
     extra = [h for h in header if h not in KNOWN_COLUMNS]
     items: list[tuple[int, dict[str, Any]]] = []
+    bad: list[tuple[int, str]] = [] if problems is None else problems
     for row in reader:
         # The row's first line: where it ends, less the line breaks inside quoted cells
         # (blank lines, which DictReader skips, are counted in line_num too).
         first = reader.line_num - sum(v.count("\n") for v in row.values() if isinstance(v, str))
         if None in row:
-            raise CliError(f"line {first}: more cells than the header has columns")
+            bad.append((first, "more cells than the header has columns"))
+            continue
         cells = {k: (v or "").strip() for k, v in row.items()}
         if not any(cells.values()):
             continue
@@ -165,12 +189,16 @@ def read_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
                 fields[name] = cells[name]
             items.append((first, _item(_subject(cells), cells, fields)))
         except CliError as exc:
-            raise CliError(f"line {first}: {exc}") from None
+            bad.append((first, str(exc)))
+    if bad and problems is None:
+        raise BadLines(bad)
     return items
 
 
-def read_jsonl(text: str) -> list[tuple[int, dict[str, Any]]]:
+def read_jsonl(text: str, problems: list[tuple[int, str]] | None = None) -> list[tuple[int, dict[str, Any]]]:
+    """As ``read_csv``, for one JSON object per line."""
     items: list[tuple[int, dict[str, Any]]] = []
+    bad: list[tuple[int, str]] = [] if problems is None else problems
     for number, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         if not raw.strip():
             continue
@@ -195,12 +223,17 @@ def read_jsonl(text: str) -> list[tuple[int, dict[str, Any]]]:
                 raise CliError("fields must be a JSON object")
             items.append((number, _item(subject, row, fields)))
         except CliError as exc:
-            raise CliError(f"line {number}: {exc}") from None
+            bad.append((number, str(exc)))
+    if bad and problems is None:
+        raise BadLines(bad)
     return items
 
 
-def read_items(source: str, fmt: str | None) -> list[tuple[int, dict[str, Any]]]:
-    """(line number, API item) for every credential in ``source`` ('-' for stdin)."""
+def read_items(
+    source: str, fmt: str | None, problems: list[tuple[int, str]] | None = None,
+) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, API item) for every good credential in ``source`` ('-' for stdin); the
+    problems of bad lines as ``read_csv`` says."""
     text = _read_text(source, "credentials")
     if fmt is None:
         suffix = Path(source).suffix.lower()
@@ -210,8 +243,8 @@ def read_items(source: str, fmt: str | None) -> list[tuple[int, dict[str, Any]]]
             fmt = "jsonl"
         else:
             fmt = "jsonl" if text.lstrip("\ufeff \t\r\n").startswith("{") else "csv"
-    items = read_csv(text) if fmt == "csv" else read_jsonl(text)
-    if not items:
+    items = read_csv(text, problems) if fmt == "csv" else read_jsonl(text, problems)
+    if not items and not problems:
         raise CliError(f"{source} holds no credentials")
     return items
 
@@ -219,29 +252,87 @@ def read_items(source: str, fmt: str | None) -> list[tuple[int, dict[str, Any]]]
 # -- sending -------------------------------------------------------------------------------
 
 
+def _named(exc: ApiError, count: int) -> tuple[list[tuple[int, str]], int, bool] | None:
+    """The problems a refusal of ``count`` items names: (item index, reason) each, how many in
+    all, and whether the request's schema refused (so the vault checked nothing). None if it
+    names no item. The vault lists ``{index, field, reason}`` (``more_errors`` beyond them),
+    the schema ``{loc: [body, items, index, ...], msg}``."""
+    errors = exc.problem.get("errors") if exc.status == 422 else None
+    if not isinstance(errors, list):
+        return None
+    found: list[tuple[int, str]] = []
+    schema = False
+    for error in errors:
+        if not isinstance(error, dict):
+            continue
+        index, reason = error.get("index"), str(error.get("reason", ""))
+        loc = error.get("loc")
+        if not isinstance(index, int) and isinstance(loc, list) and len(loc) > 2 and loc[1] == "items" and str(loc[2]).isdigit():
+            index, where, schema = int(loc[2]), ".".join(str(part) for part in loc[3:]), True
+            reason = f"{where}: {error.get('msg', '')}" if where else str(error.get("msg", ""))
+        if isinstance(index, int) and 0 <= index < count:
+            found.append((index, reason))
+    if not found:
+        return None
+    more = exc.problem.get("more_errors")
+    return found, len(found) + (more if isinstance(more, int) and more > 0 else 0), schema
+
+
 def _refused(exc: ApiError, lines: list[int]) -> CliError:
-    """The API's refusal of one chunk, pointed at the line of the file whose item it names:
-    "item 7: subject not found: 0x..." (the vault's checks) or "items.7.type: ..." (the schema)."""
-    detail = str(exc.problem.get("detail") or exc)
-    match = _ITEM[0].match(detail) or _ITEM[1].match(detail)
-    if match and int(match.group(1)) < len(lines):
-        return CliError(f"line {lines[int(match.group(1))]}: {match.group(2) or detail}")
-    return CliError(str(exc))
+    """The API's refusal of one chunk, pointed at the lines of the file whose items it names."""
+    named = _named(exc, len(lines))
+    if named is None:
+        return CliError(str(exc))
+    found, total, _schema = named
+    return BadLines([(lines[index], reason) for index, reason in found], total)
 
 
 def _chunks(items: list[tuple[int, dict[str, Any]]], size: int) -> list[list[tuple[int, dict[str, Any]]]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
 
 
-def _send(client: VaultClient, chunk: list[tuple[int, dict[str, Any]]], *, dry_run: bool) -> dict[str, Any]:
+def _post(client: VaultClient, chunk: list[tuple[int, dict[str, Any]]], *, dry_run: bool) -> dict[str, Any]:
     body: dict[str, Any] = {"items": [item for _, item in chunk]}
     if dry_run:
         body["dry_run"] = True
+    answer: dict[str, Any] = client.request("POST", "/records/bulk", body)
+    return answer
+
+
+def _send(client: VaultClient, chunk: list[tuple[int, dict[str, Any]]], *, dry_run: bool) -> dict[str, Any]:
     try:
-        answer: dict[str, Any] = client.request("POST", "/records/bulk", body)
+        return _post(client, chunk, dry_run=dry_run)
     except ApiError as exc:
         raise _refused(exc, [line for line, _ in chunk]) from None
-    return answer
+
+
+def check(client: VaultClient, chunks: list[list[tuple[int, dict[str, Any]]]], progress: Progress) -> tuple[list[tuple[int, str]], int]:
+    """The vault's check of every chunk (``dry_run``: nothing is written): every problem it
+    names, at the file's lines, and how many there are in all."""
+    problems: list[tuple[int, str]] = []
+    total = done = 0
+    for chunk in chunks:
+        pending = chunk
+        while pending:
+            try:
+                _post(client, pending, dry_run=True)
+                break
+            except ApiError as exc:
+                named = _named(exc, len(pending))
+                if named is None:
+                    raise CliError(str(exc)) from None
+                found, count, schema = named
+                problems += [(pending[index][0], reason) for index, reason in found]
+                total += count
+                if not schema:
+                    break
+                # The request's schema refused these items before the vault saw any item:
+                # the vault checks the others, so one pass still names every bad line.
+                refused = {index for index, _ in found}
+                pending = [entry for index, entry in enumerate(pending) if index not in refused]
+        done += len(chunk)
+        progress.update(done)
+    return problems, total
 
 
 def wait_for_anchors(client: VaultClient, ids: list[str], timeout: float, progress: Progress) -> list[dict[str, Any]]:
@@ -272,20 +363,41 @@ def wait_for_anchors(client: VaultClient, ids: list[str], timeout: float, progre
     return list(anchors.values())
 
 
+def _check_rest(args: argparse.Namespace, items: list[tuple[int, dict[str, Any]]], bad: list[tuple[int, str]]) -> BadLines:
+    """Lines of the file are bad already; the vault checks the good ones too, so that one pass
+    names every bad line. If it cannot be asked, the report says so."""
+    if not items or args.no_check:
+        return BadLines(bad)
+    try:
+        key = login_key(args.datadir, args.as_)
+        with client_factory(args)() as client:
+            client.login(key)
+            found, total = check(client, _chunks(items, args.chunk), Progress("checking", len(items)))
+    except (CliError, ClientError) as exc:
+        return BadLines(bad, note=f"the vault did not check the other lines: {exc}")
+    return BadLines(bad + found, len(bad) + total)
+
+
 def cmd_issue_bulk(args: argparse.Namespace) -> int:
-    items = read_items(args.file, args.format)
+    if args.dry_run and (args.no_check or args.wait):
+        raise CliError("--dry-run only checks: it goes with neither --no-check nor --wait")
+    bad: list[tuple[int, str]] = []
+    items = read_items(args.file, args.format, bad)
+    if bad:
+        raise _check_rest(args, items, bad)
     key = login_key(args.datadir, args.as_)
     chunks = _chunks(items, args.chunk)
     issued: list[dict[str, Any]] = []
     with client_factory(args)() as client:
         client.login(key)
         if not args.no_check:
-            checking = Progress("checking", len(items))
-            done = 0
-            for chunk in chunks:
-                _send(client, chunk, dry_run=True)
-                done += len(chunk)
-                checking.update(done)
+            found, total = check(client, chunks, Progress("checking", len(items)))
+            if found:
+                raise BadLines(found, total)
+        if args.dry_run:
+            print_json({"count": len(items), "dry_run": True})
+            print(f"checked {len(items):,} credentials: every one can be issued; nothing was issued", file=sys.stderr)
+            return 0
         progress = Progress("issuing ", len(items))
         try:
             for chunk in chunks:
@@ -343,6 +455,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help=f"credentials per request (default {DEFAULT_CHUNK:,}, at most {MAX_CHUNK:,}; one request is anchored in one transaction)",
     )
     p.add_argument("--no-check", action="store_true", help="skip the vault's check of every chunk before issuing")
+    p.add_argument(
+        "--dry-run", action="store_true",
+        help="only check the whole file with the vault and report every bad line; issue nothing",
+    )
     p.add_argument("--wait", action="store_true", help="wait until every credential is anchored and print the anchor transactions")
     p.add_argument("--timeout", type=_seconds, default=300.0, help="seconds --wait waits at most (default 300)")
     p.set_defaults(func=cmd_issue_bulk)

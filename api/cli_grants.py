@@ -245,6 +245,8 @@ def cmd_grant(args: argparse.Namespace) -> int:
     }
     if start is not None:
         body["not_before"] = start
+    if args.allow_unissued_fields:
+        body["allow_unissued_fields"] = True
     with logged_in(args) as login:
         base, sid = acting_base(login, subject, "granting")
         grantee = department(login, args.to)
@@ -331,6 +333,10 @@ def cmd_read(args: argparse.Namespace) -> int:
         disclosure = login.post(f"/grants/{gid}/read", body)
     print_json(disclosure)
     count = len(disclosure["records"])
+    if not count:
+        say("nothing disclosed: no record under this grant holds the fields asked for; no use "
+            f"counted ({disclosure['uses']} of {disclosure['max_uses']} used)")
+        return 0
     say(f"{count} record{'s' if count != 1 else ''} disclosed for {disclosure['purpose']!r}; "
         f"use {disclosure['uses']} of {disclosure['max_uses']}")
     return 0
@@ -371,6 +377,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     g.add_argument("--until", required=True, metavar="WHEN", help=UNTIL)
     g.add_argument("--from", dest="from_", metavar="WHEN", help=FROM)
     g.add_argument("--uses", type=int_in(1, MAX_USES), default=1, help="how many reads it allows (default 1)")
+    g.add_argument(
+        "--allow-unissued-fields", action="store_true",
+        help="grant fields no record of these types has yet (for records still to be issued)")
     acting_for(g)
     g.add_argument("--wait", action="store_true", help="return once the grant is anchored, i.e. usable")
     g.set_defaults(func=cmd_grant)

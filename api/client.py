@@ -38,9 +38,22 @@ def api_file(datadir: Path) -> Path:
 
 def command(datadir: Path, rest: str) -> str:
     """How to type ``datavault <rest>`` for this data directory, for hints in messages."""
-    if datadir == DEFAULT_DATADIR:
+    if datadir.absolute() == DEFAULT_DATADIR.absolute():
         return f"datavault {rest}"
     return f"datavault --datadir {shlex.quote(str(datadir))} {rest}"
+
+
+def elsewhere(datadir: Path, *, api: bool = True) -> str:
+    """How to point a command at a vault that runs from another data directory.
+
+    The default data directory is relative (``.datavault`` in the working directory), so a
+    second terminal in another directory looks in the wrong place while the vault is up.
+    """
+    via_api = ", or at its API with --api URL" if api else ""
+    return (
+        "if the vault runs from another data directory, name it with --datadir DIR (before the "
+        f"command) or DATAVAULT_DATADIR=DIR{via_api}; to start one here: `{command(datadir, 'up')}`"
+    )
 
 
 def _alive(pid: int) -> bool:
@@ -60,7 +73,8 @@ def discover(datadir: Path) -> str:
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ClientError(f"no vault is running from {datadir}; {start}") from None
+        where = f"no vault is running from {datadir.absolute()} (no {path.name} there)"
+        raise ClientError(f"{where}; {elsewhere(datadir)}") from None
     except (OSError, ValueError) as exc:
         raise ClientError(f"cannot read {path}: {exc}") from None
     url, pid = (info.get("url"), info.get("pid")) if isinstance(info, dict) else (None, None)
@@ -69,7 +83,7 @@ def discover(datadir: Path) -> str:
     # After a kill -9 the file outlives the server; without this check the user would get a
     # bare "connection refused" for a vault that is simply not running.
     if isinstance(pid, int) and not _alive(pid):
-        raise ClientError(f"no vault is running from {datadir} (the last one, pid {pid}, did not stop cleanly); {start}")
+        raise ClientError(f"no vault is running from {datadir.absolute()} (the last one, pid {pid}, did not stop cleanly); {start}")
     return url
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from api.client import ApiError, VaultClient
@@ -147,8 +148,10 @@ def grant_once(me: VaultClient, signer: SigningKey, now: int, say: Callable[[str
 def appoint_once(firm: VaultClient, signer: SigningKey, agent: SigningKey, now: int, say: Callable[[str], None]) -> None:
     """The enterprise's agent, unless it has a live appointment already."""
     def what(delegation: dict[str, Any]) -> str:
+        # Until when: the agent's grants must end by then.
+        until = datetime.fromtimestamp(delegation["expires_at"], UTC).strftime("%Y-%m-%d %H:%M UTC")
         return (f"agent {AGENT['name']} (login key '{AGENT['key']}') for {', '.join(delegation['record_types'])} "
-                f"-> delegation {delegation['id']} ({delegation['status']})")
+                f"until {until} -> delegation {delegation['id']} ({delegation['status']})")
 
     for delegation in firm.request("GET", "/me/delegations"):
         if delegation["agent"].lower() == agent.address.lower() and delegation["status"] in LIVE_DELEGATION:

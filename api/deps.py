@@ -11,8 +11,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chain.consent import ALL_RECORD_TYPES
 from vault import clock, delegations, departments
-from vault.auth import Principal, verify_token
+from vault.auth import Principal, check_live, verify_token
 from vault.context import VaultContext
 from vault.db.models import Department
 from vault.departments import Role
@@ -48,11 +49,13 @@ _bearer = HTTPBearer(auto_error=False, description="token from POST /auth/token"
 
 
 async def get_principal(
-    ctx: Ctx, now: Now, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ctx: Ctx, now: Now, session: Session,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
         raise AuthenticationError("missing bearer token")
     principal = verify_token(ctx.token_key, credentials.credentials, now)
+    await check_live(session, principal)
     # Every event this request emits names the individual who made it.
     current = request_context.get()
     if current is not None:
@@ -126,18 +129,29 @@ CurrentRegistrar = Annotated[Department, Depends(get_registrar)]
 
 @dataclass(frozen=True)
 class Acting:
-    """Who acts for ``subject_id`` in this request: the subject itself or a live delegate."""
+    """Who acts for ``subject_id`` in this request: the subject itself or a live delegate,
+    which sees and does only what concerns the record types of its delegation."""
 
     subject_id: str
     address: str
     role: str  # subject | delegate
+    record_types: int = ALL_RECORD_TYPES  # chain.consent.RECORD_TYPE_BITS
+
+    def covers(self, bits: int) -> bool:
+        """Whether something about the record types ``bits`` is this actor's business: all of
+        them within the delegation (nothing typeless, for a delegate)."""
+        if self.role == "subject":
+            return True
+        return bits != 0 and not bits & ~self.record_types
 
 
 async def get_acting(subject_id: str, principal: CurrentPrincipal, session: Session, now: Now) -> Acting:
     if principal.role == "subject" and principal.id == subject_id.lower():
         return Acting(principal.id, principal.address, "subject")
-    if principal.role == "delegate" and await delegations.active_for(session, subject_id.lower(), principal.address, now):
-        return Acting(subject_id.lower(), principal.address, "delegate")
+    if principal.role == "delegate":
+        row = await delegations.active_for(session, subject_id.lower(), principal.address, now)
+        if row is not None:
+            return Acting(subject_id.lower(), principal.address, "delegate", row.record_types)
     raise PermissionDeniedError("you do not act for this subject (no live delegation)")
 
 

@@ -11,10 +11,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from chain.errors import ChainError, ChainRevertError
+from chain.errors import ChainError, ChainRevertError, NodeUnavailable
 from keys import DecryptionError, KeysError
 from vault.errors import (
     AccessRefused,
@@ -22,8 +23,10 @@ from vault.errors import (
     AuthenticationError,
     ChainStateError,
     ConflictError,
+    InvalidItems,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitedError,
     VaultError,
     VaultValueError,
 )
@@ -39,6 +42,10 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
 
 
 def _vault_error(exc: VaultError) -> JSONResponse:
+    if isinstance(exc, InvalidItems):
+        errors = [{"index": p.index, "field": p.field, "reason": p.reason} for p in exc.problems]
+        return problem(422, "Invalid input", exc.reason, field=exc.field, errors=errors,
+                       more_errors=exc.total - len(errors))
     if isinstance(exc, VaultValueError):
         return problem(422, "Invalid input", exc.reason, **({"field": exc.field} if exc.field else {}))
     if isinstance(exc, NotFoundError):
@@ -51,6 +58,10 @@ def _vault_error(exc: VaultError) -> JSONResponse:
         return problem(403, "Forbidden", exc.reason)
     if isinstance(exc, AuthenticationError):
         return problem(401, "Unauthorized", exc.reason)
+    if isinstance(exc, RateLimitedError):
+        response = problem(429, "Too many requests", exc.reason, retry_after=exc.retry_after)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, AuditUnavailable):
         log.error("access refused: the audit log cannot be written (%s)", exc.__cause__)
         return problem(503, "Access log unavailable", exc.reason)
@@ -80,16 +91,28 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ChainError)
     async def chain_error(_r: Request, exc: ChainError) -> JSONResponse:
         log.warning("chain error: %s", exc)
-        return problem(503, "Chain unavailable", "the chain node did not answer; try again shortly")
+        # NodeUnavailable's message is written for clients (no address); others may not be.
+        detail = f"{exc}; try again shortly" if isinstance(exc, NodeUnavailable) else (
+            "the chain node did not answer; try again shortly")
+        return problem(503, "Chain unavailable", detail)
 
     @app.exception_handler(IntegrityError)
     async def integrity(_r: Request, exc: IntegrityError) -> JSONResponse:
         return problem(409, "Conflict", "the request clashes with a concurrent change; nothing was written")
 
-    @app.exception_handler(OperationalError)
-    async def operational(_r: Request, exc: OperationalError) -> JSONResponse:
+    async def storage_down(_r: Request, exc: Exception) -> JSONResponse:
         log.error("database error: %s", exc)
         return problem(503, "Storage unavailable", "the database could not complete the request; nothing was written")
+
+    for kind in (OperationalError, InterfaceError, PoolTimeout):
+        app.add_exception_handler(kind, storage_down)
+
+    @app.exception_handler(OSError)
+    async def unreachable(_r: Request, exc: OSError) -> JSONResponse:
+        # A driver's connect error (asyncpg raises ConnectionRefusedError as is) names the
+        # server's address: logged, never answered.
+        log.error("a backing service failed: %r", exc)
+        return problem(503, "Service unavailable", "a service the vault depends on could not be reached; try again shortly")
 
     @app.exception_handler(RequestValidationError)
     async def validation(_r: Request, exc: RequestValidationError) -> JSONResponse:

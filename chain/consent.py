@@ -111,10 +111,13 @@ class GrantTerms:
             "maxUses": self.max_uses, "nonce": self.nonce,
         }
 
-    def contract_args(self) -> tuple[Any, ...]:
+    def contract_args(self, purpose_hash: bytes | None = None) -> tuple[Any, ...]:
+        """``purpose_hash``: the purpose's ``text_hash`` when the text itself is not at hand
+        (a relayer need not hold the purpose in words; the contract sees only its hash)."""
         return (
             self.subject, Web3.to_checksum_address(self.grantee), self.record_types, strings_hash(self.fields),
-            self.purpose_code, text_hash(self.purpose), self.not_before, self.expires_at, self.max_uses, self.nonce,
+            self.purpose_code, text_hash(self.purpose) if purpose_hash is None else purpose_hash,
+            self.not_before, self.expires_at, self.max_uses, self.nonce,
         )
 
 

@@ -20,6 +20,14 @@ class NodeError(ChainError):
     """A node process could not be started, reached or stopped."""
 
 
+class NodeUnavailable(NodeError):
+    """The node did not answer a request: refused, timed out, or sent no JSON-RPC answer.
+
+    The message names no host or port: it may reach an API client, which must not learn the
+    internal address of the node (the cause, kept as ``__cause__``, has it for the logs).
+    """
+
+
 class ChainRevertError(ChainError):
     """A call or transaction reverted; ``error_name``/``error_args`` decode the custom error."""
 

@@ -76,7 +76,9 @@ def estimate_gas(w3: Web3, tx: dict[str, Any], abi: ABI = (), context: str = "")
     """Gas for ``tx`` plus a margin; raises the decoded ``ChainRevertError`` if it would revert."""
     try:
         estimate = int(w3.eth.estimate_gas(cast(TxParams, tx)))
-    except (Web3Exception, OSError) as exc:
+    except ChainError:
+        raise  # the node is unreachable: nothing to say about the transaction
+    except Web3Exception as exc:
         _raise_revert(exc, abi, context)
         raise
     except Exception as exc:  # a backend's own validation error (e.g. sender cannot pay)
@@ -115,19 +117,22 @@ def broadcast(w3: Web3, signed: SignedTx, abi: ABI = (), context: str = "") -> b
     """Sends ``signed``; sending a transaction the node already has is not an error."""
     try:
         w3.eth.send_raw_transaction(signed.raw)
+    except ChainError:
+        raise  # unreachable: whether the node took it is for the receipt to tell
     except Exception as exc:
         _raise_revert(exc, abi, context)  # hardhat refuses a failing transaction at send time
         # "already known" / "nonce too low" for our own earlier send: it is out there.
-        if _known(w3, signed.tx_hash):
+        if known(w3, signed.tx_hash):
             return signed.tx_hash
-        if isinstance(exc, (Web3Exception, OSError)):
+        if isinstance(exc, Web3Exception):
             raise
         # A backend's own validation error (eth-tester): keep callers to chain/web3 errors.
         raise ChainError(f"the node refused transaction 0x{signed.tx_hash.hex()}{_where(context)}: {exc}") from exc
     return signed.tx_hash
 
 
-def _known(w3: Web3, tx_hash: bytes) -> bool:
+def known(w3: Web3, tx_hash: bytes) -> bool:
+    """The node has the transaction (pooled or mined)."""
     try:
         w3.eth.get_transaction(HexBytes(tx_hash))
         return True
@@ -170,7 +175,7 @@ def failure(w3: Web3, receipt: TxReceipt, abi: ABI = ()) -> ChainRevertError:
         if tx.get("to"):
             call["to"] = tx["to"]
         w3.eth.call(cast(TxParams, call), block_identifier=max(block - 1, 0))
-    except (Web3Exception, OSError) as exc:
+    except Web3Exception as exc:
         revert = as_revert(exc, abi, context)
         if revert is not None:
             return revert

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tests.support.harness import CITIZEN_ID, ENTERPRISE_ID, YEAR, Actor, Harness, freeze, issuances
-from vault import clock
+from vault import clock, subjects
 from vault.db.audit import AuditEntry, AuditQueued
 from vault.db.models import AnchorBatch, OutboxEntry, Record
 from vault.identifiers import resident_id_check
@@ -122,7 +122,8 @@ async def test_an_invalid_item_anywhere_refuses_the_whole_request(harness: Harne
     unknown = citizen_id(7)  # well formed, never registered
     r = await bulk(h, dept, with_bad(250, item(unknown)))
     assert r.status_code == 422, r.text
-    assert r.json()["detail"].startswith("item 250: subject not found") and r.json()["field"] == "items.250.subject"
+    assert r.json()["detail"].startswith(f"item 250: no citizen with identifier {unknown} is registered")
+    assert r.json()["field"] == "items.250.subject"
     r = await bulk(h, dept, with_bad(7, item("110105194912310021")))
     assert r.status_code == 422 and r.json()["detail"].startswith("item 7:") and "check digit" in r.json()["detail"]
     r = await bulk(h, dept, with_bad(299, item(valid_from=clock.now(), valid_until=clock.now() - 1)))
@@ -143,6 +144,47 @@ async def test_an_invalid_item_anywhere_refuses_the_whole_request(harness: Harne
     # The same items, all good, go through.
     r = await bulk(h, dept, good)
     assert r.status_code == 201 and r.json()["count"] == 300
+
+
+async def test_every_bad_item_is_named_in_one_answer(harness: Harness) -> None:
+    h = harness
+    dept, _, ids = await setup(h)
+    before = await snapshot(h)
+    unknown = [citizen_id(n) for n in range(7, 10)]  # well formed, never registered
+    items = [item(ids[n % 3], fields={"序号": n}) for n in range(50)]
+    items[3] = item(unknown[0])
+    items[10] = item(unknown[0])  # the same stranger again: named again, on its own item
+    items[12] = item(unknown[1], valid_from=clock.now(), valid_until=clock.now() - 1)  # two problems
+    items[20] = item("110105194912310021")
+    items[30] = item(subject={"subject_id": "0x" + "ab" * 32})
+    items[49] = item(ENTERPRISE_ID, kind="citizen")
+    for dry_run in (False, True):
+        r = await h.http.post("/records/bulk", json={"items": items, "dry_run": dry_run}, headers=dept.headers)
+        assert r.status_code == 422, r.text
+        problem = r.json()
+        errors = problem["errors"]
+        assert [(e["index"], e["field"]) for e in errors] == [
+            (3, "subject"), (10, "subject"), (12, "valid_until"), (12, "subject"), (20, "subject.identifier"),
+            (30, "subject"), (49, "subject.identifier"),
+        ], errors
+        assert errors[0]["reason"] == f"no citizen with identifier {unknown[0]} is registered"
+        assert errors[3]["reason"] == f"no citizen with identifier {unknown[1]} is registered"
+        assert "check digit" in errors[4]["reason"]
+        assert errors[5]["reason"] == f"no subject {'0x' + 'ab' * 32} is registered"
+        assert problem["more_errors"] == 0 and problem["field"] == "items.3.subject"
+        assert problem["detail"].startswith(f"item 3: no citizen with identifier {unknown[0]}")
+        assert "7 problems in 50 refused, nothing was written" in problem["detail"]
+        # People the file named by identifier are not renamed by their pseudonymous ids.
+        assert all(subjects.subject_id_for(h.vault.ctx, "citizen", u) not in r.text for u in unknown)
+    assert await snapshot(h) == before
+
+    # Past the limit the answer names the first 100 and counts the rest.
+    many = [item(unknown[2], fields={"序号": n}) for n in range(130)]
+    r = await bulk(h, dept, many)
+    assert r.status_code == 422
+    assert len(r.json()["errors"]) == 100 and r.json()["more_errors"] == 30
+    assert [e["index"] for e in r.json()["errors"]] == list(range(100))
+    assert await snapshot(h) == before
 
 
 async def test_only_active_issuers_may_issue_in_bulk(harness: Harness) -> None:

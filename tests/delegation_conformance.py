@@ -6,6 +6,7 @@ a registrar appoints guardians and rotates keys. Test modules provide a ``harnes
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from keys import SigningKey
@@ -69,10 +70,17 @@ async def test_an_agent_grants_within_its_delegation(harness: Harness) -> None:
     assert r.status_code == 200 and r.json()["records"][0]["fields"]["准驾车型"] == "C1"
 
     wider = await grant_as(h, agent, sid, key, record_types=["licence", "certificate"], expires_at=delegation["expires_at"])
-    assert wider.status_code == 403 and "outside the record types or time" in wider.json()["detail"]
+    # The refusal says what the delegation allows, so the agent can ask again within it.
+    ends = datetime.fromtimestamp(delegation["expires_at"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    window = f"delegation {delegation['id']} covers licence from "
+    assert wider.status_code == 403, wider.text
+    assert "record types certificate are not in it" in wider.json()["detail"]
+    assert window in wider.json()["detail"] and f"until {ends})" in wider.json()["detail"]
     assert wider.request.url.path.endswith("/prepare")  # refused before anything was signed
     longer = await grant_as(h, agent, sid, key, expires_at=delegation["expires_at"] + DAY)
-    assert longer.status_code == 403
+    assert longer.status_code == 403, longer.text
+    assert "after it ends" in longer.json()["detail"] and f"until {ends})" in longer.json()["detail"]
+    assert "record types" not in longer.json()["detail"]
     # The agent may withdraw consent it (or the firm) gave.
     typed = (await h.http.post(f"/subjects/{sid}/grants/{ok.json()['id']}/revoke/prepare", headers=agent.headers)).json()["typed_data"]
     r = await h.http.post(f"/subjects/{sid}/grants/{ok.json()['id']}/revoke", json={"signature": key.sign_typed_data(typed)}, headers=agent.headers)
@@ -141,9 +149,9 @@ async def test_guardians_act_until_a_registrar_removes_them(harness: Harness) ->
     await h.issue(registrar, fields=LICENCE_FIELDS)
     sid = await subject_id(h, elder)
     key = SigningKey.generate()
-    r = await h.http.post(f"/subjects/{sid}/guardians", json={"address": key.address, "expires_at": clock.now() + 365 * DAY}, headers=reader.headers)
+    r = await h.http.post(f"/subjects/{sid}/guardians", json={"address": key.address, "expires_at": clock.now() + 365 * DAY, "reason": "法院指定监护"}, headers=reader.headers)
     assert r.status_code == 403  # only a registrar appoints guardians
-    r = await h.http.post(f"/subjects/{sid}/guardians", json={"address": key.address, "expires_at": clock.now() + 365 * DAY}, headers=registrar.headers)
+    r = await h.http.post(f"/subjects/{sid}/guardians", json={"address": key.address, "expires_at": clock.now() + 365 * DAY, "reason": "法院指定监护"}, headers=registrar.headers)
     assert r.status_code == 201 and r.json()["kind"] == "guardian"
     await h.settle()
     guardian = await h.login(Actor(key))

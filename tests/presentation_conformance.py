@@ -197,6 +197,26 @@ async def test_an_expired_presentation_is_invalid(harness: Harness) -> None:
     assert failed(await check(h, w.counter, text)) == ["fresh"]
 
 
+async def test_a_failed_verification_is_logged_as_refused_naming_the_failed_checks(harness: Harness) -> None:
+    """The access log says what happened: an expired presentation, or a credential checked with a
+    proof that does not lead to its batch, was refused, and why."""
+    h = harness
+    w = await world(h)
+    stale = await present(h, w.citizen, w.licence["id"], ttl=60)
+    freeze(h.app, clock.now() + 61)
+    assert failed(await check(h, w.counter, stale)) == ["fresh"]
+    h.app.dependency_overrides.clear()
+    assert (await check(h, w.counter, await present(h, w.citizen, w.licence["id"])))["valid"] is True
+    r = await h.http.post("/verify", json={"credential_hash": w.licence["credential_hash"], "proof": ["0x" + "11" * 32]})
+    assert r.status_code == 200 and r.json()["valid"] is False
+    bad = [c["name"] for c in r.json()["checks"] if not c["passed"]]
+    await h.settle()
+    log = (await h.http.get("/me/access-log", headers=w.citizen.headers)).json()
+    seen = sorted((e["actor"], e["outcome"], e["reason"]) for e in log["entries"] if e["action"] == "credential.verified")
+    assert seen == [("jiaotong", "ok", "presentation valid"), ("jiaotong", "refused", "failed checks: fresh"),
+                    ("public", "refused", "failed checks: " + ", ".join(bad))], seen
+
+
 async def test_a_presentation_is_accepted_once(harness: Harness) -> None:
     h = harness
     w = await world(h)

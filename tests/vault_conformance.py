@@ -99,6 +99,40 @@ async def test_tampered_document_and_wrong_proof_are_invalid(harness: Harness) -
     assert not swapped["valid"]
 
 
+async def test_a_structurally_damaged_document_is_an_invalid_verdict(harness: Harness) -> None:
+    h = harness
+    dept = await h.department("gongan")
+    citizen = await h.subject(dept)
+    mine = await _anchored_document(h, dept, citizen)
+    document, proof = mine["document"], mine["anchor"]["proof"]
+
+    def damaged(change: Any) -> dict[str, Any]:
+        d: dict[str, Any] = copy.deepcopy(document)
+        change(d)
+        return d
+
+    cases = {
+        "a key removed": (damaged(lambda d: d.pop("title")), "document lacks title"),
+        "a field removed": (damaged(lambda d: d["fields"].pop("准驾车型")), "salts must name"),
+        "a key added": (damaged(lambda d: d.update(备注="伪造")), "keys its issuer did not write: 备注"),
+        "a field added": (damaged(lambda d: d["fields"].update(准驾车型2="A1")), "salts must name"),
+        "an issuer key added": (damaged(lambda d: d["issuer"].update(name="x")), "issuer must hold exactly"),
+        "a type changed": (damaged(lambda d: d.update(valid_from=str(d["valid_from"]))), "valid_from must be an integer"),
+        "fields retyped": (damaged(lambda d: d.update(fields=list(d["fields"]))), "must be an object"),
+        "a header value retyped": (damaged(lambda d: d.update(status_index="7")), "status_index"),
+    }
+    for what, (body, reason) in cases.items():
+        for with_proof in (True, False):
+            verdict = await verify(h, {"document": body, **({"proof": proof} if with_proof else {})})
+            assert not verdict["valid"] and failed_checks(verdict) == {"format"}, (what, verdict)
+            assert reason in verdict["checks"][0]["reason"], (what, verdict["checks"])
+            assert verdict["credential_hash"] is None and verdict["issuer"] is None
+    bad_proof = await verify(h, {"document": document, "proof": ["0x12"]})
+    assert failed_checks(bad_proof) == {"format"} and "proof" in bad_proof["checks"][0]["reason"]
+    # The undamaged document still verifies.
+    assert (await verify(h, {"document": document, "proof": proof}))["valid"]
+
+
 async def test_revoked_credential_is_refused(harness: Harness) -> None:
     h = harness
     dept = await h.department("gongan")
@@ -262,8 +296,10 @@ async def test_bad_input_gets_a_problem_not_a_crash(harness: Harness) -> None:
     assert await count(h, Record) == before
     r = await h.http.post("/verify", json={"credential_hash": "0x1234"})
     assert r.status_code == 422
+    # A document is judged, not refused: one lacking its keys is an invalid verdict.
     r = await h.http.post("/verify", json={"document": {"hello": "world"}})
-    assert r.status_code == 422 and "document lacks" in r.json()["detail"]
+    assert r.status_code == 200 and failed_checks(r.json()) == {"format"}
+    assert "document lacks" in r.json()["checks"][0]["reason"]
     r = await h.http.post("/subjects", json={"kind": "citizen", "identifier": CITIZEN_ID, "name": "张三", "address": "0x" + "ef" * 20}, headers=dept.headers)
     assert r.status_code == 409
 

@@ -1,5 +1,6 @@
 """A department reads a subject's data under a grant: exactly the granted record types and
-field paths, one counted use per read, and a refusal with a reason for anything else.
+field paths, one counted use per read that discloses something (a read that finds nothing
+costs the grant nothing), and a refusal with a reason for anything else.
 
 Every outcome is announced (``vault.events``): a use inside the read's transaction, so it is
 recorded exactly when the data leaves; a refusal in a transaction of its own.
@@ -11,20 +12,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chain.consent import record_type_bits, record_type_names
-from vault import grants, keyring, records
+from vault import grant_purposes, grants, holdings
 from vault.context import VaultContext
 from vault.db.grants import GrantRow
-from vault.db.models import Department, Record
+from vault.db.models import Department
 from vault.disclosure import check_paths
 from vault.disclosure import select as select_fields
 from vault.errors import AccessRefused, NotFoundError, VaultValueError
-
-# Records a grant can disclose: what the vault holds and the issuer has not withdrawn.
-DISCLOSABLE = ("pending", "anchored")
 
 
 @dataclass(frozen=True)
@@ -103,35 +100,37 @@ async def read(
     outside_paths = [p for p in wanted_paths if not _within(p, granted_paths)]
     if outside_paths:
         raise await refuse("field_outside_scope", f"field {', '.join(outside_paths)} is outside this grant")
+    disclosed = await _disclose(ctx, session, row.subject_id, wanted_bits, wanted_paths)
+    purpose = await grant_purposes.purpose_of(ctx.master, session, row)
+    if not disclosed:
+        # Nothing leaves, so nothing is spent: the read is logged, the grant keeps its uses.
+        await ctx.events.emit(session, grants.event(
+            row, "grant.read_empty", "ok", now, actor_role="department", actor=department.code,
+            official=official, reason="nothing disclosed: no record of the granted types holds "
+                                      "these fields; no use counted",
+        ))
+        return Disclosure(
+            row.id, row.subject_id, row.purpose_code, purpose, row.uses, row.max_uses, [],
+        )
     if not await grants.count_use(session, row.id, now):
         # Another read took the last use (or a revocation landed) since we looked.
         await session.refresh(row)
         raise await refuse(*(_why_unusable(row, now) or ("exhausted", "this grant's uses are all spent")))
-    disclosed = await _disclose(ctx, session, row.subject_id, wanted_bits, wanted_paths)
     await session.refresh(row)
     await ctx.events.emit(session, grants.event(
         row, "grant.used", "ok", now, actor_role="department", actor=department.code, official=official,
         record_ids=tuple(r.id for r in disclosed),
     ))
-    return Disclosure(row.id, row.subject_id, row.purpose_code, row.purpose, row.uses, row.max_uses, disclosed)
+    return Disclosure(
+        row.id, row.subject_id, row.purpose_code, purpose, row.uses, row.max_uses, disclosed,
+    )
 
 
 async def _disclose(
     ctx: VaultContext, session: AsyncSession, subject_id: str, bits: int, paths: tuple[str, ...],
 ) -> list[DisclosedRecord]:
-    types = record_type_names(bits)
-    rows = await session.scalars(
-        select(Record)
-        .where(Record.subject_id == subject_id, Record.type.in_(types), Record.status.in_(DISCLOSABLE))
-        .order_by(Record.created_at, Record.id, Record.version)
-    )
-    latest: dict[str, Record] = {}
-    for row in rows:  # ordered by version: the newest version of each record wins
-        latest[row.id] = row
     out = []
-    lookup = await keyring.lookup_for(session, ctx.master, subject_id)
-    for row in latest.values():
-        document = await records.decrypt(ctx, session, row, lookup)
+    for row, document in await holdings.latest(ctx, session, subject_id, bits):
         selected = select_fields(document.get("fields", {}), paths)
         if not selected:
             continue  # a record with none of the granted fields is not disclosed at all

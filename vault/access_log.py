@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chain.consent import record_type_bits
 from vault import audit_log
 from vault.audit_heads import hex_list
 from vault.audit_proofs import inclusion_proof, inclusion_ranges
@@ -82,13 +83,53 @@ async def latest_anchored(session: AsyncSession) -> AuditHead | None:
     return head
 
 
+# An agent's page is filtered after reading: at most this many rows are looked at per page
+# (the cursor then points past them), so a page costs the same whatever the log holds.
+SCOPED_SCAN = 5_000
+
+
+def _within(row: AuditEntry, record_types: int) -> bool:
+    names = json.loads(row.entry).get("record_types") or []
+    try:
+        bits = record_type_bits(names)
+    except ValueError:
+        return False
+    return bits != 0 and not bits & ~record_types
+
+
+async def _scoped_rows(
+    session: AsyncSession, subject_id: str, record_types: int, after_seq: int | None, order: Order, limit: int,
+) -> tuple[list[AuditEntry], int | None]:
+    kept: list[AuditEntry] = []
+    cursor, scanned = after_seq, 0
+    while True:
+        rows, more = await page_rows(session, paged(about_subject(subject_id), cursor, order), order, max(limit, 500))
+        for row in rows:
+            scanned += 1
+            cursor = int(row.seq)
+            if _within(row, record_types):
+                kept.append(row)
+            if len(kept) == limit or scanned >= SCOPED_SCAN:
+                last = row is rows[-1]
+                return kept, (None if last and more is None else cursor)
+        if more is None:
+            return kept, None
+
+
 async def access_log(
     session: AsyncSession, subject_id: str, *, after_seq: int | None = None, limit: int = 100, order: Order = "newest",
+    record_types: int | None = None,
 ) -> AccessLog:
-    """Who accessed the subject's data, and proofs that each entry is in the anchored log."""
+    """Who accessed the subject's data, and proofs that each entry is in the anchored log.
+
+    With ``record_types`` (an agent's delegation), only entries about those record types.
+    """
     check_page(after_seq, limit)
     head = await latest_anchored(session)  # first: every entry older than it is in its tree
-    rows, next_seq = await page_rows(session, paged(about_subject(subject_id), after_seq, order), order, limit)
+    if record_types is None:
+        rows, next_seq = await page_rows(session, paged(about_subject(subject_id), after_seq, order), order, limit)
+    else:
+        rows, next_seq = await _scoped_rows(session, subject_id, record_types, after_seq, order, limit)
     paths: dict[int, list[bytes]] = {}
     if head is not None:
         size = int(head.tree_size)

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from web3.exceptions import Web3Exception
 
 from chain.audit_anchor import AuditAnchorClient
 from chain.errors import ChainError
@@ -57,7 +56,7 @@ async def chain_heads(chain: ChainContext) -> tuple[AuditAnchorClient | None, li
         return None, []
     try:
         found = await chain.call(client.heads)
-    except (ChainError, Web3Exception, OSError) as exc:
+    except ChainError as exc:
         raise ChainStateError(f"the chain's anchored heads could not be read: {exc}") from exc
     return client, [ChainHead(h.tree_size, "0x" + h.root.hex(), h.block_number, "0x" + h.tx_hash.hex()) for h in found]
 

@@ -16,6 +16,10 @@ position the entry was written at), the tree is rebuilt over the rows as stored,
   anchored head is not a prefix of it and the chain's history forked (``inconsistent_anchors``);
 - a head the database records as anchored must be on chain (``unanchored``).
 
+Until a head is anchored on chain nothing is proven: whoever holds the vault's keys could have
+rewritten the entries, nodes and signed heads consistently. Such a run reports no findings but
+is not ``ok``: its ``status`` is ``nothing_anchored`` (``verified`` and ``findings`` otherwise).
+
 Entry findings say exactly which positions: ``modified`` (MAC fails over the content, or a
 derived column no longer matches the JSON), ``deleted`` (no authentic entry claims the
 position: a gap, or fewer entries than a head covers; one finding per run, ``seq`` its first
@@ -45,6 +49,8 @@ from vault.db.audit import AuditHead
 
 KINDS = ("modified", "deleted", "inserted", "reordered", "head_mismatch", "bad_head_signature",
          "anchor_mismatch", "inconsistent_anchors", "unanchored")
+# What a run concluded: proven against the chain, something found, or nothing to prove against.
+STATUSES = ("verified", "findings", "nothing_anchored")
 
 
 @dataclass(frozen=True)
@@ -56,12 +62,15 @@ class Finding:
 
 @dataclass
 class AuditReport:
-    ok: bool
+    ok: bool  # proven complete and untampered against the chain
     tree_size: int  # positions the log claims (its last seq + 1)
     entries_checked: int
     heads_checked: int
     anchors_checked: int
     findings: list[Finding]
+    status: str = "verified"  # one of STATUSES
+    anchored_size: int = 0  # entries the latest head anchored on chain covers
+    summary: str = ""  # the conclusion in one sentence
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,8 +99,32 @@ async def verify_log(ctx: VaultContext, *, log_key_address: str, anchor: AuditAn
     if anchor is not None:
         raw += await _unanchored(anchor, anchored, heads)
     findings = [Finding(kind, seq, detail) for kind, seq, detail in raw]
-    return AuditReport(ok=not findings, tree_size=s.bound, entries_checked=s.rows, heads_checked=len(heads),
-                       anchors_checked=len(anchored), findings=findings)
+    anchored_size = max((a.tree_size for a in anchored), default=0)
+    status, summary = _conclusion(findings, s.bound, anchored_size, len(heads))
+    return AuditReport(
+        ok=status == "verified", tree_size=s.bound, entries_checked=s.rows, heads_checked=len(heads),
+        anchors_checked=len(anchored), findings=findings, status=status,
+        anchored_size=anchored_size, summary=summary,
+    )
+
+
+def _conclusion(
+    findings: list[Finding], size: int, anchored_size: int, heads: int,
+) -> tuple[str, str]:
+    if findings:
+        plural = "s" if len(findings) != 1 else ""
+        return "findings", f"{len(findings)} finding{plural}: the log was altered"
+    if not anchored_size:
+        return "nothing_anchored", (
+            f"nothing anchored yet: no tree head is on chain, so the {size} entries and {heads} "
+            "signed heads fit together but are not proven untampered (a holder of the vault's "
+            "keys could rewrite them consistently); verify again once a head is anchored")
+    newer = size - anchored_size
+    later = ""
+    if newer > 0:
+        later = f"; {newer} newer entr{'y is' if newer == 1 else 'ies are'} not anchored yet"
+    return "verified", ("the log is complete and untampered up to the head anchored on chain at "
+                        f"size {anchored_size}{later}")
 
 
 async def _unanchored(anchor: AuditAnchorClient, anchored: list[AnchoredHead], heads: list[AuditHead]) -> list[Raw]:

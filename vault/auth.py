@@ -2,7 +2,9 @@
 its key (EIP-191), and gets a short-lived token naming its role.
 
 Tokens are HMAC-signed with a key derived from the master key, so they survive restarts
-without a session table and cannot be minted without the master key.
+and cannot be minted without the master key. Each request still checks, in the database (so
+that every worker agrees), that the token was not logged out and that the key it was issued to
+is still the principal's: a replaced key takes its sessions with it.
 """
 
 from __future__ import annotations
@@ -12,21 +14,25 @@ import hashlib
 import hmac
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from keys import KeysError, recover_message
 from vault import delegations
-from vault.db.models import Admin, Auditor, Challenge, Department, Subject
-from vault.errors import AuthenticationError
+from vault.db.models import Admin, Auditor, Challenge, Department, RevokedToken, Subject
+from vault.errors import AuthenticationError, RateLimitedError
 from vault.subjects import check_address
 
 Role = Literal["admin", "auditor", "department", "subject", "delegate"]
 CHALLENGE_TTL = 300
 TOKEN_TTL = 900
+# Outstanding (issued, neither redeemed nor expired) challenges: a client redeems its own in
+# seconds, so a few suffice; the overall bound caps the table whatever the number of clients.
+CHALLENGES_PER_CLIENT = 20
+CHALLENGES_OUTSTANDING = 10_000
 
 
 @dataclass(frozen=True)
@@ -35,17 +41,36 @@ class Principal:
     # admin, auditor, delegate: its address; department: its code; subject: its pseudonymous id
     id: str
     address: str
+    # The token's own id and expiry (empty for a principal not read from a token): which
+    # session, not who, so left out of equality.
+    jti: str = field(default="", compare=False)
+    expires_at: int = field(default=0, compare=False)
 
 
 def challenge_text(address: str, nonce: str, expires_at: int) -> str:
     return f"datavault login\naddress: {address}\nnonce: {nonce}\nexpires: {expires_at}"
 
 
-async def create_challenge(session: AsyncSession, address: str, now: int) -> str:
+async def create_challenge(session: AsyncSession, address: str, now: int, client: str = "") -> str:
+    """A challenge for ``address``, asked for by ``client`` (the HTTP peer). Counted in the
+    database, so the bounds hold across every worker."""
     auth = check_address(address)
-    await session.execute(delete(Challenge).where(Challenge.expires_at < now))
+    await session.execute(delete(Challenge).where(Challenge.expires_at <= now))
+    client = client[:64]
+    mine, my_oldest = (await session.execute(
+        select(func.count(), func.min(Challenge.expires_at)).where(Challenge.client == client)
+    )).one()
+    if mine >= CHALLENGES_PER_CLIENT:
+        raise RateLimitedError(
+            f"{mine} login challenges from this client are outstanding; redeem one or wait",
+            retry_after=int(my_oldest) - now,
+        )
+    total, oldest = (await session.execute(select(func.count(), func.min(Challenge.expires_at)))).one()
+    if total >= CHALLENGES_OUTSTANDING:
+        raise RateLimitedError("too many login challenges are outstanding; try again shortly",
+                               retry_after=int(oldest) - now)
     nonce = secrets.token_hex(16)
-    session.add(Challenge(nonce=nonce, address=auth, expires_at=now + CHALLENGE_TTL))
+    session.add(Challenge(nonce=nonce, address=auth, expires_at=now + CHALLENGE_TTL, client=client))
     return challenge_text(auth, nonce, now + CHALLENGE_TTL)
 
 
@@ -112,7 +137,10 @@ def _unb64(text: str) -> bytes:
 
 
 def issue_token(key: bytes, principal: Principal, now: int, ttl: int = TOKEN_TTL) -> str:
-    claims = {"role": principal.role, "sub": principal.id, "addr": principal.address, "exp": now + ttl}
+    claims = {
+        "role": principal.role, "sub": principal.id, "addr": principal.address, "exp": now + ttl,
+        "jti": secrets.token_hex(16),
+    }
     body = _b64(json.dumps(claims, separators=(",", ":")).encode())
     mac = hmac.new(key, body.encode(), hashlib.sha256).digest()
     return f"{body}.{_b64(mac)}"
@@ -127,6 +155,40 @@ def verify_token(key: bytes, token: str, now: int) -> Principal:
         raise AuthenticationError("malformed token") from None
     if claims is None:
         raise AuthenticationError("invalid token")
+    if "jti" not in claims:
+        raise AuthenticationError("token from before sessions could be ended; log in again")
     if claims["exp"] <= now:
         raise AuthenticationError("token expired")
-    return Principal(claims["role"], claims["sub"], claims["addr"])
+    return Principal(claims["role"], claims["sub"], claims["addr"], claims["jti"], claims["exp"])
+
+
+async def check_live(session: AsyncSession, principal: Principal) -> None:
+    """Refuses a token that was logged out, or whose key is no longer the principal's.
+
+    Primary-key lookups only. Replaced subject keys are never reused (``subjects.address_in_use``),
+    so comparing the address is as good as comparing a key version.
+    """
+    if await session.get(RevokedToken, principal.jti) is not None:
+        raise AuthenticationError("this session was logged out; log in again")
+    current: str | None
+    if principal.role == "subject":
+        subject = await session.get(Subject, principal.id)
+        current = subject.auth_address if subject else None
+    elif principal.role == "department":
+        dept = await session.get(Department, principal.id)
+        current = dept.auth_address if dept else None
+    elif principal.role == "admin":
+        current = principal.address if await session.get(Admin, principal.address) else None
+    elif principal.role == "auditor":
+        current = principal.address if await session.get(Auditor, principal.address) else None
+    else:
+        # A delegate's key is its own; each request checks its delegation (api.deps.get_acting).
+        current = principal.address
+    if current != principal.address:
+        raise AuthenticationError("the key this session was issued to has been replaced; log in with the current key")
+
+
+async def logout(session: AsyncSession, principal: Principal, now: int) -> None:
+    """Ends the session at once, on every worker; the row goes when the token would have."""
+    await session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= now))
+    session.add(RevokedToken(jti=principal.jti, expires_at=principal.expires_at))

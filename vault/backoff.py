@@ -11,7 +11,6 @@ import logging
 import time
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from web3.exceptions import Web3Exception
 
 from chain.errors import ChainError
 from keys.errors import KeysError
@@ -22,7 +21,7 @@ from vault.db.models import OutboxEntry
 log = logging.getLogger("vault.submitter")
 # Errors that say nothing about whether the write can succeed: the node is down, slow or
 # confused, a key file is unreadable. The entry waits and is retried.
-TRANSIENT = (ChainError, Web3Exception, OSError, ValueError, TimeoutError, KeysError)
+TRANSIENT = (ChainError, OSError, ValueError, TimeoutError, KeysError)
 
 
 class Backoff:

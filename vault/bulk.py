@@ -1,7 +1,8 @@
 """Bulk issuance: thousands of credentials in one request, all or nothing.
 
 Every item is checked before anything is written (subject known, identifier well formed,
-document spec valid); the first bad item refuses the whole request, naming its index.
+document spec valid); any bad item refuses the whole request, which names every problem
+(up to ``MAX_PROBLEMS``, counting the rest) by item index, and subjects as the request named them.
 Then each record is built and sealed exactly as ``vault.records.issue`` seals one (the same
 ``sealed_row``), with each subject's key-encryption key unwrapped once per request, and the
 rows are inserted in one statement per chunk, in the request's transaction.
@@ -23,7 +24,7 @@ from vault import keyring, status_list, subjects
 from vault.context import VaultContext
 from vault.db.models import AnchorBatch, Department, Record, Subject, SubjectKey
 from vault.documents import DocumentSpec, check_spec
-from vault.errors import VaultValueError
+from vault.errors import InvalidItems, ItemProblem, VaultValueError
 from vault.events import VaultEvent
 from vault.ids import Hash32, RecordId
 from vault.records import check_issuer, sealed_row
@@ -51,33 +52,41 @@ class Issued:
     credential_hash: Hash32
 
 
-class BulkItemError(VaultValueError):
-    """Item ``index`` (0-based) cannot be issued; nothing of the request was written."""
-
-    def __init__(self, index: int, reason: str, field: str | None = None) -> None:
-        self.index = index
-        super().__init__(f"item {index}: {reason}", field=f"items.{index}" + (f".{field}" if field else ""))
+# Problems named in one refusal; the rest are counted. Enough to fix a file in one pass
+# without a 10,000-line answer.
+MAX_PROBLEMS = 100
 
 
-def _subject_of(ctx: VaultContext, index: int, item: BulkItem, cache: dict[tuple[str, str], str]) -> str:
+def _subject_of(
+    ctx: VaultContext, index: int, item: BulkItem, cache: dict[tuple[str, str], str], problems: list[ItemProblem],
+) -> str | None:
     if item.subject_id is not None:
         return item.subject_id
     if item.kind is None or item.identifier is None:
-        raise BulkItemError(index, "name the subject by subject_id, or by kind and identifier", "subject")
+        problems.append(ItemProblem(index, "subject", "name the subject by subject_id, or by kind and identifier"))
+        return None
     key = (item.kind, item.identifier)
     if key not in cache:
         try:
             cache[key] = subjects.subject_id_for(ctx, item.kind, item.identifier)
         except VaultValueError as exc:
-            raise BulkItemError(index, exc.reason, "subject.identifier") from None
+            problems.append(ItemProblem(index, "subject.identifier", exc.reason))
+            return None
     return cache[key]
 
 
+def _unknown(item: BulkItem, sid: str, known: bool) -> str:
+    """Why a subject cannot receive credentials, named as the request named it: an issuer knows
+    its people by ID number or credit code, not by the vault's pseudonymous id."""
+    who = f"{item.kind} with identifier {item.identifier}" if item.identifier is not None else f"subject {sid}"
+    return f"no {who} is registered" if not known else f"{who} has no active key"
+
+
 async def _keks(
-    ctx: VaultContext, session: AsyncSession, wanted: list[str], first_use: dict[str, int],
-) -> tuple[dict[str, Kek], dict[str, str]]:
-    """Each subject's active KEK, unwrapped once, and its key (the credentials' holder); an
-    unknown subject refuses its first item."""
+    ctx: VaultContext, session: AsyncSession, wanted: list[str],
+) -> tuple[dict[str, Kek], dict[str, str], set[str]]:
+    """Each known subject's active KEK, unwrapped once, and its key (the credentials' holder);
+    and the subjects that are registered but have no active KEK."""
     known: dict[str, str] = {}
     wrapped: dict[str, tuple[int, bytes]] = {}
     for start in range(0, len(wanted), _CHUNK):
@@ -91,13 +100,9 @@ async def _keks(
         )
         for sid, version, blob in rows:
             wrapped[sid] = (int(version), bytes(blob))
-    missing = [sid for sid in wanted if sid not in known or sid not in wrapped]
-    if missing:
-        sid = min(missing, key=first_use.__getitem__)
-        what = "subject not found" if sid not in known else "subject key not found"
-        raise BulkItemError(first_use[sid], f"{what}: {sid}", "subject")
+    keyless = {sid for sid in known if sid not in wrapped}
     keks = {sid: unwrap_kek(ctx.master, keyring.kek_id(sid), v, blob) for sid, (v, blob) in wrapped.items()}
-    return keks, known
+    return keks, known, keyless
 
 
 async def issue_many(
@@ -111,19 +116,24 @@ async def issue_many(
         raise VaultValueError("give at least one item", field="items")
     if len(items) > MAX_ITEMS:
         raise VaultValueError(f"at most {MAX_ITEMS} items per request, not {len(items)}", field="items")
-    # 1. Check everything that needs no key, before anything is sealed or written.
+    # 1. Check every item, before anything is sealed or written; refuse with all problems found.
     cache: dict[tuple[str, str], str] = {}
-    subject_ids: list[str] = []
-    first_use: dict[str, int] = {}
+    problems: list[ItemProblem] = []
+    found: list[str | None] = []
     for index, item in enumerate(items):
-        sid = _subject_of(ctx, index, item, cache)
-        first_use.setdefault(sid, index)
-        subject_ids.append(sid)
+        found.append(_subject_of(ctx, index, item, cache, problems))
         try:
             check_spec(item.spec)
         except VaultValueError as exc:
-            raise BulkItemError(index, exc.reason, exc.field) from None
-    keks, holders = await _keks(ctx, session, list(first_use), first_use)
+            problems.append(ItemProblem(index, exc.field, exc.reason))
+    keks, holders, keyless = await _keks(ctx, session, list(dict.fromkeys(s for s in found if s is not None)))
+    for index, (item, sid) in enumerate(zip(items, found)):
+        if sid is not None and sid not in keks:
+            problems.append(ItemProblem(index, "subject", _unknown(item, sid, sid in keyless)))
+    if problems:
+        problems.sort(key=lambda p: p.index)  # stable: an item's problems keep their order
+        raise InvalidItems(problems[:MAX_PROBLEMS], total=len(problems), count=len(items))
+    subject_ids = [sid for sid in found if sid is not None]
     if dry_run:
         return []
     # 2. Seal and insert.

@@ -27,6 +27,14 @@ class Settings:
     # A signed head of the access log every so many entries or seconds, whichever comes first.
     audit_head_every: int = 1_000
     audit_head_interval: int = 30
+    # Largest request body the API reads (bytes); a 10,000-item bulk issuance needs a few MiB.
+    max_body_bytes: int = 16 * 2**20
+
+    def __post_init__(self) -> None:
+        # Absolute once, here, where settings are made: the chain node, the database URL and
+        # the hints printed for other terminals must all name the same directory, whatever
+        # their working directory (`make run` passes the relative `.datavault`).
+        object.__setattr__(self, "datadir", Path(self.datadir).absolute())
 
     @property
     def db_url(self) -> str:
@@ -54,5 +62,7 @@ class Settings:
             "signer_key": env.get("DATAVAULT_SIGNER_KEY") or None,
             "zero_gas": env.get("DATAVAULT_ZERO_GAS", "") in ("1", "true", "yes"),
         }
+        if env.get("DATAVAULT_MAX_BODY_BYTES"):
+            values["max_body_bytes"] = int(env["DATAVAULT_MAX_BODY_BYTES"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -21,6 +21,7 @@ from chain.transactions import TxResult
 from vault.context import ChainContext
 from vault.db.grants import DelegationRow, GrantRow
 from vault.delegations import terms_from_message as delegation_terms
+from vault.grant_purposes import purpose_hash
 from vault.grants import terms_from_message
 from vault.operation import Op, Payload, TxRequest, contract_call, hex_bytes
 
@@ -36,9 +37,10 @@ def _call(c: ChainContext, fn: str, *args: Any) -> TxRequest:
 
 
 def _grant_build(c: ChainContext, p: Payload) -> TxRequest:
-    terms = terms_from_message(p["terms"])
+    # The payload holds the purpose's hash, not its words (vault.grant_purposes).
+    terms = terms_from_message({"purpose": "", **p["terms"]})
     r, vs = compact_signature(p["signature"])
-    return _call(c, "grant", terms.contract_args(), r, vs)
+    return _call(c, "grant", terms.contract_args(purpose_hash(p["terms"])), r, vs)
 
 
 async def _grant(session: AsyncSession, p: Payload) -> GrantRow:

@@ -11,6 +11,7 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chain.audit_anchor import AuditAnchorClient
+from chain.connection import in_chain_terms
 from chain.consent import ConsentClient
 from chain.engines.base import Engine
 from chain.registry import RegistryClient
@@ -20,6 +21,8 @@ from vault.events import Events
 T = TypeVar("T")
 
 OPERATOR = "operator"
+# The keystore entry that signs the access log's tree heads.
+AUDIT_LOG_KEY = "audit-log"
 
 
 @dataclass
@@ -44,8 +47,9 @@ class ChainContext:
         return self.cached_chain_id
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        # web3 is synchronous; keep the event loop free while a node answers.
-        return await asyncio.to_thread(fn, *args)
+        # web3 is synchronous; keep the event loop free while a node answers. Whatever fails
+        # comes back as a ChainError, so nothing here needs to know web3's exceptions.
+        return await asyncio.to_thread(in_chain_terms, fn, *args)
 
 
 @dataclass

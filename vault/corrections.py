@@ -15,6 +15,7 @@ events and notices name only ids, versions and department codes.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -191,11 +192,22 @@ async def request(
     return await _view(ctx, session, correction)
 
 
-async def list_for_subject(ctx: VaultContext, session: AsyncSession, subject_id: str) -> list[CorrectionView]:
+async def list_for_subject(
+    ctx: VaultContext, session: AsyncSession, subject_id: str, *, visible: Callable[[int], bool] | None = None,
+) -> list[CorrectionView]:
+    """``visible`` takes a record type's bit: an agent sees corrections of the record types its
+    delegation covers, and nothing of the others is even decrypted."""
     rows = list(await session.scalars(
         select(CorrectionRow).where(CorrectionRow.subject_id == subject_id).order_by(CorrectionRow.created_at, CorrectionRow.id)
     ))
-    return [await _view(ctx, session, row) for row in rows]
+    views = []
+    for row in rows:
+        if visible is not None:
+            record = await session.get(Record, (row.record_id, row.record_version))
+            if record is None or not visible(record_type_bits([record.type])):
+                continue
+        views.append(await _view(ctx, session, row))
+    return views
 
 
 # -- the issuer decides ------------------------------------------------------------------------

@@ -24,14 +24,14 @@ from chain.consent import (
     record_type_bits,
     record_type_names,
 )
-from keys import SignatureError, recover_typed_data
-from vault import outbox
+from keys import Sealed, SignatureError, open_sealed, recover_typed_data, seal
+from vault import keyring, outbox
 from vault.context import OPERATOR, VaultContext
 from vault.db.grants import DelegationRow
 from vault.db.models import Department, Subject
 from vault.errors import ConflictError, NotFoundError, PermissionDeniedError, VaultValueError
 from vault.events import VaultEvent
-from vault.subjects import check_address
+from vault.subjects import check_address, check_answerable, refuse_platform_key
 from vault.typed_data import MAX_SAFE_NONCE, consent_client, domain, json_int, typed_data_json
 
 # A delegation still being anchored already counts: the outbox anchors it before any grant
@@ -102,6 +102,7 @@ async def prepare(
     address = check_address(agent, "agent")
     if address == subject.auth_address:
         raise VaultValueError("a subject cannot appoint its own key as its agent", field="agent")
+    await refuse_platform_key(ctx, session, address, "agent")
     _window(not_before, expires_at, now)
     terms = DelegationTerms(bytes.fromhex(subject_id[2:]), address, _types(record_types), not_before, expires_at,
                             1 + secrets.randbelow(MAX_SAFE_NONCE))
@@ -139,6 +140,7 @@ async def submit(ctx: VaultContext, session: AsyncSession, *, subject_id: str, m
         raise PermissionDeniedError("only the subject's own key (the legal representative's) appoints agents")
     if terms.agent == subject.auth_address:
         raise VaultValueError("a subject cannot appoint its own key as its agent", field="agent")
+    await refuse_platform_key(ctx, session, terms.agent, "agent")
     used = await session.scalar(select(DelegationRow).where(DelegationRow.subject_id == subject_id, DelegationRow.nonce == terms.nonce))
     if used is not None:
         raise ConflictError("this delegation's nonce was already used; prepare a new one")
@@ -208,20 +210,46 @@ async def revoke(ctx: VaultContext, session: AsyncSession, *, row: DelegationRow
     return row
 
 
+MAX_REASON = 500
+
+
+def _reason_aad(subject_id: str, guardian: str, created_at: int) -> bytes:
+    # Binds the sealed reason to its subject and appointment.
+    return f"guardian|{subject_id}|{guardian}|{created_at}|reason".encode()
+
+
+async def guardian_reason(ctx: VaultContext, session: AsyncSession, row: DelegationRow) -> str | None:
+    """Why the registrar appointed this guardian (for the subject and its registrar)."""
+    if row.reason_key is None or row.reason is None:
+        return None
+    lookup = await keyring.lookup_for(session, ctx.master, row.subject_id)
+    aad = _reason_aad(row.subject_id, row.agent_address, row.created_at)
+    return open_sealed(Sealed(row.reason_key, row.reason), aad, lookup).decode()
+
+
 async def appoint_guardian(
     ctx: VaultContext, session: AsyncSession, *, registrar: Department, subject_id: str, guardian: str,
-    not_before: int, expires_at: int, now: int,
+    not_before: int, expires_at: int, reason: str, now: int,
 ) -> DelegationRow:
+    """A guardian acts for the subject over everything: only the subject's own registrar
+    appoints one, says why (sealed: it is personal), and the subject's access log shows it."""
     subject = await _subject(session, subject_id)
+    check_answerable(registrar, subject)
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise VaultValueError(f"a guardian's appointment needs its reason (1-{MAX_REASON} characters)", field="reason")
     address = check_address(guardian, "guardian")
     if address == subject.auth_address:
         raise VaultValueError("a subject cannot be its own guardian", field="guardian")
+    await refuse_platform_key(ctx, session, address, "guardian")
     _window(not_before, expires_at, now)
     await _end_live(session, subject_id, address, now)
+    kek = await keyring.active_key(session, ctx.master, subject_id)
+    sealed = seal(reason.encode(), _reason_aad(subject_id, address, now), kek)
     row = DelegationRow(
         subject_id=subject_id, agent_address=address, kind="guardian", record_types=ALL_RECORD_TYPES,
         not_before=not_before, expires_at=expires_at, nonce=0, signature=None, appointed_by=registrar.code,
-        status="pending", created_at=now,
+        status="pending", created_at=now, reason_key=sealed.wrapped_key, reason=sealed.body,
     )
     session.add(row)
     payload = {"subject": subject_id, "guardian": address, "not_before": not_before, "expires_at": expires_at}
@@ -234,6 +262,7 @@ async def appoint_guardian(
 async def remove_guardian(
     ctx: VaultContext, session: AsyncSession, *, registrar: Department, subject_id: str, guardian: str, now: int,
 ) -> DelegationRow:
+    check_answerable(registrar, await _subject(session, subject_id))
     address = check_address(guardian, "guardian")
     row = await session.scalar(select(DelegationRow).where(
         DelegationRow.subject_id == subject_id, DelegationRow.agent_address == address,

@@ -27,14 +27,12 @@ import asyncio
 import logging
 import time
 
-from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import TransactionNotFound, Web3Exception
 
 # Looked up through their modules at call time (``transactions.sign``, ``chain_ops.OPS``):
 # tests replace them to crash the process at a chosen step.
 from chain import transactions
-from chain.errors import ChainError, ChainRevertError
+from chain.errors import ChainError, ChainRevertError, NodeUnavailable
 from chain.transactions import SignedTx, TxResult
 from vault import chain_ops, outbox, transitions
 from vault.backoff import TRANSIENT, Backoff
@@ -162,9 +160,9 @@ class Delivery:
         try:
             await chain.call(transactions.broadcast, w3, signed, abi)
             return signed
-        except (ChainRevertError, OSError):
+        except (ChainRevertError, NodeUnavailable):
             raise
-        except (Web3Exception, ChainError) as exc:
+        except ChainError as exc:
             if fresh:
                 raise  # just signed with current fees: a refusal is not about age; retry later
             log.warning("outbox %s: the node refused the recorded transaction (%s); signing it again at nonce %s", entry.id, exc, signed.nonce)
@@ -227,11 +225,8 @@ def _fate(w3: Web3, signed: SignedTx) -> str:
     ``gap``: the chain's next nonce is below it and nothing fills the gap (the node lost
     earlier transactions), so it would never be mined. ``unsent``: it can be broadcast as is.
     """
-    try:
-        w3.eth.get_transaction(HexBytes(signed.tx_hash))
+    if transactions.known(w3, signed.tx_hash):
         return "pooled"
-    except TransactionNotFound:
-        pass
     sender = Web3.to_checksum_address(signed.sender)
     if int(w3.eth.get_transaction_count(sender, "latest")) > signed.nonce:
         return "consumed"

@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vault import outbox
 from vault.context import OPERATOR, VaultContext
-from vault.db.models import Department
+from vault.db.models import Department, Subject
 from vault.errors import ConflictError, NotFoundError, VaultValueError
 from vault.events import VaultEvent
 from vault.ids import Address, DepartmentCode
-from vault.subjects import address_in_use, check_address
+from vault.subjects import SUBJECT_KINDS, address_in_use, check_address, kinds_of
 
 
 class Role(IntFlag):
@@ -46,6 +46,16 @@ def parse_roles(names: list[str]) -> Role:
     return roles
 
 
+def _subject_kinds(names: list[str] | None) -> list[str]:
+    # Unsaid, a registrar registers both kinds (as every registrar did before kinds existed).
+    if names is None:
+        return list(SUBJECT_KINDS)
+    unknown = sorted(set(names) - set(SUBJECT_KINDS))
+    if unknown or not names:
+        raise VaultValueError(f"subject kinds are {' and '.join(SUBJECT_KINDS)} (at least one)", field="subject_kinds")
+    return [k for k in SUBJECT_KINDS if k in names]
+
+
 def role_names(roles: int) -> list[str]:
     return [name for name, role in ROLE_NAMES.items() if roles & role]
 
@@ -63,6 +73,7 @@ class DepartmentView:
     auth_address: Address
     chain_address: Address
     created_at: int
+    subject_kinds: list[str]  # what a registrar registers
 
 
 def view(row: Department) -> DepartmentView:
@@ -74,17 +85,20 @@ def view(row: Department) -> DepartmentView:
         auth_address=Address(row.auth_address),
         chain_address=Address(row.chain_address),
         created_at=row.created_at,
+        subject_kinds=kinds_of(row),
     )
 
 
 async def register(
-    ctx: VaultContext, session: AsyncSession, *, code: str, name: str, roles: list[str], auth_address: str, now: int
+    ctx: VaultContext, session: AsyncSession, *, code: str, name: str, roles: list[str], auth_address: str, now: int,
+    subject_kinds: list[str] | None = None,
 ) -> DepartmentView:
     if not isinstance(code, str) or not _CODE.fullmatch(code):
         raise VaultValueError("code must be 2-31 lowercase letters, digits or '-', starting with a letter", field="code")
     if not name.strip() or len(name) > 200:
         raise VaultValueError("name must be 1-200 characters", field="name")
     mask = parse_roles(roles)
+    kinds = _subject_kinds(subject_kinds)
     auth = check_address(auth_address, "auth_address")
     if await session.get(Department, code) is not None:
         raise ConflictError(f"department {code!r} is already registered")
@@ -96,7 +110,7 @@ async def register(
     )
     row = Department(
         code=code, name=name, roles=int(mask), active=True, auth_address=auth,
-        chain_address=chain_address, chain_key_name=key_name, created_at=now,
+        chain_address=chain_address, chain_key_name=key_name, created_at=now, subject_kinds=",".join(kinds),
     )
     session.add(row)
     if not ctx.chain.zero_gas:
@@ -133,3 +147,27 @@ async def set_active(ctx: VaultContext, session: AsyncSession, code: str, active
     action = "department.reactivated" if active else "department.deactivated"
     await ctx.events.emit(session, VaultEvent(action, "ok", now, "admin", "admin", reason=code))
     return view(row)
+
+
+async def assign_registrar(
+    ctx: VaultContext, session: AsyncSession, *, subject_id: str, code: str, now: int,
+) -> Subject:
+    """The governance admin hands a subject to another registrar (a merger of departments, a
+    move), which from then on is the one that replaces its key and appoints its guardians."""
+    row = await session.get(Subject, subject_id)
+    if row is None:
+        raise NotFoundError("subject", subject_id)
+    dept = await session.get(Department, code)
+    if dept is None:
+        raise NotFoundError("department", code)
+    if not dept.active or not dept.roles & Role.REGISTRAR:
+        raise VaultValueError(f"department {code!r} is not an active registrar", field="department")
+    if row.kind not in kinds_of(dept):
+        raise VaultValueError(f"department {code!r} does not register {row.kind}s", field="department")
+    previous, row.registered_by = row.registered_by, dept.code
+    await session.flush()
+    await ctx.events.emit(session, VaultEvent(
+        "subject.registrar_assigned", "ok", now, "admin", "admin", subject_id=row.id,
+        reason=f"from {previous or 'none'} to {dept.code}",
+    ))
+    return row

@@ -57,6 +57,23 @@ def select(fields: Mapping[str, Any], paths: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+def paths_in(fields: Mapping[str, Any]) -> list[str]:
+    """Every path a grant could name in ``fields``: each key, and each key of a nested object
+    joined by dots. Keys that no path can name (with a dot or control character) are left out."""
+    out: list[str] = []
+    stack: list[tuple[str, Mapping[str, Any]]] = [("", fields)]
+    while stack:  # iterative: a record's nesting depth is the issuer's, not bounded here
+        prefix, mapping = stack.pop()
+        for key, value in mapping.items():
+            if not isinstance(key, str) or not _SEGMENT.fullmatch(key):
+                continue
+            path = prefix + key
+            out.append(path)
+            if isinstance(value, Mapping):
+                stack.append((path + ".", value))
+    return out
+
+
 def _copy(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _copy(v) for k, v in value.items()}

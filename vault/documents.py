@@ -12,6 +12,7 @@ whitespace, UTF-8 (Chinese text is kept as is, not \\u-escaped).
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,12 @@ RECORD_TYPES = ("licence", "certificate", "data")
 _DOMAIN_V1 = b"datavault:credential:v1\x00"
 MAX_FIELDS_BYTES = 64 * 1024
 MAX_FIELDS = commitments.MAX_LEAVES - 1
+# Levels of objects and lists in a record's fields, the fields object itself being the first.
+MAX_FIELDS_DEPTH = 32
+_V2_KEYS = frozenset({
+    "version", "type", "title", "subject", "holder", "issuer", "record", "issued_at", "valid_from",
+    "valid_until", "status_index", "fields", "salts", "decoys",
+})
 
 
 def credential_hash(document: dict[str, Any]) -> Hash32:
@@ -72,12 +79,42 @@ def check_spec(spec: DocumentSpec) -> None:
     for name in spec.fields:
         if not name or name.startswith("@") or len(name) > 100:
             raise VaultValueError(f"field names are 1-100 characters and do not start with '@': {name[:20]!r}", field="fields")
+    _check_values(spec.fields)
     if len(canonical_json(spec.fields)) > MAX_FIELDS_BYTES:
         raise VaultValueError(f"fields exceed {MAX_FIELDS_BYTES} bytes", field="fields")
     if spec.valid_from < 0 or spec.valid_until <= spec.valid_from:
         raise VaultValueError("valid_until must be later than valid_from", field="valid_until")
     if spec.valid_until >= 2**40:
         raise VaultValueError("valid_until is too far in the future", field="valid_until")
+
+
+def _check_values(fields: dict[str, Any]) -> None:
+    """Only what hashes the same everywhere, forever: no NaN or infinity (canonical JSON has
+    no spelling for them), only valid Unicode, and nesting a person can read (a deep value
+    also costs every verifier a deep recursion)."""
+    stack: list[tuple[Any, int]] = [(fields, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            raise VaultValueError("field values must be finite numbers (no NaN or infinity)", field="fields")
+        if isinstance(value, str):
+            _check_text(value)
+        elif isinstance(value, (dict, list)):
+            if depth > MAX_FIELDS_DEPTH:
+                raise VaultValueError(f"fields nest deeper than {MAX_FIELDS_DEPTH} levels", field="fields")
+            if isinstance(value, dict):
+                for key, inner in value.items():
+                    _check_text(str(key))
+                    stack.append((inner, depth + 1))
+            else:
+                stack.extend((inner, depth + 1) for inner in value)
+
+
+def _check_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise VaultValueError("field text must be valid Unicode (no lone surrogates)", field="fields") from None
 
 
 def build_document(
@@ -129,6 +166,11 @@ def parse_document(document: Any) -> dict[str, Any]:
         raise VaultValueError(f"document lacks {', '.join(missing)}", field="document")
     if version not in VERSIONS:
         raise VaultValueError(f"unsupported document version {version!r}", field="document")
+    # Version 2 hashes only what it commits to: a key added beside them would ride along
+    # unverified, so it is refused rather than ignored. (Version 1 hashes every key.)
+    added = sorted(map(str, document.keys() - _V2_KEYS)) if version == 2 else []
+    if added:
+        raise VaultValueError(f"document has keys its issuer did not write: {', '.join(added)}", field="document")
     issuer = document["issuer"]
     if not isinstance(issuer, dict) or not isinstance(issuer.get("address"), str):
         raise VaultValueError("document issuer must name an address", field="document")
@@ -152,6 +194,9 @@ def _check_v2(document: dict[str, Any]) -> None:
         raise VaultValueError(f"document decoys must be {commitments.HASH_LEN} bytes of hex", field="document")
     if commitments.leaf_count_for(len(salts)) != len(salts) + len(decoys):
         raise VaultValueError("document decoys do not pad its commitments to a power of two", field="document")
+    for key, names in (("issuer", {"code", "address"}), ("record", {"id", "version"})):
+        if not isinstance(document[key], dict) or document[key].keys() != names:
+            raise VaultValueError(f"document {key} must hold exactly {' and '.join(sorted(names))}", field="document")
     CredentialHeader.from_document(document)  # raises on a malformed header
 
 

@@ -5,6 +5,8 @@ Only ``api/`` turns them into HTTP responses; the vault never mentions status co
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class VaultError(Exception):
     """Root of everything the vault raises on purpose."""
@@ -17,6 +19,34 @@ class VaultValueError(VaultError, ValueError):
         self.reason = reason
         self.field = field
         super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class ItemProblem:
+    """Why item ``index`` (0-based) of a request cannot be accepted; ``field`` within the item."""
+
+    index: int
+    field: str | None
+    reason: str
+
+
+class InvalidItems(VaultValueError):
+    """Items of one request are invalid: every item was checked, the first ``problems`` are
+    named (``total`` in all), and nothing of the request was written."""
+
+    def __init__(self, problems: list[ItemProblem], total: int, count: int) -> None:
+        self.problems = problems
+        self.total = total
+        first = problems[0]
+        rest = f" (and {total - 1:,} more; see errors)" if total > 1 else ""
+        super().__init__(
+            f"item {first.index}: {first.reason}{rest}; {_items(total)} in {count:,} refused, nothing was written",
+            field=f"items.{first.index}" + (f".{first.field}" if first.field else ""),
+        )
+
+
+def _items(total: int) -> str:
+    return "1 problem" if total == 1 else f"{total:,} problems"
 
 
 class NotFoundError(VaultError, LookupError):
@@ -57,6 +87,15 @@ class AuthenticationError(VaultError):
 
     def __init__(self, reason: str = "authentication failed") -> None:
         self.reason = reason
+        super().__init__(reason)
+
+
+class RateLimitedError(VaultError):
+    """Too many requests of one kind outstanding; ``retry_after`` seconds until one frees."""
+
+    def __init__(self, reason: str, *, retry_after: int) -> None:
+        self.reason = reason
+        self.retry_after = max(1, retry_after)
         super().__init__(reason)
 
 

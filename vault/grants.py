@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from eth_account.messages import encode_typed_data
@@ -29,12 +30,12 @@ from chain.consent import (
     record_type_names,
 )
 from keys import SignatureError, recover_typed_data
-from vault import delegations, outbox
+from vault import delegations, grant_purposes, holdings, outbox
 from vault.context import OPERATOR, VaultContext
-from vault.db.grants import GrantRow
+from vault.db.grants import DelegationRow, GrantRow
 from vault.db.models import Department, Subject
 from vault.departments import Role
-from vault.disclosure import check_paths
+from vault.disclosure import check_paths, paths_in
 from vault.errors import (
     ConflictError,
     NotFoundError,
@@ -46,6 +47,7 @@ from vault.typed_data import MAX_SAFE_NONCE, consent_client, domain, json_int, t
 
 MAX_USES = 1_000_000
 MAX_PURPOSE = 500
+MAX_LISTED_FIELDS = 40  # of the fields a refusal lists as existing
 # Statuses a subject sees; "pending", "failed" and "revoked" are stored, the others follow
 # from the clock and the use counter.
 STATUSES = ("pending", "active", "not_yet_valid", "expired", "exhausted", "revoked", "failed")
@@ -61,6 +63,9 @@ class GrantRequest:
     not_before: int
     expires_at: int
     max_uses: int
+    # Fields no record of the types holds yet are refused unless the subject says they mean
+    # records still to be issued: a grant over nothing discloses nothing.
+    allow_unissued_fields: bool = False
 
 
 def _hex(value: bytes) -> str:
@@ -118,12 +123,39 @@ async def prepare(
     if signer is not None:
         await authorise(session, subject_id, signer, bits, req.expires_at, now)
     grantee = await _grantee(session, code=req.grantee)
+    if not req.allow_unissued_fields:
+        await _check_issued(ctx, session, subject_id, bits, paths)
     terms = GrantTerms(
         subject=_subject_bytes(subject_id), grantee=grantee.chain_address, record_types=bits, fields=paths,
         purpose_code=req.purpose_code, purpose=req.purpose, not_before=req.not_before,
         expires_at=req.expires_at, max_uses=req.max_uses, nonce=1 + secrets.randbelow(MAX_SAFE_NONCE),
     )
     return _hex(grant_id(terms.subject, terms.nonce)), typed_data_json(grant_typed_data(domain(ctx), terms))
+
+
+async def _check_issued(
+    ctx: VaultContext, session: AsyncSession, subject_id: str, bits: int, paths: tuple[str, ...],
+) -> None:
+    """Refuses field paths that no record of the granted types holds, naming the ones that do."""
+    existing: dict[str, None] = {}
+    for _, document in await holdings.latest(ctx, session, subject_id, bits):
+        existing.update(dict.fromkeys(paths_in(document.get("fields", {}))))
+    unknown = [p for p in paths if p not in existing]
+    if not unknown:
+        return
+    types = "/".join(record_type_names(bits))
+    if existing:
+        listed = sorted(existing)
+        extra = len(listed) - MAX_LISTED_FIELDS
+        more = f" and {extra} more" if extra > 0 else ""
+        there = f"the fields that exist are {', '.join(listed[:MAX_LISTED_FIELDS])}{more}"
+    else:
+        there = f"the subject holds no {types} record yet"
+    raise VaultValueError(
+        f"no {types} record of this subject has the field{'s' if len(unknown) > 1 else ''} "
+        f"{', '.join(unknown)}: {there}. To grant fields of records not issued yet, set "
+        "allow_unissued_fields (CLI: --allow-unissued-fields)", field="fields",
+    )
 
 
 def terms_from_message(message: Any) -> GrantTerms:
@@ -153,7 +185,7 @@ def terms_from_message(message: Any) -> GrantTerms:
 
 
 def terms_payload(terms: GrantTerms) -> dict[str, Any]:
-    return {"terms": typed_data_json(terms.message())}
+    return {"terms": grant_purposes.outbox_terms(terms)}
 
 
 async def submit(
@@ -180,10 +212,11 @@ async def submit(
     row = GrantRow(
         id=gid, subject_id=subject_id, nonce=terms.nonce, grantee_code=grantee.code,
         grantee_address=grantee.chain_address, record_types=bits, fields=json.dumps(list(paths), ensure_ascii=False),
-        purpose_code=terms.purpose_code, purpose=terms.purpose, not_before=terms.not_before,
+        purpose_code=terms.purpose_code, not_before=terms.not_before,
         expires_at=terms.expires_at, max_uses=terms.max_uses, uses=0, signer=signer, signature=signature,
         digest=digest, status="pending", created_at=now,
     )
+    await grant_purposes.seal_onto(session, ctx.master, row, terms.purpose)
     session.add(row)
     outbox.enqueue(session, "grant", OPERATOR, {**terms_payload(terms), "grant_id": gid, "signature": signature}, now)
     await session.flush()
@@ -207,8 +240,24 @@ async def authorise(session: AsyncSession, subject_id: str, signer: str, bits: i
     if found is None:
         raise PermissionDeniedError("the signature is not by this subject's key or an authorised delegate")
     if bits & ~found.record_types or until > found.expires_at:
-        raise PermissionDeniedError("the delegate signed outside the record types or time of its delegation")
+        raise PermissionDeniedError(_outside(found, bits, until))
     return "delegate"
+
+
+def _utc(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _outside(delegation: DelegationRow, bits: int, until: int) -> str:
+    """Why a delegate may not sign these terms, with the window it may sign within."""
+    window = (f"delegation {delegation.id} covers {', '.join(record_type_names(delegation.record_types))} "
+              f"from {_utc(delegation.not_before)} until {_utc(delegation.expires_at)}")
+    wrong = []
+    if bits & ~delegation.record_types:
+        wrong.append(f"record types {', '.join(record_type_names(bits & ~delegation.record_types))} are not in it")
+    if until > delegation.expires_at:
+        wrong.append(f"the grant would run until {_utc(until)}, after it ends")
+    return f"outside the delegation: {'; '.join(wrong)} ({window})"
 
 
 def status_at(row: GrantRow, now: int) -> str:
@@ -261,11 +310,11 @@ async def count_use(session: AsyncSession, gid: str, now: int) -> bool:
     return getattr(result, "rowcount", 0) == 1
 
 
-def terms_of(row: GrantRow) -> GrantTerms:
-    """The terms exactly as signed, rebuilt from the stored row."""
+def terms_of(row: GrantRow, purpose: str) -> GrantTerms:
+    """The terms exactly as signed, rebuilt from the stored row and its opened purpose."""
     return GrantTerms(
         subject=_subject_bytes(row.subject_id), grantee=row.grantee_address, record_types=row.record_types,
-        fields=tuple(json.loads(row.fields)), purpose_code=row.purpose_code, purpose=row.purpose,
+        fields=tuple(json.loads(row.fields)), purpose_code=row.purpose_code, purpose=purpose,
         not_before=row.not_before, expires_at=row.expires_at, max_uses=row.max_uses, nonce=row.nonce,
     )
 
@@ -274,11 +323,12 @@ async def receipt(ctx: VaultContext, session: AsyncSession, row: GrantRow, now: 
     """A consent receipt the subject can keep, and anyone can check against the chain."""
     grantee = await session.get(Department, row.grantee_code)
     client = consent_client(ctx)
+    purpose = await grant_purposes.purpose_of(ctx.master, session, row)
     return {
         "grant_id": row.id, "subject_id": row.subject_id, "signer": row.signer,
         "grantee": {"code": row.grantee_code, "name": grantee.name if grantee else "", "address": row.grantee_address},
         "record_types": record_type_names(row.record_types), "fields": json.loads(row.fields),
-        "purpose": {"code": row.purpose_code, "text": row.purpose},
+        "purpose": {"code": row.purpose_code, "text": purpose},
         "not_before": row.not_before, "expires_at": row.expires_at, "max_uses": row.max_uses,
         "status": status_at(row, now),
         "chain": {
@@ -286,5 +336,5 @@ async def receipt(ctx: VaultContext, session: AsyncSession, row: GrantRow, now: 
             "tx_hash": row.tx_hash, "block_number": row.block_number, "revoke_tx_hash": row.revoke_tx_hash,
         },
         "signature": row.signature,
-        "typed_data": typed_data_json(grant_typed_data(domain(ctx), terms_of(row))),
+        "typed_data": typed_data_json(grant_typed_data(domain(ctx), terms_of(row, purpose))),
     }

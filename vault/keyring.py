@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keys import Kek, KeyId, KeyNotFoundError, MasterKey, generate_kek, rewrap, unwrap_kek, wrap_kek
 from vault.db.corrections import CorrectionRow
+from vault.db.grants import GrantRow
 from vault.db.models import Record, Subject, SubjectKey
 from vault.errors import NotFoundError
 
@@ -76,6 +77,12 @@ async def rotate(session: AsyncSession, master: MasterKey, subject_id: str, now:
         corr.wrapped_key = rewrap(corr.wrapped_key, correction_aad(subject_id, corr.id, "request"), lookup, new)
         if corr.note_key is not None:
             corr.note_key = rewrap(corr.note_key, correction_aad(subject_id, corr.id, "note"), lookup, new)
+    # A grant's purpose in words is sealed under it too.
+    grant_rows = await session.scalars(select(GrantRow).where(GrantRow.subject_id == subject_id))
+    for grant in grant_rows.all():
+        if grant.purpose_key is not None:
+            aad = grant_purpose_aad(subject_id, grant.id)
+            grant.purpose_key = rewrap(grant.purpose_key, aad, lookup, new)
     await session.execute(update(SubjectKey).where(SubjectKey.subject_id == subject_id).values(active=False))
     session.add(SubjectKey(subject_id=subject_id, version=new.version, wrapped=wrap_kek(master, new), active=True, created_at=now))
     return new.version
@@ -89,6 +96,11 @@ def record_aad(subject_id: str, record_id: str, version: int) -> bytes:
 def correction_aad(subject_id: str, correction_id: str, part: str) -> bytes:
     # Binds a correction's sealed request or decision note to its subject, request and part.
     return f"correction|{subject_id}|{correction_id}|{part}".encode()
+
+
+def grant_purpose_aad(subject_id: str, grant_id: str) -> bytes:
+    # Binds a grant's sealed purpose to its subject and grant.
+    return f"grant|{subject_id}|{grant_id}|purpose".encode()
 
 
 def profile_aad(subject_id: str) -> bytes:

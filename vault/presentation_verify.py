@@ -169,9 +169,11 @@ async def _trace(ctx: VaultContext, session: AsyncSession, v: PresentationVerdic
     # anchored credential); an altered one names no one, so it cannot pollute others' logs.
     passed = {c.name for c in v.checks if c.passed}
     p = v.presentation if {"disclosed_fields", "batch_inclusion"} <= passed else None
+    # The outcome is the verdict's: a presentation that failed a check was refused, and the
+    # reason names the checks it failed.
     await ctx.events.emit(session, VaultEvent(
-        "credential.verified", "ok", now, "department", verifier.code,
+        "credential.verified", "ok" if v.valid else "refused", now, "department", verifier.code,
         subject_id=p.header.subject if p else None, record_types=(p.header.type,) if p else (),
         record_ids=(p.header.record_id,) if p else (), fields=tuple(sorted(v.disclosed)) if p else (),
-        reason="presentation valid" if v.valid else "presentation invalid: " + ", ".join(v.failed()),
+        reason="presentation valid" if v.valid else "failed checks: " + ", ".join(v.failed()),
     ))

@@ -20,9 +20,9 @@ from chain.engines import make_engine
 from chain.errors import DeploymentError
 from chain.registry import RegistryClient
 from keys import Keystore, MasterKey
-from vault import audit_log
+from vault import audit_log, grant_purposes
 from vault.config import Settings
-from vault.context import ChainContext, VaultContext
+from vault.context import AUDIT_LOG_KEY, ChainContext, VaultContext
 from vault.db.engine import create_engine, session_factory
 from vault.db.migrate import upgrade
 from vault.db.models import Department, Record, Setting
@@ -30,8 +30,6 @@ from vault.errors import ChainStateError
 from vault.submitter import Submitter
 
 DEPLOYMENT_KEY = "chain.deployment"
-# The keystore entry that signs the access log's tree heads.
-AUDIT_LOG_KEY = "audit-log"
 
 
 @dataclass
@@ -93,6 +91,8 @@ async def open_vault(settings: Settings, *, start_chain: bool = True) -> OpenVau
     keystore = Keystore(settings.keystore_dir, master)
     db = create_engine(settings.db_url)
     await upgrade(db)
+    # Grants from before revision 0009 hold their purpose in clear; sealing needs the master key.
+    await grant_purposes.seal_plaintext(session_factory(db), master)
     engine = make_engine(
         settings.chain, datadir=settings.datadir, rpc_url=settings.rpc_url,
         signer_key=settings.signer_key, zero_gas=settings.zero_gas,

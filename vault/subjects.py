@@ -10,14 +10,14 @@ import json
 from dataclasses import dataclass
 
 from eth_utils.address import is_address, to_checksum_address
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keys import Sealed, open_sealed, pseudonym, seal
 from vault import identifiers, keyring, outbox
-from vault.context import VaultContext
+from vault.context import AUDIT_LOG_KEY, VaultContext
 from vault.db.models import Admin, Auditor, Department, ReplacedSubjectKey, Subject
-from vault.errors import ConflictError, NotFoundError, VaultValueError
+from vault.errors import ConflictError, NotFoundError, PermissionDeniedError, VaultValueError
 from vault.events import VaultEvent
 from vault.ids import Address, SubjectId
 
@@ -56,6 +56,57 @@ async def address_in_use(session: AsyncSession, address: str) -> bool:
     return False
 
 
+async def platform_key(ctx: VaultContext, session: AsyncSession, address: str) -> str | None:
+    """What ``address`` is if it is one of the platform's keys, whose holder is the vault or an
+    institution: such a key as a subject's or an agent's would let them sign in that name."""
+    wanted = address.lower()
+    if wanted == ctx.chain.operator.address.lower():
+        return "the operator's key"
+    if ctx.keystore.exists(AUDIT_LOG_KEY) and wanted == ctx.keystore.address_of(AUDIT_LOG_KEY).lower():
+        return "the access log's signing key"
+    dept = await session.scalar(select(Department).where(or_(
+        Department.chain_address == address, Department.auth_address == address,
+    )))
+    if dept is not None:
+        return f"department {dept.code!r}'s {'chain' if dept.chain_address == address else 'login'} key"
+    if await session.get(Admin, address) is not None:
+        return "the governance admin's key"
+    if await session.get(Auditor, address) is not None:
+        return "an auditor's key"
+    return None
+
+
+async def refuse_platform_key(ctx: VaultContext, session: AsyncSession, address: str, field: str) -> None:
+    what = await platform_key(ctx, session, address)
+    if what is not None:
+        raise VaultValueError(
+            f"{address} is {what}; a subject's or an agent's key must be one that only the person holds",
+            field=field,
+        )
+
+
+def kinds_of(registrar: Department) -> list[str]:
+    return [k for k in registrar.subject_kinds.split(",") if k]
+
+
+def check_kind(registrar: Department, kind: str) -> None:
+    if kind not in kinds_of(registrar):
+        raise PermissionDeniedError(
+            f"department {registrar.code!r} registers {' and '.join(kinds_of(registrar)) or 'no'} subjects, not {kind}s"
+        )
+
+
+def check_answerable(registrar: Department, subject: Subject) -> None:
+    """Only the registrar that registered ``subject`` (or that the admin assigned it to)
+    replaces its key or appoints its guardians: no department takes over another's subjects."""
+    check_kind(registrar, subject.kind)
+    if subject.registered_by != registrar.code:
+        raise PermissionDeniedError(
+            f"this subject is in the care of {'another registrar' if subject.registered_by else 'no registrar'}; "
+            "only that registrar, or one the governance admin assigns, may act for its identity"
+        )
+
+
 async def register(
     ctx: VaultContext, session: AsyncSession, *, kind: str, identifier: str, name: str, address: str,
     registrar: Department, now: int,
@@ -66,8 +117,10 @@ async def register(
         raise VaultValueError("subject kind must be 'citizen' or 'enterprise'", field="kind")
     if not name.strip() or len(name) > 200:
         raise VaultValueError("name must be 1-200 characters", field="name")
+    check_kind(registrar, kind)
     sid = subject_id_for(ctx, kind, identifier)
     auth = check_address(address)
+    await refuse_platform_key(ctx, session, auth, "address")
     if await session.get(Subject, sid) is not None:
         raise ConflictError("this subject is already registered")
     if await address_in_use(session, auth):
@@ -75,7 +128,8 @@ async def register(
     kek = await keyring.create_first_key(session, ctx.master, sid, now)
     profile = seal(json.dumps({"name": name}, ensure_ascii=False).encode(), keyring.profile_aad(sid), kek)
     session.add(
-        Subject(id=sid, kind=kind, auth_address=auth, profile_key=profile.wrapped_key, profile=profile.body, created_at=now)
+        Subject(id=sid, kind=kind, auth_address=auth, profile_key=profile.wrapped_key, profile=profile.body,
+                created_at=now, registered_by=registrar.code)
     )
     outbox.enqueue(session, "bind_subject", registrar.chain_key_name, {"subject": sid, "key": auth}, now)
     await session.flush()
@@ -116,7 +170,9 @@ async def rotate_key(
     row = await session.get(Subject, subject_id)
     if row is None:
         raise NotFoundError("subject", subject_id)
+    check_answerable(registrar, row)
     new = check_address(address)
+    await refuse_platform_key(ctx, session, new, "address")
     if new == row.auth_address:
         raise ConflictError("this is already the subject's key")
     if await address_in_use(session, new):

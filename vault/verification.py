@@ -35,7 +35,7 @@ class Check:
 @dataclass
 class Verdict:
     valid: bool
-    credential_hash: Hash32
+    credential_hash: Hash32 | None  # None: the document is too damaged to hash
     checks: list[Check] = field(default_factory=list)
     root: Hash32 | None = None
     issuer_address: str | None = None
@@ -62,10 +62,20 @@ def check_proof(proof: Any) -> list[str]:
 
 
 async def verify_document(
-    ctx: VaultContext, session: AsyncSession, document: Any, proof: list[str] | None, now: int
+    ctx: VaultContext, session: AsyncSession, document: Any, proof: list[Any] | None, now: int
 ) -> Verdict:
-    doc = parse_document(document)
-    verdict = await _verify_hash(ctx, session, credential_hash(doc), proof, now)
+    # A presented document that lost, gained or retyped a key is tampered with like any other:
+    # the answer is a verdict naming the check, not a refusal of the request.
+    try:
+        doc = parse_document(document)
+        leaf = credential_hash(doc)
+        if proof is not None:
+            proof = check_proof(proof)
+    except VaultValueError as exc:
+        verdict = Verdict(valid=False, credential_hash=None, checks=[Check("format", False, exc.reason)])
+        await _trace(ctx, session, verdict, now)
+        return verdict
+    verdict = await _verify_hash(ctx, session, leaf, proof, now)
     claimed = str(doc["issuer"]["address"])
     if verdict.issuer_address is not None:
         same = claimed.lower() == verdict.issuer_address.lower()
@@ -87,13 +97,13 @@ async def verify_hash(
 
 async def _trace(ctx: VaultContext, session: AsyncSession, verdict: Verdict, now: int) -> None:
     """A verification of a credential this vault holds is an access to its subject's file."""
-    row = await records.by_hash(session, verdict.credential_hash)
+    row = await records.by_hash(session, verdict.credential_hash) if verdict.credential_hash else None
     failed = [c.name for c in verdict.checks if not c.passed]
     await ctx.events.emit(session, VaultEvent(
-        "credential.verified", "ok", now, "public", "public",
+        "credential.verified", "ok" if verdict.valid else "refused", now, "public", "public",
         subject_id=row.subject_id if row is not None else None,
         record_types=(row.type,) if row is not None else (), record_ids=(row.id,) if row is not None else (),
-        reason="valid" if verdict.valid else "invalid: " + ", ".join(failed),
+        reason="valid" if verdict.valid else "failed checks: " + ", ".join(failed),
     ))
 
 

@@ -54,12 +54,19 @@ AfterSeq = Annotated[int | None, Query(ge=0, le=POSITION, description="cursor: t
 
 @router.post("/auditors", response_model=AuditorPublic, status_code=status.HTTP_201_CREATED)
 async def register_auditor(body: AuditorCreate, _admin: CurrentAdmin, ctx: Ctx, session: Session, now: Now) -> AuditorPublic:
+    """Register an auditor.
+
+    An auditor logs in with `address`, then traces, exports and verifies the access log; it
+    sees no personal data."""
     row = await auditors.add(ctx, session, address=body.address, name=body.name, now=now)
     return AuditorPublic.model_validate(row, from_attributes=True)
 
 
 @router.get("/auditors", response_model=list[AuditorPublic])
 async def list_auditors(_admin: CurrentAdmin, session: Session) -> list[AuditorPublic]:
+    """List auditors.
+
+    Every registered auditor with its address and name."""
     return [AuditorPublic.model_validate(row, from_attributes=True) for row in await auditors.list_all(session)]
 
 
@@ -82,7 +89,9 @@ async def export(
     format: Literal["jsonl", "csv"] = "jsonl", order: Order = "oldest",
     limit: Annotated[int | None, Query(ge=1, le=POSITION)] = None,
 ) -> StreamingResponse:
-    """Every matching entry, streamed as JSON Lines or CSV (the last CSV column is the entry
+    """Export the access log.
+
+    Every matching entry, streamed as JSON Lines or CSV (the last CSV column is the entry
     as hashed). The log as it stood when the export began."""
     pieces = audit_trace.export(ctx.sessions, f, format, order=order, limit=limit)
     media = "application/x-ndjson" if format == "jsonl" else "text/csv; charset=utf-8"
@@ -95,7 +104,9 @@ async def heads(
     request: Request, _auditor: CurrentAuditor, ctx: Ctx, session: Session,
     before_size: Annotated[int | None, Query(ge=0, le=POSITION)] = None, limit: Limit = 100,
 ) -> HeadsPublic:
-    """Signed tree heads and their anchoring, the log key that signs them, and the heads the
+    """Signed tree heads and their anchors.
+
+    Signed tree heads and their anchoring, the log key that signs them, and the heads the
     chain holds: anyone with the key's address can check every signature."""
     log_key: str = request.app.state.vault.sequencer.log_key.address
     found = await audit_heads.heads(ctx.chain, session, log_key=log_key, before_size=before_size, limit=limit)
@@ -135,7 +146,9 @@ async def verify(request: Request, _auditor: CurrentAuditor, ctx: Ctx) -> AuditR
 async def my_access_log(
     subject: CurrentSubject, session: Session, after_seq: AfterSeq = None, limit: Limit = 100, order: Order = "newest",
 ) -> AccessLogPublic:
-    """Every access to my data by someone else (my own reads left out), newest first, each
+    """Who accessed your data.
+
+    Every access to my data by someone else (my own reads left out), newest first, each
     with its inclusion proof against the latest head anchored on chain."""
     found = await access_log.access_log(session, subject.id, after_seq=after_seq, limit=limit, order=order)
     return AccessLogPublic.model_validate(found, from_attributes=True)
@@ -145,6 +158,12 @@ async def my_access_log(
 async def access_log_for(
     acting: ActingFor, session: Session, after_seq: AfterSeq = None, limit: Limit = 100, order: Order = "newest",
 ) -> AccessLogPublic:
-    """As /me/access-log, for an agent or guardian acting for the subject."""
-    found = await access_log.access_log(session, acting.subject_id, after_seq=after_seq, limit=limit, order=order)
+    """Who accessed the subject's data.
+
+    As /me/access-log, for an agent or guardian acting for the subject: an agent sees the
+    entries about the record types its delegation covers."""
+    scope = None if acting.role == "subject" else acting.record_types
+    found = await access_log.access_log(
+        session, acting.subject_id, after_seq=after_seq, limit=limit, order=order, record_types=scope,
+    )
     return AccessLogPublic.model_validate(found, from_attributes=True)

@@ -18,6 +18,7 @@ from api.deps import (
     Session,
 )
 from api.routes.records import public as record_public
+from api.schemas.common import RowId
 from api.schemas.corrections import (
     CorrectionAccept,
     CorrectionPublic,
@@ -63,6 +64,10 @@ async def request(record_id: str, body: CorrectionRequest, subject: CurrentSubje
 
 @router.get("/me/corrections", response_model=list[CorrectionPublic])
 async def mine(subject: CurrentSubject, ctx: Ctx, session: Session) -> list[CorrectionPublic]:
+    """Your correction requests.
+
+    Every correction asked for the subject's records, with the values asked for and the
+    decision."""
     return [public(v) for v in await corrections.list_for_subject(ctx, session, subject.id)]
 
 
@@ -75,7 +80,9 @@ async def request_for(record_id: str, body: CorrectionRequest, acting: ActingFor
 
 @router.get("/subjects/{subject_id}/corrections", response_model=list[CorrectionPublic])
 async def of_subject(acting: ActingFor, ctx: Ctx, session: Session) -> list[CorrectionPublic]:
-    return [public(v) for v in await corrections.list_for_subject(ctx, session, acting.subject_id)]
+    """The subject's corrections of records whose type the caller's delegation covers."""
+    found = await corrections.list_for_subject(ctx, session, acting.subject_id, visible=acting.covers)
+    return [public(v) for v in found]
 
 
 # -- the issuing department --------------------------------------------------------------------
@@ -106,6 +113,10 @@ async def reject(
     correction_id: str, body: CorrectionReject, dept: CurrentDepartment, principal: CurrentPrincipal, ctx: Ctx,
     session: Session, now: Now,
 ) -> DecisionPublic:
+    """Reject a correction request.
+
+    The record stays as it is; the note is sealed under the subject's key for the subject to
+    read."""
     d = await corrections.reject(ctx, session, department=dept, official=principal.address, correction_id=correction_id, note=body.note, now=now)
     return decision(d)
 
@@ -115,9 +126,16 @@ async def reject(
 
 @router.get("/notifications", response_model=list[NotificationPublic])
 async def notifications(dept: CurrentDepartment, session: Session, unread: bool = False) -> list[NotificationPublic]:
+    """Notices of corrected records this department read.
+
+    When a record this department read under a grant is corrected, it gets a notice;
+    `unread=true` lists only those not yet marked read."""
     return [notice(row) for row in await correction_notices.notices_for(session, dept, unread=unread)]
 
 
 @router.post("/notifications/{notice_id}/read", response_model=NotificationPublic)
-async def mark_read(notice_id: int, dept: CurrentDepartment, session: Session, now: Now) -> NotificationPublic:
+async def mark_read(notice_id: RowId, dept: CurrentDepartment, session: Session, now: Now) -> NotificationPublic:
+    """Mark a notice read.
+
+    Marks one of this department's notices read and answers the notice."""
     return notice(await correction_notices.mark_read(session, dept, notice_id, now))

@@ -17,6 +17,7 @@ from api.deps import (
     Session,
 )
 from api.routes.subjects import public as subject_public
+from api.schemas.common import RowId
 from api.schemas.delegations import (
     DelegationCheckPublic,
     DelegationPrepare,
@@ -33,7 +34,7 @@ from vault.db.grants import DelegationRow
 router = APIRouter(tags=["delegations"])
 
 
-def public(row: DelegationRow, now: int) -> DelegationPublic:
+def public(row: DelegationRow, now: int, reason: str | None = None) -> DelegationPublic:
     state = row.status
     if state in delegations.LIVE and now >= row.expires_at:
         state = "expired"
@@ -41,6 +42,7 @@ def public(row: DelegationRow, now: int) -> DelegationPublic:
         id=row.id, subject_id=row.subject_id, agent=row.agent_address, kind=row.kind,
         record_types=record_type_names(row.record_types), not_before=row.not_before, expires_at=row.expires_at,
         status=state, appointed_by=row.appointed_by, revoked_at=row.revoked_at, created_at=row.created_at,
+        reason=reason,
     )
 
 
@@ -56,24 +58,34 @@ async def prepare(body: DelegationPrepare, subject: CurrentSubject, ctx: Ctx, se
 
 @router.post("/me/delegations", response_model=DelegationPublic, status_code=status.HTTP_201_CREATED)
 async def submit(body: GrantSubmit, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> DelegationPublic:
+    """Submit a signed delegation, appointing an agent.
+
+    The `message` of the typed data from `/me/delegations/prepare` and the subject's EIP-712
+    signature over it; relayed to the chain."""
     row = await delegations.submit(ctx, session, subject_id=subject.id, message=body.message, signature=body.signature, now=now)
     ctx.nudge()
     return public(row, now)
 
 
 @router.get("/me/delegations", response_model=list[DelegationPublic])
-async def mine(subject: CurrentSubject, session: Session, now: Now) -> list[DelegationPublic]:
-    return [public(row, now) for row in await delegations.list_for_subject(session, subject.id)]
+async def mine(subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> list[DelegationPublic]:
+    """My agents and guardians; a guardian with the reason its registrar gave."""
+    rows = await delegations.list_for_subject(session, subject.id)
+    return [public(row, now, await delegations.guardian_reason(ctx, session, row)) for row in rows]
 
 
 @router.post("/me/delegations/{delegation_id}/revoke/prepare", response_model=TypedDataPublic)
-async def prepare_revocation(delegation_id: int, subject: CurrentSubject, ctx: Ctx, session: Session) -> TypedDataPublic:
+async def prepare_revocation(delegation_id: RowId, subject: CurrentSubject, ctx: Ctx, session: Session) -> TypedDataPublic:
+    """The typed data withdrawing one of your agents.
+
+    Sign it (`eth_signTypedData_v4`) and send the signature to
+    `/me/delegations/{delegation_id}/revoke`."""
     row = await delegations.get_for_subject(session, subject.id, delegation_id)
     return TypedDataPublic(typed_data=delegations.revocation_typed_data(ctx, row))
 
 
 @router.post("/me/delegations/{delegation_id}/revoke", response_model=DelegationPublic)
-async def revoke(delegation_id: int, body: SignatureSubmit, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> DelegationPublic:
+async def revoke(delegation_id: RowId, body: SignatureSubmit, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> DelegationPublic:
     """Takes effect at once; the agent's later signatures are refused."""
     row = await delegations.get_for_subject(session, subject.id, delegation_id)
     row = await delegations.revoke(ctx, session, row=row, signature=body.signature, now=now)
@@ -89,16 +101,24 @@ async def acting_for(delegate: CurrentDelegate, session: Session, now: Now) -> l
 
 @router.post("/subjects/{subject_id}/guardians", response_model=DelegationPublic, status_code=status.HTTP_201_CREATED)
 async def appoint_guardian(subject_id: str, body: GuardianCreate, registrar: CurrentRegistrar, ctx: Ctx, session: Session, now: Now) -> DelegationPublic:
+    """Appoint a guardian for a subject.
+
+    By the registrar answerable for the subject only, with a reason; the subject sees the
+    appointment in its access log and, with the reason, in /me/delegations."""
     row = await delegations.appoint_guardian(
         ctx, session, registrar=registrar, subject_id=subject_id.lower(), guardian=body.address,
-        not_before=now if body.not_before is None else body.not_before, expires_at=body.expires_at, now=now,
+        not_before=now if body.not_before is None else body.not_before, expires_at=body.expires_at,
+        reason=body.reason, now=now,
     )
     ctx.nudge()
-    return public(row, now)
+    return public(row, now, body.reason.strip())
 
 
 @router.delete("/subjects/{subject_id}/guardians/{address}", response_model=DelegationPublic)
 async def remove_guardian(subject_id: str, address: str, registrar: CurrentRegistrar, ctx: Ctx, session: Session, now: Now) -> DelegationPublic:
+    """Remove a subject's guardian.
+
+    The guardian's delegation ends at once, on chain as well."""
     row = await delegations.remove_guardian(ctx, session, registrar=registrar, subject_id=subject_id.lower(), guardian=address, now=now)
     ctx.nudge()
     return public(row, now)

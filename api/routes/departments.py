@@ -15,8 +15,14 @@ def public(view: departments.DepartmentView) -> DepartmentPublic:
 
 @router.post("", response_model=DepartmentPublic, status_code=status.HTTP_201_CREATED)
 async def register(body: DepartmentCreate, _admin: CurrentAdmin, ctx: Ctx, session: Session, now: Now) -> DepartmentPublic:
+    """Register a department, with its roles and login key.
+
+    Roles: `issuer` issues records, `verifier` checks presentations, `registrar` registers
+    subjects, replaces their keys and appoints guardians. `auth_address` is the key its
+    officials log in with; the department is authorised on the chain's registry as well."""
     view = await departments.register(
-        ctx, session, code=body.code, name=body.name, roles=body.roles, auth_address=body.auth_address, now=now
+        ctx, session, code=body.code, name=body.name, roles=body.roles, auth_address=body.auth_address, now=now,
+        subject_kinds=None if body.subject_kinds is None else list(body.subject_kinds),
     )
     ctx.nudge()
     return public(view)
@@ -24,11 +30,17 @@ async def register(body: DepartmentCreate, _admin: CurrentAdmin, ctx: Ctx, sessi
 
 @router.get("", response_model=list[DepartmentPublic])
 async def list_departments(session: Session) -> list[DepartmentPublic]:
+    """List departments.
+
+    Public: every department with its code, name, roles and whether it is active."""
     return [public(v) for v in await departments.list_all(session)]
 
 
 @router.post("/{code}/deactivate", response_model=DepartmentPublic)
 async def deactivate(code: str, _admin: CurrentAdmin, ctx: Ctx, session: Session, now: Now) -> DepartmentPublic:
+    """Deactivate a department.
+
+    Its officials can no longer act, and the chain stops trusting what it issued."""
     view = await departments.set_active(ctx, session, code, False, now)
     ctx.nudge()
     return public(view)
@@ -36,6 +48,9 @@ async def deactivate(code: str, _admin: CurrentAdmin, ctx: Ctx, session: Session
 
 @router.post("/{code}/reactivate", response_model=DepartmentPublic)
 async def reactivate(code: str, _admin: CurrentAdmin, ctx: Ctx, session: Session, now: Now) -> DepartmentPublic:
+    """Reactivate a department.
+
+    Undoes a deactivation: the department acts again and what it issued is trusted again."""
     view = await departments.set_active(ctx, session, code, True, now)
     ctx.nudge()
     return public(view)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import (
+    Acting,
     ActingFor,
     Ctx,
     CurrentDepartment,
@@ -29,22 +30,31 @@ from api.schemas.grants import (
     TypedDataPublic,
 )
 from chain.consent import record_type_names
-from vault import access, grants, revocations, typed_data
+from vault import access, grant_purposes, grants, revocations, typed_data
 from vault.context import VaultContext
 from vault.db.grants import GrantRow
+from vault.errors import NotFoundError
 
 router = APIRouter(tags=["grants"])
 
 
-def public(row: GrantRow, now: int) -> GrantPublic:
+def public(row: GrantRow, now: int, purpose: str) -> GrantPublic:
     return GrantPublic(
         id=row.id, subject_id=row.subject_id, grantee=row.grantee_code,
         record_types=record_type_names(row.record_types), fields=json.loads(row.fields),  # type: ignore[arg-type]
-        purpose_code=row.purpose_code, purpose=row.purpose, not_before=row.not_before, expires_at=row.expires_at,
+        purpose_code=row.purpose_code, purpose=purpose, not_before=row.not_before, expires_at=row.expires_at,
         max_uses=row.max_uses, uses=row.uses, status=grants.status_at(row, now), status_reason=row.status_reason,
         signer=row.signer, tx_hash=row.tx_hash, block_number=row.block_number, revoked_at=row.revoked_at,
         created_at=row.created_at,
     )
+
+
+async def publics(
+    ctx: VaultContext, session: AsyncSession, rows: list[GrantRow], now: int,
+) -> list[GrantPublic]:
+    """The grants as their subject or grantee sees them, purposes opened."""
+    purposes = await grant_purposes.purposes(ctx.master, session, rows)
+    return [public(row, now, purposes[row.id]) for row in rows]
 
 
 async def _prepare(
@@ -54,7 +64,7 @@ async def _prepare(
         grantee=body.grantee, record_types=tuple(body.record_types), fields=tuple(body.fields),
         purpose_code=body.purpose_code, purpose=body.purpose,
         not_before=now if body.not_before is None else body.not_before, expires_at=body.expires_at,
-        max_uses=body.max_uses,
+        max_uses=body.max_uses, allow_unissued_fields=body.allow_unissued_fields,
     )
     gid, typed = await grants.prepare(ctx, session, subject_id, request, now, signer=signer)
     return TypedDataPublic(typed_data=typed, grant_id=gid)
@@ -63,14 +73,14 @@ async def _prepare(
 async def _submit(subject_id: str, body: GrantSubmit, ctx: VaultContext, session: AsyncSession, now: int) -> GrantPublic:
     row = await grants.submit(ctx, session, subject_id=subject_id, message=body.message, signature=body.signature, now=now)
     ctx.nudge()
-    return public(row, now)
+    return (await publics(ctx, session, [row], now))[0]
 
 
 async def _revoke(subject_id: str, grant_id: str, body: SignatureSubmit, ctx: VaultContext, session: AsyncSession, now: int) -> GrantPublic:
     row = await grants.get_for_subject(session, subject_id, grant_id)
     row = await revocations.revoke(ctx, session, row=row, signature=body.signature, now=now)
     ctx.nudge()
-    return public(row, now)
+    return (await publics(ctx, session, [row], now))[0]
 
 
 async def _revocation(subject_id: str, grant_id: str, ctx: VaultContext, session: AsyncSession) -> TypedDataPublic:
@@ -95,17 +105,29 @@ async def prepare(body: GrantPrepare, subject: CurrentSubject, ctx: Ctx, session
 
 @router.post("/me/grants", response_model=GrantPublic, status_code=status.HTTP_201_CREATED)
 async def submit(body: GrantSubmit, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> GrantPublic:
+    """Submit a signed grant.
+
+    The `message` of the typed data from `/me/grants/prepare` and the subject's EIP-712
+    signature over it. The vault checks the signature and relays the grant to the consent
+    registry; the grant is usable once it is anchored."""
     return await _submit(subject.id, body, ctx, session, now)
 
 
 @router.get("/me/grants", response_model=list[GrantPublic])
-async def my_grants(subject: CurrentSubject, session: Session, now: Now) -> list[GrantPublic]:
-    return [public(row, now) for row in await grants.list_for_subject(session, subject.id)]
+async def my_grants(subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> list[GrantPublic]:
+    """Your grants.
+
+    Every grant the subject gave, with its status and the uses so far."""
+    return await publics(ctx, session, await grants.list_for_subject(session, subject.id), now)
 
 
 @router.get("/me/grants/{grant_id}", response_model=GrantPublic)
-async def my_grant(grant_id: str, subject: CurrentSubject, session: Session, now: Now) -> GrantPublic:
-    return public(await grants.get_for_subject(session, subject.id, grant_id), now)
+async def my_grant(grant_id: str, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> GrantPublic:
+    """One of your grants.
+
+    As `/me/grants`, for one grant id."""
+    row = await grants.get_for_subject(session, subject.id, grant_id)
+    return (await publics(ctx, session, [row], now))[0]
 
 
 @router.get("/me/grants/{grant_id}/receipt", response_model=ConsentReceiptPublic)
@@ -117,6 +139,10 @@ async def receipt(grant_id: str, subject: CurrentSubject, ctx: Ctx, session: Ses
 
 @router.post("/me/grants/{grant_id}/revoke/prepare", response_model=TypedDataPublic)
 async def prepare_revocation(grant_id: str, subject: CurrentSubject, ctx: Ctx, session: Session) -> TypedDataPublic:
+    """The typed data revoking one of your grants.
+
+    Sign it (`eth_signTypedData_v4`) and send the signature to
+    `/me/grants/{grant_id}/revoke`."""
     return await _revocation(subject.id, grant_id, ctx, session)
 
 
@@ -137,21 +163,42 @@ async def prepare_for(body: GrantPrepare, acting: ActingFor, ctx: Ctx, session: 
 
 @router.post("/subjects/{subject_id}/grants", response_model=GrantPublic, status_code=status.HTTP_201_CREATED)
 async def submit_for(body: GrantSubmit, acting: ActingFor, ctx: Ctx, session: Session, now: Now) -> GrantPublic:
+    """Submit a signed grant for the subject.
+
+    As `/me/grants`, signed with the agent's or guardian's own key, inside its delegation."""
     return await _submit(acting.subject_id, body, ctx, session, now)
 
 
+async def _in_scope(acting: Acting, grant_id: str, session: AsyncSession) -> None:
+    # A grant over record types outside the delegation is not the delegate's to see.
+    row = await grants.get_for_subject(session, acting.subject_id, grant_id)
+    if not acting.covers(row.record_types):
+        raise NotFoundError("grant", grant_id)
+
+
 @router.get("/subjects/{subject_id}/grants", response_model=list[GrantPublic])
-async def grants_of(acting: ActingFor, session: Session, now: Now) -> list[GrantPublic]:
-    return [public(row, now) for row in await grants.list_for_subject(session, acting.subject_id)]
+async def grants_of(acting: ActingFor, ctx: Ctx, session: Session, now: Now) -> list[GrantPublic]:
+    """The subject's grants over record types the caller's delegation covers."""
+    rows = await grants.list_for_subject(session, acting.subject_id)
+    covered = [row for row in rows if acting.covers(row.record_types)]
+    return await publics(ctx, session, covered, now)
 
 
 @router.post("/subjects/{subject_id}/grants/{grant_id}/revoke/prepare", response_model=TypedDataPublic)
 async def prepare_revocation_for(grant_id: str, acting: ActingFor, ctx: Ctx, session: Session) -> TypedDataPublic:
+    """The typed data revoking a subject's grant.
+
+    As `/me/grants/{grant_id}/revoke/prepare`, for an agent or guardian."""
+    await _in_scope(acting, grant_id, session)
     return await _revocation(acting.subject_id, grant_id, ctx, session)
 
 
 @router.post("/subjects/{subject_id}/grants/{grant_id}/revoke", response_model=GrantPublic)
 async def revoke_for(grant_id: str, body: SignatureSubmit, acting: ActingFor, ctx: Ctx, session: Session, now: Now) -> GrantPublic:
+    """Revoke a subject's grant.
+
+    As `/me/grants/{grant_id}/revoke`, for an agent or guardian; takes effect at once."""
+    await _in_scope(acting, grant_id, session)
     return await _revoke(acting.subject_id, grant_id, body, ctx, session, now)
 
 
@@ -159,9 +206,9 @@ async def revoke_for(grant_id: str, body: SignatureSubmit, acting: ActingFor, ct
 
 
 @router.get("/grants", response_model=list[GrantPublic])
-async def held(dept: CurrentDepartment, session: Session, now: Now) -> list[GrantPublic]:
+async def held(dept: CurrentDepartment, ctx: Ctx, session: Session, now: Now) -> list[GrantPublic]:
     """The grants this department holds."""
-    return [public(row, now) for row in await grants.list_for_department(session, dept.code)]
+    return await publics(ctx, session, await grants.list_for_department(session, dept.code), now)
 
 
 @router.post("/grants/{grant_id}/read", response_model=DisclosurePublic)

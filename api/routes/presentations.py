@@ -72,9 +72,16 @@ async def verify(body: PresentationCheck, dept: CurrentVerifier, ctx: Ctx, sessi
     return public(await presentation_verify.verify_online(ctx, session, body.text, verifier=dept, now=now))
 
 
-@router.post("/presentations/verify/image", response_model=PresentationVerdictPublic)
+@router.post(
+    "/presentations/verify/image", response_model=PresentationVerdictPublic,
+    openapi_extra={"requestBody": {"required": True, "content": {
+        kind: {"schema": {"type": "string", "format": "binary"}} for kind in IMAGE_TYPES
+    }}},
+)
 async def verify_image(request: Request, dept: CurrentVerifier, ctx: Ctx, session: Session, now: Now) -> PresentationVerdictPublic:
-    """The verdict on a photo or screenshot of the QR code, sent as the request body
+    """Verify a picture of a QR code.
+
+    The verdict on a photo or screenshot of the QR code, sent as the request body
     (Content-Type image/png, image/jpeg, ...)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in IMAGE_TYPES:

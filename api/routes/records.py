@@ -36,6 +36,11 @@ def public(view: records.RecordView) -> RecordPublic:
 
 @router.post("/records", response_model=RecordPublic, status_code=status.HTTP_201_CREATED)
 async def issue(body: RecordCreate, dept: CurrentDepartment, ctx: Ctx, session: Session, now: Now) -> RecordPublic:
+    """Issue a credential into a subject's vault.
+
+    The subject is named by its id, or by kind and identifier. The record is sealed under the
+    subject's key with every field committed separately; its hash is anchored on chain within
+    seconds (`anchor` is null until then)."""
     subject = await subjects.resolve(
         ctx, session, subject_id=body.subject.subject_id, kind=body.subject.kind, identifier=body.subject.identifier
     )
@@ -52,9 +57,13 @@ async def issue(body: RecordCreate, dept: CurrentDepartment, ctx: Ctx, session: 
 async def issue_bulk(
     body: BulkCreate, dept: CurrentDepartment, ctx: Ctx, session: Session, now: Now, response: Response,
 ) -> BulkResult:
-    """Up to 10,000 credentials, all or nothing: the first invalid item refuses the request
-    (422 naming ``items.<index>``) and nothing is written. Anchored together, in one transaction.
-    With ``dry_run`` every item is checked the same way, nothing is written, and the answer is 200."""
+    """Issue up to 10,000 credentials in one request.
+
+    Up to 10,000 credentials, all or nothing: every item is checked, and any invalid one
+    refuses the request with a 422 whose ``errors`` name each problem (``{index, field, reason}``,
+    the first 100; ``more_errors`` counts the rest); nothing is written. Anchored together, in one
+    transaction. With ``dry_run`` every item is checked the same way, nothing is written, and the
+    answer is 200."""
     items = [
         bulk.BulkItem(
             spec=DocumentSpec(
@@ -78,7 +87,9 @@ async def issue_bulk(
 
 @router.post("/records/status", response_model=list[RecordStatus])
 async def anchor_status(body: StatusQuery, dept: CurrentDepartment, session: Session) -> list[RecordStatus]:
-    """Where records this department issued stand (pending, anchored with its transaction...);
+    """Where this department's records stand.
+
+    Where records this department issued stand (pending, anchored with its transaction...);
     ids it did not issue answer ``unknown``. No contents are read."""
     found = await bulk.statuses(session, issuer=dept, ids=body.ids)
     return [RecordStatus(id=s.id, status=s.status, root=s.root, tx_hash=s.tx_hash, block_number=s.block_number) for s in found]
@@ -86,6 +97,10 @@ async def anchor_status(body: StatusQuery, dept: CurrentDepartment, session: Ses
 
 @router.post("/records/{record_id}/revoke", response_model=RecordPublic)
 async def revoke(record_id: str, body: RecordRevoke, dept: CurrentDepartment, ctx: Ctx, session: Session, now: Now) -> RecordPublic:
+    """Revoke a record this department issued.
+
+    The reason is recorded and the revocation anchored on chain; from then on the credential
+    no longer verifies."""
     view = await records.revoke(ctx, session, issuer=dept, record_id=record_id, reason=body.reason, now=now)
     ctx.nudge()
     return public(view)
@@ -93,9 +108,16 @@ async def revoke(record_id: str, body: RecordRevoke, dept: CurrentDepartment, ct
 
 @router.get("/me/records", response_model=list[RecordPublic])
 async def my_records(subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> list[RecordPublic]:
+    """Your records, decrypted.
+
+    Every record in the caller's vault, with its anchor (Merkle proof and transaction) once
+    anchored."""
     return [public(v) for v in await records.list_for_subject(ctx, session, subject.id, now)]
 
 
 @router.get("/me/records/{record_id}", response_model=RecordPublic)
 async def my_record(record_id: str, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> RecordPublic:
+    """One of your records, decrypted.
+
+    As `/me/records`, for one record id."""
     return public(await records.read_for_subject(ctx, session, subject.id, record_id, now))

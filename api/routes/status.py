@@ -18,7 +18,9 @@ MAX_AGE = 60
     responses={200: {"content": {"application/json": {}}, "description": "the snapshot (vault.status_snapshot.encode)"}},
 )
 async def snapshot(ctx: Ctx, session: Session, now: Now) -> Response:
-    """Public: the signed status snapshot for verifiers offline: revoked status indexes,
+    """The signed status snapshot, for verifiers offline.
+
+    Public: the signed status snapshot for verifiers offline: revoked status indexes,
     departments and their roles as the chain has them, replaced subject keys; signed by the
     registry's admin."""
     built = await status_snapshot.build(ctx, session, now)

@@ -3,7 +3,7 @@ pseudonymous, departments are codes and officials are login addresses."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -89,11 +89,20 @@ class FindingPublic(BaseModel):
 
 
 class AuditReportPublic(BaseModel):
-    ok: bool
+    ok: bool = Field(description="true only when the log is proven complete and untampered "
+                                 "against a head anchored on chain")
+    status: Literal["verified", "findings", "nothing_anchored"] = Field(
+        description="verified: proven against the chain; findings: see `findings`; "
+                    "nothing_anchored: no tree head is on chain yet, so nothing could be proven "
+                    "(no findings either)")
+    summary: str = Field(description="the conclusion in one sentence")
     tree_size: int
+    anchored_size: int = Field(
+        description="entries covered by the latest head anchored on chain (0: none)")
     entries_checked: int
     heads_checked: int
-    anchors_checked: int
+    anchors_checked: int = Field(
+        description="heads anchored on chain that the log was checked against")
     findings: list[FindingPublic]
 
 

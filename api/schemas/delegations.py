@@ -17,6 +17,10 @@ class GuardianCreate(Strict):
     address: str = Field(pattern=ADDRESS, description="the guardian's key")
     not_before: int | None = Field(default=None, ge=0)
     expires_at: int = Field(gt=0, lt=2**32)
+    reason: str = Field(
+        min_length=1, max_length=500,
+        description="why the subject needs a guardian (e.g. the court order); sealed, shown to the subject",
+    )
 
 
 class SubjectKeyRotate(Strict):
@@ -35,6 +39,7 @@ class DelegationPublic(BaseModel):
     appointed_by: str
     revoked_at: int | None
     created_at: int
+    reason: str | None = Field(default=None, description="a guardian's: why the registrar appointed it")
 
 
 class DelegationCheckPublic(BaseModel):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from api.schemas.common import ADDRESS, Strict
@@ -13,6 +15,9 @@ class DepartmentBase(BaseModel):
 
 class DepartmentCreate(DepartmentBase, Strict):
     auth_address: str = Field(pattern=ADDRESS, description="the key the department logs in with")
+    subject_kinds: list[Literal["citizen", "enterprise"]] | None = Field(
+        default=None, min_length=1, description="for a registrar: the kinds of subject it registers (default both)",
+    )
 
 
 class DepartmentPublic(DepartmentBase):
@@ -20,3 +25,4 @@ class DepartmentPublic(DepartmentBase):
     auth_address: str
     chain_address: str
     created_at: int
+    subject_kinds: list[str] = Field(description="for a registrar: the kinds of subject it registers")

@@ -28,6 +28,12 @@ class GrantPrepare(Strict):
     not_before: int | None = Field(default=None, ge=0, description="Unix seconds; default now")
     expires_at: int = Field(gt=0, lt=2**32)
     max_uses: int = Field(default=1, ge=1, le=1_000_000)
+    allow_unissued_fields: bool = Field(
+        default=False,
+        description="accept field paths that no record of these types holds yet (records "
+                    "still to be issued); without it such fields are refused with the fields "
+                    "that exist",
+    )
 
 
 class TypedDataPublic(BaseModel):

@@ -25,6 +25,16 @@ class SubjectPublic(SubjectBase):
     created_at: int
 
 
+class RegistrarAssign(Strict):
+    department: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}$", description="the registrar that takes the subject over")
+
+
+class RegistrarPublic(BaseModel):
+    subject_id: str
+    kind: str
+    registered_by: str = Field(description="the registrar that replaces its key and appoints its guardians")
+
+
 class KeyRotationPublic(BaseModel):
     subject_id: str
     key_version: int

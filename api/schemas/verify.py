@@ -33,7 +33,7 @@ class IssuerPublic(BaseModel):
 
 class VerdictPublic(BaseModel):
     valid: bool
-    credential_hash: str
+    credential_hash: str | None = Field(description="null when the document is too damaged to hash (check `format`)")
     checks: list[CheckPublic]
     issuer: IssuerPublic | None
     root: str | None

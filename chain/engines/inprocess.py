@@ -16,6 +16,7 @@ from web3.exceptions import ContractLogicError
 from web3.providers.eth_tester import EthereumTesterProvider
 from web3.types import RPCEndpoint, RPCResponse
 
+from chain.connection import guard
 from chain.engines.base import Engine
 from chain.reverts import ERROR_STRING
 
@@ -73,7 +74,7 @@ class InProcessEngine(Engine):
     def start(self) -> None:
         if self._w3 is None:
             tester = EthereumTester(PyEVMBackend())
-            self._w3 = Web3(_RevertDataProvider(tester))
+            self._w3 = guard(Web3(_RevertDataProvider(tester)))
 
     def stop(self) -> None:
         self._w3 = None

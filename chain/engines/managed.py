@@ -8,8 +8,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from web3 import Web3
-
+from chain.connection import RPC_TIMEOUT, connect
 from chain.engines.base import Engine
 from chain.engines.process import NodeProcess, spawn
 
@@ -17,7 +16,10 @@ from chain.engines.process import NodeProcess, spawn
 class ManagedNodeEngine(Engine):
     def __init__(self, datadir: Path | None = None, *, zero_gas: bool = False, ready_timeout: float = 30.0) -> None:
         super().__init__(zero_gas=zero_gas)
-        self.datadir = Path(datadir) if datadir is not None else Path(tempfile.mkdtemp(prefix=f"{self.name}-"))
+        # Absolute once, here: the node runs with another working directory than ours, so a
+        # relative path on its command line would name another place than the one we watch.
+        where = Path(datadir) if datadir is not None else Path(tempfile.mkdtemp(prefix=f"{self.name}-"))
+        self.datadir = where.absolute()
         self.ready_timeout = ready_timeout
         self._node: NodeProcess | None = None
         self._url: str | None = None
@@ -40,7 +42,7 @@ class ManagedNodeEngine(Engine):
             log_path=self.datadir / f"{self.name}.log", pid_path=self.datadir / f"{self.name}.pid",
             ready_timeout=self.ready_timeout,
         )
-        self._w3 = Web3(Web3.HTTPProvider(self._url, request_kwargs={"timeout": 60}))
+        self._w3 = connect(self._url, RPC_TIMEOUT)
 
     def stop(self) -> None:
         if self._node is not None:

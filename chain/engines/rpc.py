@@ -11,9 +11,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from web3 import Web3
 from web3.exceptions import Web3Exception
 
+from chain.connection import RPC_TIMEOUT, connect
 from chain.engines.base import Engine
 from chain.errors import NodeError
 
@@ -31,7 +31,7 @@ def redacted(url: str) -> str:
 class RpcEngine(Engine):
     name = "rpc"
 
-    def __init__(self, rpc_url: str, signer_key: str, *, zero_gas: bool = False, timeout: float = 60.0) -> None:
+    def __init__(self, rpc_url: str, signer_key: str, *, zero_gas: bool = False, timeout: float = RPC_TIMEOUT) -> None:
         super().__init__(zero_gas=zero_gas)
         if not rpc_url:
             raise NodeError("the rpc chain engine needs an RPC URL (DATAVAULT_RPC_URL)")
@@ -51,10 +51,10 @@ class RpcEngine(Engine):
     def start(self) -> None:
         if self._w3 is not None:
             return
-        w3 = Web3(Web3.HTTPProvider(self._url, request_kwargs={"timeout": self.timeout}))
+        w3 = connect(self._url, self.timeout)
         try:
             w3.eth.chain_id  # noqa: B018 - the cheapest call that proves the node answers
-        except (Web3Exception, OSError) as exc:
+        except (Web3Exception, NodeError) as exc:
             raise NodeError(f"the chain at {redacted(self._url)} does not answer: {exc}") from exc
         self._w3 = w3
 

@@ -1,12 +1,13 @@
 """Tables of consent: grants a subject signed, delegations to agents and guardians.
 
-Signed messages are kept verbatim (terms + signature) so that anyone can re-check a grant
-against the subject's key on chain; nothing here is personal data in clear.
+Signed messages are kept (terms + signature) so that anyone can re-check a grant against the
+subject's key on chain; nothing here is personal data in clear: a grant's purpose in words is
+sealed under the subject's key.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vault.db.models import Base
@@ -23,7 +24,12 @@ class GrantRow(Base):
     record_types: Mapped[int] = mapped_column(Integer)  # chain.consent.RECORD_TYPE_BITS
     fields: Mapped[str] = mapped_column(Text)  # JSON list of field paths, as signed
     purpose_code: Mapped[int] = mapped_column(Integer)
-    purpose: Mapped[str] = mapped_column(Text)
+    # The purpose in words is personal data: sealed under the subject's key (vault.grant_purposes).
+    # ``purpose`` holds plaintext only in rows written before revision 0009, until the vault
+    # next opens and seals them.
+    purpose: Mapped[str | None] = mapped_column(Text)
+    purpose_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    purpose_body: Mapped[bytes | None] = mapped_column(LargeBinary)
     not_before: Mapped[int] = mapped_column(BigInteger)
     expires_at: Mapped[int] = mapped_column(BigInteger)
     max_uses: Mapped[int] = mapped_column(Integer)
@@ -58,5 +64,8 @@ class DelegationRow(Base):
     status: Mapped[str] = mapped_column(String(16))  # pending | active | revoked | failed
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[int] = mapped_column(BigInteger)
+    # Why a registrar appointed a guardian, sealed under the subject's key (personal data).
+    reason_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reason: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     __table_args__ = (Index("ix_delegations_subject_agent", "subject_id", "agent_address"),)

@@ -61,6 +61,10 @@ class Department(Base):
     chain_address: Mapped[str] = mapped_column(String(42), unique=True)
     chain_key_name: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[int] = mapped_column(BigInteger)
+    # A registrar registers these kinds of subject (comma-separated: citizen, enterprise).
+    subject_kinds: Mapped[str] = mapped_column(
+        String(32), default="citizen,enterprise", server_default="citizen,enterprise"
+    )
 
 
 class Subject(Base):
@@ -72,6 +76,9 @@ class Subject(Base):
     profile_key: Mapped[bytes] = mapped_column(LargeBinary)
     profile: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[int] = mapped_column(BigInteger)
+    # The registrar answerable for this subject: only it replaces the key or appoints a
+    # guardian, until the admin hands the subject to another registrar.
+    registered_by: Mapped[str | None] = mapped_column(String(31), index=True)
 
 
 class SubjectKey(Base):
@@ -159,9 +166,14 @@ class Challenge(Base):
     __tablename__ = "challenges"
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     address: Mapped[str] = mapped_column(String(42))
-    expires_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    # The HTTP peer that asked: outstanding challenges are bounded per client.
+    client: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
-    __table_args__ = (UniqueConstraint("nonce", "address"),)
+    __table_args__ = (
+        UniqueConstraint("nonce", "address"),
+        Index("ix_challenges_client_expires", "client", "expires_at"),
+    )
 
 
 class Counter(Base):
@@ -192,3 +204,11 @@ class ReplacedSubjectKey(Base):
     address: Mapped[str] = mapped_column(String(42), primary_key=True)
     subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"))
     replaced_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class RevokedToken(Base):
+    """A session token logged out before it expired; kept until then, pruned after."""
+
+    __tablename__ = "revoked_tokens"
+    jti: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)

@@ -332,12 +332,47 @@ def test_audit_argument_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_the_verify_report_in_one_line() -> None:
-    report = {"ok": True, "tree_size": 17, "entries_checked": 17, "heads_checked": 1, "anchors_checked": 2, "findings": []}
+    report = {"ok": True, "status": "verified", "tree_size": 17, "anchored_size": 17, "entries_checked": 17,
+              "heads_checked": 1, "anchors_checked": 2, "findings": [],
+              "summary": "the log is complete and untampered up to the head anchored on chain at size 17"}
     assert cli_audit.report_summary(report) == (
-        "ok: the log of 17 entries is complete and untampered; 17 entries, 1 signed head, 2 anchored heads checked")
+        "ok: the log is complete and untampered up to the head anchored on chain at size 17; "
+        "17 entries, 1 signed head, 2 anchored heads checked")
     findings = [{"kind": "modified", "seq": 3, "detail": "entry 3 was altered"}, {"kind": "unanchored", "seq": None, "detail": "x"}]
     summary = cli_audit.report_summary({**report, "ok": False, "findings": findings})
     assert summary.startswith("FINDINGS (2): modified at seq 3: entry 3 was altered; unanchored: x; ")
+
+
+NOTHING_ANCHORED = {
+    "ok": False, "status": "nothing_anchored", "tree_size": 5, "anchored_size": 0, "entries_checked": 5,
+    "heads_checked": 0, "anchors_checked": 0, "findings": [],
+    "summary": "nothing anchored yet: no tree head is on chain, so the 5 entries and 0 signed heads fit together "
+               "but are not proven untampered",
+}
+
+
+@pytest.mark.parametrize(("report", "code", "first_word"), [
+    (NOTHING_ANCHORED, 3, "NOT VERIFIED: nothing anchored yet"),
+    ({**NOTHING_ANCHORED, "ok": True, "status": "verified", "summary": "the log is complete"}, 0, "ok: "),
+    ({**NOTHING_ANCHORED, "status": "findings", "findings": [{"kind": "modified", "seq": 1, "detail": "x"}]}, 1,
+     "FINDINGS (1)"),
+])
+def test_audit_verify_exit_codes(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                 report: dict[str, Any], code: int, first_word: str) -> None:
+    """0 proven, 1 findings, 3 nothing anchored yet: never "untampered" when nothing was proven."""
+    import contextlib
+
+    class Auditor:
+        role, name = "auditor", "auditor"
+
+        def post(self, path: str) -> dict[str, Any]:
+            assert path == "/audit/verify"
+            return report
+
+    monkeypatch.setattr(cli_audit, "logged_in", lambda _args: contextlib.nullcontext(Auditor()))
+    exit_code, out, err = run(capsys, "audit", "verify", "--as", "auditor")
+    assert exit_code == code and json.loads(out) == report
+    assert err.startswith(first_word) and len(err.strip().splitlines()) == 1
 
 
 def access_entries(count: int) -> list[dict[str, Any]]:

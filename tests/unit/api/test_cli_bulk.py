@@ -122,6 +122,30 @@ def test_json_lines_errors_name_the_line(capsys: pytest.CaptureFixture[str], dat
     assert expected in bulk_error(capsys, datadir, "items.jsonl", "\n".join(lines) + "\n")
 
 
+def test_every_bad_line_is_reported_at_once(capsys: pytest.CaptureFixture[str], datadir: Path) -> None:
+    rows = [f"{CITIZEN_ID},licence,t,2027-12-31,1"] * 150
+    rows[2] = f"{CITIZEN_ID},passport,t,2027-12-31,1"
+    rows[5] = f"{CITIZEN_ID},licence,t,someday,1"
+    for n in range(20, 130):
+        rows[n] = f"{CITIZEN_ID},licence,,2027-12-31,1"
+    path = datadir / "items.csv"
+    path.write_text("identifier,type,title,valid_until,x\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    code = cli.main(["--datadir", str(datadir), "issue-bulk", "--as", "dept-gongan", str(path)])
+    out, err = capsys.readouterr()
+    assert code == cli.EXIT_ERROR and out == ""
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("datavault: 112 problems in the file; nothing was issued (the vault did not check the other lines: no vault is running")
+    assert lines[1].startswith("  line 4: type must be one of") and lines[2].startswith("  line 7: 'someday' is not a date")
+    assert lines[3] == "  line 22: title is missing" and lines[100] == "  line 119: title is missing"
+    assert lines[101:] == ["  ... and 12 more"]
+
+
+def test_dry_run_goes_with_neither_no_check_nor_wait(capsys: pytest.CaptureFixture[str], datadir: Path) -> None:
+    good = f"identifier,type,title,valid_until,x\n{CITIZEN_ID},licence,t,2027-12-31,1\n"
+    assert "--dry-run only checks" in bulk_error(capsys, datadir, "good.csv", good, "--dry-run", "--no-check")
+    assert "--dry-run only checks" in bulk_error(capsys, datadir, "good.csv", good, "--dry-run", "--wait")
+
+
 def test_the_format_follows_the_suffix_else_the_content(capsys: pytest.CaptureFixture[str], datadir: Path) -> None:
     item = {"kind": "citizen", "identifier": CITIZEN_ID, "type": "licence", "title": "t", "fields": {"a": 1}, "valid_until": 1, "colour": 1}
     assert "unknown key(s) colour" in bulk_error(capsys, datadir, "items.txt", json.dumps(item) + "\n")
@@ -148,10 +172,22 @@ def test_chunk_size_is_checked(capsys: pytest.CaptureFixture[str], datadir: Path
 
 def test_api_refusals_point_at_the_line() -> None:
     lines = [5, 7, 9]
-    refused = cli_bulk._refused(ApiError(422, {"detail": "item 2: subject not found: 0xab", "field": "items.2.subject"}), lines)
-    assert str(refused) == "line 9: subject not found: 0xab"
-    refused = cli_bulk._refused(ApiError(422, {"detail": "items.1.type: Input should be 'licence'"}), lines)
-    assert str(refused) == "line 7: type: Input should be 'licence'"
+    vault = {"detail": "item 2: no citizen ...", "field": "items.2.subject", "more_errors": 0,
+             "errors": [{"index": 2, "field": "subject", "reason": "no citizen with identifier X is registered"}]}
+    assert str(cli_bulk._refused(ApiError(422, vault), lines)) == "line 9: no citizen with identifier X is registered"
+    schema = {"detail": "items.1.type: Input should be 'licence'",
+              "errors": [{"loc": ["body", "items", "1", "type"], "msg": "Input should be 'licence'", "type": "literal_error"}]}
+    assert str(cli_bulk._refused(ApiError(422, schema), lines)) == "line 7: type: Input should be 'licence'"
+    several = {"detail": "...", "more_errors": 4, "errors": [
+        {"index": 2, "field": "valid_until", "reason": "valid_until must be later than valid_from"},
+        {"index": 0, "field": "subject", "reason": "no enterprise with identifier Y is registered"},
+    ]}
+    assert str(cli_bulk._refused(ApiError(422, several), lines)).splitlines() == [
+        "6 problems in the file; nothing was issued:",
+        "  line 5: no enterprise with identifier Y is registered",
+        "  line 9: valid_until must be later than valid_from",
+        "  ... and 4 more",
+    ]
     refused = cli_bulk._refused(ApiError(403, {"title": "Forbidden", "detail": "department 'x' is not an active issuer"}), lines)
     assert str(refused) == "403 Forbidden: department 'x' is not an active issuer"
 

@@ -79,7 +79,7 @@ async def scene(h: Harness) -> Scene:
     citizen = await h.subject(issuer)
     await h.issue(issuer, fields={"姓名": "张三", "准驾车型": CANARY})
     await h.settle()
-    grant = await granted(h, citizen)
+    grant = await granted(h, citizen, fields=["姓名", "准驾车型"])
     return Scene(issuer, reader, citizen, grant["id"])
 
 

@@ -233,7 +233,25 @@ async def test_a_clean_log_verifies(log: Log, chunk: int, monkeypatch: pytest.Mo
     assert (report.tree_size, report.entries_checked) == (log.size, log.size) == (11, 11)
     assert (report.heads_checked, report.anchors_checked) == (3, 3)
     assert report.to_dict() == {"ok": True, "tree_size": 11, "entries_checked": 11, "heads_checked": 3,
-                                "anchors_checked": 3, "findings": []}
+                                "anchors_checked": 3, "findings": [], "status": "verified", "anchored_size": 11,
+                                "summary": "the log is complete and untampered up to the head anchored on chain at size 11"}
+
+
+async def test_a_log_with_no_anchored_head_is_not_called_untampered(harness: Harness) -> None:
+    """Nothing on chain, nothing proven: no findings, but not ok, and it says why."""
+    h = harness
+    await setup(h)
+    await h.settle()
+    report = await verify(h)
+    assert report.findings == [] and not report.ok and report.status == "nothing_anchored"
+    assert report.entries_checked == report.tree_size > 0 and report.anchors_checked == report.anchored_size == 0
+    assert report.summary.startswith("nothing anchored yet") and "untampered" in report.summary
+    first = await sign_and_anchor(h)
+    assert (await h.http.get("/me", headers=(await new_citizen(h)).headers)).status_code == 200
+    await h.settle()
+    later = await verify(h)
+    assert later.ok and later.status == "verified" and later.anchored_size == first < later.tree_size
+    assert later.summary.endswith(f"at size {first}; {later.tree_size - first} newer entries are not anchored yet")
 
 
 @pytest.mark.parametrize("name", list(TAMPERS))
@@ -284,7 +302,8 @@ async def rewrite_history(h: Harness, seq: int, **change: Any) -> None:
 async def test_a_consistent_rewrite_with_the_keys_is_caught_by_the_chain(log: Log, small_chunks: None) -> None:
     await rewrite_history(log.h, 6, actor="gongan")  # renshe's first read now looks like gongan's
     alone = await verify(log.h, with_chain=False)
-    assert alone.ok, alone.findings  # MACs, nodes and signatures all fit: only the chain can tell
+    # MACs, nodes and signatures all fit: only the chain can tell, so nothing is proven.
+    assert alone.findings == [] and alone.status == "nothing_anchored" and not alone.ok
     report = await verify(log.h)
     # The re-signed heads of sizes 8 and 11 say "anchored", but the chain holds other roots.
     assert kinds(report) == ["anchor_mismatch", "unanchored"]

@@ -379,7 +379,7 @@ async def test_an_unreachable_node_never_fails_an_entry(harness: Harness, monkey
         assert await sub.run_once() == 0
     (entry,) = await entries(h)
     assert entry.status == "pending" and entry.attempts == MAX_ATTEMPTS + 5
-    assert "ConnectionError" in (entry.last_error or "")
+    assert "NodeUnavailable" in (entry.last_error or "")
     assert {r["status"] for r in (await mine(h, citizen)).values()} == {"pending"}
 
     # The node goes away between recording and broadcasting: the recorded bytes wait for it.

@@ -1,0 +1,118 @@
+"""A node that is gone, stuck or talking nonsense shows up as ``NodeUnavailable``, in bounded
+time, with no address in its message; answers from a healthy node pass untouched."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from chain.connection import connect, in_chain_terms
+from chain.engines.process import free_port
+from chain.errors import ChainError, ChainRevertError, NodeUnavailable
+
+
+@contextmanager
+def node_answering(body: bytes, *, delay: float = 0.0, status: int = 200) -> Iterator[str]:
+    """A loopback HTTP server that answers every POST with ``body`` (after ``delay``)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            time.sleep(delay)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def assert_unavailable(url: str, *, timeout: float = 5.0, within: float = 4.0) -> NodeUnavailable:
+    w3 = connect(url, timeout)
+    started = time.monotonic()
+    with pytest.raises(NodeUnavailable) as caught:
+        w3.eth.block_number  # noqa: B018
+    assert time.monotonic() - started < within
+    port = url.rsplit(":", 1)[1]
+    assert "127.0.0.1" not in str(caught.value) and port not in str(caught.value)
+    return caught.value
+
+
+def test_a_refused_connection_is_node_unavailable_without_the_address() -> None:
+    port = free_port()  # nothing listens there
+    error = assert_unavailable(f"http://127.0.0.1:{port}")
+    assert "could not be reached" in str(error) and isinstance(error, ChainError)
+
+
+def test_a_stuck_node_times_out() -> None:
+    with node_answering(b'{"jsonrpc":"2.0","id":0,"result":"0x1"}', delay=3.0) as url:
+        error = assert_unavailable(url, timeout=0.5, within=2.5)
+    assert "in time" in str(error)
+
+
+@pytest.mark.parametrize("body,status", [
+    (b"<html>502 Bad Gateway</html>", 502),
+    (b"<html>not json</html>", 200),
+    (b'{"jsonrpc":"2.0","id":0}', 200),
+    (b'["no", "object"]', 200),
+])
+def test_an_answer_that_is_not_json_rpc_is_node_unavailable(body: bytes, status: int) -> None:
+    with node_answering(body, status=status) as url:
+        assert_unavailable(url)
+
+
+def test_a_healthy_answer_passes() -> None:
+    with node_answering(b'{"jsonrpc":"2.0","id":0,"result":"0x2a"}') as url:
+        assert connect(url).eth.block_number == 42
+
+
+def test_a_connection_dropped_mid_answer_is_node_unavailable() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def hang_up() -> None:
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    try:
+        assert_unavailable(f"http://127.0.0.1:{listener.getsockname()[1]}")
+    finally:
+        listener.close()
+
+
+def test_web3_errors_let_through_become_chain_errors() -> None:
+    from requests import ConnectionError as RequestsConnectionError
+    from web3.exceptions import ContractLogicError, Web3RPCError
+
+    def raising(exc: Exception) -> None:
+        raise exc
+
+    with pytest.raises(NodeUnavailable):
+        in_chain_terms(raising, RequestsConnectionError("HTTPConnectionPool(host='10.0.0.7', port=8545)"))
+    with pytest.raises(ChainError, match="refused the request: nonce too low") as refused:
+        in_chain_terms(raising, Web3RPCError("nonce too low"))
+    assert not isinstance(refused.value, NodeUnavailable)
+    with pytest.raises(ChainRevertError):
+        in_chain_terms(raising, ContractLogicError("execution reverted", data="0x"))
+    assert in_chain_terms(lambda x: x + 1, 1) == 2
