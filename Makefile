@@ -5,6 +5,9 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 NODE    := hardhat-node/node_modules/.package-lock.json
 DATADIR ?= .datavault
+# Tests in three workers (pytest-xdist): on two cores the integration tests mostly wait on
+# nodes and anchors, so a third worker pays; XDIST= runs them in one process.
+XDIST   ?= -n 3
 
 .PHONY: run demo test test-unit test-integration install contracts bench lint clean
 
@@ -16,14 +19,14 @@ demo: install  ## seed sample data into the running vault
 
 test: install  ## the whole suite: unit, then integration on anvil, hardhat and PostgreSQL
 	@set -e; url=$$(scripts/postgres.sh start); trap 'scripts/postgres.sh stop' EXIT; \
-	DATAVAULT_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	DATAVAULT_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -q $(XDIST) $(PYTEST_ARGS)
 
 test-unit: install  ## fast: in-process chain and SQLite only
-	$(BIN)/python -m pytest -q tests/unit $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(XDIST) tests/unit $(PYTEST_ARGS)
 
 test-integration: install  ## real nodes (anvil, hardhat) and a throwaway PostgreSQL
 	@set -e; url=$$(scripts/postgres.sh start); trap 'scripts/postgres.sh stop' EXIT; \
-	DATAVAULT_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -q tests/integration $(PYTEST_ARGS)
+	DATAVAULT_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -q $(XDIST) tests/integration $(PYTEST_ARGS)
 
 install: $(STAMP) $(NODE)
 

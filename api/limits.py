@@ -17,6 +17,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vault.commitments import json_value_problem
+
 DEFAULT_MAX_BODY = 16 * 2**20  # a 10,000-item bulk issuance is a few MiB
 # No request of this API nests deeper; record fields have their own, lower, limit.
 MAX_JSON_DEPTH = 64
@@ -39,33 +41,6 @@ def _finite(text: str) -> float:
     return value
 
 
-def _check_tree(value: Any) -> None:
-    """Depth and valid Unicode everywhere, walked without recursion."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, str):
-            _unicode(item)
-        elif isinstance(item, (dict, list)):
-            if depth > MAX_JSON_DEPTH:
-                raise BodyRefused(400, "Malformed JSON", f"the request body nests deeper than {MAX_JSON_DEPTH} levels")
-            if isinstance(item, dict):
-                for key, inner in item.items():
-                    _unicode(key)
-                    stack.append((inner, depth + 1))
-            else:
-                stack.extend((inner, depth + 1) for inner in item)
-
-
-def _unicode(text: str) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise BodyRefused(
-            400, "Malformed JSON", "the request body has a string that is not valid Unicode (a lone surrogate)",
-        ) from None
-
-
 def check_json(body: bytes) -> None:
     """Raises ``BodyRefused`` for JSON this API does not accept; other malformed JSON is left
     to the route's own parser, which reports where it is broken."""
@@ -77,7 +52,9 @@ def check_json(body: bytes) -> None:
         raise BodyRefused(400, "Malformed JSON", f"the request body nests deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError:
         return
-    _check_tree(parsed)
+    problem = json_value_problem(parsed, MAX_JSON_DEPTH)
+    if problem is not None:
+        raise BodyRefused(400, "Malformed JSON", f"the request body is refused: {problem}")
 
 
 def _is_json(scope: Scope) -> bool:

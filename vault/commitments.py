@@ -16,6 +16,7 @@ sixteen-leaf credential costs about six hashes, not twelve.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -34,6 +35,40 @@ _NODE = b"\x01"
 def canonical_json(value: Any) -> bytes:
     """Sorted keys, no whitespace, UTF-8 (Chinese kept as is): what every hash here covers."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def json_value_problem(value: Any, max_depth: int) -> str | None:
+    """Why ``value`` has no canonical JSON that hashes the same everywhere, or None: a number
+    that is not finite (canonical JSON has no spelling for NaN or infinity), text that is not
+    valid Unicode (a lone surrogate cannot be encoded), or nesting deeper than ``max_depth``.
+    Walked without recursion, since the value may be hostile."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return "a number is not finite (NaN or infinity)"
+        if isinstance(item, str):
+            if not _encodable(item):
+                return "a string is not valid Unicode (a lone surrogate)"
+        elif isinstance(item, (dict, list)):
+            if depth > max_depth:
+                return f"nested deeper than {max_depth} levels"
+            if isinstance(item, dict):
+                for key, inner in item.items():
+                    if not _encodable(str(key)):
+                        return "a string is not valid Unicode (a lone surrogate)"
+                    stack.append((inner, depth + 1))
+            else:
+                stack.extend((inner, depth + 1) for inner in item)
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def field_leaf(name: str, value: Any, salt: bytes) -> bytes:

@@ -12,7 +12,6 @@ whitespace, UTF-8 (Chinese text is kept as is, not \\u-escaped).
 
 from __future__ import annotations
 
-import math
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -79,42 +78,17 @@ def check_spec(spec: DocumentSpec) -> None:
     for name in spec.fields:
         if not name or name.startswith("@") or len(name) > 100:
             raise VaultValueError(f"field names are 1-100 characters and do not start with '@': {name[:20]!r}", field="fields")
-    _check_values(spec.fields)
+    # Only what hashes the same everywhere, forever, in nesting a person can read (a deep value
+    # also costs every verifier a deep recursion).
+    problem = commitments.json_value_problem(spec.fields, MAX_FIELDS_DEPTH)
+    if problem is not None:
+        raise VaultValueError(f"fields: {problem}", field="fields")
     if len(canonical_json(spec.fields)) > MAX_FIELDS_BYTES:
         raise VaultValueError(f"fields exceed {MAX_FIELDS_BYTES} bytes", field="fields")
     if spec.valid_from < 0 or spec.valid_until <= spec.valid_from:
         raise VaultValueError("valid_until must be later than valid_from", field="valid_until")
     if spec.valid_until >= 2**40:
         raise VaultValueError("valid_until is too far in the future", field="valid_until")
-
-
-def _check_values(fields: dict[str, Any]) -> None:
-    """Only what hashes the same everywhere, forever: no NaN or infinity (canonical JSON has
-    no spelling for them), only valid Unicode, and nesting a person can read (a deep value
-    also costs every verifier a deep recursion)."""
-    stack: list[tuple[Any, int]] = [(fields, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, float) and not math.isfinite(value):
-            raise VaultValueError("field values must be finite numbers (no NaN or infinity)", field="fields")
-        if isinstance(value, str):
-            _check_text(value)
-        elif isinstance(value, (dict, list)):
-            if depth > MAX_FIELDS_DEPTH:
-                raise VaultValueError(f"fields nest deeper than {MAX_FIELDS_DEPTH} levels", field="fields")
-            if isinstance(value, dict):
-                for key, inner in value.items():
-                    _check_text(str(key))
-                    stack.append((inner, depth + 1))
-            else:
-                stack.extend((inner, depth + 1) for inner in value)
-
-
-def _check_text(text: str) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise VaultValueError("field text must be valid Unicode (no lone surrogates)", field="fields") from None
 
 
 def build_document(

@@ -99,7 +99,7 @@ def nested(depth: int) -> Any:
 async def test_record_fields_nest_at_most_32_levels(world: World) -> None:
     before = await records(world.h)
     r = await post_raw(world, "/records", RECORD % json.dumps(nested(33)))
-    assert_problem(r, 422, "fields nest deeper than 32 levels")
+    assert_problem(r, 422, "fields: nested deeper than 32 levels")
     assert r.json()["field"] == "fields"
     assert await records(world.h) == before
     r = await post_raw(world, "/records", RECORD % json.dumps(nested(32)))

@@ -317,7 +317,10 @@ def test_bad_base45_is_damage() -> None:
     refused(PREFIX + "bb8", "the code is damaged: .*not Base45")
 
 
-@pytest.mark.parametrize("bad", [b"\x00" * 64, signature()[:64] + b"\x1d", signature()[:32] + b"\xff" * 32 + b"\x1b"])
+@pytest.mark.parametrize(
+    "bad", [b"\x00" * 64, signature()[:64] + b"\x1d", signature()[:32] + b"\xff" * 32 + b"\x1b"],
+    ids=["64 bytes", "v is 29", "s is above n"],  # fixed ids: the signatures are random
+)
 def test_encode_refuses_signatures_the_compact_form_cannot_carry(bad: bytes) -> None:
     with pytest.raises(PresentationFormatError, match="cannot encode the presentation: the issuer signature"):
         encode(replace(present(LICENCE, ["姓名"]), issuer_signature=bad))
