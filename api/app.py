@@ -26,6 +26,7 @@ from api.routes import (
     system,
     verify,
 )
+from vault import qr
 from vault.config import Settings
 from vault.setup import OpenVault, open_vault
 
@@ -60,7 +61,10 @@ def create_app(*, settings: Settings | None = None, vault: OpenVault | None = No
     problems.install(app)
     # Outermost but for the request ids: nothing reads a body before its size and JSON are checked.
     configured = settings or (Settings.from_env() if vault is None else None)
-    app.add_middleware(BodyLimit, max_bytes=configured.max_body_bytes if configured else DEFAULT_MAX_BODY)
+    largest = configured.max_body_bytes if configured else DEFAULT_MAX_BODY
+    app.add_middleware(BodyLimit, max_bytes=largest, larger={
+        "/records/bulk": largest, "/presentations/verify/image": qr.MAX_IMAGE_BYTES,
+    })
     request_ids.install(app)
     for module in (system, auth, departments, subjects, records, grants, delegations, verify, audit, corrections, status,
                    presentations):

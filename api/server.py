@@ -24,9 +24,10 @@ import uvicorn
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from api import logging_setup
 from api.app import create_app
 from api.client import VaultClient, api_file, command
-from keys import Keystore, MasterKey
+from keys import Keystore
 from vault import admins, clock
 from vault.config import Settings
 from vault.db.engine import create_engine, session_factory
@@ -154,7 +155,7 @@ def _database_errors(settings: Settings) -> Iterator[None]:
 async def bootstrap_admin(settings: Settings) -> str:
     """Create the admin login key and register it, once. Returns the admin address."""
     settings.datadir.mkdir(parents=True, exist_ok=True)
-    store = Keystore(settings.keystore_dir, MasterKey.load(settings.master_key_file, create=True))
+    store = Keystore(settings.keystore_dir, settings.load_master_key(create=True))
     address = store.address_of(ADMIN_KEY) if store.exists(ADMIN_KEY) else store.create(ADMIN_KEY)
     with _database_errors(settings):
         db = create_engine(settings.db_url)
@@ -265,7 +266,7 @@ def _seed_demo(settings: Settings, url: str) -> None:
     from api.demo import seed
 
     try:
-        store = Keystore(settings.keystore_dir, MasterKey.load(settings.master_key_file))
+        store = Keystore(settings.keystore_dir, settings.load_master_key())
         seed(lambda: VaultClient(url), store, say)
     except Exception as exc:  # noqa: BLE001 - the server keeps running; say what went wrong
         say(f"demo seeding failed: {exc}")
@@ -298,8 +299,13 @@ async def _open(settings: Settings) -> OpenVault:
 async def _serve(settings: Settings, sock: socket.socket, demo: bool) -> None:
     opened = await _open(settings)
     try:
-        app = create_app(vault=opened)
-        server = _Server(uvicorn.Config(app, log_level="info", timeout_graceful_shutdown=5))
+        app = create_app(settings=settings, vault=opened)
+        # log_config=None: uvicorn's loggers go through the vault's configuration (api.logging_setup).
+        # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from loopback, so
+        # any local caller could name itself a new client and escape the per-client bounds on
+        # login challenges. Behind a reverse proxy, run the app under uvicorn with the proxy's
+        # address in --forwarded-allow-ips.
+        server = _Server(uvicorn.Config(app, log_config=None, timeout_graceful_shutdown=5, proxy_headers=False))
         announcer = asyncio.create_task(_announce(server, settings, base_url(sock), demo))
         try:
             await server.serve(sockets=[sock])
@@ -313,6 +319,7 @@ async def _serve(settings: Settings, sock: socket.socket, demo: bool) -> None:
 
 
 def serve(settings: Settings, *, host: str, port: int, demo: bool) -> int:
+    logging_setup.configure(settings.log_level, settings.log_format)
     with _datadir_lock(settings):
         sock = listen(host, port)
         try:

@@ -51,16 +51,26 @@ class MasterKey:
     def generate(cls) -> MasterKey:
         return cls(os.urandom(KEY_SIZE))
 
+    @staticmethod
+    def decode(text: str) -> bytes | None:
+        """The key's bytes from its text form (base64 or hex of 32 bytes); None if it is not one."""
+        return _decode_text(text.strip())
+
     @classmethod
-    def from_env(cls, var: str = DEFAULT_ENV_VAR) -> MasterKey | None:
-        """The key from environment variable ``var``, or None if it is unset or empty."""
-        value = os.environ.get(var, "").strip()
+    def from_text(cls, text: str, *, source: str = DEFAULT_ENV_VAR) -> MasterKey | None:
+        """The key from its text form, or None if ``text`` is empty; ``source`` names it in errors."""
+        value = text.strip()
         if not value:
             return None
         secret = _decode_text(value)
         if secret is None:
-            raise MasterKeyError(f"{var} is set but is not {KEY_SIZE} bytes of base64 or hex")
+            raise MasterKeyError(f"{source} is set but is not {KEY_SIZE} bytes of base64 or hex")
         return cls(secret)
+
+    @classmethod
+    def from_env(cls, var: str = DEFAULT_ENV_VAR) -> MasterKey | None:
+        """The key from environment variable ``var``, or None if it is unset or empty."""
+        return cls.from_text(os.environ.get(var, ""), source=var)
 
     @classmethod
     def from_file(cls, path: Path) -> MasterKey:
@@ -85,12 +95,17 @@ class MasterKey:
 
     @classmethod
     def load(
-        cls, key_file: Path, *, env_var: str = DEFAULT_ENV_VAR, create: bool = False
+        cls, key_file: Path, *, text: str | None = None, env_var: str = DEFAULT_ENV_VAR,
+        create: bool = False,
     ) -> MasterKey:
-        """Env var if set, else ``key_file``; with ``create`` a missing file is generated."""
-        from_env = cls.from_env(env_var)
-        if from_env is not None:
-            return from_env
+        """``text`` if not empty, else ``key_file``; with ``create`` a missing file is generated.
+
+        The vault passes ``text`` (``DATAVAULT_MASTER_KEY``, read by its settings); with
+        ``text`` None the key is looked up in environment variable ``env_var`` here.
+        """
+        given = cls.from_env(env_var) if text is None else cls.from_text(text, source=env_var)
+        if given is not None:
+            return given
         key_file = Path(key_file)
         if not key_file.exists():
             if not create:

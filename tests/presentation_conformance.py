@@ -330,11 +330,11 @@ async def snapshot(h: Harness) -> Any:
 
 
 async def offline(snap: Any, text: str, now: int | None = None, **kwargs: Any) -> dict[str, Any]:
-    from api.routes.presentations import public
+    from api.schemas.presentations import verdict_public
     from vault.presentation_verify import verify_offline
 
     verdict = await verify_offline(snap, text, now=clock.now() if now is None else now, **kwargs)
-    return public(verdict).model_dump()
+    return verdict_public(verdict).model_dump()
 
 
 async def test_offline_a_snapshot_replaces_the_chain(harness: Harness, tmp_path: Any) -> None:

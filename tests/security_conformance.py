@@ -392,3 +392,38 @@ async def test_the_platforms_own_keys_are_refused_as_an_agents_or_a_guardians(ha
                               json={"address": address, "expires_at": clock.now() + DAY, "reason": "监护"})
         assert r.status_code == 422 and what in r.json()["detail"] and r.json()["field"] == "guardian", (what, r.text)
     assert (await h.http.get("/me/delegations", headers=firm.headers)).json() == []
+
+
+async def test_a_subjects_key_is_refused_as_an_agents_or_a_guardians(harness: Harness) -> None:
+    # It would always log in as that subject: the appointment could never be used.
+    h = harness
+    registrar = await h.department("gongan")
+    firm = await h.subject(registrar, identifier=ENTERPRISE_ID, kind="enterprise", name="闽江数据科技有限公司")
+    citizen = await h.subject(registrar)
+    sid = await subject_id(h, firm)
+    body = {"agent": citizen.key.address, "record_types": ["licence"], "expires_at": clock.now() + DAY}
+    r = await h.http.post("/me/delegations/prepare", json=body, headers=firm.headers)
+    assert r.status_code == 422 and "own login key" in r.json()["detail"] and r.json()["field"] == "agent", r.text
+    r = await h.http.post(f"/subjects/{sid}/guardians", headers=registrar.headers,
+                          json={"address": citizen.key.address, "expires_at": clock.now() + DAY, "reason": "监护"})
+    assert r.status_code == 422 and "own login key" in r.json()["detail"] and r.json()["field"] == "guardian", r.text
+
+
+async def test_no_platform_agent_or_guardian_key_becomes_a_departments_or_an_auditors(harness: Harness) -> None:
+    # The other way round: the admin registering such a key as an institution's would take the
+    # role its holder has (an agent would log in as a department) or hand the vault's own key
+    # a login.
+    h = harness
+    registrar = await h.department("gongan")
+    firm = await h.subject(registrar, identifier=ENTERPRISE_ID, kind="enterprise", name="闽江数据科技有限公司")
+    agent = Actor(SigningKey.generate())
+    await appoint(h, firm, agent.key, types=["licence"])
+    taken = {**(await platform_addresses(h)), "an agent's key": agent.key.address}
+    for n, (what, address) in enumerate(taken.items()):
+        r = await h.http.post("/departments", headers=h.admin.headers, json={
+            "code": f"evil{n}", "name": "evil", "roles": ["issuer"], "auth_address": address,
+        })
+        assert r.status_code == 409, (what, r.text)
+        r = await h.http.post("/auditors", headers=h.admin.headers, json={"address": address, "name": "evil"})
+        assert r.status_code == 409, (what, r.text)
+    assert (await h.login(agent)).token  # still logs in, as the agent it is

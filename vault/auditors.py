@@ -10,7 +10,7 @@ from vault.context import VaultContext
 from vault.db.models import Auditor
 from vault.errors import ConflictError, VaultValueError
 from vault.events import VaultEvent
-from vault.subjects import address_in_use, check_address
+from vault.subjects import address_in_use, check_address, platform_key
 
 
 async def add(ctx: VaultContext, session: AsyncSession, *, address: str, name: str, now: int) -> Auditor:
@@ -19,6 +19,8 @@ async def add(ctx: VaultContext, session: AsyncSession, *, address: str, name: s
         raise VaultValueError("name must be 1-100 characters", field="name")
     if await session.get(Auditor, auth) is not None or await address_in_use(session, auth):
         raise ConflictError("this address is already registered")
+    if (what := await platform_key(ctx, session, auth)) is not None:
+        raise ConflictError(f"this address is {what}; an auditor logs in with a key of its own")
     row = Auditor(address=auth, name=name.strip(), created_at=now)
     session.add(row)
     await session.flush()

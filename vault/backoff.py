@@ -1,7 +1,10 @@
-"""Growing delays for entries held up by transient errors.
+"""Growing delays for entries held up by errors.
 
-An unreachable or misbehaving node is never a reason to fail an entry: it stays where it is,
-its attempts and last error are recorded, and it is not tried again before its delay is over.
+An unreachable or misbehaving node (or database) is never a reason to fail an entry: it stays
+where it is, its attempts and last error are recorded, and it is not tried again before its
+delay is over. Any other error is a bug: it is logged with its traceback and delayed the same
+way, but ``vault.delivery`` fails the entry after ``BUG_ATTEMPTS`` of them in a row, rather than
+retry it, and hold up every entry after it, forever.
 Delays live in memory only, so a restarted process tries every entry at once.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chain.errors import ChainError
@@ -20,8 +24,18 @@ from vault.db.models import OutboxEntry
 # Logged as the submitter, whichever of its modules writes: one logger name to filter on.
 log = logging.getLogger("vault.submitter")
 # Errors that say nothing about whether the write can succeed: the node is down, slow or
-# confused, a key file is unreadable. The entry waits and is retried.
-TRANSIENT = (ChainError, OSError, ValueError, TimeoutError, KeysError)
+# confused (web3's errors reach the vault as ChainError), the database is unreachable or
+# busy, a key file is unreadable. The entry waits and is retried, however long it takes.
+# Not ValueError, TypeError, KeyError...: those are bugs, and waiting does not fix them.
+TRANSIENT: tuple[type[Exception], ...] = (
+    ChainError, OSError, TimeoutError, KeysError, OperationalError, InterfaceError,
+)
+# Tries of an entry that keeps raising a bug before it fails: enough to tell a bug from a fluke.
+BUG_ATTEMPTS = 5
+
+
+def is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, TRANSIENT)
 
 
 class Backoff:
@@ -36,14 +50,23 @@ class Backoff:
         self.interval = interval
         self.max_backoff = max_backoff
         self._not_before: dict[int, float] = {}
+        self._bugs: dict[int, int] = {}  # errors in a row that are not transient, per entry
 
     def waiting(self, entry_id: int) -> bool:
         return time.monotonic() < self._not_before.get(entry_id, 0.0)
 
     def clear(self, entry_id: int) -> None:
         self._not_before.pop(entry_id, None)
+        self._bugs.pop(entry_id, None)
+
+    def bugs(self, entry_id: int) -> int:
+        """How many errors in a row that are not transient the entry met (in this process)."""
+        return self._bugs.get(entry_id, 0)
 
     async def retry_later(self, entry_id: int, exc: BaseException) -> None:
+        """Records the error and delays the entry."""
+        transient = is_transient(exc)
+        self._bugs[entry_id] = 0 if transient else self.bugs(entry_id) + 1
         async with self.sessions.begin() as session:
             entry = await session.get(OutboxEntry, entry_id)
             if entry is None:
@@ -54,5 +77,11 @@ class Backoff:
             attempts = entry.attempts
         delay = min(self.max_backoff, self.interval * 2 ** min(attempts, 16))
         self._not_before[entry_id] = time.monotonic() + delay
-        level = logging.WARNING if attempts < 10 else logging.ERROR
-        log.log(level, "outbox %s: %s (attempt %s; again in %.1fs)", entry_id, exc, attempts, delay)
+        if transient:
+            level = logging.WARNING if attempts < 10 else logging.ERROR
+            log.log(level, "outbox %s: %s (attempt %s; again in %.1fs)", entry_id, exc, attempts, delay)
+        else:
+            log.error(
+                "outbox %s: %s: %s (a bug, %s of %s tries; again in %.1fs)", entry_id, type(exc).__name__, exc,
+                self.bugs(entry_id), BUG_ATTEMPTS, delay, exc_info=exc,
+            )

@@ -46,7 +46,7 @@ def _dept_has(chain: ChainContext, account: str, check: Callable[[Any], bool]) -
 
 
 def _fund_build(c: ChainContext, p: Payload) -> TxRequest | None:
-    if c.engine.zero_gas:
+    if c.zero_gas:
         return None
     return TxRequest(to=_addr(p["address"]), value=int(p["wei"]), context=f"funding {p['address']}")
 

@@ -31,7 +31,8 @@ class ChainContext:
     client: RegistryClient
     # The governance admin of the contract; also funds department accounts on dev chains.
     operator: LocalAccount
-    # Zero-gas chains (a consortium chain) need no funding of department accounts.
+    # Zero-gas chains (a consortium chain) need no funding of department accounts; decided
+    # once, when the vault opens (vault.setup), by the engine.
     zero_gas: bool = False
     # None only for a vault whose deployment predates the consent registry and was not
     # upgraded (vault.setup deploys it on open).

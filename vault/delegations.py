@@ -31,7 +31,7 @@ from vault.db.grants import DelegationRow
 from vault.db.models import Department, Subject
 from vault.errors import ConflictError, NotFoundError, PermissionDeniedError, VaultValueError
 from vault.events import VaultEvent
-from vault.subjects import check_address, check_answerable, refuse_platform_key
+from vault.subjects import check_address, check_answerable, refuse_platform_key, refuse_subject_key
 from vault.typed_data import MAX_SAFE_NONCE, consent_client, domain, json_int, typed_data_json
 
 # A delegation still being anchored already counts: the outbox anchors it before any grant
@@ -103,6 +103,7 @@ async def prepare(
     if address == subject.auth_address:
         raise VaultValueError("a subject cannot appoint its own key as its agent", field="agent")
     await refuse_platform_key(ctx, session, address, "agent")
+    await refuse_subject_key(session, address, "agent")
     _window(not_before, expires_at, now)
     terms = DelegationTerms(bytes.fromhex(subject_id[2:]), address, _types(record_types), not_before, expires_at,
                             1 + secrets.randbelow(MAX_SAFE_NONCE))
@@ -141,6 +142,7 @@ async def submit(ctx: VaultContext, session: AsyncSession, *, subject_id: str, m
     if terms.agent == subject.auth_address:
         raise VaultValueError("a subject cannot appoint its own key as its agent", field="agent")
     await refuse_platform_key(ctx, session, terms.agent, "agent")
+    await refuse_subject_key(session, terms.agent, "agent")
     used = await session.scalar(select(DelegationRow).where(DelegationRow.subject_id == subject_id, DelegationRow.nonce == terms.nonce))
     if used is not None:
         raise ConflictError("this delegation's nonce was already used; prepare a new one")
@@ -242,6 +244,7 @@ async def appoint_guardian(
     if address == subject.auth_address:
         raise VaultValueError("a subject cannot be its own guardian", field="guardian")
     await refuse_platform_key(ctx, session, address, "guardian")
+    await refuse_subject_key(session, address, "guardian")
     _window(not_before, expires_at, now)
     await _end_live(session, subject_id, address, now)
     kek = await keyring.active_key(session, ctx.master, subject_id)

@@ -17,7 +17,8 @@ Every write goes sign -> record -> broadcast -> wait, and an outbox entry moves 
   ``failed``: only when the chain refuses the write at pre-flight, a decoded revert that says
   the write cannot succeed as things stand (or after MAX_ATTEMPTS reverts once mined).
 
-An unreachable or misbehaving node is never a reason to fail an entry (``vault.backoff``).
+An unreachable or misbehaving node is never a reason to fail an entry (``vault.backoff``); any
+other error is a bug, and fails the entry after ``BUG_ATTEMPTS`` of them in a row.
 The database side of each move is in ``vault.transitions``.
 """
 
@@ -35,7 +36,7 @@ from chain import transactions
 from chain.errors import ChainError, ChainRevertError, NodeUnavailable
 from chain.transactions import SignedTx, TxResult
 from vault import chain_ops, outbox, transitions
-from vault.backoff import TRANSIENT, Backoff
+from vault.backoff import BUG_ATTEMPTS, TRANSIENT, Backoff
 from vault.context import VaultContext
 from vault.db.models import OutboxEntry
 from vault.operation import Op, Payload, TxRequest
@@ -79,6 +80,12 @@ class Delivery:
             except TRANSIENT as exc:
                 await self.backoff.retry_later(entry_id, exc)
                 return False
+            except Exception as exc:  # noqa: BLE001 - a bug: a few more tries (logged), then it fails
+                await self.backoff.retry_later(entry_id, exc)
+                if self.backoff.bugs(entry_id) < BUG_ATTEMPTS:
+                    return False
+                await transitions.fail(self.ctx.sessions, entry_id, op, payload, exc)
+                progress = True
             if progress is not None:
                 if progress:
                     self.backoff.clear(entry_id)

@@ -19,7 +19,7 @@ from vault.db.models import Department, Subject
 from vault.errors import ConflictError, NotFoundError, VaultValueError
 from vault.events import VaultEvent
 from vault.ids import Address, DepartmentCode
-from vault.subjects import SUBJECT_KINDS, address_in_use, check_address, kinds_of
+from vault.subjects import SUBJECT_KINDS, address_in_use, check_address, kinds_of, platform_key
 
 
 class Role(IntFlag):
@@ -104,6 +104,8 @@ async def register(
         raise ConflictError(f"department {code!r} is already registered")
     if await address_in_use(session, auth):
         raise ConflictError("this address is already registered")
+    if (what := await platform_key(ctx, session, auth)) is not None:
+        raise ConflictError(f"this address is {what}; a department logs in with a key of its own")
     key_name = f"dept-{code}-chain"
     chain_address = (
         ctx.keystore.address_of(key_name) if ctx.keystore.exists(key_name) else ctx.keystore.create(key_name)

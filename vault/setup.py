@@ -19,7 +19,7 @@ from chain.deployment import Deployment, deploy, deploy_audit, deploy_consent, v
 from chain.engines import make_engine
 from chain.errors import DeploymentError
 from chain.registry import RegistryClient
-from keys import Keystore, MasterKey
+from keys import Keystore
 from vault import audit_log, grant_purposes
 from vault.config import Settings
 from vault.context import AUDIT_LOG_KEY, ChainContext, VaultContext
@@ -87,7 +87,7 @@ async def _deployment(engine: object, db: AsyncEngine, operator: object, wait: o
 async def open_vault(settings: Settings, *, start_chain: bool = True) -> OpenVault:
     settings.datadir.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.datadir, 0o700)
-    master = MasterKey.load(settings.master_key_file, create=True)
+    master = settings.load_master_key(create=True)
     keystore = Keystore(settings.keystore_dir, master)
     db = create_engine(settings.db_url)
     await upgrade(db)
@@ -95,7 +95,7 @@ async def open_vault(settings: Settings, *, start_chain: bool = True) -> OpenVau
     await grant_purposes.seal_plaintext(session_factory(db), master)
     engine = make_engine(
         settings.chain, datadir=settings.datadir, rpc_url=settings.rpc_url,
-        signer_key=settings.signer_key, zero_gas=settings.zero_gas,
+        signer_key=settings.signer_key, zero_gas=settings.zero_gas, anvil_binary=settings.anvil,
     )
     try:
         if start_chain:
@@ -103,7 +103,8 @@ async def open_vault(settings: Settings, *, start_chain: bool = True) -> OpenVau
         operator = engine.dev_account()
         dep = await _deployment(engine, db, operator, getattr(engine, "wait_persisted", None))
         client = RegistryClient(engine.w3, dep.registry)
-        zero_gas = settings.zero_gas or engine.w3.eth.gas_price == 0
+        # Decided once, here, by the engine: configured so, or the chain's fees say so.
+        zero_gas = engine.zero_gas
         consent = ConsentClient(engine.w3, dep.consent)
         audit = AuditAnchorClient(engine.w3, dep.audit)
         chain = ChainContext(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from keys import Sealed, open_sealed, pseudonym, seal
 from vault import identifiers, keyring, outbox
 from vault.context import AUDIT_LOG_KEY, VaultContext
+from vault.db.grants import DelegationRow
 from vault.db.models import Admin, Auditor, Department, ReplacedSubjectKey, Subject
 from vault.errors import ConflictError, NotFoundError, PermissionDeniedError, VaultValueError
 from vault.events import VaultEvent
@@ -49,6 +50,9 @@ async def address_in_use(session: AsyncSession, address: str) -> bool:
     taken = (
         (Subject, Subject.auth_address), (Department, Department.auth_address), (Admin, Admin.address),
         (Auditor, Auditor.address), (ReplacedSubjectKey, ReplacedSubjectKey.address),  # retired for good
+        # An agent's or guardian's key: registered as anything else, it would log in as that
+        # and its holder would lose the role it has.
+        (DelegationRow, DelegationRow.agent_address),
     )
     for model, column in taken:
         if await session.scalar(select(model).where(column == address)) is not None:
@@ -83,6 +87,17 @@ async def refuse_platform_key(ctx: VaultContext, session: AsyncSession, address:
             f"{address} is {what}; a subject's or an agent's key must be one that only the person holds",
             field=field,
         )
+
+
+async def refuse_subject_key(session: AsyncSession, address: str, field: str) -> None:
+    """A citizen's or enterprise's own key (or one it retired) always logs in as that subject,
+    so as an agent's or guardian's key it could never be used as one."""
+    for column in (Subject.auth_address, ReplacedSubjectKey.address):
+        if await session.scalar(select(column).where(column == address)) is not None:
+            raise VaultValueError(
+                f"{address} is a citizen's or enterprise's own login key; an agent or guardian "
+                "signs in with a key of its own", field=field,
+            )
 
 
 def kinds_of(registrar: Department) -> list[str]:

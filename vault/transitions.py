@@ -87,6 +87,23 @@ async def refuse(
             await op.failed(session, payload, exc.error_name)
 
 
+async def fail(sessions: Sessions, entry_id: int, op: Op, payload: Payload, exc: Exception) -> None:
+    """``failed`` after errors that are not the node's or the database's (a bug, see
+    ``vault.backoff``): retrying would hold up every later entry forever. What the entry
+    carried fails too, with the error's type as the reason."""
+    log.error("outbox %s failed: %s: %s", entry_id, type(exc).__name__, exc)
+    async with sessions.begin() as session:
+        try:
+            entry = await active(session, entry_id)
+        except Settled:
+            return
+        entry.status, entry.last_error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
+        entry.raw_tx = None
+        entry.updated_at = clock.now()
+        if op.failed is not None:
+            await op.failed(session, payload, type(exc).__name__)
+
+
 async def unsign(sessions: Sessions, entry_id: int, why: str) -> None:
     """Back to ``pending``: the recorded transaction can never be mined."""
     async with sessions.begin() as session:

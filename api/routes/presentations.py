@@ -7,7 +7,6 @@ from fastapi import APIRouter, Request, Response
 from api.deps import Ctx, CurrentSubject, CurrentVerifier, Now, Session
 from api.schemas.presentations import (
     ChallengePublic,
-    CredentialSummary,
     PreparedPublic,
     PresentationCheck,
     PresentationCreate,
@@ -15,11 +14,10 @@ from api.schemas.presentations import (
     PresentationSign,
     PresentationVerdictPublic,
     QrRequest,
+    verdict_public,
 )
-from api.schemas.verify import CheckPublic
 from vault import presentation_codec, presentation_nonces, presentation_verify, presentations, qr
 from vault.errors import VaultValueError
-from vault.presentation_checks import PresentationVerdict
 from vault.typed_data import typed_data_json
 
 router = APIRouter(tags=["presentations"])
@@ -69,7 +67,7 @@ async def challenge(dept: CurrentVerifier, session: Session, now: Now) -> Challe
 @router.post("/presentations/verify", response_model=PresentationVerdictPublic)
 async def verify(body: PresentationCheck, dept: CurrentVerifier, ctx: Ctx, session: Session, now: Now) -> PresentationVerdictPublic:
     """The verdict on a scanned presentation string: every check, passed or failed, and why."""
-    return public(await presentation_verify.verify_online(ctx, session, body.text, verifier=dept, now=now))
+    return verdict_public(await presentation_verify.verify_online(ctx, session, body.text, verifier=dept, now=now))
 
 
 @router.post(
@@ -91,21 +89,4 @@ async def verify_image(request: Request, dept: CurrentVerifier, ctx: Ctx, sessio
         data.extend(chunk)
         if len(data) > qr.MAX_IMAGE_BYTES:
             raise VaultValueError(f"the image is over {qr.MAX_IMAGE_BYTES // 1_000_000} MB", field="image")
-    return public(await presentation_verify.verify_online(ctx, session, bytes(data), verifier=dept, now=now))
-
-
-def public(v: PresentationVerdict) -> PresentationVerdictPublic:
-    p = v.presentation
-    summary = None
-    if p is not None:
-        h = p.header
-        summary = CredentialSummary(
-            type=h.type, title=h.title, subject=h.subject, issuer_code=h.issuer_code, record_id=h.record_id,
-            record_version=h.record_version, issued_at=h.issued_at, valid_from=h.valid_from, valid_until=h.valid_until,
-            credential_hash="0x" + p.credential.hex(),
-        )
-    return PresentationVerdictPublic(
-        valid=v.valid, mode=v.mode, checks=[CheckPublic(name=c.name, passed=c.passed, reason=c.reason) for c in v.checks],
-        failed=v.failed(), disclosed=v.disclosed, credential=summary, issuer_name=v.issuer_name,
-        expires_at=p.expires_at if p else None, snapshot_age=v.snapshot_age,
-    )
+    return verdict_public(await presentation_verify.verify_online(ctx, session, bytes(data), verifier=dept, now=now))

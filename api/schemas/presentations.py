@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from api.schemas.common import Strict
 from api.schemas.verify import CheckPublic
+
+if TYPE_CHECKING:
+    from vault.presentation_checks import PresentationVerdict
 
 NONCE = r"^0x[0-9a-fA-F]{32}$"
 
@@ -80,3 +83,21 @@ class PresentationVerdictPublic(BaseModel):
     issuer_name: str | None
     expires_at: int | None
     snapshot_age: int | None = None
+
+
+def verdict_public(v: PresentationVerdict) -> PresentationVerdictPublic:
+    """A verdict as the API answers it and `datavault check --offline` prints it."""
+    p = v.presentation
+    summary = None
+    if p is not None:
+        h = p.header
+        summary = CredentialSummary(
+            type=h.type, title=h.title, subject=h.subject, issuer_code=h.issuer_code, record_id=h.record_id,
+            record_version=h.record_version, issued_at=h.issued_at, valid_from=h.valid_from, valid_until=h.valid_until,
+            credential_hash="0x" + p.credential.hex(),
+        )
+    return PresentationVerdictPublic(
+        valid=v.valid, mode=v.mode, checks=[CheckPublic(name=c.name, passed=c.passed, reason=c.reason) for c in v.checks],
+        failed=v.failed(), disclosed=v.disclosed, credential=summary, issuer_name=v.issuer_name,
+        expires_at=p.expires_at if p else None, snapshot_age=v.snapshot_age,
+    )

@@ -9,16 +9,29 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from chain.engines.base import Engine
 from chain.errors import ChainError
 
-KINDS = ("inprocess", "anvil", "hardhat", "rpc")
+if TYPE_CHECKING:
+    from chain.engines.base import Engine
+
+# The chain kinds, defined here once (vault.config.CHAIN_KINDS is this); the default first.
+KINDS = ("anvil", "inprocess", "hardhat", "rpc")
+
+
+def __getattr__(name: str) -> Any:
+    # ``Engine`` on first use: importing this package for ``KINDS`` stays free of web3.
+    if name == "Engine":
+        from chain.engines.base import Engine
+
+        return Engine
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def make_engine(
     kind: str, *, datadir: Path | None = None, rpc_url: str | None = None,
-    signer_key: str | None = None, zero_gas: bool = False,
+    signer_key: str | None = None, zero_gas: bool = False, anvil_binary: Path | None = None,
 ) -> Engine:
     """A stopped engine of ``kind``; call ``start()`` (or use it as a context manager)."""
     # Imported lazily: the in-process engine pulls in py-evm, the others do not need it.
@@ -30,7 +43,7 @@ def make_engine(
     if kind == "anvil":
         from chain.engines.anvil import AnvilEngine
 
-        return AnvilEngine(datadir, zero_gas=zero_gas)
+        return AnvilEngine(datadir, zero_gas=zero_gas, binary=anvil_binary)
     if kind == "hardhat":
         from chain.engines.hardhat import HardhatEngine
 

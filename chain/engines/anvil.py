@@ -24,13 +24,13 @@ log = logging.getLogger(__name__)
 HARDHAT_NODE_DIR = Path(__file__).resolve().parents[2] / "hardhat-node"
 STATE_FILE = "chain-state.json"
 STATE_INTERVAL = 1  # seconds; what a kill -9 may lose
-BINARY_ENV = "DATAVAULT_ANVIL"  # an operator may point at another anvil build
+# An operator may point at another anvil build; the vault's settings read it and pass it down.
+BINARY_ENV = "DATAVAULT_ANVIL"
 
 
-def anvil_binary() -> Path:
-    """The native anvil binary npm installed for this platform (or ``$DATAVAULT_ANVIL``)."""
-    override = os.environ.get(BINARY_ENV)
-    if override:
+def anvil_binary(override: Path | None = None) -> Path:
+    """``override`` if given, else the native anvil binary npm installed for this platform."""
+    if override is not None:
         return Path(override)
     system = {"Linux": "linux", "Darwin": "darwin", "Windows": "win32"}.get(platform.system(), platform.system().lower())
     machine = platform.machine().lower()
@@ -57,13 +57,20 @@ def _valid_json(path: Path) -> bool:
 class AnvilEngine(ManagedNodeEngine):
     name = "anvil"
 
+    def __init__(
+        self, datadir: Path | None = None, *, zero_gas: bool = False, binary: Path | None = None,
+        ready_timeout: float = 30.0,
+    ) -> None:
+        super().__init__(datadir, zero_gas=zero_gas, ready_timeout=ready_timeout)
+        self.binary = binary
+
     @property
     def state_path(self) -> Path:
         return self.datadir / STATE_FILE
 
     def _argv(self, port: int) -> list[str]:
         argv = [
-            str(anvil_binary()), "--host", "127.0.0.1", "--port", str(port), "--hardfork", "prague",
+            str(anvil_binary(self.binary)), "--host", "127.0.0.1", "--port", str(port), "--hardfork", "prague",
             "--state", str(self.state_path), "--state-interval", str(STATE_INTERVAL),
         ]
         if self._zero_gas:
@@ -89,7 +96,7 @@ class AnvilEngine(ManagedNodeEngine):
             return
         self.datadir.mkdir(parents=True, exist_ok=True)
         self._check_state_file()
-        anvil_binary()  # fail with the npm hint before touching any process
+        anvil_binary(self.binary)  # fail with the npm hint before touching any process
         self._spawn(self._argv, cwd=self.datadir)
 
     def wait_persisted(self) -> None:

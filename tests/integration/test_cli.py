@@ -15,9 +15,11 @@ import io
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -533,6 +535,31 @@ def test_an_auditor_traces_the_demo_grant_and_the_citizen_verifies_who_read(vaul
     heads = vault.cli("audit", "heads", "--as", AUDITOR)
     assert heads.returncode == 0 and "every signature is the log key's" in heads.stderr, heads.stderr
     assert log["head"]["tx_hash"] in {h["tx_hash"] for h in json.loads(heads.stdout)["heads"]}
+
+
+def test_a_forwarded_for_header_does_not_make_a_new_client(vault: Vault) -> None:
+    # Login challenges are bounded per client: a caller that could name itself a new client in
+    # X-Forwarded-For would have no bound at all. The real server, as `datavault up` runs it.
+    def post(path: str, body: dict[str, str], forwarded: str) -> Any:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{vault.port}{path}", data=json.dumps(body).encode(), method="POST",
+            headers={"Content-Type": "application/json", "X-Forwarded-For": forwarded},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as refused:
+            return json.load(refused)
+
+    address = "0x" + "ab" * 20
+    challenges = [post("/auth/challenge", {"address": address}, f"10.9.0.{n}")["challenge"] for n in range(3)]
+    with contextlib.closing(sqlite3.connect(vault.datadir / "vault.db")) as db:
+        nonces = [line.split(": ", 1)[1] for c in challenges for line in c.splitlines() if line.startswith("nonce: ")]
+        marks = ",".join("?" * len(nonces))
+        clients = {row[0] for row in db.execute(f"SELECT client FROM challenges WHERE nonce IN ({marks})", nonces)}
+    assert clients == {"127.0.0.1"}
+    for challenge in challenges:  # a failed attempt spends the challenge: leave no place taken
+        assert post("/auth/token", {"challenge": challenge, "signature": "0x" + "00" * 65}, "")["status"] == 401
 
 
 def test_sigterm_stops_server_and_node_and_cleans_up(vault: Vault) -> None:

@@ -1,10 +1,10 @@
 """Alembic environment. The vault hands over an open connection (see vault.db.migrate);
-the ``alembic`` command line gets one from DATAVAULT_DATABASE_URL."""
+the ``alembic`` command line gets one from the vault's settings (DATAVAULT_DATABASE_URL, else
+the SQLite file in DATAVAULT_DATADIR)."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -39,4 +39,6 @@ connection = context.config.attributes.get("connection")
 if connection is not None:
     run_with(connection)
 else:
-    asyncio.run(run_from_url(os.environ["DATAVAULT_DATABASE_URL"]))
+    from vault.config import Settings
+
+    asyncio.run(run_from_url(Settings.from_env().db_url))

@@ -13,7 +13,10 @@ from typing import Any
 
 import pytest
 
-from api import cli, cli_audit, cli_grants
+from api import cli
+from api.cli import audit as cli_audit
+from api.cli import common, core
+from api.cli import grants as cli_grants
 from api.client import ClientError, discover
 from api.server import DataDirLock, StartError, base_url, listen, owns_datadir
 from chain.consent import RECORD_TYPE_BITS, grant_id
@@ -32,7 +35,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 def error_line(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     code, out, err = run(capsys, *argv)
-    assert code == cli.EXIT_ERROR, (code, out, err)
+    assert code == common.EXIT_ERROR, (code, out, err)
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("datavault: "), err
     return lines[0]
@@ -48,28 +51,28 @@ def datadir(tmp_path: Path) -> Path:
 
 
 def test_chain_kinds_match_the_vault() -> None:
-    assert cli.CHAIN_KINDS == CHAIN_KINDS
+    assert core.CHAIN_KINDS == CHAIN_KINDS
 
 
 def test_a_date_is_valid_through_that_day() -> None:
-    assert cli.parse_time("2027-12-31") == 1830297600  # 2028-01-01T00:00:00Z
-    assert cli.parse_time("1830211200") == 1830211200
-    assert cli.parse_time("2027-12-31T23:59:59+08:00") == 1830268799
-    assert cli.parse_time("2027-12-31T12:00:00") == 1830254400  # no offset: UTC
-    with pytest.raises(cli.CliError, match="is not a date"):
-        cli.parse_time("2027-13-45")
-    with pytest.raises(cli.CliError, match="is not a date"):
-        cli.parse_time("next year")
+    assert common.parse_time("2027-12-31") == 1830297600  # 2028-01-01T00:00:00Z
+    assert common.parse_time("1830211200") == 1830211200
+    assert common.parse_time("2027-12-31T23:59:59+08:00") == 1830268799
+    assert common.parse_time("2027-12-31T12:00:00") == 1830254400  # no offset: UTC
+    with pytest.raises(common.CliError, match="is not a date"):
+        common.parse_time("2027-13-45")
+    with pytest.raises(common.CliError, match="is not a date"):
+        common.parse_time("next year")
 
 
 def test_fields_must_be_a_json_object(tmp_path: Path) -> None:
-    assert cli.parse_fields('{"结论": "无犯罪记录"}') == {"结论": "无犯罪记录"}
+    assert common.parse_fields('{"结论": "无犯罪记录"}') == {"结论": "无犯罪记录"}
     (tmp_path / "f.json").write_text('{"a": [1]}', encoding="utf-8")
-    assert cli.parse_fields(f"@{tmp_path / 'f.json'}") == {"a": [1]}
+    assert common.parse_fields(f"@{tmp_path / 'f.json'}") == {"a": [1]}
     for text, reason in [("{bad", "not valid JSON"), ("[1]", "non-empty JSON object"), ("{}", "non-empty JSON object"),
                          (f"@{tmp_path / 'missing.json'}", "No such file"), (f"@{tmp_path}", "cannot read --fields")]:
-        with pytest.raises(cli.CliError, match=reason):
-            cli.parse_fields(text)
+        with pytest.raises(common.CliError, match=reason):
+            common.parse_fields(text)
 
 
 def test_unknown_login_key_lists_the_known_ones(capsys: pytest.CaptureFixture[str], datadir: Path) -> None:
@@ -104,6 +107,25 @@ def test_verify_input_that_is_no_credential(capsys: pytest.CaptureFixture[str], 
     for path, reason in cases.items():
         assert reason in error_line(capsys, "--datadir", str(tmp_path), "verify", path), path
     assert "--proof goes with --hash" in error_line(capsys, "--datadir", str(tmp_path), "verify", str(tmp_path / "five.json"), "--proof", "0x1")
+
+
+HOSTILE_JSON = {  # Python's parser takes each; the request would then fail to encode
+    '{"document": {"fields": {"分数": NaN}}}': "NaN is not a JSON number",
+    '{"document": {"fields": {"分数": -Infinity}}}': "-Infinity is not a JSON number",
+    '{"document": {"fields": {"分数": 1e400}}}': "too large",
+    '{"document": {"fields": {"姓名": "\\ud800"}}}': "not valid Unicode",
+    '{"document": ' * 100_000: "not valid JSON",
+}
+
+
+def test_json_the_vault_would_refuse_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # Before: a ValueError or UnicodeEncodeError traceback and exit 1, the code of an INVALID verdict.
+    for n, (text, reason) in enumerate(HOSTILE_JSON.items()):
+        path = tmp_path / f"hostile-{n}.json"
+        path.write_text(text, encoding="utf-8")
+        assert reason in error_line(capsys, "--datadir", str(tmp_path), "verify", str(path)), text[:60]
+        with pytest.raises(common.CliError, match=reason):
+            common.parse_fields(f"@{path}")
 
 
 def test_no_vault_running(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -143,8 +165,8 @@ def test_verdict_summary_names_the_failed_check() -> None:
         {"name": "anchored", "passed": False, "reason": "the chain holds no such credential"},
         {"name": "document_validity", "passed": True, "reason": "within its validity period"},
     ]}
-    assert cli._summary(verdict) == "INVALID: anchored: the chain holds no such credential"
-    assert cli._summary({"valid": True, "issuer": {"code": "gongan", "name": "市公安局"}, "checks": []}).startswith("valid: issued by 市公安局")
+    assert core._summary(verdict) == "INVALID: anchored: the chain holds no such credential"
+    assert core._summary({"valid": True, "issuer": {"code": "gongan", "name": "市公安局"}, "checks": []}).startswith("valid: issued by 市公安局")
 
 
 def test_one_vault_per_data_directory(tmp_path: Path) -> None:
@@ -195,14 +217,14 @@ def in_days(days: int) -> str:
 
 
 def test_record_type_bits_match_the_chain() -> None:
-    assert cli_grants.RECORD_TYPE_BITS == RECORD_TYPE_BITS
+    assert common.RECORD_TYPE_BITS == RECORD_TYPE_BITS
 
 
 def test_a_from_date_starts_that_day() -> None:
-    assert cli.parse_time("2027-12-31", start=True) == 1830211200  # 2027-12-31T00:00:00Z
-    assert cli.parse_time("1830211200", start=True) == 1830211200
-    assert cli_grants.window(1830211200, 1830297600) == "from 2027-12-31 until the end of 2027-12-31 (UTC)"
-    assert cli_grants.window(1830211200, 1830254400) == "from 2027-12-31 until 2027-12-31 12:00:00 (UTC)"
+    assert common.parse_time("2027-12-31", start=True) == 1830211200  # 2027-12-31T00:00:00Z
+    assert common.parse_time("1830211200", start=True) == 1830211200
+    assert common.window(1830211200, 1830297600) == "from 2027-12-31 until the end of 2027-12-31 (UTC)"
+    assert common.window(1830211200, 1830254400) == "from 2027-12-31 until 2027-12-31 12:00:00 (UTC)"
 
 
 def test_grant_arguments_are_checked_before_looking_for_a_vault(capsys: pytest.CaptureFixture[str], datadir: Path) -> None:
@@ -240,9 +262,9 @@ def test_grant_ids_and_options_of_the_other_commands(capsys: pytest.CaptureFixtu
 def test_an_agent_is_an_address_or_a_keystore_entry(capsys: pytest.CaptureFixture[str], datadir: Path) -> None:
     store = Keystore(datadir / "keystore", MasterKey.load(datadir / "master.key"))
     store.create("agent-wang-wu")
-    assert cli_grants.agent_address(datadir, "agent-wang-wu") == store.address_of("agent-wang-wu")
+    assert common.agent_address(datadir, "agent-wang-wu") == store.address_of("agent-wang-wu")
     address = "0x" + "Ab" * 20
-    assert cli_grants.agent_address(datadir, address) == address
+    assert common.agent_address(datadir, address) == address
 
     def delegate(agent: str, until: str = in_days(30)) -> str:
         return error_line(capsys, "--datadir", str(datadir), "delegate", "--as", "enterprise-minjiang", "--agent", agent,
@@ -262,12 +284,12 @@ def test_terms_other_than_asked_are_not_signed() -> None:
     }}
     asked = {"subject": "0x" + "ab" * 32, "grantee": "0x" + "cD" * 20, "recordTypes": 1, "fields": ["准驾车型"],
              "purposeCode": 101, "purpose": "核验驾驶资格", "expiresAt": 1830297600, "maxUses": 1}
-    assert cli_grants.expect(typed, "Grant", asked) is typed["message"]  # hex in any case, numbers as text
+    assert common.expect(typed, "Grant", asked) is typed["message"]  # hex in any case, numbers as text
     for name, other in [("fields", ["准驾车型", "档案编号"]), ("maxUses", 1000), ("grantee", "0x" + "ee" * 20), ("recordTypes", 7)]:
-        with pytest.raises(cli.CliError, match=f"a Grant whose {name} differ from what was asked; nothing was signed"):
-            cli_grants.expect(typed, "Grant", {**asked, name: other})
-    with pytest.raises(cli.CliError, match="did not prepare a Revocation"):
-        cli_grants.expect(typed, "Revocation", {})
+        with pytest.raises(common.CliError, match=f"a Grant whose {name} differ from what was asked; nothing was signed"):
+            common.expect(typed, "Grant", {**asked, name: other})
+    with pytest.raises(common.CliError, match="did not prepare a Revocation"):
+        common.expect(typed, "Revocation", {})
     subject = bytes.fromhex("ab" * 32)
     gid = "0x" + grant_id(subject, 7).hex()
     assert cli_grants.grant_nonce_matches("0x" + "ab" * 32, "7", gid)
@@ -396,7 +418,7 @@ def test_access_log_verify_checks_every_proof_here(capsys: pytest.CaptureFixture
     assert err.startswith("verified 5 of 5 entries against tree size 5, root 0x") and "(block 7); 1 pending" in err
     entries[1]["entry"] = {**entries[1]["entry"], "official": "0x" + "ee" * 20}  # altered after the fact
     entries[3]["proof"] = {**entries[3]["proof"], "path": entries[3]["proof"]["path"][:-1]}  # a proof cut short
-    assert cli_audit._verify_entries(entries, 0) == cli.EXIT_INVALID
+    assert cli_audit._verify_entries(entries, 0) == common.EXIT_INVALID
     assert capsys.readouterr().err.startswith("FAILED: 2 of 5 entries do not verify (seq 1, 3) against tree size 5")
     assert cli_audit._verify_entries([pending], 1) == 0
     assert capsys.readouterr().err.startswith("nothing to verify yet")

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from api import cli, cli_bulk
+from api import cli
+from api.cli import bulk as cli_bulk
+from api.cli import common
 from api.client import ApiError
 from keys import Keystore, MasterKey
 
@@ -30,7 +32,7 @@ def datadir(tmp_path: Path) -> Path:
 def error_line(capsys: pytest.CaptureFixture[str], datadir: Path, *argv: str) -> str:
     code = cli.main(["--datadir", str(datadir), *argv])
     out, err = capsys.readouterr()
-    assert code == cli.EXIT_ERROR and out == "", (code, out, err)
+    assert code == common.EXIT_ERROR and out == "", (code, out, err)
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("datavault: "), err
     return lines[0]
@@ -99,6 +101,8 @@ def test_json_lines_take_the_api_item_or_top_level_subject() -> None:
     (f"identifier,type,title,valid_until,x\n{CITIZEN_ID},licence,,2027-12-31,1\n", "line 2: title is missing"),
     (f"identifier,type,title,valid_until,x\n{CITIZEN_ID},licence,t,2027-12-31,\n", "line 2: no fields"),
     (f"identifier,type,title,valid_until,fields\n{CITIZEN_ID},licence,t,2027-12-31,{{oops\n", "line 2: the fields column is not valid JSON"),
+    (f"identifier,type,title,valid_until,fields\n{CITIZEN_ID},licence,t,2027-12-31,\"{{\"\"a\"\": NaN}}\"\n",
+     "line 2: the fields column is not valid JSON: NaN is not a JSON number"),
     (f"identifier,type,title,valid_until,x,fields\n{CITIZEN_ID},licence,t,2027-12-31,1,\"{{\"\"x\"\": 2}}\"\n", "line 2: field 'x' is both"),
     (f"kind,identifier,type,title,valid_until,x\nperson,{CITIZEN_ID},licence,t,2027-12-31,1\n", "line 2: kind must be citizen or enterprise"),
     (f"identifier,subject_id,type,title,valid_until,x\n{CITIZEN_ID},0x12,licence,t,2027-12-31,1\n", "line 2: give subject_id or identifier, not both"),
@@ -132,7 +136,7 @@ def test_every_bad_line_is_reported_at_once(capsys: pytest.CaptureFixture[str], 
     path.write_text("identifier,type,title,valid_until,x\n" + "\n".join(rows) + "\n", encoding="utf-8")
     code = cli.main(["--datadir", str(datadir), "issue-bulk", "--as", "dept-gongan", str(path)])
     out, err = capsys.readouterr()
-    assert code == cli.EXIT_ERROR and out == ""
+    assert code == common.EXIT_ERROR and out == ""
     lines = err.strip().splitlines()
     assert lines[0].startswith("datavault: 112 problems in the file; nothing was issued (the vault did not check the other lines: no vault is running")
     assert lines[1].startswith("  line 4: type must be one of") and lines[2].startswith("  line 7: 'someday' is not a date")

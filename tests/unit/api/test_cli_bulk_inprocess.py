@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from api import cli
+from api.cli import common
 from keys import Keystore, MasterKey
 from tests.support.cli_bridge import run_cli
 from tests.support.harness import CITIZEN_ID, ENTERPRISE_ID, Actor, Harness, open_harness
@@ -60,7 +60,7 @@ async def test_one_pass_names_every_bad_line(harness: Harness, tmp_path: Path, m
     before = await records(h)
     for extra in ((), ("--dry-run",)):
         code, out, err = await run_cli(h, monkeypatch, "issue-bulk", "--as", "dept-gongan", str(path), *extra)
-        assert code == cli.EXIT_ERROR and out == "", (code, out, err)
+        assert code == common.EXIT_ERROR and out == "", (code, out, err)
         lines = [line for line in err.splitlines() if not line.startswith("checking")]
         assert lines[0] == "datavault: 5 problems in the file; nothing was issued:", err
         assert lines[1] == f"  line 3: no citizen with identifier {UNKNOWN_ID} is registered"

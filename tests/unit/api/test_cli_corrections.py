@@ -3,30 +3,15 @@ line and exit 2, before any network round trip."""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pytest
 
-from api import cli, cli_corrections
+from api import cli
+from api.cli import common
 from keys import Keystore, MasterKey
 
 RECORD = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
-
-
-@pytest.fixture(autouse=True)
-def registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`datavault` with the correction commands, whether or not api.cli registers them yet."""
-    plain = cli.parser
-
-    def parser() -> argparse.ArgumentParser:
-        p = plain()
-        sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
-        if "correct" not in sub.choices:
-            cli_corrections.register(sub)
-        return p
-
-    monkeypatch.setattr(cli, "parser", parser)
 
 
 @pytest.fixture
@@ -41,7 +26,7 @@ def datadir(tmp_path: Path) -> Path:
 def error_line(capsys: pytest.CaptureFixture[str], datadir: Path, *argv: str) -> str:
     code = cli.main(["--datadir", str(datadir), *argv])
     out, err = capsys.readouterr()
-    assert code == cli.EXIT_ERROR and out == "", (code, out, err)
+    assert code == common.EXIT_ERROR and out == "", (code, out, err)
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("datavault: "), err
     return lines[0]

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from api import cli
+from api.cli import common, core
 from api.client import VaultClient, command
 from keys import Keystore, MasterKey
 from vault.config import Settings
@@ -37,7 +38,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def failed(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     """The one `datavault:` line of a command that failed, having printed nothing to stdout."""
     code, out, err = run(capsys, *argv)
-    assert (code, out) == (cli.EXIT_ERROR, ""), (code, out, err)
+    assert (code, out) == (common.EXIT_ERROR, ""), (code, out, err)
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("datavault: "), err
     return lines[0]
@@ -126,7 +127,7 @@ def vault(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str
     def serve(record: dict[str, Any] | None) -> FakeVault:
         fake = FakeVault(record)
         factory = lambda _args: lambda: VaultClient("http://vault.test", transport=httpx.MockTransport(fake))
-        monkeypatch.setattr(cli, "client_factory", factory)
+        monkeypatch.setattr(core, "client_factory", factory)
         return fake
 
     return serve

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from api import cli
+from api.cli import common
 from keys import Keystore, MasterKey, SigningKey
 from tests.support.cli_bridge import run_cli
 from tests.support.harness import CITIZEN_ID, Actor, Harness, open_harness
@@ -70,7 +71,7 @@ def run(capsys: pytest.CaptureFixture[str], datadir: Path, *argv: str) -> tuple[
 
 def refused(capsys: pytest.CaptureFixture[str], datadir: Path, *argv: str) -> str:
     code, out, err = run(capsys, datadir, *argv)
-    assert code == cli.EXIT_ERROR and out == "", (code, out, err)
+    assert code == common.EXIT_ERROR and out == "", (code, out, err)
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("datavault: "), err
     return lines[0]
@@ -216,9 +217,9 @@ async def test_a_registrar_registers_the_key_a_person_brings(
     assert code == 0 and json.loads(out)["address"] == other.address, err
     code, _, err = await run_cli(h, monkeypatch, "register", "--as", "dept-gongan", "--kind", "citizen",
                                  "--identifier", CITIZEN_ID, "--name", "张三", "--address", "0x1234")
-    assert code == cli.EXIT_ERROR and "not an address" in err
+    assert code == common.EXIT_ERROR and "not an address" in err
     bare = tmp_path / "bare.json"
     bare.write_text(json.dumps({k: v for k, v in json.loads(made.read_text(encoding="utf-8")).items() if k != "address"}), encoding="utf-8")
     code, _, err = await run_cli(h, monkeypatch, "register", "--as", "dept-gongan", "--kind", "citizen",
                                  "--identifier", CITIZEN_ID, "--name", "张三", "--key-file", str(bare))
-    assert code == cli.EXIT_ERROR and "names no address" in err
+    assert code == common.EXIT_ERROR and "names no address" in err

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from api import cli
+from api.cli import common
 from tests.support.cli_bridge import run_cli
 from tests.support.harness import Harness, open_harness
 
@@ -55,10 +55,10 @@ async def test_a_damaged_export_is_invalid_not_an_error(
     for what, (body, reason) in cases.items():
         path.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
         code, out, err = await run_cli(h, monkeypatch, "verify", str(path))
-        assert code == cli.EXIT_INVALID, (what, code, err)
+        assert code == common.EXIT_INVALID, (what, code, err)
         verdict = json.loads(out)
         assert not verdict["valid"] and [c["name"] for c in verdict["checks"]] == ["format"], what
         assert err.startswith("INVALID: format: ") and reason in err, (what, err)
         # A bare document (no {document, proof} wrapper) is judged the same way, from stdin.
         code, _out, err = await run_cli(h, monkeypatch, "verify", "-", stdin=json.dumps(body["document"]))
-        assert code == cli.EXIT_INVALID and reason in err, (what, err)
+        assert code == common.EXIT_INVALID and reason in err, (what, err)

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from api import cli_status
-from api.cli import CliError
+from api.cli import status as cli_status
+from api.cli.common import CliError
 from api.client import VaultClient
 from keys import SigningKey
 from tests.support.harness import Harness, freeze, open_harness

@@ -40,7 +40,6 @@ def test_rpc_engine_needs_url_and_key() -> None:
 
 def test_missing_anvil_binary_says_run_npm_ci(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(anvil_module, "HARDHAT_NODE_DIR", tmp_path)
-    monkeypatch.delenv(anvil_module.BINARY_ENV, raising=False)
     with pytest.raises(NodeError, match="npm ci"):
         make_engine("anvil", datadir=tmp_path).start()
 

@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from chain.engines.anvil import BINARY_ENV, AnvilEngine
+from chain.engines.anvil import AnvilEngine
 
 
 def test_anvil_is_told_absolute_paths_whatever_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(BINARY_ENV, "/usr/bin/true")  # only the command line is looked at
     monkeypatch.chdir(tmp_path)
-    engine = AnvilEngine(Path(".datavault"))
+    engine = AnvilEngine(Path(".datavault"), binary=Path("/usr/bin/true"))  # only the command line is looked at
     monkeypatch.chdir("/")  # later changes of directory change nothing
     argv = engine._argv(8545)
     state = Path(argv[argv.index("--state") + 1])

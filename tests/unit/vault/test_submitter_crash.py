@@ -20,12 +20,15 @@ import requests
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 from web3.exceptions import Web3RPCError
 
 from chain import transactions
+from chain.errors import NodeUnavailable
 from tests.support.harness import Actor, Harness, issuances, open_harness
 from vault import clock, outbox
 from vault.anchoring import batch_pending
+from vault.backoff import BUG_ATTEMPTS, is_transient
 from vault.chain_ops import OPS
 from vault.db.engine import create_engine, sqlite_url
 from vault.db.migrate import upgrade
@@ -409,6 +412,36 @@ async def test_retries_back_off(harness: Harness, monkeypatch: pytest.MonkeyPatc
     assert entry.attempts == 1 and entry.status == "pending"
     await Submitter(h.vault.ctx).run_once()  # a restart forgets the delay
     await assert_anchored_once(h, citizen, records, None)
+
+
+def test_only_unavailability_is_transient() -> None:
+    assert is_transient(NodeUnavailable("down")) and is_transient(ConnectionRefusedError())
+    assert is_transient(OperationalError("SELECT 1", {}, Exception("database is locked")))
+    assert not is_transient(ValueError("a bug")) and not is_transient(KeyError("root"))
+
+
+async def test_a_bug_in_a_submission_is_not_retried_forever(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    h = harness
+    _, citizen, records = await issued(h)
+
+    def buggy(*_args: Any) -> Any:
+        raise ValueError("a bug in building the call")
+
+    monkeypatch.setitem(OPS, "issue", dataclasses.replace(OPS["issue"], build=buggy))
+    sub = Submitter(h.vault.ctx, max_backoff=0)
+    for attempt in range(1, BUG_ATTEMPTS):
+        assert await sub.run_once() == 0  # retried a few times, in case it was a fluke
+        (entry,) = await entries(h)
+        assert entry.status == "pending" and entry.attempts == attempt
+    assert await sub.run_once() == 1  # then given up: the queue behind it moves on
+    (entry,) = await entries(h)
+    assert entry.status == "failed" and entry.attempts == BUG_ATTEMPTS
+    assert entry.last_error == "ValueError: a bug in building the call"
+    assert {r["status"] for r in (await mine(h, citizen)).values()} == {"failed"}
+    await sub.run_once()
+    (entry,) = await entries(h)
+    assert entry.attempts == BUG_ATTEMPTS and len(records) == 3
+    assert sum(issuances(h).values()) == 0
 
 
 # -- the chain lost blocks (a node killed before it saved them) -----------------------------------

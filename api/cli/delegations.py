@@ -7,11 +7,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from api.cli import CliError, print_json
-from api.cli_grants import (
+from api.cli.common import (
     FROM,
     ROLES,
     UNTIL,
+    CliError,
     Login,
     agent_address,
     expect,
@@ -21,6 +21,7 @@ from api.cli_grants import (
     on_chain,
     parse_types,
     parse_window,
+    print_json,
     say,
     type_bits,
     type_names,

@@ -30,13 +30,20 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from api.cli import CliError, _read_text, client_factory, login_key, parse_time, print_json
+from api.cli.common import (
+    CliError,
+    client_factory,
+    load_json,
+    login_key,
+    parse_time,
+    print_json,
+    read_text,
+)
 from api.client import ApiError, ClientError, VaultClient
 
 MAX_CHUNK = 10_000  # api.schemas.records.MAX_BULK
@@ -142,10 +149,7 @@ def _item(subject: dict[str, str], row: dict[str, Any], fields: dict[str, Any]) 
 
 
 def _json_fields(text: str) -> dict[str, Any]:
-    try:
-        fields = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CliError(f"the fields column is not valid JSON: {exc}") from None
+    fields = load_json(text, "the fields column")
     if not isinstance(fields, dict):
         raise CliError("the fields column must be a JSON object")
     return fields
@@ -203,10 +207,7 @@ def read_jsonl(text: str, problems: list[tuple[int, str]] | None = None) -> list
         if not raw.strip():
             continue
         try:
-            try:
-                row = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise CliError(f"not valid JSON: {exc}") from None
+            row = load_json(raw, "")
             if not isinstance(row, dict):
                 raise CliError("expected a JSON object")
             unknown = sorted(set(row) - {*KNOWN_COLUMNS, "subject"})
@@ -234,7 +235,7 @@ def read_items(
 ) -> list[tuple[int, dict[str, Any]]]:
     """(line number, API item) for every good credential in ``source`` ('-' for stdin); the
     problems of bad lines as ``read_csv`` says."""
-    text = _read_text(source, "credentials")
+    text = read_text(source, "credentials")
     if fmt is None:
         suffix = Path(source).suffix.lower()
         if suffix == ".csv":

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from api.cli import CliError, client_factory
+from api.cli.common import CliError, client_factory
 from api.client import ClientError, VaultClient
 
 if TYPE_CHECKING:

@@ -16,14 +16,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-from api.cli import EXIT_INVALID, CliError, print_json
-from api.cli_grants import _items, int_in, logged_in, login_as, say
+from api.cli.common import (
+    EXIT_INVALID,
+    CliError,
+    int_in,
+    logged_in,
+    login_as,
+    parse_list,
+    print_json,
+    say,
+)
 
 
 def cmd_present(args: argparse.Namespace) -> int:
     from vault import qr
 
-    fields = _items(args.fields, "--fields") if args.fields else []
+    fields = parse_list(args.fields, "--fields") if args.fields else []
     with logged_in(args) as login:
         if login.role != "subject":
             raise CliError(f"{login.name!r} is not a citizen's or enterprise's key: only the holder shows a credential")
@@ -87,7 +95,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _offline(args: argparse.Namespace, given: str | bytes) -> dict[str, Any]:
-    from api.routes.presentations import public
+    from api.schemas.presentations import verdict_public
     from vault import presentation_verify, status_snapshot
     from vault.presentation_nonces import FileReplayCache
 
@@ -100,7 +108,7 @@ def _offline(args: argparse.Namespace, given: str | bytes) -> dict[str, Any]:
     verdict = asyncio.run(presentation_verify.verify_offline(snapshot, given, now=int(time.time()), replay=replay))
     if args.trust is None:
         say(f"note: the snapshot is signed by {snapshot.signer}; pass --trust ADDRESS to insist on the registry's admin")
-    return public(verdict).model_dump()
+    return verdict_public(verdict).model_dump()
 
 
 def _image_type(path: str) -> str:

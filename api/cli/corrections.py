@@ -1,5 +1,5 @@
 """Corrections (纠错) from a terminal: `correct`, `corrections`, `decide` and `notifications`
-(registered by `api.cli` with ``register(sub)``).
+(registered by `api.cli`).
 
 A subject (or its agent, with --for) asks the issuing department to correct a record; the
 department lists the requests and accepts or rejects them; departments that read an outdated
@@ -13,8 +13,17 @@ import argparse
 import re
 from typing import Any
 
-from api.cli import CliError, parse_fields, print_json
-from api.cli_grants import ROLES, Login, acting_base, logged_in, parse_id, say
+from api.cli.common import (
+    ROLES,
+    CliError,
+    Login,
+    acting_base,
+    logged_in,
+    parse_fields,
+    parse_id,
+    print_json,
+    say,
+)
 from api.client import command
 
 MAX_TEXT = 500
@@ -121,7 +130,7 @@ def _notice_id(text: str) -> int:
     return value
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     def login_as(p: argparse.ArgumentParser, whose: str) -> None:
         p.add_argument("--as", dest="as_", required=True, metavar="KEY", help=f"keystore entry of {whose}")
 

@@ -1,6 +1,5 @@
 """Consent from a terminal: `grant`, `grants`, `revoke-grant` and `read` (registered by
-`api.cli`; agents are appointed by the commands in `api.cli_delegations`, which share the
-helpers here).
+`api.cli`; agents are appointed by the commands in `api.cli.delegations`).
 
 The vault prepares EIP-712 typed data; these commands sign it locally with a keystore key, as a
 wallet would (eth_signTypedData_v4). Before signing they check that the typed data says what
@@ -10,156 +9,50 @@ was asked and show it in words on stderr; stdout carries only the API's JSON, fo
 from __future__ import annotations
 
 import argparse
-import re
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from api.cli import DAY, CliError, client_factory, keystore, login_key, parse_time, print_json
-from api.client import VaultClient, command
+from api.cli.common import (
+    FROM,
+    ROLES,
+    UNTIL,
+    CliError,
+    Login,
+    acting_base,
+    acting_for,
+    expect,
+    int_in,
+    logged_in,
+    login_as,
+    on_chain,
+    parse_id,
+    parse_list,
+    parse_types,
+    parse_window,
+    print_json,
+    say,
+    type_bits,
+    type_names,
+    window,
+)
+from api.client import command
 
-if TYPE_CHECKING:
-    from keys import SigningKey
-
-# chain.consent.RECORD_TYPE_BITS, spelled out so that a typo is answered without importing
-# web3 first; a unit test keeps the two equal.
-RECORD_TYPE_BITS = {"licence": 1, "certificate": 2, "data": 4}
 MAX_USES = 1_000_000
 WAIT_TIMEOUT = 60.0
-ROLES = {
-    "admin": "the governance admin's key", "department": "a department's key",
-    "subject": "a citizen's or enterprise's key", "delegate": "an agent's or guardian's key",
-    "auditor": "an auditor's key",
-}
-UNTIL = "end: YYYY-MM-DD (valid through that day, UTC), an ISO date-time, or Unix seconds"
-FROM = "start (default now): YYYY-MM-DD (from the start of that day, UTC), an ISO date-time, or Unix seconds"
-
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
-_ID = re.compile(r"0x[0-9a-fA-F]{64}")
-_SEPARATORS = re.compile(r"[,，、]")  # people type Chinese commas too
-
-
-def say(text: str) -> None:
-    print(text, file=sys.stderr)
 
 
 # -- reading arguments (all before any network round trip) -------------------------------------
 
 
-def _items(text: str, option: str) -> list[str]:
-    items = [item.strip() for item in _SEPARATORS.split(text)]
-    if not all(items):
-        raise CliError(f"{option}: empty item in {text!r}; separate names with commas, e.g. 姓名,准驾车型")
-    return list(dict.fromkeys(items))
-
-
-def parse_types(text: str) -> list[str]:
-    types = _items(text, "--types")
-    unknown = [t for t in types if t not in RECORD_TYPE_BITS]
-    if unknown:
-        raise CliError(f"--types: unknown record type {unknown[0]!r}; use {', '.join(RECORD_TYPE_BITS)}")
-    return types
-
-
 def parse_paths(text: str) -> list[str]:
-    paths = _items(text, "--fields")
+    paths = parse_list(text, "--fields")
     bad = [p for p in paths if not all(part.strip() for part in p.split("."))]
     if bad:
         raise CliError(f"--fields: {bad[0]!r} is not a field path (names joined by dots, e.g. 住址.城市)")
     return paths
 
 
-def parse_id(text: str, what: str = "grant") -> str:
-    if not _ID.fullmatch(text.strip()):
-        where = "as `datavault grants` lists them" if what == "grant" else "as `datavault demo` or `datavault delegations` shows it"
-        raise CliError(f"{text!r} is not a {what} id: 0x and 64 hex digits, {where}")
-    return text.strip().lower()
-
-
-def parse_window(until_text: str, from_text: str | None, what: str) -> tuple[int | None, int]:
-    until = parse_time(until_text)
-    start = None if from_text is None else parse_time(from_text, start=True)
-    if until <= time.time():
-        raise CliError(f"--until {until_text} is already past: the {what} would never be usable")
-    if start is not None and start >= until:
-        raise CliError(f"--from {from_text} is not before --until {until_text}")
-    return start, until
-
-
-def agent_address(datadir: Path, text: str) -> str:
-    """``--agent``: an address, or a keystore entry whose address is meant."""
-    if _ADDRESS.fullmatch(text):
-        return text
-    store = keystore(datadir)
-    if not store.exists(text):
-        raise CliError(f"--agent {text!r} is neither an address (0x and 40 hex digits) nor a key in {store.directory}")
-    return store.address_of(text)
-
-
-def type_bits(types: list[str]) -> int:
-    return sum(RECORD_TYPE_BITS[t] for t in types)
-
-
-def type_names(bits: int) -> str:
-    return ", ".join(name for name, bit in RECORD_TYPE_BITS.items() if bits & bit)
-
-
-def moment(ts: int, *, end: bool = False) -> str:
-    """A time as people read a window: an exclusive midnight bound is "the end of" the day before."""
-    at = datetime.fromtimestamp(ts, UTC)
-    if ts % DAY == 0:
-        return f"the end of {(at - timedelta(days=1)).date()}" if end else str(at.date())
-    return at.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def window(start: int, end: int) -> str:
-    return f"from {moment(start)} until {moment(end, end=True)} (UTC)"
-
-
 # -- talking to the vault ----------------------------------------------------------------------
-
-
-@dataclass
-class Login:
-    client: VaultClient
-    key: SigningKey
-    name: str  # the keystore entry
-    role: str  # admin | department | subject | delegate
-    id: str  # subject id, department code or the delegate's address
-
-    def get(self, path: str) -> Any:
-        return self.client.request("GET", path)
-
-    def post(self, path: str, body: Any = None) -> Any:
-        return self.client.request("POST", path, body)
-
-    def signing(self, what: str) -> str:
-        return f"signing {what} with {self.name} ({self.key.address}):"
-
-
-@contextmanager
-def logged_in(args: argparse.Namespace) -> Iterator[Login]:
-    key = login_key(args.datadir, args.as_)
-    with client_factory(args)() as client:
-        token = client.login(key)
-        yield Login(client, key, args.as_, str(token.get("role")), str(token.get("subject")))
-
-
-def acting_base(login: Login, for_: str | None, doing: str) -> tuple[str, str]:
-    """The API path prefix and the subject id to act as or for: ``/me`` or ``/subjects/{id}``."""
-    if for_ is not None:
-        return f"/subjects/{for_}", for_
-    if login.role == "subject":
-        return "/me", login.id
-    if login.role == "delegate":
-        subjects = ", ".join(login.get("/me/acting-for")) or "nobody at the moment"
-        raise CliError(f"{login.name!r} is an agent's or guardian's key: name the subject with --for (it acts for {subjects})")
-    raise CliError(f"{login.name!r} is {ROLES.get(login.role, login.role)}; {doing} takes a citizen's or enterprise's key, or their agent's with --for")
 
 
 def department(login: Login, code: str) -> dict[str, Any]:
@@ -180,32 +73,6 @@ def find_grant(login: Login, base: str, gid: str) -> dict[str, Any]:
         if grant["id"] == gid:
             return dict(grant)
     raise CliError(f"grant not found: {gid}")
-
-
-def _same(value: Any) -> Any:
-    """Typed-data values as compared: addresses and hex in any case, numbers as numbers or text."""
-    if isinstance(value, str) and value.startswith("0x"):
-        return value.lower()
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
-    return value
-
-
-def expect(typed: Any, primary: str, asked: dict[str, Any]) -> dict[str, Any]:
-    """The message of ``typed`` if it is a ``primary`` saying what was asked; otherwise sign nothing."""
-    message = typed.get("message") if isinstance(typed, dict) else None
-    if not isinstance(typed, dict) or typed.get("primaryType") != primary or not isinstance(message, dict):
-        raise CliError(f"the vault did not prepare a {primary} to sign; nothing was signed")
-    differ = [name for name, value in asked.items() if _same(message.get(name)) != _same(value)]
-    if differ:
-        raise CliError(f"the vault prepared a {primary} whose {', '.join(differ)} differ from what was asked; nothing was signed")
-    return message
-
-
-def on_chain(typed: dict[str, Any]) -> str:
-    domain = typed.get("domain") or {}
-    return (f"  signed   as EIP-712 {typed['primaryType']} for {domain.get('name')}, "
-            f"chain {domain.get('chainId')}, contract {domain.get('verifyingContract')}")
 
 
 def grant_nonce_matches(subject_id: str, nonce: Any, gid: str) -> bool:
@@ -343,27 +210,6 @@ def cmd_read(args: argparse.Namespace) -> int:
 
 
 # -- arguments ---------------------------------------------------------------------------------
-
-
-def int_in(low: int, high: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be {low}-{high}, not {value}")
-        return value
-
-    return parse
-
-
-def login_as(p: argparse.ArgumentParser, whose: str) -> None:
-    p.add_argument("--as", dest="as_", required=True, metavar="KEY", help=f"keystore entry of {whose}")
-
-
-def acting_for(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--for", dest="for_", metavar="SUBJECT_ID", help="the subject an agent's or guardian's key acts for")
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

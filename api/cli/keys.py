@@ -21,13 +21,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from api.cli import (
+from api.cli.common import (
     CliError,
-    _read_text,
     client_factory,
     keystore,
     login_key,
     print_json,
+    read_text,
     write_atomically,
 )
 
@@ -72,7 +72,7 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
 
 def read_password(source: str | None, *, confirm: bool) -> str:
     if source is not None:
-        text = _read_text(source, "the password")
+        text = read_text(source, "the password")
         password = text.splitlines()[0] if text else ""
     else:
         if not sys.stdin.isatty():
@@ -149,7 +149,7 @@ def cmd_keys_import(args: argparse.Namespace) -> int:
     if store.exists(args.name):
         raise CliError(f"a key named {args.name!r} is already in {store.directory}; keys are never overwritten")
     source = "stdin" if args.file == "-" else args.file
-    data = _keystore_file(_read_text(args.file, "a keystore file"), source)
+    data = _keystore_file(read_text(args.file, "a keystore file"), source)
     _check_work(_crypto(data), source)
     password = read_password(args.password_file, confirm=False)
     try:
@@ -172,7 +172,7 @@ def cmd_keys_import(args: argparse.Namespace) -> int:
 
 def key_file_address(path: str) -> str:
     """The address a keystore v3 file names (stored in the clear beside its ciphertext)."""
-    data = _keystore_file(_read_text(path, "a keystore file"), path)
+    data = _keystore_file(read_text(path, "a keystore file"), path)
     address = data.get("address")
     if not isinstance(address, str) or not _ADDRESS.fullmatch(address):
         raise CliError(f"{path} names no address (ethers, geth and this CLI write one); give --address instead")

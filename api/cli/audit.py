@@ -18,8 +18,20 @@ from typing import Any
 
 import httpx
 
-from api.cli import EXIT_INVALID, CliError, parse_time, print_json
-from api.cli_grants import ROLES, Login, acting_base, logged_in, parse_id, say
+from api.cli.common import (
+    EXIT_INVALID,
+    ROLES,
+    CliError,
+    Login,
+    acting_base,
+    acting_for,
+    logged_in,
+    login_as,
+    parse_id,
+    parse_time,
+    print_json,
+    say,
+)
 from api.client import ApiError, ClientError
 
 PAGE = 1_000  # the API's largest page
@@ -281,9 +293,6 @@ def _page_size(text: str) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    def login_as(p: argparse.ArgumentParser, whose: str) -> None:
-        p.add_argument("--as", dest="as_", required=True, metavar="KEY", help=f"keystore entry of {whose}")
-
     audit = sub.add_parser("audit", help="the access log, for auditors: verify it, trace accesses, list its signed heads")
     commands = audit.add_subparsers(dest="audit_command", required=True, metavar="{verify,trace,heads}")
 
@@ -316,7 +325,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
     a = sub.add_parser("access-log", help="who accessed your data (使用知情), each entry with a proof against the chain")
     login_as(a, "the subject's key, or its agent's or guardian's (with --for)")
-    a.add_argument("--for", dest="for_", metavar="SUBJECT_ID", help="the subject an agent's or guardian's key acts for")
+    acting_for(a)
     a.add_argument("--verify", action="store_true", help="check every entry's proof here, against the anchored root (exit 1 if one fails)")
     a.add_argument("--limit", type=_positive, metavar="N", help="the newest N entries (default: all)")
     a.add_argument("--oldest-first", action="store_true")
