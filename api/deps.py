@@ -11,7 +11,6 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chain.consent import ALL_RECORD_TYPES
 from vault import clock, delegations, departments
 from vault.auth import Principal, check_live, verify_token
 from vault.context import VaultContext
@@ -19,6 +18,7 @@ from vault.db.models import Department
 from vault.departments import Role
 from vault.errors import AuthenticationError, PermissionDeniedError
 from vault.events import request_context
+from vault.record_bits import ALL_BITS
 
 
 def get_ctx(request: Request) -> VaultContext:
@@ -135,7 +135,7 @@ class Acting:
     subject_id: str
     address: str
     role: str  # subject | delegate
-    record_types: int = ALL_RECORD_TYPES  # chain.consent.RECORD_TYPE_BITS
+    record_types: int = ALL_BITS  # vault.record_bits: one bit a record type
 
     def covers(self, bits: int) -> bool:
         """Whether something about the record types ``bits`` is this actor's business: all of

@@ -26,7 +26,7 @@ from keys.ids import KeyId
 from keys.keystore import Keystore
 from keys.master import MasterKey
 from keys.pseudonym import normalize_identifier, pseudonym
-from keys.signing import SigningKey, recover_message, recover_typed_data
+from keys.signing import SigningKey, recover_message, recover_typed_data, recover_typed_data_digest
 
 __all__ = [
     "DecryptionError",
@@ -50,6 +50,7 @@ __all__ = [
     "pseudonym",
     "recover_message",
     "recover_typed_data",
+    "recover_typed_data_digest",
     "rewrap",
     "seal",
     "unwrap_kek",

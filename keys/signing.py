@@ -14,6 +14,7 @@ from eth_account import Account
 from eth_account.messages import SignableMessage, encode_defunct, encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_keys.exceptions import BadSignature
+from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError as EthValidationError
 
 from keys.errors import KeysError, SignatureError
@@ -89,6 +90,14 @@ def recover_message(text: str, signature: str) -> str:
 def recover_typed_data(full_message: dict[str, Any], signature: str) -> str:
     """Checksum address that signed the EIP-712 ``full_message``."""
     return _recover(_typed(full_message), signature)
+
+
+def recover_typed_data_digest(full_message: dict[str, Any], signature: str) -> tuple[str, bytes]:
+    """Checksum address that signed the EIP-712 ``full_message``, and the digest it signed
+    (``keccak256(0x19 0x01 domainSeparator structHash)``); the message is encoded once."""
+    message = _typed(full_message)
+    digest = bytes(keccak(b"\x19" + message.version + message.header + message.body))
+    return _recover(message, signature), digest
 
 
 def _typed(full_message: dict[str, Any]) -> SignableMessage:

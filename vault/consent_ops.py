@@ -16,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from web3 import Web3
 
 from chain import transactions
-from chain.consent import ConsentClient, DelegationStatus, compact_signature
+from chain.consent import ConsentClient, DelegationStatus, GrantTerms, compact_signature
 from chain.transactions import TxResult
 from vault.context import ChainContext
 from vault.db.grants import DelegationRow, GrantRow
 from vault.delegations import terms_from_message as delegation_terms
 from vault.grant_purposes import purpose_hash
-from vault.grants import terms_from_message
+from vault.grants import terms_from_message, terms_of
 from vault.operation import Op, Payload, TxRequest, contract_call, hex_bytes
 
 
@@ -36,11 +36,25 @@ def _call(c: ChainContext, fn: str, *args: Any) -> TxRequest:
     return contract_call(_consent(c), fn, *args)
 
 
+# Where ``_grant_load`` puts the row's terms, in the in-memory payload ``_grant_build`` gets.
+_ROW_TERMS = "row_terms"
+
+
+async def _grant_load(session: AsyncSession, p: Payload) -> Payload:
+    if "terms" in p:  # queued by an older vault: the payload holds the signed message itself
+        return p
+    # The purpose is sealed in the row; the payload holds its hash, all the contract sees.
+    return {**p, _ROW_TERMS: terms_of(await _grant(session, p), purpose="")}
+
+
 def _grant_build(c: ChainContext, p: Payload) -> TxRequest:
-    # The payload holds the purpose's hash, not its words (vault.grant_purposes).
-    terms = terms_from_message({"purpose": "", **p["terms"]})
     r, vs = compact_signature(p["signature"])
-    return _call(c, "grant", terms.contract_args(purpose_hash(p["terms"])), r, vs)
+    if "terms" in p:
+        # An older payload: the purpose's hash (or, older still, its words) in its terms.
+        terms = terms_from_message({"purpose": "", **p["terms"]})
+        return _call(c, "grant", terms.contract_args(purpose_hash(p["terms"])), r, vs)
+    row_terms: GrantTerms = p[_ROW_TERMS]
+    return _call(c, "grant", row_terms.contract_args(purpose_hash(p)), r, vs)
 
 
 async def _grant(session: AsyncSession, p: Payload) -> GrantRow:
@@ -169,6 +183,7 @@ CONSENT_OPS: dict[str, Op] = {
         failed=_grant_failed,
         lost=_grant_lost,
         locate=_grant_locate,
+        load=_grant_load,
     ),
     "delegate": Op(
         applied=_delegated,

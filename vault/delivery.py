@@ -104,7 +104,7 @@ class Delivery:
             if await chain.call(op.applied, chain, payload):
                 await self._settle(entry.id, op, payload, await self._locate(op, payload), ours=False)
                 return True
-            request = await chain.call(op.build, chain, payload)
+            request = await self._build(op, payload)
             if request is None:
                 await self._settle(entry.id, op, payload, None)
                 return True
@@ -115,6 +115,14 @@ class Delivery:
         except ChainRevertError as exc:
             # Mined and reverted, or refused at broadcast: the state moved since pre-flight.
             return await self._reverted(entry.id, op, payload, exc)
+
+    async def _build(self, op: Op, payload: Payload) -> TxRequest | None:
+        """The transaction ``op`` sends, from what the payload names (``Op.load``) and says."""
+        if op.load is not None:
+            async with self.ctx.sessions() as session:
+                payload = await op.load(session, payload)
+        chain = self.ctx.chain
+        return await chain.call(op.build, chain, payload)
 
     async def _sign(self, sender: str, request: TxRequest, nonce: int | None = None) -> SignedTx:
         """Pre-flight and sign; a decoded ``ChainRevertError`` means the chain refuses the write."""
@@ -173,7 +181,7 @@ class Delivery:
             if fresh:
                 raise  # just signed with current fees: a refusal is not about age; retry later
             log.warning("outbox %s: the node refused the recorded transaction (%s); signing it again at nonce %s", entry.id, exc, signed.nonce)
-        request = await chain.call(op.build, chain, payload)
+        request = await self._build(op, payload)
         if request is None:
             raise ChainError("nothing to send any more, yet the effect is not on chain")
         again = await self._sign(entry.sender, request, nonce=signed.nonce)

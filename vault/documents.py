@@ -23,10 +23,10 @@ from vault.commitments import canonical_json
 from vault.credential_header import CredentialHeader
 from vault.errors import VaultValueError
 from vault.ids import Hash32
+from vault.record_types import RECORD_TYPES
 
 DOCUMENT_VERSION = 2
 VERSIONS = (1, 2)
-RECORD_TYPES = ("licence", "certificate", "data")
 _DOMAIN_V1 = b"datavault:credential:v1\x00"
 MAX_FIELDS_BYTES = 64 * 1024
 MAX_FIELDS = commitments.MAX_LEAVES - 1

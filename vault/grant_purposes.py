@@ -19,12 +19,11 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from chain.consent import GrantTerms, text_hash
+from chain.consent import text_hash
 from keys import MasterKey, Sealed, open_sealed, seal
 from vault import keyring
 from vault.db.grants import GrantRow
 from vault.db.models import OutboxEntry
-from vault.typed_data import typed_data_json
 
 PURPOSE_HASH = "purposeHash"
 
@@ -63,15 +62,9 @@ async def purposes(
     return out
 
 
-def outbox_terms(terms: GrantTerms) -> dict[str, Any]:
-    """The signed message as the outbox keeps it: the purpose's hash in place of its words."""
-    message = typed_data_json(terms.message())
-    message[PURPOSE_HASH] = "0x" + text_hash(str(message.pop("purpose"))).hex()
-    return message
-
-
 def purpose_hash(terms: dict[str, Any]) -> bytes:
-    """The purpose hash of an outbox payload's terms (older payloads hold the words)."""
+    """The purpose hash of an outbox grant payload, or of the terms an older payload holds
+    (older still: the words)."""
     if PURPOSE_HASH in terms:
         return bytes.fromhex(str(terms[PURPOSE_HASH]).removeprefix("0x"))
     return text_hash(str(terms["purpose"]))

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from eth_account.messages import encode_typed_data
-from eth_utils.crypto import keccak
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,8 +26,9 @@ from chain.consent import (
     grant_typed_data,
     record_type_bits,
     record_type_names,
+    text_hash,
 )
-from keys import SignatureError, recover_typed_data
+from keys import SignatureError, recover_typed_data_digest
 from vault import delegations, grant_purposes, holdings, outbox
 from vault.context import OPERATOR, VaultContext
 from vault.db.grants import DelegationRow, GrantRow
@@ -184,8 +183,10 @@ def terms_from_message(message: Any) -> GrantTerms:
     )
 
 
-def terms_payload(terms: GrantTerms) -> dict[str, Any]:
-    return {"terms": grant_purposes.outbox_terms(terms)}
+def outbox_payload(row: GrantRow, terms: GrantTerms) -> dict[str, Any]:
+    """What the outbox keeps to relay a grant: its id (the terms are the row's), the signature,
+    and the purpose's hash: the row holds the words sealed, and the relayer needs only the hash."""
+    return {"grant_id": row.id, "signature": row.signature, grant_purposes.PURPOSE_HASH: _hex(text_hash(terms.purpose))}
 
 
 async def submit(
@@ -199,34 +200,27 @@ async def submit(
     if paths != terms.fields:
         raise VaultValueError("field paths must be distinct", field="fields")
     grantee = await _grantee(session, address=terms.grantee)
-    typed = grant_typed_data(domain(ctx), terms)
     try:
-        signer = recover_typed_data(typed, signature)
+        signer, digest = recover_typed_data_digest(grant_typed_data(domain(ctx), terms), signature)
     except SignatureError:
         raise VaultValueError("the signature is malformed", field="signature") from None
     await authorise(session, subject_id, signer, bits, terms.expires_at, now)
     gid = _hex(grant_id(terms.subject, terms.nonce))
     if await session.get(GrantRow, gid) is not None:
         raise ConflictError("this grant's nonce was already used; prepare a new grant")
-    digest = _hex(_digest(typed))
     row = GrantRow(
         id=gid, subject_id=subject_id, nonce=terms.nonce, grantee_code=grantee.code,
         grantee_address=grantee.chain_address, record_types=bits, fields=json.dumps(list(paths), ensure_ascii=False),
         purpose_code=terms.purpose_code, not_before=terms.not_before,
         expires_at=terms.expires_at, max_uses=terms.max_uses, uses=0, signer=signer, signature=signature,
-        digest=digest, status="pending", created_at=now,
+        digest=_hex(digest), status="pending", created_at=now,
     )
     await grant_purposes.seal_onto(session, ctx.master, row, terms.purpose)
     session.add(row)
-    outbox.enqueue(session, "grant", OPERATOR, {**terms_payload(terms), "grant_id": gid, "signature": signature}, now)
+    outbox.enqueue(session, "grant", OPERATOR, outbox_payload(row, terms), now)
     await session.flush()
     await ctx.events.emit(session, event(row, "grant.created", "ok", now, actor_role="subject", actor=signer))
     return row
-
-
-def _digest(typed: dict[str, Any]) -> bytes:
-    signable = encode_typed_data(full_message=typed)
-    return bytes(keccak(b"\x19" + signable.version + signable.header + signable.body))
 
 
 async def authorise(session: AsyncSession, subject_id: str, signer: str, bits: int, until: int, now: int) -> str:

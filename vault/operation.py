@@ -49,3 +49,6 @@ class Op:
     # Finds the transaction that made the effect, when ``applied`` says it is there but no
     # transaction of ours is on record (one sent by an earlier run, or replaced).
     locate: Callable[[ChainContext, Payload], TxResult | None] | None = None
+    # Reads what ``build`` needs from the database, when the payload only names it (a grant's
+    # terms are its row's): the payload ``build`` receives, held in memory only.
+    load: Callable[[AsyncSession, Payload], Awaitable[Payload]] | None = None

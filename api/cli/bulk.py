@@ -45,6 +45,7 @@ from api.cli.common import (
     read_text,
 )
 from api.client import ApiError, ClientError, VaultClient
+from vault.record_types import RECORD_TYPES
 
 MAX_CHUNK = 10_000  # api.schemas.records.MAX_BULK
 # As few anchor transactions as possible: one request, one root (the submitter anchors each
@@ -52,7 +53,6 @@ MAX_CHUNK = 10_000  # api.schemas.records.MAX_BULK
 DEFAULT_CHUNK = 10_000
 SUBJECT_COLUMNS = ("kind", "identifier", "subject_id")
 KNOWN_COLUMNS = (*SUBJECT_COLUMNS, "type", "title", "valid_from", "valid_until", "fields")
-RECORD_TYPES = ("licence", "certificate", "data")
 POLL = 1.0
 MAX_SHOWN = 100  # problems listed in one report; the rest are counted
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from api.client import VaultClient, discover, elsewhere
+from vault.record_types import RECORD_TYPES
 
 # `keys` (eth_account), SQLAlchemy and uvicorn are imported by the commands that use them:
 # `verify` and a mistyped argument then answer without a second of imports first.
@@ -33,8 +34,9 @@ EXIT_INVALID = 1
 EXIT_ERROR = 2
 DAY = 24 * 3600
 
-# chain.consent.RECORD_TYPE_BITS, spelled out so that a typo is answered without importing
-# web3 first; a unit test keeps the two equal.
+# The chain's encoding of the record types (vault.record_types), chain.consent.RECORD_TYPE_BITS
+# spelled out so that a typo is answered without importing web3 first; a unit test keeps the
+# three equal.
 RECORD_TYPE_BITS = {"licence": 1, "certificate": 2, "data": 4}
 ROLES = {
     "admin": "the governance admin's key", "department": "a department's key",
@@ -184,9 +186,9 @@ def parse_list(text: str, option: str) -> list[str]:
 
 def parse_types(text: str) -> list[str]:
     types = parse_list(text, "--types")
-    unknown = [t for t in types if t not in RECORD_TYPE_BITS]
+    unknown = [t for t in types if t not in RECORD_TYPES]
     if unknown:
-        raise CliError(f"--types: unknown record type {unknown[0]!r}; use {', '.join(RECORD_TYPE_BITS)}")
+        raise CliError(f"--types: unknown record type {unknown[0]!r}; use {', '.join(RECORD_TYPES)}")
     return types
 
 

@@ -28,6 +28,7 @@ from api.cli.common import (
     write_atomically,
 )
 from api.client import command
+from vault.record_types import RECORD_TYPES
 
 # SQLAlchemy and uvicorn are imported by the commands that use them (see api.cli.common).
 if TYPE_CHECKING:
@@ -210,7 +211,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     who.add_argument("--subject-id")
     who.add_argument("--identifier", help="ID number or credit code (with --kind)")
     issue.add_argument("--kind", choices=["citizen", "enterprise"], default="citizen")
-    issue.add_argument("--type", choices=["licence", "certificate", "data"], required=True)
+    issue.add_argument("--type", choices=RECORD_TYPES, required=True)
     issue.add_argument("--title", required=True)
     issue.add_argument("--fields", required=True, help="JSON object, or @file.json (@- for stdin)")
     issue.add_argument(

@@ -36,6 +36,7 @@ from api.cli.common import (
     window,
 )
 from api.client import command
+from vault.record_types import RECORD_TYPES
 
 MAX_USES = 1_000_000
 WAIT_TIMEOUT = 60.0
@@ -216,7 +217,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     g = sub.add_parser("grant", help="give a department scoped, time-limited access to your records (you sign it)")
     login_as(g, "the subject's key, or its agent's (with --for)")
     g.add_argument("--to", required=True, metavar="CODE", help="the department's code, e.g. renshe")
-    g.add_argument("--types", required=True, help="record types, comma-separated: licence,certificate,data")
+    g.add_argument("--types", required=True, help=f"record types, comma-separated: {','.join(RECORD_TYPES)}")
     g.add_argument("--fields", required=True, help="field paths, comma-separated, e.g. 姓名,准驾车型 or 住址.城市")
     g.add_argument("--purpose", required=True, help="why, in words, e.g. 核验驾驶资格")
     g.add_argument("--purpose-code", type=int_in(0, 65535), default=0, help="purpose code from your catalogue (default 0)")

@@ -25,11 +25,12 @@ from api.schemas.delegations import (
     GuardianCreate,
     SubjectKeyRotate,
 )
-from api.schemas.grants import GrantSubmit, RecordType, SignatureSubmit, TypedDataPublic
+from api.schemas.grants import GrantSubmit, SignatureSubmit, TypedDataPublic
 from api.schemas.subjects import SubjectPublic
-from chain.consent import record_type_bits, record_type_names
 from vault import delegations, subjects
 from vault.db.grants import DelegationRow
+from vault.record_bits import bits_of, names_of
+from vault.record_types import RecordType
 
 router = APIRouter(tags=["delegations"])
 
@@ -40,7 +41,7 @@ def public(row: DelegationRow, now: int, reason: str | None = None) -> Delegatio
         state = "expired"
     return DelegationPublic(
         id=row.id, subject_id=row.subject_id, agent=row.agent_address, kind=row.kind,
-        record_types=record_type_names(row.record_types), not_before=row.not_before, expires_at=row.expires_at,
+        record_types=[t.value for t in names_of(row.record_types)], not_before=row.not_before, expires_at=row.expires_at,
         status=state, appointed_by=row.appointed_by, revoked_at=row.revoked_at, created_at=row.created_at,
         reason=reason,
     )
@@ -139,5 +140,5 @@ async def check(
 ) -> DelegationCheckPublic:
     """May ``agent`` act for ``subject_id`` now (over ``record_types``)? Vault and chain agree."""
     result = await delegations.check(ctx, session, subject_id=subject_id.lower(), agent=agent,
-                                     bits=record_type_bits(record_types or []), now=now)
+                                     bits=bits_of(record_types or []), now=now)
     return DelegationCheckPublic(**result)

@@ -29,11 +29,11 @@ from api.schemas.grants import (
     SignatureSubmit,
     TypedDataPublic,
 )
-from chain.consent import record_type_names
 from vault import access, grant_purposes, grants, revocations, typed_data
 from vault.context import VaultContext
 from vault.db.grants import GrantRow
 from vault.errors import NotFoundError
+from vault.record_bits import names_of
 
 router = APIRouter(tags=["grants"])
 
@@ -41,7 +41,7 @@ router = APIRouter(tags=["grants"])
 def public(row: GrantRow, now: int, purpose: str) -> GrantPublic:
     return GrantPublic(
         id=row.id, subject_id=row.subject_id, grantee=row.grantee_code,
-        record_types=record_type_names(row.record_types), fields=json.loads(row.fields),  # type: ignore[arg-type]
+        record_types=names_of(row.record_types), fields=json.loads(row.fields),
         purpose_code=row.purpose_code, purpose=purpose, not_before=row.not_before, expires_at=row.expires_at,
         max_uses=row.max_uses, uses=row.uses, status=grants.status_at(row, now), status_reason=row.status_reason,
         signer=row.signer, tx_hash=row.tx_hash, block_number=row.block_number, revoked_at=row.revoked_at,

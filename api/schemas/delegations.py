@@ -3,7 +3,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from api.schemas.common import ADDRESS, Strict
-from api.schemas.grants import RecordType
+from vault.record_types import RecordType
 
 
 class DelegationPrepare(Strict):

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from api.schemas.common import Strict
-
-RecordType = Literal["licence", "certificate", "data"]
+from vault.record_types import RecordType
 
 
 class GrantBase(BaseModel):

@@ -5,6 +5,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from api.schemas.common import HASH32, Strict
+from vault.record_types import RecordType
 
 
 class SubjectRef(Strict):
@@ -20,7 +21,7 @@ class SubjectRef(Strict):
 
 
 class RecordBase(BaseModel):
-    type: Literal["licence", "certificate", "data"]
+    type: RecordType
     title: str = Field(min_length=1, max_length=200)
 
 

@@ -22,11 +22,12 @@ from tests.delegation_conformance import appoint, enterprise, subject_id
 from tests.grant_conformance import LICENCE_FIELDS, grant_body, granted, read, setup, uses
 from tests.support.canary import files_containing
 from tests.support.harness import Actor, Harness, open_harness
-from vault import clock, grant_purposes, keyring
+from vault import clock, grant_purposes, grants, keyring
 from vault.db.engine import create_engine, sqlite_url
 from vault.db.grants import GrantRow
 from vault.db.migrate import upgrade
 from vault.db.models import Base, OutboxEntry
+from vault.typed_data import typed_data_json
 
 PURPOSE = "用途金丝雀-purpose-canary-5e1b"
 
@@ -154,10 +155,13 @@ async def test_a_purpose_never_reaches_the_disk_in_clear_and_its_readers_still_s
     grant = await granted(h, citizen, purpose=PURPOSE)
     assert grant["purpose"] == PURPOSE
     (payload,) = await outbox_payloads(h)
-    assert "purpose" not in payload["terms"]
-    assert (
-        payload["terms"]["purposeHash"] == "0x" + text_hash(PURPOSE).hex()
-    )  # what the contract checks
+    # The payload names the grant (its terms are the row's) and carries the purpose's hash,
+    # what the contract checks.
+    assert payload == {
+        "grant_id": grant["id"],
+        "signature": payload["signature"],
+        "purposeHash": "0x" + text_hash(PURPOSE).hex(),
+    }
     assert (await read(h, reader, grant["id"])).json()["purpose"] == PURPOSE
     await h.settle()
     canaries = [
@@ -190,6 +194,21 @@ async def test_a_purpose_never_reaches_the_disk_in_clear_and_its_readers_still_s
     assert (await h.http.get("/me/grants", headers=citizen.headers)).json()[0]["purpose"] == PURPOSE
 
 
+async def queue_as_an_older_vault(h: Harness, gid: str, *, words: bool) -> None:
+    """Rewrites the queued grant as older vaults queued it: the signed message in the payload,
+    with the purpose's hash or (before revision 0009) its words."""
+    async with h.vault.ctx.sessions.begin() as s:
+        row = await s.get(GrantRow, gid)
+        entry = await s.scalar(select(OutboxEntry).where(OutboxEntry.kind == "grant"))
+        assert row is not None and entry is not None
+        terms = typed_data_json(grants.terms_of(row, PURPOSE).message())
+        if not words:
+            terms["purposeHash"] = "0x" + text_hash(str(terms.pop("purpose"))).hex()
+        payload = json.loads(entry.payload)
+        assert payload.pop("purposeHash") == "0x" + text_hash(PURPOSE).hex()
+        entry.payload = json.dumps({**payload, "terms": terms}, sort_keys=True)
+
+
 async def test_purposes_stored_in_clear_before_0009_are_sealed_when_the_vault_opens(
     harness: Harness,
 ) -> None:
@@ -202,13 +221,7 @@ async def test_purposes_stored_in_clear_before_0009_are_sealed_when_the_vault_op
             text("UPDATE grants SET purpose = :p, purpose_key = NULL, purpose_body = NULL"),
             {"p": PURPOSE},
         )
-        entry = await s.scalar(select(OutboxEntry).where(OutboxEntry.kind == "grant"))
-        assert entry is not None
-        payload = json.loads(entry.payload)
-        del payload["terms"]["purposeHash"]
-        entry.payload = json.dumps(
-            {**payload, "terms": {**payload["terms"], "purpose": PURPOSE}}, sort_keys=True
-        )
+    await queue_as_an_older_vault(h, grant["id"], words=True)
     assert (await h.http.get(f"/me/grants/{grant['id']}", headers=citizen.headers)).json()[
         "purpose"
     ] == PURPOSE
@@ -232,19 +245,16 @@ async def test_purposes_stored_in_clear_before_0009_are_sealed_when_the_vault_op
     assert files_containing(h.datadir, [PURPOSE, PURPOSE.split("-", 1)[1]]) == []
 
 
-async def test_a_grant_queued_with_its_purpose_in_words_is_still_anchored(harness: Harness) -> None:
-    """Payloads queued by an older vault, not yet rewritten, relay the same signed grant."""
+@pytest.mark.parametrize("words", [True, False], ids=["purpose-in-words", "purpose-hash"])
+async def test_a_grant_queued_with_its_terms_in_the_payload_is_still_anchored(
+    harness: Harness, words: bool
+) -> None:
+    """Payloads queued by an older vault (the signed message, with the purpose's words or its
+    hash), not yet rewritten, relay the same signed grant."""
     h = harness
     _, _, citizen, _ = await setup(h)
     grant = await granted(h, citizen, settle=False, purpose=PURPOSE)
-    async with h.vault.ctx.sessions.begin() as s:
-        entry = await s.scalar(select(OutboxEntry).where(OutboxEntry.kind == "grant"))
-        assert entry is not None
-        payload = json.loads(entry.payload)
-        del payload["terms"]["purposeHash"]
-        entry.payload = json.dumps(
-            {**payload, "terms": {**payload["terms"], "purpose": PURPOSE}}, sort_keys=True
-        )
+    await queue_as_an_older_vault(h, grant["id"], words=words)
     await h.settle()
     assert (await h.http.get(f"/me/grants/{grant['id']}", headers=citizen.headers)).json()[
         "status"
