@@ -24,8 +24,9 @@ from vault.events import request_context
 FORMATS = ("text", "json")
 # uvicorn's loggers: without handlers of their own, they reach the root handler.
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
-# Libraries that say at info what only debugging needs (alembic: each migration, every start).
-QUIET_BELOW_DEBUG = ("alembic",)
+# Libraries that say at info what only debugging needs: alembic each migration at every start,
+# httpx and httpcore every request the demo seeder makes (the server's access log has them).
+QUIET_BELOW_DEBUG = ("alembic", "httpx", "httpcore")
 _TEXT = "%(asctime)s %(levelname)s %(name)s%(request_tag)s: %(message)s"
 
 

@@ -25,7 +25,8 @@ def stream() -> Iterator[io.StringIO]:
     for handler in [h for h in root.handlers if h not in handlers]:
         root.removeHandler(handler)
     root.setLevel(level)
-    logging.getLogger("alembic").setLevel(logging.NOTSET)
+    for quiet in logging_setup.QUIET_BELOW_DEBUG:
+        logging.getLogger(quiet).setLevel(logging.NOTSET)
     for name, (lvl, hs, propagate) in uvicorn.items():
         logger = logging.getLogger(name)
         logger.setLevel(lvl)
@@ -101,3 +102,10 @@ def test_migrations_are_told_only_when_debugging(stream: io.StringIO) -> None:
     logging_setup.configure("debug", "json", stream=stream)
     logging.getLogger("alembic.runtime.migration").info("Running upgrade 0001 -> 0002")
     assert [e["logger"] for e in lines(stream)] == ["alembic.runtime.migration"]
+
+
+def test_the_demo_seeders_http_client_is_told_only_when_debugging(stream: io.StringIO) -> None:
+    # The server's access log has every request; httpx's own line for each doubled the output.
+    logging_setup.configure("info", "text", stream=stream)
+    logging.getLogger("httpx").info("HTTP Request: POST http://127.0.0.1:8000/records")
+    assert stream.getvalue() == ""
