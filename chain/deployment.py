@@ -14,6 +14,7 @@ from typing import Any
 
 from eth_abi.abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
+from eth_utils.hexadecimal import encode_hex
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import BlockNotFound
@@ -70,12 +71,8 @@ def _w3(engine_or_w3: Engine | Web3) -> Web3:
     return engine_or_w3.w3 if isinstance(engine_or_w3, Engine) else engine_or_w3
 
 
-def _hex(value: bytes) -> str:
-    return "0x" + bytes(value).hex()
-
-
 def code_hash(code: bytes) -> str:
-    return _hex(Web3.keccak(code))
+    return encode_hex(Web3.keccak(code))
 
 
 def deploy_registry(engine_or_w3: Engine | Web3, admin: LocalAccount, artifact: Artifact | None = None) -> Deployment:
@@ -87,13 +84,13 @@ def deploy_registry(engine_or_w3: Engine | Web3, admin: LocalAccount, artifact: 
     receipt = w3.eth.get_transaction_receipt(HexBytes(result.tx_hash))
     address = receipt["contractAddress"]
     if address is None:
-        raise DeploymentError(f"deployment transaction 0x{result.tx_hash.hex()} created no contract")
+        raise DeploymentError(f"deployment transaction {encode_hex(result.tx_hash)} created no contract")
     code = bytes(w3.eth.get_code(address))
     block = w3.eth.get_block(result.block_number)
     return Deployment(
         chain_id=int(w3.eth.chain_id), registry=Web3.to_checksum_address(address),
         block=result.block_number, code_hash=code_hash(code), deployed_at=int(block["timestamp"]),
-        block_hash=_hex(block["hash"]),
+        block_hash=encode_hex(block["hash"]),
     )
 
 
@@ -103,7 +100,7 @@ def _deploy(w3: Web3, admin: LocalAccount, name: str, arg: str) -> tuple[str, st
     result = transactions.send(w3, admin, to=None, data=data, abi=art.abi, context=f"deploy {art.name}")
     address = w3.eth.get_transaction_receipt(HexBytes(result.tx_hash))["contractAddress"]
     if address is None:
-        raise DeploymentError(f"deployment transaction 0x{result.tx_hash.hex()} created no contract")
+        raise DeploymentError(f"deployment transaction {encode_hex(result.tx_hash)} created no contract")
     return Web3.to_checksum_address(address), code_hash(bytes(w3.eth.get_code(address)))
 
 
@@ -153,7 +150,7 @@ def verify_deployment(w3: Web3, dep: Deployment) -> None:
     except BlockNotFound:
         head = w3.eth.block_number
         raise DeploymentError(f"{reset} (the chain is now at block {head}); {_ADVICE}") from None
-    if int(block["timestamp"]) != dep.deployed_at or (dep.block_hash and _hex(block["hash"]) != dep.block_hash):
+    if int(block["timestamp"]) != dep.deployed_at or (dep.block_hash and encode_hex(block["hash"]) != dep.block_hash):
         raise DeploymentError(f"{reset} (block {dep.block} is not the block the contract was deployed in); {_ADVICE}")
     _check_code(w3, "contract", dep.registry, dep.code_hash, dep, reset)
     if dep.consent:

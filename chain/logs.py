@@ -16,6 +16,7 @@ from typing import Any
 from eth_typing import ABI as ABIList
 from eth_typing import ChecksumAddress
 from eth_utils.decorators import combomethod
+from eth_utils.hexadecimal import encode_hex
 from hexbytes import HexBytes
 from web3 import Web3
 from web3._utils.events import get_event_data
@@ -83,7 +84,7 @@ class _ContractEvent(ContractEvent):
         # Indexed dynamic values are hashed into their topic; the registry has none to filter.
         if kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("tuple"):
             raise Web3ValidationError(f"{self.event_name} cannot be filtered by a {kind} argument")
-        return "0x" + self.w3.codec.encode([kind], [value]).hex()
+        return encode_hex(self.w3.codec.encode([kind], [value]))
 
 
 class _ContractEvents(ContractEvents):

@@ -14,6 +14,7 @@ from eth_abi.abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
 from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.address import to_checksum_address
+from eth_utils.hexadecimal import decode_hex, encode_hex
 from web3.exceptions import ContractLogicError, Web3RPCError
 
 from chain.errors import ChainRevertError
@@ -68,11 +69,11 @@ def decode_revert(data: bytes, abi: ABI = (), context: str = "") -> ChainRevertE
         if known is not None:
             name, types = known
             args = tuple(_plain(v, t) for v, t in zip(abi_decode(types, body), types))
-            shown = ", ".join("0x" + a.hex() if isinstance(a, bytes) else str(a) for a in args)
+            shown = ", ".join(encode_hex(a) if isinstance(a, bytes) else str(a) for a in args)
             return ChainRevertError(name, args, f"{name}({shown}){where}")
     except DecodingError:
         pass  # fall through: report the raw data rather than guess
-    return ChainRevertError("UnknownError", ("0x" + data.hex(),), f"reverted with 0x{data.hex()}{where}")
+    return ChainRevertError("UnknownError", (encode_hex(data),), f"reverted with {encode_hex(data)}{where}")
 
 
 def _hex_bytes(value: Any) -> bytes | None:
@@ -80,7 +81,7 @@ def _hex_bytes(value: Any) -> bytes | None:
         return bytes(value)
     if isinstance(value, str) and value.startswith("0x"):
         try:
-            return bytes.fromhex(value[2:])
+            return decode_hex(value)
         except ValueError:
             return None
     if isinstance(value, Mapping):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
+from eth_utils.hexadecimal import encode_hex
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import TimeExhausted, TransactionNotFound, Web3Exception
@@ -102,7 +103,7 @@ def sign(
     nonce: int | None = None, gas: int | None = None, abi: ABI = (), context: str = "",
 ) -> SignedTx:
     """Builds and signs a transaction without sending it (pre-flight included)."""
-    tx: dict[str, Any] = {"from": sender.address, "data": "0x" + data.hex(), "value": value}
+    tx: dict[str, Any] = {"from": sender.address, "data": encode_hex(data), "value": value}
     if to is not None:
         tx["to"] = Web3.to_checksum_address(to)
     tx["gas"] = gas if gas is not None else estimate_gas(w3, tx, abi, context)
@@ -127,7 +128,7 @@ def broadcast(w3: Web3, signed: SignedTx, abi: ABI = (), context: str = "") -> b
         if isinstance(exc, Web3Exception):
             raise
         # A backend's own validation error (eth-tester): keep callers to chain/web3 errors.
-        raise ChainError(f"the node refused transaction 0x{signed.tx_hash.hex()}{_where(context)}: {exc}") from exc
+        raise ChainError(f"the node refused transaction {encode_hex(signed.tx_hash)}{_where(context)}: {exc}") from exc
     return signed.tx_hash
 
 
@@ -151,7 +152,7 @@ def wait(w3: Web3, tx_hash: bytes, *, timeout: float = DEFAULT_TIMEOUT, abi: ABI
     try:
         receipt = w3.eth.wait_for_transaction_receipt(HexBytes(tx_hash), timeout=timeout, poll_latency=0.05)
     except TimeExhausted as exc:
-        raise ChainError(f"transaction 0x{tx_hash.hex()} was not mined within {timeout:.0f}s") from exc
+        raise ChainError(f"transaction {encode_hex(tx_hash)} was not mined within {timeout:.0f}s") from exc
     return _result(w3, receipt, abi)
 
 
@@ -168,7 +169,7 @@ def failure(w3: Web3, receipt: TxReceipt, abi: ABI = ()) -> ChainRevertError:
     """Why a mined transaction failed: replayed as a call on the state before its block."""
     tx_hash = bytes(receipt["transactionHash"])
     block = int(receipt["blockNumber"])
-    context = f"transaction 0x{tx_hash.hex()} in block {block}"
+    context = f"transaction {encode_hex(tx_hash)} in block {block}"
     try:
         tx = w3.eth.get_transaction(HexBytes(tx_hash))
         call: dict[str, Any] = {"from": tx["from"], "data": tx["input"], "value": tx["value"], "gas": tx["gas"]}
@@ -180,7 +181,7 @@ def failure(w3: Web3, receipt: TxReceipt, abi: ABI = ()) -> ChainRevertError:
         if revert is not None:
             return revert
     gas = f"used {receipt['gasUsed']} gas"
-    return ChainRevertError("TransactionFailed", ("0x" + tx_hash.hex(),), f"{context} failed ({gas}; out of gas?)")
+    return ChainRevertError("TransactionFailed", (encode_hex(tx_hash),), f"{context} failed ({gas}; out of gas?)")
 
 
 def send(

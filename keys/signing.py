@@ -16,6 +16,7 @@ from eth_account.signers.local import LocalAccount
 from eth_keys.exceptions import BadSignature
 from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError as EthValidationError
+from eth_utils.hexadecimal import encode_hex
 
 from keys.errors import KeysError, SignatureError
 
@@ -62,16 +63,16 @@ class SigningKey:
 
     def hex(self) -> str:
         """0x-prefixed private key. Only the keystore should need this."""
-        return "0x" + bytes(self._account.key).hex()
+        return encode_hex(bytes(self._account.key))
 
     def sign_message(self, text: str) -> str:
         """EIP-191 personal_sign of ``text``; 0x-prefixed 65-byte signature."""
-        return _hex(self._account.sign_message(encode_defunct(text=text)).signature)
+        return encode_hex(self._account.sign_message(encode_defunct(text=text)).signature)
 
     def sign_typed_data(self, full_message: dict[str, Any]) -> str:
         """EIP-712 signature of ``full_message`` (types, primaryType, domain, message)."""
         signable = _typed(full_message)
-        return _hex(self._account.sign_message(signable).signature)
+        return encode_hex(self._account.sign_message(signable).signature)
 
     def __repr__(self) -> str:
         return f"SigningKey({self.address})"
@@ -116,7 +117,3 @@ def _recover(message: SignableMessage, signature: str) -> str:
     except (ValueError, BadSignature, EthValidationError):
         # Bad v, r or s: the signature has the right shape but is not a valid signature.
         raise SignatureError("invalid signature") from None
-
-
-def _hex(signature: bytes) -> str:
-    return "0x" + bytes(signature).hex()

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from eth_utils.hexadecimal import encode_hex
 from sqlalchemy import ColumnElement, and_, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -138,7 +139,7 @@ async def access_log(
         store = await audit_log.fetch_nodes(session, wanted)  # one batched read for the page
         paths = {seq: inclusion_proof(store, seq, size) for seq in proved}
     anchored = None if head is None else AnchoredHead(
-        int(head.tree_size), "0x" + bytes(head.root).hex(), int(head.signed_at), head.signature, head.tx_hash, head.block_number,
+        int(head.tree_size), encode_hex(bytes(head.root)), int(head.signed_at), head.signature, head.tx_hash, head.block_number,
     )
     entries = []
     for r in rows:
@@ -151,7 +152,7 @@ async def access_log(
             seq=int(r.seq), at=int(r.at), action=r.action, outcome=r.outcome, actor_role=r.actor_role, actor=r.actor,
             department=r.actor if r.actor_role in DEPARTMENT_ROLES else None, official=r.official,
             purpose_code=doc.get("purpose_code"), grant_id=r.grant_id, record_types=list(doc.get("record_types") or []),
-            fields=list(doc.get("fields") or []), reason=doc.get("reason"), leaf_hash="0x" + bytes(r.leaf_hash).hex(),
+            fields=list(doc.get("fields") or []), reason=doc.get("reason"), leaf_hash=encode_hex(bytes(r.leaf_hash)),
             entry=doc, proof=proof, pending=proof is None,
         ))
     return AccessLog(subject_id.lower(), anchored, entries, next_seq)

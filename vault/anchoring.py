@@ -9,17 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from eth_utils.hexadecimal import encode_hex
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chain.merkle import merkle_proof_all, merkle_root
 from vault import outbox
 from vault.db.models import AnchorBatch, Department, Record
-
-
-def _hex(value: bytes) -> str:
-    return "0x" + value.hex()
-
 
 # (issuer, root) -> the issuer's signature of the root, 0x hex (vault.issuer_signatures).
 BatchSigner = Callable[[Department, bytes], str]
@@ -78,7 +74,7 @@ def _make_batch(
 ) -> AnchorBatch:
     leaves = [bytes.fromhex(r.credential_hash[2:]) for r in members]
     raw_root = merkle_root(leaves)
-    root = _hex(raw_root)
+    root = encode_hex(raw_root)
     proofs = merkle_proof_all(leaves)
     # The on-chain window spans every member; each document also carries its own window,
     # which verification checks too.
@@ -90,7 +86,7 @@ def _make_batch(
     session.add(batch)
     for row, proof in zip(members, proofs):
         row.batch_root = root
-        row.proof = json.dumps([_hex(p) for p in proof])
+        row.proof = json.dumps([encode_hex(p) for p in proof])
     outbox.enqueue(
         session, "issue", issuer.chain_key_name,
         {"root": root, "valid_from": batch.valid_from, "valid_until": batch.valid_until},

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eth_utils.hexadecimal import encode_hex
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,7 +59,7 @@ async def chain_heads(chain: ChainContext) -> tuple[AuditAnchorClient | None, li
         found = await chain.call(client.heads)
     except ChainError as exc:
         raise ChainStateError(f"the chain's anchored heads could not be read: {exc}") from exc
-    return client, [ChainHead(h.tree_size, "0x" + h.root.hex(), h.block_number, "0x" + h.tx_hash.hex()) for h in found]
+    return client, [ChainHead(h.tree_size, encode_hex(h.root), h.block_number, encode_hex(h.tx_hash)) for h in found]
 
 
 async def heads(
@@ -76,8 +77,8 @@ async def heads(
     client, on_chain = await chain_heads(chain)
     held = {(h.tree_size, h.root) for h in on_chain}
     views = [
-        HeadView(int(r.tree_size), "0x" + bytes(r.root).hex(), int(r.signed_at), r.signature, r.status, r.tx_hash,
-                 r.block_number, (int(r.tree_size), "0x" + bytes(r.root).hex()) in held)
+        HeadView(int(r.tree_size), encode_hex(bytes(r.root)), int(r.signed_at), r.signature, r.status, r.tx_hash,
+                 r.block_number, (int(r.tree_size), encode_hex(bytes(r.root))) in held)
         for r in rows
     ]
     # The chain's heads over the same sizes, so that one the database lacks shows up too.
@@ -95,7 +96,7 @@ async def _checked_size(session: AsyncSession, size: int, name: str) -> int:
 
 
 def hex_list(values: Sequence[bytes]) -> list[str]:
-    return ["0x" + v.hex() for v in values]
+    return [encode_hex(v) for v in values]
 
 
 async def signed_head(session: AsyncSession, size: int) -> AuditHead | None:
@@ -113,7 +114,7 @@ async def inclusion(session: AsyncSession, seq: int, size: int) -> dict[str, Any
     root = await audit_log.root_of(session, size)
     head = await signed_head(session, size)
     return {
-        "seq": seq, "tree_size": size, "leaf_hash": "0x" + bytes(row.leaf_hash).hex(), "root": "0x" + root.hex(),
+        "seq": seq, "tree_size": size, "leaf_hash": encode_hex(bytes(row.leaf_hash)), "root": encode_hex(root),
         "proof": hex_list(path), "entry": json.loads(row.entry), "head": _head_dict(head),
     }
 
@@ -126,7 +127,7 @@ async def consistency(session: AsyncSession, first: int, second: int) -> dict[st
     proof = await audit_log.consistency(session, first, second)
     roots = [await audit_log.root_of(session, n) for n in (first, second)]
     return {
-        "first": first, "second": second, "first_root": "0x" + roots[0].hex(), "second_root": "0x" + roots[1].hex(),
+        "first": first, "second": second, "first_root": encode_hex(roots[0]), "second_root": encode_hex(roots[1]),
         "proof": hex_list(proof), "first_head": _head_dict(await signed_head(session, first)),
         "second_head": _head_dict(await signed_head(session, second)),
     }
@@ -136,6 +137,6 @@ def _head_dict(head: AuditHead | None) -> dict[str, Any] | None:
     if head is None:
         return None
     return {
-        "tree_size": int(head.tree_size), "root": "0x" + bytes(head.root).hex(), "signed_at": int(head.signed_at),
+        "tree_size": int(head.tree_size), "root": encode_hex(bytes(head.root)), "signed_at": int(head.signed_at),
         "signature": head.signature, "status": head.status, "tx_hash": head.tx_hash, "block_number": head.block_number,
     }

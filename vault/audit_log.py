@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from eth_utils.hexadecimal import encode_hex
 from sqlalchemy import delete, func, insert, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -73,7 +74,7 @@ def entry_mac(key: bytes, leaf: bytes) -> bytes:
 
 def head_text(tree_size: int, root: bytes, signed_at: int) -> str:
     """What the log key signs (EIP-191): a tree head anyone can check with the published key."""
-    return f"datavault audit tree head\nsize: {tree_size}\nroot: 0x{root.hex()}\ntime: {signed_at}"
+    return f"datavault audit tree head\nsize: {tree_size}\nroot: {encode_hex(root)}\ntime: {signed_at}"
 
 
 class PrefetchedNodes:
@@ -200,7 +201,7 @@ class Sequencer:
         head = AuditHead(tree_size=size, root=root, signed_at=now, signature=self.log_key.sign_message(head_text(size, root, now)),
                          status="pending")
         session.add(head)
-        outbox.enqueue(session, "anchor_head", OPERATOR, {"tree_size": size, "root": "0x" + root.hex()}, now)
+        outbox.enqueue(session, "anchor_head", OPERATOR, {"tree_size": size, "root": encode_hex(root)}, now)
         return head
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from eth_utils.hexadecimal import encode_hex
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chain import transactions
@@ -45,7 +46,7 @@ async def _done(session: AsyncSession, p: Payload, result: TxResult | None) -> N
         # link the two), but it is not on chain itself.
         head.status = "superseded"
         return
-    head.status, head.tx_hash, head.block_number = "anchored", "0x" + result.tx_hash.hex(), result.block_number
+    head.status, head.tx_hash, head.block_number = "anchored", encode_hex(result.tx_hash), result.block_number
 
 
 async def _failed(session: AsyncSession, p: Payload, _reason: str) -> None:

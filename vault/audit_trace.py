@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from eth_utils.hexadecimal import encode_hex
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -89,7 +90,7 @@ class Page:
 
 
 def _traced(row: AuditEntry) -> Traced:
-    return Traced(seq=int(row.seq), leaf_hash="0x" + bytes(row.leaf_hash).hex(), entry=json.loads(row.entry))
+    return Traced(seq=int(row.seq), leaf_hash=encode_hex(bytes(row.leaf_hash)), entry=json.loads(row.entry))
 
 
 def check_page(after_seq: int | None, limit: int) -> None:

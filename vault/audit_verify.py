@@ -36,6 +36,7 @@ import itertools
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from eth_utils.hexadecimal import encode_hex
 from sqlalchemy import select
 
 from chain.audit_anchor import AnchoredHead, AuditAnchorClient
@@ -148,10 +149,6 @@ async def _unanchored(anchor: AuditAnchorClient, anchored: list[AnchoredHead], h
     return [("unanchored", None, detail)]
 
 
-def _hex(value: bytes) -> str:
-    return "0x" + value.hex()
-
-
 def _others(count: int, what: str) -> str:
     if not count:
         return ""
@@ -162,7 +159,7 @@ def _recomputed(s: Scan, size: int) -> str:
     root = s.roots.get(size)
     if root is None:
         return f"it cannot be recomputed: the log holds only {s.rows} entries"
-    return f"the stored entries give {_hex(root)}"
+    return f"the stored entries give {encode_hex(root)}"
 
 
 def _node_finding(s: Scan) -> Raw:
@@ -194,7 +191,7 @@ def _head_findings(heads: list[AuditHead], s: Scan, address: str) -> list[Raw]:
     wrong = [h for h in heads if s.roots.get(h.tree_size) != bytes(h.root)]
     if wrong:
         h = wrong[0]
-        detail = (f"the signed tree head of size {h.tree_size} has root {_hex(bytes(h.root))}, but "
+        detail = (f"the signed tree head of size {h.tree_size} has root {encode_hex(bytes(h.root))}, but "
                   f"{_recomputed(s, h.tree_size)}{_others(len(wrong) - 1, 'signed head')}")
         out.append(("head_mismatch", None, detail))
     return out
@@ -208,7 +205,7 @@ def _anchor_findings(anchored: list[AnchoredHead], s: Scan) -> list[Raw]:
         good = [g.tree_size for g in anchored if g.tree_size < a.tree_size and g not in wrong]
         since = f"; the change lies in entries {good[-1] if good else 0} to {a.tree_size - 1}"
         detail = (f"the head anchored on chain at size {a.tree_size} (block {a.block_number}, tx "
-                  f"{_hex(a.tx_hash)}) has root {_hex(a.root)}, but {_recomputed(s, a.tree_size)}{since}"
+                  f"{encode_hex(a.tx_hash)}) has root {encode_hex(a.root)}, but {_recomputed(s, a.tree_size)}{since}"
                   f"{_others(len(wrong) - 1, 'anchored head')}")
         out.append(("anchor_mismatch", None, detail))
     store = audit_log.PrefetchedNodes(s.nodes)

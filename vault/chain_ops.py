@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from eth_typing import ChecksumAddress
+from eth_utils.hexadecimal import decode_hex, encode_hex
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from web3 import Web3
@@ -24,7 +25,7 @@ from vault.consent_ops import CONSENT_OPS
 from vault.context import ChainContext
 from vault.db.models import AnchorBatch, Record
 from vault.departments import code_bytes
-from vault.operation import Op, Payload, TxRequest, contract_call, hex_bytes
+from vault.operation import Op, Payload, TxRequest, contract_call
 
 __all__ = ["OPS", "Op", "Payload", "TxRequest"]
 
@@ -55,7 +56,7 @@ async def _issue_done(session: AsyncSession, p: Payload, result: TxResult | None
     batch = await session.get(AnchorBatch, p["root"])
     assert batch is not None
     batch.status = "anchored"
-    batch.tx_hash = "0x" + result.tx_hash.hex() if result is not None else None
+    batch.tx_hash = encode_hex(result.tx_hash) if result is not None else None
     batch.block_number = result.block_number if result is not None else None
     for row in await session.scalars(select(Record).where(Record.batch_root == p["root"], Record.status == "pending")):
         row.status = "anchored"
@@ -80,7 +81,7 @@ async def _issue_lost(session: AsyncSession, p: Payload) -> None:
 
 def _issue_locate(c: ChainContext, p: Payload) -> TxResult | None:
     logs = c.client.contract.events.CredentialIssued().get_logs(
-        argument_filters={"root": hex_bytes(p["root"])}, from_block=0,
+        argument_filters={"root": decode_hex(p["root"])}, from_block=0,
     )
     for log in logs:
         found = transactions.receipt_for(c.engine.w3, bytes(log["transactionHash"]), c.client.abi)
@@ -112,12 +113,12 @@ async def _revoke_lost(session: AsyncSession, p: Payload) -> None:
 
 
 def _leaf_revoked(chain: ChainContext, p: Payload) -> bool:
-    status = chain.client.credential_status(hex_bytes(p["leaf"]), [hex_bytes(x) for x in p["proof"]])
+    status = chain.client.credential_status(decode_hex(p["leaf"]), [decode_hex(x) for x in p["proof"]])
     return bool(status.revoked)
 
 
 def _proof(values: Sequence[str]) -> list[bytes]:
-    return [hex_bytes(x) for x in values]
+    return [decode_hex(x) for x in values]
 
 
 OPS: dict[str, Op] = {
@@ -142,23 +143,23 @@ OPS: dict[str, Op] = {
         build=lambda c, p: _call(c, "reactivateDepartment", _addr(p["account"])),
     ),
     "issue": Op(
-        applied=lambda c, p: c.client.root_status(hex_bytes(p["root"])).anchored,
-        build=lambda c, p: _call(c, "issue", hex_bytes(p["root"]), int(p["valid_from"]), int(p["valid_until"])),
+        applied=lambda c, p: c.client.root_status(decode_hex(p["root"])).anchored,
+        build=lambda c, p: _call(c, "issue", decode_hex(p["root"]), int(p["valid_from"]), int(p["valid_until"])),
         done=_issue_done,
         failed=_issue_failed,
         lost=_issue_lost,
         locate=_issue_locate,
     ),
     "revoke": Op(
-        applied=lambda c, p: c.client.root_status(hex_bytes(p["root"])).revoked,
-        build=lambda c, p: _call(c, "revoke", hex_bytes(p["root"])),
+        applied=lambda c, p: c.client.root_status(decode_hex(p["root"])).revoked,
+        build=lambda c, p: _call(c, "revoke", decode_hex(p["root"])),
         done=_revoke_done,
         failed=_revoke_failed,
         lost=_revoke_lost,
     ),
     "revoke_leaf": Op(
         applied=_leaf_revoked,
-        build=lambda c, p: _call(c, "revokeLeaf", hex_bytes(p["root"]), hex_bytes(p["leaf"]), _proof(p["proof"])),
+        build=lambda c, p: _call(c, "revokeLeaf", decode_hex(p["root"]), decode_hex(p["leaf"]), _proof(p["proof"])),
         done=_revoke_done,
         failed=_revoke_failed,
         lost=_revoke_lost,

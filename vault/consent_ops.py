@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from eth_utils.hexadecimal import decode_hex, encode_hex
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from web3 import Web3
@@ -23,7 +24,7 @@ from vault.db.grants import DelegationRow, GrantRow
 from vault.delegations import terms_from_message as delegation_terms
 from vault.grant_purposes import purpose_hash
 from vault.grants import terms_from_message, terms_of
-from vault.operation import Op, Payload, TxRequest, contract_call, hex_bytes
+from vault.operation import Op, Payload, TxRequest, contract_call
 
 
 def _consent(c: ChainContext) -> ConsentClient:
@@ -67,7 +68,7 @@ async def _grant_done(session: AsyncSession, p: Payload, result: TxResult | None
     row = await _grant(session, p)
     if row.status == "pending":  # a grant revoked before it was mined stays revoked
         row.status = "active"
-    row.tx_hash = "0x" + result.tx_hash.hex() if result is not None else None
+    row.tx_hash = encode_hex(result.tx_hash) if result is not None else None
     row.block_number = result.block_number if result is not None else None
 
 
@@ -87,7 +88,7 @@ async def _grant_lost(session: AsyncSession, p: Payload) -> None:
 
 def _grant_locate(c: ChainContext, p: Payload) -> TxResult | None:
     client = _consent(c)
-    for log in client.contract.events.GrantCreated().get_logs(argument_filters={"grantId": hex_bytes(p["grant_id"])}, from_block=0):
+    for log in client.contract.events.GrantCreated().get_logs(argument_filters={"grantId": decode_hex(p["grant_id"])}, from_block=0):
         found = transactions.receipt_for(c.engine.w3, bytes(log["transactionHash"]), client.abi)
         if found is not None:
             return found
@@ -96,11 +97,11 @@ def _grant_locate(c: ChainContext, p: Payload) -> TxResult | None:
 
 def _revoke_build(c: ChainContext, p: Payload) -> TxRequest:
     r, vs = compact_signature(p["signature"])
-    return _call(c, "revokeGrant", hex_bytes(p["subject"]), int(p["nonce"]), r, vs)
+    return _call(c, "revokeGrant", decode_hex(p["subject"]), int(p["nonce"]), r, vs)
 
 
 async def _revoke_done(session: AsyncSession, p: Payload, result: TxResult | None) -> None:
-    (await _grant(session, p)).revoke_tx_hash = "0x" + result.tx_hash.hex() if result is not None else None
+    (await _grant(session, p)).revoke_tx_hash = encode_hex(result.tx_hash) if result is not None else None
 
 
 async def _revoke_failed(session: AsyncSession, p: Payload, reason: str) -> None:
@@ -120,7 +121,7 @@ def _delegate_build(c: ChainContext, p: Payload) -> TxRequest:
 
 
 def _delegation_on_chain(c: ChainContext, subject: str, agent: str) -> DelegationStatus:
-    return _consent(c).delegation(hex_bytes(subject), Web3.to_checksum_address(agent))
+    return _consent(c).delegation(decode_hex(subject), Web3.to_checksum_address(agent))
 
 
 async def _delegation_row(session: AsyncSession, subject: str, agent: str, *, nonce: int | None) -> DelegationRow | None:
@@ -164,20 +165,20 @@ def _guardian_removed(c: ChainContext, p: Payload) -> bool:
 
 
 def _bound_to(c: ChainContext, p: Payload) -> bool:
-    return _consent(c).subject_key(hex_bytes(p["subject"])).key == Web3.to_checksum_address(p["key"])
+    return _consent(c).subject_key(decode_hex(p["subject"])).key == Web3.to_checksum_address(p["key"])
 
 
 CONSENT_OPS: dict[str, Op] = {
     "bind_subject": Op(
-        applied=lambda c, p: _consent(c).subject_key(hex_bytes(p["subject"])).key is not None,
-        build=lambda c, p: _call(c, "bindSubject", hex_bytes(p["subject"]), Web3.to_checksum_address(p["key"])),
+        applied=lambda c, p: _consent(c).subject_key(decode_hex(p["subject"])).key is not None,
+        build=lambda c, p: _call(c, "bindSubject", decode_hex(p["subject"]), Web3.to_checksum_address(p["key"])),
     ),
     "rotate_subject_key": Op(
         applied=_bound_to,
-        build=lambda c, p: _call(c, "rotateSubjectKey", hex_bytes(p["subject"]), Web3.to_checksum_address(p["key"])),
+        build=lambda c, p: _call(c, "rotateSubjectKey", decode_hex(p["subject"]), Web3.to_checksum_address(p["key"])),
     ),
     "grant": Op(
-        applied=lambda c, p: _consent(c).grant_status(hex_bytes(p["grant_id"])).exists,
+        applied=lambda c, p: _consent(c).grant_status(decode_hex(p["grant_id"])).exists,
         build=_grant_build,
         done=_grant_done,
         failed=_grant_failed,
@@ -194,12 +195,12 @@ CONSENT_OPS: dict[str, Op] = {
     ),
     "revoke_delegation": Op(
         applied=_delegation_revoked,
-        build=lambda c, p: _call(c, "revokeDelegation", hex_bytes(p["subject"]), Web3.to_checksum_address(p["agent"]),
+        build=lambda c, p: _call(c, "revokeDelegation", decode_hex(p["subject"]), Web3.to_checksum_address(p["agent"]),
                                  int(p["nonce"]), *compact_signature(p["signature"])),
     ),
     "set_guardian": Op(
         applied=_guardian_set,
-        build=lambda c, p: _call(c, "setGuardian", hex_bytes(p["subject"]), Web3.to_checksum_address(p["guardian"]),
+        build=lambda c, p: _call(c, "setGuardian", decode_hex(p["subject"]), Web3.to_checksum_address(p["guardian"]),
                                  int(p["not_before"]), int(p["expires_at"])),
         done=_delegation_status("guardian", "active"),
         failed=_delegation_status("guardian", "failed"),
@@ -207,10 +208,10 @@ CONSENT_OPS: dict[str, Op] = {
     ),
     "remove_guardian": Op(
         applied=_guardian_removed,
-        build=lambda c, p: _call(c, "removeGuardian", hex_bytes(p["subject"]), Web3.to_checksum_address(p["guardian"])),
+        build=lambda c, p: _call(c, "removeGuardian", decode_hex(p["subject"]), Web3.to_checksum_address(p["guardian"])),
     ),
     "revoke_grant": Op(
-        applied=lambda c, p: _consent(c).grant_status(hex_bytes(p["grant_id"])).revoked,
+        applied=lambda c, p: _consent(c).grant_status(decode_hex(p["grant_id"])).revoked,
         build=_revoke_build,
         done=_revoke_done,
         failed=_revoke_failed,

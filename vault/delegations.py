@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from eth_utils.hexadecimal import encode_hex
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,10 +58,6 @@ async def subjects_of(session: AsyncSession, agent: str, now: int) -> list[str]:
     """The subjects ``agent`` may act for now."""
     rows = await session.scalars(select(DelegationRow.subject_id).where(DelegationRow.agent_address == agent).distinct())
     return [sid for sid in rows if await active_for(session, sid, agent, now) is not None]
-
-
-def _hex(value: bytes) -> str:
-    return "0x" + bytes(value).hex()
 
 
 def _window(not_before: int, expires_at: int, now: int) -> None:
@@ -129,7 +126,7 @@ def terms_from_message(message: Any) -> DelegationTerms:
 
 async def submit(ctx: VaultContext, session: AsyncSession, *, subject_id: str, message: Any, signature: str, now: int) -> DelegationRow:
     terms = terms_from_message(message)
-    if _hex(terms.subject) != subject_id:
+    if encode_hex(terms.subject) != subject_id:
         raise PermissionDeniedError("this delegation is for another subject")
     subject = await _subject(session, subject_id)
     _window(terms.not_before, terms.expires_at, now)
@@ -170,7 +167,7 @@ async def _end_live(session: AsyncSession, subject_id: str, agent: str, now: int
 
 def _terms_payload(terms: DelegationTerms) -> dict[str, Any]:
     return {
-        "subject": _hex(terms.subject), "agent": terms.agent, "recordTypes": terms.record_types,
+        "subject": encode_hex(terms.subject), "agent": terms.agent, "recordTypes": terms.record_types,
         "notBefore": terms.not_before, "expiresAt": terms.expires_at, "nonce": terms.nonce,
     }
 

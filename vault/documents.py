@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_utils.crypto import keccak
+from eth_utils.hexadecimal import encode_hex
 
 from vault import commitments
 from vault.commitments import canonical_json
@@ -41,8 +42,8 @@ _V2_KEYS = frozenset({
 def credential_hash(document: dict[str, Any]) -> Hash32:
     if document.get("version") == 1:
         # A domain prefix keeps a document hash from ever equalling an inner Merkle node.
-        return Hash32("0x" + keccak(_DOMAIN_V1 + canonical_json(document)).hex())
-    return Hash32("0x" + commitments.root(leaves(document)).hex())
+        return Hash32(encode_hex(keccak(_DOMAIN_V1 + canonical_json(document))))
+    return Hash32(encode_hex(commitments.root(leaves(document))))
 
 
 def leaves(document: dict[str, Any]) -> list[bytes]:

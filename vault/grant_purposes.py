@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from eth_utils.hexadecimal import encode_hex
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -97,7 +98,7 @@ async def seal_plaintext(sessions: async_sessionmaker[AsyncSession], master: Mas
         for entry in entries:
             payload = json.loads(entry.payload)
             words = payload["terms"].pop("purpose")
-            payload["terms"][PURPOSE_HASH] = "0x" + text_hash(str(words)).hex()
+            payload["terms"][PURPOSE_HASH] = encode_hex(text_hash(str(words)))
             entry.payload = json.dumps(payload, sort_keys=True)
         await session.flush()
         if sqlite:

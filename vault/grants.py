@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from eth_utils.hexadecimal import encode_hex
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,10 +66,6 @@ class GrantRequest:
     # Fields no record of the types holds yet are refused unless the subject says they mean
     # records still to be issued: a grant over nothing discloses nothing.
     allow_unissued_fields: bool = False
-
-
-def _hex(value: bytes) -> str:
-    return "0x" + bytes(value).hex()
 
 
 def _subject_bytes(subject_id: str) -> bytes:
@@ -129,7 +126,7 @@ async def prepare(
         purpose_code=req.purpose_code, purpose=req.purpose, not_before=req.not_before,
         expires_at=req.expires_at, max_uses=req.max_uses, nonce=1 + secrets.randbelow(MAX_SAFE_NONCE),
     )
-    return _hex(grant_id(terms.subject, terms.nonce)), typed_data_json(grant_typed_data(domain(ctx), terms))
+    return encode_hex(grant_id(terms.subject, terms.nonce)), typed_data_json(grant_typed_data(domain(ctx), terms))
 
 
 async def _check_issued(
@@ -186,14 +183,14 @@ def terms_from_message(message: Any) -> GrantTerms:
 def outbox_payload(row: GrantRow, terms: GrantTerms) -> dict[str, Any]:
     """What the outbox keeps to relay a grant: its id (the terms are the row's), the signature,
     and the purpose's hash: the row holds the words sealed, and the relayer needs only the hash."""
-    return {"grant_id": row.id, "signature": row.signature, grant_purposes.PURPOSE_HASH: _hex(text_hash(terms.purpose))}
+    return {"grant_id": row.id, "signature": row.signature, grant_purposes.PURPOSE_HASH: encode_hex(text_hash(terms.purpose))}
 
 
 async def submit(
     ctx: VaultContext, session: AsyncSession, *, subject_id: str, message: Any, signature: str, now: int,
 ) -> GrantRow:
     terms = terms_from_message(message)
-    if _hex(terms.subject) != subject_id:
+    if encode_hex(terms.subject) != subject_id:
         raise PermissionDeniedError("this grant is for another subject")
     bits, paths = _check_terms(terms.record_types, terms.fields, terms.purpose_code, terms.purpose,
                                terms.not_before, terms.expires_at, terms.max_uses, now)
@@ -205,7 +202,7 @@ async def submit(
     except SignatureError:
         raise VaultValueError("the signature is malformed", field="signature") from None
     await authorise(session, subject_id, signer, bits, terms.expires_at, now)
-    gid = _hex(grant_id(terms.subject, terms.nonce))
+    gid = encode_hex(grant_id(terms.subject, terms.nonce))
     if await session.get(GrantRow, gid) is not None:
         raise ConflictError("this grant's nonce was already used; prepare a new grant")
     row = GrantRow(
@@ -213,7 +210,7 @@ async def submit(
         grantee_address=grantee.chain_address, record_types=bits, fields=json.dumps(list(paths), ensure_ascii=False),
         purpose_code=terms.purpose_code, not_before=terms.not_before,
         expires_at=terms.expires_at, max_uses=terms.max_uses, uses=0, signer=signer, signature=signature,
-        digest=_hex(digest), status="pending", created_at=now,
+        digest=encode_hex(digest), status="pending", created_at=now,
     )
     await grant_purposes.seal_onto(session, ctx.master, row, terms.purpose)
     session.add(row)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from eth_account.messages import encode_typed_data
 from eth_utils.address import to_checksum_address
+from eth_utils.hexadecimal import encode_hex
 
 from keys import SignatureError, recover_typed_data
 from vault.context import VaultContext
@@ -23,12 +24,12 @@ def credential_domain(ctx: VaultContext) -> CredentialDomain:
 def sign_batch(ctx: VaultContext, issuer: Department, root: bytes) -> str:
     account = ctx.account(issuer.chain_key_name)
     signable = encode_typed_data(full_message=issued_batch_typed_data(credential_domain(ctx), root))
-    return "0x" + bytes(account.sign_message(signable).signature).hex()
+    return encode_hex(bytes(account.sign_message(signable).signature))
 
 
 def batch_signer(domain: CredentialDomain, root: bytes, signature: bytes) -> str | None:
     """The address that signed ``root``, or None for a malformed signature."""
     try:
-        return recover_typed_data(issued_batch_typed_data(domain, root), "0x" + signature.hex())
+        return recover_typed_data(issued_batch_typed_data(domain, root), encode_hex(signature))
     except SignatureError:
         return None

@@ -16,11 +16,6 @@ from vault.context import ChainContext
 Payload = dict[str, Any]
 
 
-def hex_bytes(value: str) -> bytes:
-    """A 0x-hex payload value (roots, subject ids) back to bytes."""
-    return bytes.fromhex(value.removeprefix("0x"))
-
-
 def contract_call(client: ContractClient, fn: str, *args: Any) -> TxRequest:
     """The transaction calling ``fn(args)`` on ``client``'s contract."""
     return TxRequest(to=client.address, data=client.encode(fn, *args), context=fn)

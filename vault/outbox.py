@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from eth_utils.hexadecimal import encode_hex
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,7 +73,7 @@ def payload_of(entry: OutboxEntry) -> dict[str, Any]:
 
 def record_signed(entry: OutboxEntry, signed: SignedTx, now: int) -> None:
     entry.status = "signed"
-    entry.tx_hash = "0x" + signed.tx_hash.hex()
+    entry.tx_hash = encode_hex(signed.tx_hash)
     entry.raw_tx = signed.raw
     entry.nonce = signed.nonce
     entry.tx_from = signed.sender

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_utils.address import to_checksum_address
+from eth_utils.hexadecimal import encode_hex
 
 from keys import SignatureError, recover_typed_data
 from vault.presentation_model import (
@@ -64,7 +65,7 @@ def holder_signer(domain: CredentialDomain, p: Presentation) -> str | None:
     if len(p.holder_signature) != 65:
         return None
     try:
-        return recover_typed_data(presentation_typed_data(domain, p), "0x" + p.holder_signature.hex())
+        return recover_typed_data(presentation_typed_data(domain, p), encode_hex(p.holder_signature))
     except SignatureError:
         return None
 

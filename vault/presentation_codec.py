@@ -26,6 +26,7 @@ from dataclasses import fields as dataclass_fields
 from typing import Any, NoReturn
 
 import cbor2
+from eth_utils.hexadecimal import encode_hex
 
 from vault import base45, commitments
 from vault.base45 import Base45Error
@@ -165,7 +166,7 @@ def _from_array(a: list[Any]) -> Presentation:
 def _header(items: Any) -> CredentialHeader:
     values: dict[str, Any] = dict(zip(_HEADER, _list(items, "header", len(_HEADER), exactly=True), strict=True))
     for name, size in _HEX.items():
-        values[name] = "0x" + _bytes(values[name], name, size).hex()
+        values[name] = encode_hex(_bytes(values[name], name, size))
     if isinstance(values["record_id"], bytes):
         values["record_id"] = str(uuid.UUID(bytes=_bytes(values["record_id"], "record id", 16)))
     try:

@@ -17,6 +17,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from eth_utils.hexadecimal import encode_hex
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +36,7 @@ class Challenge:
 
 
 def _key(nonce: bytes) -> str:
-    return "0x" + nonce.hex()
+    return encode_hex(nonce)
 
 
 async def _purge(session: AsyncSession, now: int) -> None:

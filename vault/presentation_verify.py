@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from eth_utils.hexadecimal import encode_hex
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chain.merkle import process_proof
@@ -78,7 +79,7 @@ async def verify_online(
         dept = await session.get(Department, info.code.rstrip(b"\0").decode(errors="replace")) if info else None
         v.issuer_code, v.issuer_name = (dept.code, dept.name) if dept else (None, None)
         v.add(pc.issuer_named(p, status.issuer) or _issuer_check(active, v.issuer_name))
-        row = await records.by_hash(session, "0x" + p.credential.hex())
+        row = await records.by_hash(session, encode_hex(p.credential))
         # Deny wins: a revocation the vault has queued counts before the chain confirms it.
         revoked = status.revoked or (row is not None and row.status in ("revoked", "revoking"))
         v.add(Check("not_revoked", not revoked, "not revoked" if not revoked else "the issuer revoked this credential"))

@@ -30,6 +30,7 @@ import pydantic_core
 from eth_account.messages import encode_typed_data
 from eth_hash.auto import keccak
 from eth_utils.address import to_checksum_address
+from eth_utils.hexadecimal import encode_hex
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -149,7 +150,7 @@ def encode(s: StatusSnapshot) -> str:
         "domain": {"chain_id": s.domain.chain_id, "registry": s.domain.registry},
         "created_at": s.created_at, "size": s.size, "bitmap": status_bitmap.compress(s.bitmap),
         "issuers": [{"address": i.address, "code": i.code, "name": i.name, "roles": i.roles, "active": i.active} for i in s.issuers],
-        "replaced_keys": list(s.replaced_keys), "signer": s.signer, "signature": "0x" + s.signature.hex(),
+        "replaced_keys": list(s.replaced_keys), "signer": s.signer, "signature": encode_hex(s.signature),
     }, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -160,7 +161,7 @@ def decode(text: str, *, trusted_signer: str | None = None) -> StatusSnapshot:
         raise SnapshotError("the trusted signer must be an address (0x and 40 hex digits)", field="trusted_signer")
     s = _parse(text)
     try:
-        recovered = recover_typed_data(typed_data(s), "0x" + s.signature.hex())
+        recovered = recover_typed_data(typed_data(s), encode_hex(s.signature))
     except SignatureError:
         recovered = None
     if recovered is None or recovered.lower() != s.signer.lower():

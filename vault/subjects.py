@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 
 from eth_utils.address import is_address, to_checksum_address
+from eth_utils.hexadecimal import encode_hex
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,7 +37,7 @@ class SubjectView:
 
 def subject_id_for(ctx: VaultContext, kind: str, identifier: str) -> SubjectId:
     value = identifiers.validate(kind, identifier)
-    return SubjectId("0x" + pseudonym(ctx.pseudonym_key, kind, value).hex())
+    return SubjectId(encode_hex(pseudonym(ctx.pseudonym_key, kind, value)))
 
 
 def check_address(address: str, field: str = "address") -> Address:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from eth_utils.hexadecimal import encode_hex
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chain.errors import ChainRevertError
@@ -61,7 +62,7 @@ async def settle(
         if not ours:
             outbox.forget_signed(entry, now)
         if result is not None:
-            entry.tx_hash = "0x" + result.tx_hash.hex()
+            entry.tx_hash = encode_hex(result.tx_hash)
             entry.block_number = result.block_number
         entry.raw_tx = None  # on chain now, or never needed
         entry.status = "done"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from eth_utils.hexadecimal import encode_hex
+
 from chain.consent import ConsentClient, Domain
 from vault.context import VaultContext
 from vault.errors import ChainStateError
@@ -38,7 +40,7 @@ def typed_data_json(typed: dict[str, Any]) -> dict[str, Any]:
     """Typed data with bytes as 0x hex, as JSON clients and wallets exchange it."""
     def plain(value: Any) -> Any:
         if isinstance(value, bytes):
-            return "0x" + value.hex()
+            return encode_hex(value)
         if isinstance(value, dict):
             return {k: plain(v) for k, v in value.items()}
         if isinstance(value, list):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_utils.address import to_checksum_address
+from eth_utils.hexadecimal import encode_hex
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vault import records
@@ -122,7 +123,7 @@ async def _verify_hash(
     proof = check_proof(proof)
     chain = ctx.chain
     status = await chain.call(chain.client.credential_status, bytes.fromhex(leaf[2:]), [bytes.fromhex(p[2:]) for p in proof])
-    verdict.root = Hash32("0x" + status.root.hex())
+    verdict.root = Hash32(encode_hex(status.root))
     if not status.anchored:
         verdict.checks.append(Check("anchored", False, "the chain holds no such credential: it was altered, never issued, or is still pending"))
         return verdict

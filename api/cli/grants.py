@@ -12,6 +12,8 @@ import argparse
 import time
 from typing import Any
 
+from eth_utils.hexadecimal import encode_hex
+
 from api.cli.common import (
     FROM,
     ROLES,
@@ -83,7 +85,7 @@ def grant_nonce_matches(subject_id: str, nonce: Any, gid: str) -> bool:
         derived = keccak(bytes.fromhex(subject_id[2:]) + int(nonce).to_bytes(32, "big"))
     except (ValueError, TypeError, OverflowError):
         return False
-    return "0x" + bytes(derived).hex() == gid
+    return encode_hex(bytes(derived)) == gid
 
 
 def wait_anchored(login: Login, base: str, grant: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from eth_utils.hexadecimal import encode_hex
 from fastapi import APIRouter, Request, Response
 
 from api.deps import Ctx, CurrentSubject, CurrentVerifier, Now, Session
@@ -34,7 +35,7 @@ async def prepare(body: PresentationCreate, me: CurrentSubject, ctx: Ctx, sessio
     p = prepared.presentation
     return PreparedPublic(
         unsigned=prepared.unsigned, typed_data=typed_data_json(prepared.typed_data),
-        credential_hash="0x" + p.credential.hex(), fields=[f.name for f in p.fields], expires_at=p.expires_at,
+        credential_hash=encode_hex(p.credential), fields=[f.name for f in p.fields], expires_at=p.expires_at,
     )
 
 
@@ -61,7 +62,7 @@ async def qr_image(body: QrRequest, me: CurrentSubject) -> Response:
 async def challenge(dept: CurrentVerifier, session: Session, now: Now) -> ChallengePublic:
     """A nonce for the holder to sign into the next presentation shown at this counter."""
     c = await presentation_nonces.challenge(session, verifier=dept.code, now=now)
-    return ChallengePublic(nonce="0x" + c.nonce.hex(), expires_at=c.expires_at)
+    return ChallengePublic(nonce=encode_hex(c.nonce), expires_at=c.expires_at)
 
 
 @router.post("/presentations/verify", response_model=PresentationVerdictPublic)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
+from eth_utils.hexadecimal import encode_hex
 from pydantic import BaseModel, Field
 
 from api.schemas.common import Strict
@@ -94,7 +95,7 @@ def verdict_public(v: PresentationVerdict) -> PresentationVerdictPublic:
         summary = CredentialSummary(
             type=h.type, title=h.title, subject=h.subject, issuer_code=h.issuer_code, record_id=h.record_id,
             record_version=h.record_version, issued_at=h.issued_at, valid_from=h.valid_from, valid_until=h.valid_until,
-            credential_hash="0x" + p.credential.hex(),
+            credential_hash=encode_hex(p.credential),
         )
     return PresentationVerdictPublic(
         valid=v.valid, mode=v.mode, checks=[CheckPublic(name=c.name, passed=c.passed, reason=c.reason) for c in v.checks],

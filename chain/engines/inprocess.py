@@ -11,6 +11,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import TransactionFailed
+from eth_utils.hexadecimal import encode_hex
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 from web3.providers.eth_tester import EthereumTesterProvider
@@ -21,7 +22,7 @@ from chain.engines.base import Engine
 from chain.reverts import ERROR_STRING
 
 # eth-tester funds the keys 1..10; the first is our dev account.
-INPROCESS_DEV_KEY = "0x" + (1).to_bytes(32, "big").hex()
+INPROCESS_DEV_KEY = encode_hex((1).to_bytes(32, "big"))
 _REVERT_PREFIX = "execution reverted: "
 
 
@@ -46,7 +47,7 @@ class _RevertDataProvider(EthereumTesterProvider):
                 data = _revert_bytes(exc)
                 if data is None:
                     raise
-                raise ContractLogicError(f"execution reverted: 0x{data.hex()}", data="0x" + data.hex()) from exc
+                raise ContractLogicError(f"execution reverted: {encode_hex(data)}", data=encode_hex(data)) from exc
 
 
 def _revert_bytes(exc: TransactionFailed) -> bytes | None:
