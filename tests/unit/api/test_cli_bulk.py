@@ -11,7 +11,7 @@ import pytest
 
 from api import cli
 from api.cli import bulk as cli_bulk
-from api.cli import common
+from api.cli import bulk_file, common
 from api.client import ApiError
 from keys import Keystore, MasterKey
 
@@ -53,7 +53,7 @@ CSV = (
 
 
 def test_csv_rows_become_api_items_with_their_line_numbers() -> None:
-    items = cli_bulk.read_csv(CSV)
+    items = bulk_file.read_csv(CSV)
     assert [line for line, _ in items] == [2, 4]
     first, second = items[0][1], items[1][1]
     assert first == {
@@ -67,15 +67,15 @@ def test_csv_rows_become_api_items_with_their_line_numbers() -> None:
 
 def test_csv_line_numbers_count_line_breaks_inside_cells() -> None:
     text = f'identifier,type,title,valid_until,备注\n{CITIZEN_ID},data,t,2027-12-31,"一\n二"\n{CITIZEN_ID},data,t,2027-12-31,三\n'
-    items = cli_bulk.read_csv(text)
+    items = bulk_file.read_csv(text)
     assert [line for line, _ in items] == [2, 4] and items[0][1]["fields"] == {"备注": "一\n二"}
 
 
 def test_csv_kind_defaults_to_citizen_and_subject_id_works() -> None:
     sid = "0x" + "ab" * 32
-    items = cli_bulk.read_csv(f"identifier,type,title,valid_until,结论\n{CITIZEN_ID},certificate,证明,2027-12-31,无\n")
+    items = bulk_file.read_csv(f"identifier,type,title,valid_until,结论\n{CITIZEN_ID},certificate,证明,2027-12-31,无\n")
     assert items[0][1]["subject"] == {"kind": "citizen", "identifier": CITIZEN_ID}
-    items = cli_bulk.read_csv(f"\ufeffsubject_id,type,title,valid_until,结论\n{sid},data,数据,2027-12-31,有\n")
+    items = bulk_file.read_csv(f"\ufeffsubject_id,type,title,valid_until,结论\n{sid},data,数据,2027-12-31,有\n")
     assert items[0][1]["subject"] == {"subject_id": sid}
 
 
@@ -85,7 +85,7 @@ def test_json_lines_take_the_api_item_or_top_level_subject() -> None:
         "",
         json.dumps({"kind": "enterprise", "identifier": ENTERPRISE_ID, "type": "data", "title": "数据", "fields": {"b": [1]}, "valid_until": "2027-12-31", "valid_from": "2026-01-01"}),
     ])
-    items = cli_bulk.read_jsonl(text)
+    items = bulk_file.read_jsonl(text)
     assert [line for line, _ in items] == [1, 3]
     assert items[1][1] == {
         "subject": {"kind": "enterprise", "identifier": ENTERPRISE_ID}, "type": "data", "title": "数据",

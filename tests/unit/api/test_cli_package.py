@@ -15,7 +15,10 @@ import api.cli
 PACKAGE = Path(api.cli.__file__).parent
 # Modules every group may import; the rest of the package are command groups.
 SHARED = {"api.cli.common"}
-NOT_GROUPS = {"api.cli", "api.cli.__main__", *SHARED}
+# A group's own helper module (its noun): it imports only the shared modules, and only its
+# group imports it.
+HELPERS = {"api.cli.bulk_file": "api.cli.bulk"}
+NOT_GROUPS = {"api.cli", "api.cli.__main__", *SHARED, *HELPERS}
 
 
 def modules() -> list[str]:
@@ -50,8 +53,13 @@ def test_groups_import_only_the_common_module() -> None:
     assert groups, "no command groups found"
     for group in sorted(groups):
         assert hasattr(importlib.import_module(group), "add_commands"), group
-        inside = imported(group) & package
+        own = {h for h, owner in HELPERS.items() if owner == group}
+        inside = imported(group) & package - own
         assert inside <= SHARED, f"{group} imports {sorted(inside - SHARED)}: groups share only {sorted(SHARED)}"
+    for helper, owner in HELPERS.items():
+        assert imported(helper) & package <= SHARED, f"{helper} imports more than {sorted(SHARED)}"
+        users = {m for m in package - {helper} if helper in imported(m)}
+        assert users <= {owner}, f"{helper} is {owner}'s alone, yet {sorted(users - {owner})} import it"
     # The common module is below every group, and the parser above them all.
     for shared in SHARED:
         assert not imported(shared) & (package - {shared}), f"{shared} imports from the package"
