@@ -26,8 +26,8 @@ from api.routes import (
     system,
     verify,
 )
-from vault import qr
 from vault.config import Settings
+from vault.presentations import qr
 from vault.setup import OpenVault, open_vault
 
 

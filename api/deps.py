@@ -11,11 +11,12 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vault import clock, delegations, departments
-from vault.auth import Principal, check_live, verify_token
+from vault import clock
+from vault.accounts import agents, departments
+from vault.accounts.auth import Principal, check_live, verify_token
+from vault.accounts.departments import Role
 from vault.context import VaultContext
 from vault.db.models import Department
-from vault.departments import Role
 from vault.errors import AuthenticationError, PermissionDeniedError
 from vault.events import request_context
 from vault.record_bits import ALL_BITS
@@ -149,7 +150,7 @@ async def get_acting(subject_id: str, principal: CurrentPrincipal, session: Sess
     if principal.role == "subject" and principal.id == subject_id.lower():
         return Acting(principal.id, principal.address, "subject")
     if principal.role == "delegate":
-        row = await delegations.active_for(session, subject_id.lower(), principal.address, now)
+        row = await agents.active_for(session, subject_id.lower(), principal.address, now)
         if row is not None:
             return Acting(subject_id.lower(), principal.address, "delegate", row.record_types)
     raise PermissionDeniedError("you do not act for this subject (no live delegation)")

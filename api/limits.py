@@ -18,7 +18,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vault.commitments import json_value_problem
+from vault.credentials.commitments import json_value_problem
 
 DEFAULT_MAX_BODY = 16 * 2**20  # a 10,000-item bulk issuance is a few MiB
 # Every route but the few that take large bodies: a record's fields are at most 64 KiB, and a

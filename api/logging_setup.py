@@ -5,7 +5,7 @@ with the time, level, logger name and, inside a request, its request id
 (``api.request_ids``). ``text`` is for a terminal; ``json`` writes one JSON object per line,
 for a log collector::
 
-    {"time": "2025-01-02T03:04:05.678Z", "level": "WARNING", "logger": "vault.submitter",
+    {"time": "2025-01-02T03:04:05.678Z", "level": "WARNING", "logger": "vault.outbox",
      "message": "outbox 7: ...", "request_id": "..."}
 
 (one line; ``request_id`` only inside a request, ``exception`` only with a traceback).

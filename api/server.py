@@ -28,7 +28,8 @@ from api import logging_setup
 from api.app import create_app
 from api.client import VaultClient, api_file, command
 from keys import Keystore
-from vault import admins, clock
+from vault import clock
+from vault.accounts import admins
 from vault.config import Settings
 from vault.db.engine import create_engine, session_factory
 from vault.db.migrate import upgrade

@@ -13,7 +13,7 @@ the figures in bench/AUDIT.md). Each run starts from an empty, migrated database
 2. runs the sequencer once (``Sequencer.run_once``: entries with contiguous positions, their
    MACs, tree nodes, and a signed head every 1,000 entries, as configured by default);
 3. repeats until ``--events`` events are in the tree;
-4. verifies the whole log (``vault.audit_scan.scan``: leaf hashes, MACs, tree, stored nodes).
+4. verifies the whole log (``vault.audit.scan.scan``: leaf hashes, MACs, tree, stored nodes).
 
 A round of 2,500 events is what the submitter, waking every 0.5 s, sees at 5,000 accesses a
 second. Printed figures are medians over the runs: appends/s end to end (1 + 2), of the record
@@ -44,7 +44,8 @@ import sqlalchemy
 from sqlalchemy.engine import make_url
 
 from keys import MasterKey, SigningKey
-from vault import audit_log, audit_scan
+from vault.audit import log as audit_log
+from vault.audit import scan as audit_scan
 from vault.db.engine import create_engine, session_factory, sqlite_url
 from vault.db.migrate import upgrade
 from vault.events import VaultEvent

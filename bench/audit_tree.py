@@ -1,4 +1,4 @@
-"""Speed of the audit log's Merkle tree (vault.audit_tree / vault.audit_proofs), pure Python.
+"""Speed of the audit log's Merkle tree (vault.audit.tree / vault.audit.proofs), pure Python.
 
 Run ``python bench/audit_tree.py [--runs 5] [--appends 200000] [--leaves 1000000]``.
 Prints, as medians of several runs:
@@ -27,13 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vault.audit_proofs import (
+from vault.audit.proofs import (
     MemoryNodeStore,
     consistency_proof,
     inclusion_proof,
     root_at,
 )
-from vault.audit_tree import (
+from vault.audit.tree import (
     CompactRange,
     NodeId,
     leaf_hash,

@@ -7,7 +7,7 @@ the subjects, then times:
 
 - ``request``: ``POST /records/bulk`` with every credential, from send to 201 (JSON parsing,
   validation, sealing, inserting, the access log entries, commit, the answer);
-- ``seal+store``: the part of it spent in ``vault.bulk.issue_many`` (checking, sealing, inserting);
+- ``seal+store``: the part of it spent in ``vault.credentials.bulk.issue_many`` (checking, sealing, inserting);
 - ``anchor``: the submitter's rounds until every record is anchored (batching, Merkle proofs,
   the transaction and its receipt, marking the records anchored);
 
@@ -36,9 +36,10 @@ from sqlalchemy import func, select
 
 from keys import SigningKey
 from tests.support.harness import YEAR, Harness, issuances, open_harness
-from vault import bulk, clock
+from vault import clock
+from vault.accounts.identifiers import resident_id_check
+from vault.credentials import bulk
 from vault.db.models import AnchorBatch, Record
-from vault.identifiers import resident_id_check
 
 OUT = ROOT / "bench" / "BULK.md"
 
@@ -178,7 +179,7 @@ def main() -> None:
         "anchor transaction's receipt (the whole transaction).\n\n"
         + table + "\n\n"
         "- `request`: from sending the request to its 201 answer; `seal+store` is the part spent in\n"
-        "  `vault.bulk.issue_many` (checking every item, unwrapping each subject's key once, building,\n"
+        "  `vault.credentials.bulk.issue_many` (checking every item, unwrapping each subject's key once, building,\n"
         "  hashing and sealing each credential, inserting the rows and one access-log entry per subject).\n"
         "- `anchor`: submitter rounds until all are anchored: one Merkle root over every credential,\n"
         "  each record's proof, the `issue` transaction and its receipt, the records marked anchored.\n"

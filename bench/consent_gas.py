@@ -32,7 +32,7 @@ from chain.deployment import deploy
 from chain.engines import make_engine
 from chain.registry import RegistryClient, Roles
 from keys import SigningKey
-from vault.typed_data import MAX_SAFE_NONCE
+from vault.consent.typed_data import MAX_SAFE_NONCE
 
 TARGETS = {"grant": 80_000, "revokeGrant": 35_000}
 # The Ethereum Attestation Service under the same Prague rules, for scale.

@@ -1,8 +1,8 @@
 """Presentation sizes: CBOR bytes, QR text and QR version for a Chinese driving licence.
 
 Run ``python bench/presentation_size.py [--samples 30] [--no-write]``. Each sample issues a
-fresh 机动车驾驶证 with eight fields the way the vault does (``vault.documents.build_document``,
-its leaves, ``vault.commitments.multiproof``), anchors it in batches of 1, 100 and 10,000
+fresh 机动车驾驶证 with eight fields the way the vault does (``vault.credentials.documents.build_document``,
+its leaves, ``vault.credentials.commitments.multiproof``), anchors it in batches of 1, 100 and 10,000
 (a real batch Merkle tree, ``chain.merkle``, over random neighbours), signs the batch root as
 its issuer and the presentation as its holder (real EIP-712 signatures), and shows 1, 3 and
 all 8 fields. Where the shown leaves sit among the 16 is chance (they are ordered by hash), so
@@ -31,10 +31,12 @@ import segno
 
 from chain.merkle import merkle_proof, merkle_root
 from keys import SigningKey
-from vault import base45, commitments, presentation_codec, qr
-from vault.credential_header import CredentialHeader
-from vault.documents import DocumentSpec, build_document, leaves
-from vault.presentation_model import (
+from vault.credentials import commitments
+from vault.credentials.documents import DocumentSpec, build_document, leaves
+from vault.credentials.header import CredentialHeader
+from vault.presentations import base45, qr
+from vault.presentations import codec as presentation_codec
+from vault.presentations.model import (
     CredentialDomain,
     DisclosedField,
     Presentation,

@@ -4,7 +4,7 @@ Runs the vault as the tests do (tests/support/harness.py: the API in-process ove
 anvil by default, issues a licence, and times, each as the median of several rounds:
 - online, through the API (POST /presentations/verify: three chain calls, the nonce table,
   the access-log entry, one commit), from the text and from a PNG of the QR code;
-- offline, the library function alone (vault.presentation_verify.verify_offline) against a
+- offline, the library function alone (vault.presentations.verify.verify_offline) against a
   status snapshot: two signature recoveries and some hashing, no I/O.
 Prints a Markdown table and writes it to bench/VERIFY.md.
 
@@ -27,8 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.presentation_conformance import LICENCE, present
 from tests.support.harness import open_harness
-from vault import clock, qr, status_snapshot
-from vault.presentation_verify import verify_offline
+from vault import clock
+from vault.presentations import qr, status_snapshot
+from vault.presentations.verify import verify_offline
 
 
 async def run(chain: str, rounds: int) -> list[tuple[str, float]]:

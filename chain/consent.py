@@ -14,6 +14,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
+from eth_utils.hexadecimal import decode_hex
 from web3 import Web3
 
 from chain.contract import ContractClient
@@ -177,7 +178,7 @@ def grant_id(subject: bytes, nonce: int) -> bytes:
 
 def compact_signature(signature: bytes | str) -> tuple[bytes, bytes]:
     """A 65-byte (r, s, v) signature as EIP-2098 (r, vs), the form the contract takes."""
-    raw = bytes.fromhex(signature.removeprefix("0x")) if isinstance(signature, str) else bytes(signature)
+    raw = decode_hex(signature) if isinstance(signature, str) else bytes(signature)
     if len(raw) != 65:
         raise ValueError("a signature is 65 bytes")
     v = raw[64]

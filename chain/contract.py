@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_utils.hexadecimal import decode_hex
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
@@ -28,7 +29,7 @@ class ContractClient:
 
     def encode(self, fn: str, *args: Any) -> bytes:
         """Calldata of ``fn(args)``, for the outbox, which signs and sends on its own."""
-        return bytes.fromhex(self.contract.encode_abi(fn, args=list(args))[2:])
+        return decode_hex(self.contract.encode_abi(fn, args=list(args)))
 
     def _send(self, sender: LocalAccount, fn: str, args: list[Any], nonce: int | None) -> TxResult:
         data = self.encode(fn, *args)

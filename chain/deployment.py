@@ -14,7 +14,7 @@ from typing import Any
 
 from eth_abi.abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
-from eth_utils.hexadecimal import encode_hex
+from eth_utils.hexadecimal import decode_hex, encode_hex
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import BlockNotFound
@@ -79,7 +79,7 @@ def deploy_registry(engine_or_w3: Engine | Web3, admin: LocalAccount, artifact: 
     """Deploys ``CredentialRegistry`` with ``admin`` as governance admin (and deployer)."""
     w3 = _w3(engine_or_w3)
     art = artifact if artifact is not None else load_artifact(CONTRACT)
-    data = bytes.fromhex(art.bytecode.removeprefix("0x")) + abi_encode(["address"], [admin.address])
+    data = decode_hex(art.bytecode) + abi_encode(["address"], [admin.address])
     result = transactions.send(w3, admin, to=None, data=data, abi=art.abi, context=f"deploy {art.name}")
     receipt = w3.eth.get_transaction_receipt(HexBytes(result.tx_hash))
     address = receipt["contractAddress"]
@@ -96,7 +96,7 @@ def deploy_registry(engine_or_w3: Engine | Web3, admin: LocalAccount, artifact: 
 
 def _deploy(w3: Web3, admin: LocalAccount, name: str, arg: str) -> tuple[str, str]:
     art = load_artifact(name)
-    data = bytes.fromhex(art.bytecode.removeprefix("0x")) + abi_encode(["address"], [arg])
+    data = decode_hex(art.bytecode) + abi_encode(["address"], [arg])
     result = transactions.send(w3, admin, to=None, data=data, abi=art.abi, context=f"deploy {art.name}")
     address = w3.eth.get_transaction_receipt(HexBytes(result.tx_hash))["contractAddress"]
     if address is None:

@@ -17,9 +17,10 @@ from keys import SigningKey, recover_message
 from tests.delegation_conformance import appoint
 from tests.grant_conformance import LICENCE_FIELDS, granted, read, setup
 from tests.support.harness import CITIZEN_ID, Actor, Harness, freeze
-from vault import audit_log, clock
-from vault.access_log import verify_access_entry
-from vault.audit_tree import leaf_hash, verify_consistency, verify_inclusion
+from vault import clock
+from vault.audit import log as audit_log
+from vault.audit.access_log import verify_access_entry
+from vault.audit.tree import leaf_hash, verify_consistency, verify_inclusion
 
 # Personal data used in the setup: none of it may appear in anything the log serves.
 CANARY_NAME = "欧阳金花"

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from keys import recover_message
 from tests.grant_conformance import granted, read, setup
 from tests.support.harness import Harness
-from vault import audit_log, clock
-from vault.audit_tree import CompactRange, leaf_hash, verify_consistency, verify_inclusion
+from vault import clock
+from vault.audit import log as audit_log
+from vault.audit.tree import CompactRange, leaf_hash, verify_consistency, verify_inclusion
 from vault.db.audit import AuditEntry, AuditHead, AuditQueued
 
 

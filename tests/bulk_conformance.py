@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tests.support.harness import CITIZEN_ID, ENTERPRISE_ID, YEAR, Actor, Harness, freeze, issuances
-from vault import clock, subjects
+from vault import clock
+from vault.accounts import subjects
+from vault.accounts.identifiers import resident_id_check
 from vault.db.audit import AuditEntry, AuditQueued
 from vault.db.models import AnchorBatch, OutboxEntry, Record
-from vault.identifiers import resident_id_check
 
 
 def citizen_id(n: int) -> str:
@@ -223,7 +224,7 @@ async def test_one_request_is_not_split_across_anchors(harness: Harness) -> None
     second batch: it is anchored whole (here with batches of at most 40)."""
     h = harness
     dept, _, ids = await setup(h)
-    h.vault.submitter.batch_max = 40
+    h.vault.batcher.batch_max = 40
     singles = [await h.issue(dept, title=f"单张 {n}") for n in range(3)]
     freeze(h.app, clock.now() + 60)  # a later second than the singles
     r = await bulk(h, dept, [item(ids[n % 3], fields={"序号": n}) for n in range(40)])

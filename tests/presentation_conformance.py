@@ -16,8 +16,10 @@ from typing import Any
 
 from keys import SigningKey
 from tests.support.harness import CITIZEN_ID, Actor, Harness, freeze
-from vault import clock, commitments, presentation_codec
-from vault.presentation_model import DisclosedField
+from vault import clock
+from vault.credentials import commitments
+from vault.presentations import codec as presentation_codec
+from vault.presentations.model import DisclosedField
 
 LICENCE = {"姓名": "张三", "性别": "男", "出生日期": "1949-12-31", "住址": "北京市朝阳区建国路88号", "准驾车型": "C1", "证号": "11010519491231002X"}
 SHOWN = ["姓名", "准驾车型"]
@@ -322,7 +324,7 @@ async def test_bad_requests_are_refused_with_a_reason(harness: Harness) -> None:
 
 
 async def snapshot(h: Harness) -> Any:
-    from vault import status_snapshot
+    from vault.presentations import status_snapshot
 
     r = await h.http.get("/status/snapshot")
     assert r.status_code == 200, r.text
@@ -331,14 +333,14 @@ async def snapshot(h: Harness) -> Any:
 
 async def offline(snap: Any, text: str, now: int | None = None, **kwargs: Any) -> dict[str, Any]:
     from api.schemas.presentations import verdict_public
-    from vault.presentation_verify import verify_offline
+    from vault.presentations.verify import verify_offline
 
     verdict = await verify_offline(snap, text, now=clock.now() if now is None else now, **kwargs)
     return verdict_public(verdict).model_dump()
 
 
 async def test_offline_a_snapshot_replaces_the_chain(harness: Harness, tmp_path: Any) -> None:
-    from vault.presentation_nonces import FileReplayCache
+    from vault.presentations.nonces import FileReplayCache
 
     h = harness
     w = await world(h)

@@ -28,7 +28,8 @@ from keys import SigningKey
 from tests.delegation_conformance import DAY, appoint, enterprise, subject_id
 from tests.grant_conformance import LICENCE_FIELDS, grant_body
 from tests.support.harness import CITIZEN_ID, ENTERPRISE_ID, Actor, Harness, freeze
-from vault import auth, clock
+from vault import clock
+from vault.accounts import auth
 from vault.db.engine import create_engine, session_factory, sqlite_url
 from vault.db.grants import DelegationRow
 from vault.db.models import Challenge, RevokedToken

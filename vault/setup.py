@@ -20,14 +20,18 @@ from chain.engines import make_engine
 from chain.errors import DeploymentError
 from chain.registry import RegistryClient
 from keys import Keystore
-from vault import audit_log, grant_purposes
+from vault.audit import log as audit_log
 from vault.config import Settings
+from vault.consent import purposes as grant_purposes
 from vault.context import AUDIT_LOG_KEY, ChainContext, VaultContext
+from vault.credentials.anchoring import Batcher
 from vault.db.engine import create_engine, session_factory
 from vault.db.migrate import upgrade
 from vault.db.models import Department, Record, Setting
 from vault.errors import ChainStateError
-from vault.submitter import Submitter
+from vault.operations import LOST_CHECKS, OPS
+from vault.outbox import Submitter
+from vault.presentations import issuer_signatures
 
 DEPLOYMENT_KEY = "chain.deployment"
 
@@ -39,6 +43,7 @@ class OpenVault:
     db: AsyncEngine
     deployment: Deployment
     sequencer: audit_log.Sequencer
+    batcher: Batcher
 
     async def close(self) -> None:
         await self.submitter.release()
@@ -119,7 +124,8 @@ async def open_vault(settings: Settings, *, start_chain: bool = True) -> OpenVau
             ctx.sessions, master, keystore.load(AUDIT_LOG_KEY),
             head_every=settings.audit_head_every, head_interval=settings.audit_head_interval,
         )
-        submitter = Submitter(ctx, interval=settings.submit_interval, batch_max=settings.batch_max, sequencer=sequencer)
+        batcher = Batcher(ctx.sessions, settings.batch_max, sign=issuer_signatures.signer(ctx))
+        submitter = make_submitter(ctx, sequencer=sequencer, batcher=batcher, interval=settings.submit_interval)
         # Before anything is sent: a node that lost its last blocks gets those writes again.
         await submitter.reconcile()
     except BaseException:
@@ -128,7 +134,22 @@ async def open_vault(settings: Settings, *, start_chain: bool = True) -> OpenVau
         engine.stop()
         await db.dispose()
         raise
-    return OpenVault(ctx=ctx, submitter=submitter, db=db, deployment=dep, sequencer=sequencer)
+    return OpenVault(ctx=ctx, submitter=submitter, db=db, deployment=dep, sequencer=sequencer, batcher=batcher)
+
+
+def make_submitter(
+    ctx: VaultContext, *, sequencer: audit_log.Sequencer | None = None, batcher: Batcher | None = None,
+    interval: float = 0.5, receipt_timeout: float = 30.0, max_backoff: float = 60.0,
+) -> Submitter:
+    """The submitter with every feature's part: the access log's tree head first (a head it
+    signs joins the round's writes), then the credential batches, then the queue."""
+    if batcher is None:
+        batcher = Batcher(ctx.sessions, sign=issuer_signatures.signer(ctx))
+    steps = ([sequencer.run_once] if sequencer is not None else []) + [batcher]
+    return Submitter(
+        ctx, OPS, steps=steps, lost_checks=LOST_CHECKS, interval=interval, receipt_timeout=receipt_timeout,
+        max_backoff=max_backoff,
+    )
 
 
 def describe(dep: Deployment) -> str:

@@ -185,7 +185,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def head_text(tree_size: int, root: str, signed_at: int) -> str:
-    """vault.audit_log.head_text, spelled out so that checking heads needs no database layer;
+    """vault.audit.log.head_text, spelled out so that checking heads needs no database layer;
     a unit test keeps the two equal."""
     return f"datavault audit tree head\nsize: {tree_size}\nroot: {root}\ntime: {signed_at}"
 
@@ -251,7 +251,7 @@ def cmd_access_log(args: argparse.Namespace) -> int:
 
 
 def _verify_entries(entries: list[dict[str, Any]], pending: int) -> int:
-    from vault.access_log import verify_access_entry
+    from vault.audit.access_log import verify_access_entry
 
     proved = [e for e in entries if e.get("proof")]
     failed = [

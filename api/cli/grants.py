@@ -12,7 +12,7 @@ import argparse
 import time
 from typing import Any
 
-from eth_utils.hexadecimal import encode_hex
+from eth_utils.hexadecimal import decode_hex, encode_hex
 
 from api.cli.common import (
     FROM,
@@ -82,7 +82,7 @@ def grant_nonce_matches(subject_id: str, nonce: Any, gid: str) -> bool:
     from eth_utils.crypto import keccak
 
     try:
-        derived = keccak(bytes.fromhex(subject_id[2:]) + int(nonce).to_bytes(32, "big"))
+        derived = keccak(decode_hex(subject_id) + int(nonce).to_bytes(32, "big"))
     except (ValueError, TypeError, OverflowError):
         return False
     return encode_hex(bytes(derived)) == gid

@@ -29,7 +29,7 @@ from api.cli.common import (
 
 
 def cmd_present(args: argparse.Namespace) -> int:
-    from vault import qr
+    from vault.presentations import qr
 
     fields = parse_list(args.fields, "--fields") if args.fields else []
     with logged_in(args) as login:
@@ -96,8 +96,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _offline(args: argparse.Namespace, given: str | bytes) -> dict[str, Any]:
     from api.schemas.presentations import verdict_public
-    from vault import presentation_verify, status_snapshot
-    from vault.presentation_nonces import FileReplayCache
+    from vault.presentations import status_snapshot
+    from vault.presentations import verify as presentation_verify
+    from vault.presentations.nonces import FileReplayCache
 
     try:
         text = Path(args.offline).read_text()

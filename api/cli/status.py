@@ -22,7 +22,7 @@ from api.cli.common import CliError, client_factory
 from api.client import ClientError, VaultClient
 
 if TYPE_CHECKING:
-    from vault.status_snapshot import StatusSnapshot
+    from vault.presentations.status_snapshot import StatusSnapshot
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
@@ -36,7 +36,7 @@ def fetch(client: VaultClient, *, signer: str | None = None) -> tuple[StatusSnap
     payload = client.request("GET", "/status/snapshot")
     # Imported after the answers are parsed: it brings py_ecc, which lifts the recursion limit
     # under which json.loads refuses absurdly nested JSON instead of crashing.
-    from vault import status_snapshot
+    from vault.presentations import status_snapshot
 
     # The signature covers the contents, not the bytes: parsed and re-encoded, it is the same.
     snapshot = status_snapshot.decode(json.dumps(payload, ensure_ascii=False), trusted_signer=signer)

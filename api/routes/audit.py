@@ -21,8 +21,12 @@ from api.schemas.audit import (
     InclusionPublic,
 )
 from api.schemas.common import ADDRESS, HASH32
-from vault import access_log, audit_heads, audit_trace, audit_verify, auditors
-from vault.audit_trace import MAX_LIMIT, Filter, Order
+from vault.accounts import auditors
+from vault.audit import access_log
+from vault.audit import heads as audit_heads
+from vault.audit import trace as audit_trace
+from vault.audit import verify as audit_verify
+from vault.audit.trace import MAX_LIMIT, Filter, Order
 
 router = APIRouter(tags=["audit"])
 

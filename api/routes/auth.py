@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request, Response
 
 from api.deps import Ctx, CurrentPrincipal, Now, Session
 from api.schemas.auth import ChallengeCreate, ChallengePublic, TokenCreate, TokenPublic
-from vault import auth
+from vault.accounts import auth
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

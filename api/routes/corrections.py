@@ -27,7 +27,7 @@ from api.schemas.corrections import (
     DecisionPublic,
     NotificationPublic,
 )
-from vault import correction_notices, corrections
+from vault.credentials import correction_notices, corrections
 from vault.db.corrections import CorrectionNotice
 
 router = APIRouter(tags=["corrections"])

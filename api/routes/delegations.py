@@ -27,7 +27,8 @@ from api.schemas.delegations import (
 )
 from api.schemas.grants import GrantSubmit, SignatureSubmit, TypedDataPublic
 from api.schemas.subjects import SubjectPublic
-from vault import delegations, subjects
+from vault.accounts import agents, subjects
+from vault.consent import delegations
 from vault.db.grants import DelegationRow
 from vault.record_bits import bits_of, names_of
 from vault.record_types import RecordType
@@ -37,7 +38,7 @@ router = APIRouter(tags=["delegations"])
 
 def public(row: DelegationRow, now: int, reason: str | None = None) -> DelegationPublic:
     state = row.status
-    if state in delegations.LIVE and now >= row.expires_at:
+    if state in agents.LIVE and now >= row.expires_at:
         state = "expired"
     return DelegationPublic(
         id=row.id, subject_id=row.subject_id, agent=row.agent_address, kind=row.kind,
@@ -97,7 +98,7 @@ async def revoke(delegation_id: RowId, body: SignatureSubmit, subject: CurrentSu
 @router.get("/me/acting-for", response_model=list[str])
 async def acting_for(delegate: CurrentDelegate, session: Session, now: Now) -> list[str]:
     """For an agent or guardian: the subjects it may act for now."""
-    return await delegations.subjects_of(session, delegate.address, now)
+    return await agents.subjects_of(session, delegate.address, now)
 
 
 @router.post("/subjects/{subject_id}/guardians", response_model=DelegationPublic, status_code=status.HTTP_201_CREATED)

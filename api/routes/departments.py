@@ -4,7 +4,7 @@ from fastapi import APIRouter, status
 
 from api.deps import Ctx, CurrentAdmin, Now, Session
 from api.schemas.departments import DepartmentCreate, DepartmentPublic
-from vault import departments
+from vault.accounts import departments
 
 router = APIRouter(prefix="/departments", tags=["departments"])
 

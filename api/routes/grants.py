@@ -29,7 +29,8 @@ from api.schemas.grants import (
     SignatureSubmit,
     TypedDataPublic,
 )
-from vault import access, grant_purposes, grants, revocations, typed_data
+from vault.consent import access, grants, revocations, typed_data
+from vault.consent import purposes as grant_purposes
 from vault.context import VaultContext
 from vault.db.grants import GrantRow
 from vault.errors import NotFoundError

@@ -17,9 +17,12 @@ from api.schemas.presentations import (
     QrRequest,
     verdict_public,
 )
-from vault import presentation_codec, presentation_nonces, presentation_verify, presentations, qr
+from vault.consent.typed_data import typed_data_json
 from vault.errors import VaultValueError
-from vault.typed_data import typed_data_json
+from vault.presentations import codec as presentation_codec
+from vault.presentations import holder, qr
+from vault.presentations import nonces as presentation_nonces
+from vault.presentations import verify as presentation_verify
 
 router = APIRouter(tags=["presentations"])
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp")
@@ -28,9 +31,9 @@ IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp"
 @router.post("/me/presentations", response_model=PreparedPublic)
 async def prepare(body: PresentationCreate, me: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> PreparedPublic:
     """Step 1: the fields of one of your credentials to show; sign the typed data it returns."""
-    prepared = await presentations.prepare(
+    prepared = await holder.prepare(
         ctx, session, subject_id=me.id, record_id=body.record_id, fields=body.fields,
-        nonce=presentations.parse_nonce(body.nonce), ttl=body.ttl, now=now,
+        nonce=holder.parse_nonce(body.nonce), ttl=body.ttl, now=now,
     )
     p = prepared.presentation
     return PreparedPublic(
@@ -42,7 +45,7 @@ async def prepare(body: PresentationCreate, me: CurrentSubject, ctx: Ctx, sessio
 @router.post("/me/presentations/sign", response_model=PresentationPublic)
 async def sign(body: PresentationSign, me: CurrentSubject, ctx: Ctx, session: Session) -> PresentationPublic:
     """Step 2: your signature in, the text for the QR code out."""
-    signed = await presentations.finish(ctx, session, subject_id=me.id, unsigned=body.unsigned, signature=body.signature)
+    signed = await holder.finish(ctx, session, subject_id=me.id, unsigned=body.unsigned, signature=body.signature)
     text = signed.text
     return PresentationPublic(text=text, chars=len(text), qr_version=qr.version_for(text), expires_at=signed.presentation.expires_at)
 

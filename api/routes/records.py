@@ -14,8 +14,9 @@ from api.schemas.records import (
     RecordStatus,
     StatusQuery,
 )
-from vault import bulk, records, subjects
-from vault.documents import DocumentSpec
+from vault.accounts import subjects
+from vault.credentials import bulk, records
+from vault.credentials.documents import DocumentSpec
 
 router = APIRouter(tags=["records"])
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api.deps import Ctx, Now, Session
-from vault import status_snapshot
+from vault.presentations import status_snapshot
 
 router = APIRouter(prefix="/status", tags=["status"])
 
@@ -15,7 +15,7 @@ MAX_AGE = 60
 
 @router.get(
     "/snapshot", response_class=Response,
-    responses={200: {"content": {"application/json": {}}, "description": "the snapshot (vault.status_snapshot.encode)"}},
+    responses={200: {"content": {"application/json": {}}, "description": "the snapshot (vault.presentations.status_snapshot.encode)"}},
 )
 async def snapshot(ctx: Ctx, session: Session, now: Now) -> Response:
     """The signed status snapshot, for verifiers offline.

@@ -10,7 +10,7 @@ from api.schemas.subjects import (
     SubjectCreate,
     SubjectPublic,
 )
-from vault import departments, subjects
+from vault.accounts import departments, subjects
 
 router = APIRouter(tags=["subjects"])
 

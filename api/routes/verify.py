@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from api.deps import Ctx, Now, Session
 from api.schemas.verify import CheckPublic, IssuerPublic, VerdictPublic, VerifyRequest
-from vault import verification
+from vault.credentials import verification
 
 router = APIRouter(tags=["verify"])
 

@@ -36,7 +36,7 @@ class SignedHeadPublic(BaseModel):
     tree_size: int
     root: str
     signed_at: int
-    signature: str = Field(description="EIP-191 signature by the log key of vault.audit_log.head_text")
+    signature: str = Field(description="EIP-191 signature by the log key of vault.audit.log.head_text")
     status: str = Field(description="pending | anchored | superseded | failed")
     tx_hash: str | None
     block_number: int | None

@@ -11,7 +11,7 @@ from api.schemas.common import Strict
 from api.schemas.verify import CheckPublic
 
 if TYPE_CHECKING:
-    from vault.presentation_checks import PresentationVerdict
+    from vault.presentations.checks import PresentationVerdict
 
 NONCE = r"^0x[0-9a-fA-F]{32}$"
 

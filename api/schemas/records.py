@@ -58,7 +58,7 @@ class RecordPublic(BaseModel):
     document: dict[str, Any] | None = Field(default=None, description="the decrypted credential (subject only)")
 
 
-MAX_BULK = 10_000  # vault.bulk.MAX_ITEMS
+MAX_BULK = 10_000  # vault.credentials.bulk.MAX_ITEMS
 
 
 class BulkCreate(Strict):

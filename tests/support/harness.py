@@ -22,7 +22,8 @@ from fastapi import FastAPI
 from api import deps
 from api.app import create_app
 from keys import SigningKey
-from vault import admins, clock
+from vault import clock
+from vault.accounts import admins
 from vault.config import Settings
 from vault.setup import OpenVault, open_vault
 

@@ -24,7 +24,7 @@ class GrantRow(Base):
     record_types: Mapped[int] = mapped_column(Integer)  # chain.consent.RECORD_TYPE_BITS
     fields: Mapped[str] = mapped_column(Text)  # JSON list of field paths, as signed
     purpose_code: Mapped[int] = mapped_column(Integer)
-    # The purpose in words is personal data: sealed under the subject's key (vault.grant_purposes).
+    # The purpose in words is personal data: sealed under the subject's key (vault.consent.purposes).
     # ``purpose`` holds plaintext only in rows written before revision 0009, until the vault
     # next opens and seals them.
     purpose: Mapped[str | None] = mapped_column(Text)

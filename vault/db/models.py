@@ -142,7 +142,7 @@ class OutboxEntry(Base):
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[str] = mapped_column(Text)  # JSON
     sender: Mapped[str] = mapped_column(String(64))  # keystore entry of the sending key
-    # pending -> signed -> done, or failed when the chain refused it (see vault.submitter).
+    # pending -> signed -> done, or failed when the chain refused it (see vault.outbox.submitter).
     status: Mapped[str] = mapped_column(String(16))
     tx_hash: Mapped[str | None] = mapped_column(String(66))
     block_number: Mapped[int | None] = mapped_column(BigInteger)

@@ -21,7 +21,7 @@ from chain.engines.anvil import AnvilEngine
 from tests.support.harness import Actor, Harness, issuances, kill_node, open_harness, reopen_harness
 from tests.support.postgres import fresh_database
 from vault.db.models import OutboxEntry
-from vault.submitter import Submitter
+from vault.outbox.submitter import Submitter
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
 async def test_an_export_reads_in_chunks_and_keeps_to_the_log_it_began_with(harness: Harness) -> None:
     from tests.audit_api_conformance import all_pages, world
     from tests.grant_conformance import read
-    from vault.audit_trace import Filter, stream
+    from vault.audit.trace import Filter, stream
 
     h = harness
     w = await world(h)

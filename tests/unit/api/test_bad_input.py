@@ -20,8 +20,8 @@ from tests.bulk_conformance import item
 from tests.support.harness import CITIZEN_ID, YEAR, Actor, Harness, open_harness
 from vault import clock
 from vault.config import Settings
+from vault.credentials.documents import DocumentSpec, check_spec
 from vault.db.models import Record
-from vault.documents import DocumentSpec, check_spec
 from vault.errors import VaultValueError
 
 RECORD = ('{"subject":{"kind":"citizen","identifier":"' + CITIZEN_ID + '"},"type":"licence",'

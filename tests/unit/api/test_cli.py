@@ -21,9 +21,9 @@ from api.client import ClientError, discover
 from api.server import DataDirLock, StartError, base_url, listen, owns_datadir
 from chain.consent import RECORD_TYPE_BITS, grant_id
 from keys import Keystore, MasterKey
-from vault import audit_log
-from vault.audit_proofs import MemoryNodeStore, inclusion_proof, root_at
-from vault.audit_tree import leaf_hash
+from vault.audit import log as audit_log
+from vault.audit.proofs import MemoryNodeStore, inclusion_proof, root_at
+from vault.audit.tree import leaf_hash
 from vault.config import CHAIN_KINDS, Settings
 
 

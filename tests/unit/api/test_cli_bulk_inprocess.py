@@ -15,10 +15,10 @@ from api.cli import common
 from keys import Keystore, MasterKey
 from tests.support.cli_bridge import run_cli
 from tests.support.harness import CITIZEN_ID, ENTERPRISE_ID, Actor, Harness, open_harness
-from vault import subjects
+from vault.accounts import subjects
+from vault.accounts.identifiers import resident_id_check
 from vault.config import Settings
 from vault.db.models import Record
-from vault.identifiers import resident_id_check
 
 UNKNOWN_ID = "11010519800101001" + resident_id_check("11010519800101001")  # well formed, never registered
 

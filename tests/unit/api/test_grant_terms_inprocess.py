@@ -22,12 +22,14 @@ from tests.delegation_conformance import appoint, enterprise, subject_id
 from tests.grant_conformance import LICENCE_FIELDS, grant_body, granted, read, setup, uses
 from tests.support.canary import files_containing
 from tests.support.harness import Actor, Harness, open_harness
-from vault import clock, grant_purposes, grants, keyring
+from vault import clock, keyring
+from vault.consent import grants
+from vault.consent import purposes as grant_purposes
+from vault.consent.typed_data import typed_data_json
 from vault.db.engine import create_engine, sqlite_url
 from vault.db.grants import GrantRow
 from vault.db.migrate import upgrade
 from vault.db.models import Base, OutboxEntry
-from vault.typed_data import typed_data_json
 
 PURPOSE = "用途金丝雀-purpose-canary-5e1b"
 

@@ -40,15 +40,15 @@ def lines(out: io.StringIO) -> list[dict[str, object]]:
 
 def test_json_is_one_object_per_line(stream: io.StringIO) -> None:
     logging_setup.configure("info", "json", stream=stream)
-    logging.getLogger("vault.submitter").warning("outbox %s: %s", 7, "node down\nfor now")
-    logging.getLogger("vault.submitter").debug("not at info")
+    logging.getLogger("vault.outbox").warning("outbox %s: %s", 7, "node down\nfor now")
+    logging.getLogger("vault.outbox").debug("not at info")
     logging.getLogger("uvicorn.error").info("Started server process")
     try:
         raise ValueError("boom")
     except ValueError:
         logging.getLogger("vault.x").exception("round failed")
     first, second, third = lines(stream)
-    assert first["level"] == "WARNING" and first["logger"] == "vault.submitter"
+    assert first["level"] == "WARNING" and first["logger"] == "vault.outbox"
     assert first["message"] == "outbox 7: node down\nfor now" and "request_id" not in first
     assert isinstance(first["time"], str) and first["time"].endswith("Z") and "T" in first["time"]
     assert second["logger"] == "uvicorn.error" and second["level"] == "INFO"
@@ -87,12 +87,12 @@ def test_text_names_time_level_logger_and_request(stream: io.StringIO) -> None:
     logging_setup.configure("debug", "text", stream=stream)
     token = request_context.set(RequestContext(request_id="abc12345"))
     try:
-        logging.getLogger("vault.grants").debug("granted")
+        logging.getLogger("vault.consent.grants").debug("granted")
     finally:
         request_context.reset(token)
     (line,) = stream.getvalue().splitlines()
     date, _time, level, rest = line.split(" ", 3)
-    assert len(date) == 10 and level == "DEBUG" and rest == "vault.grants [abc12345]: granted"
+    assert len(date) == 10 and level == "DEBUG" and rest == "vault.consent.grants [abc12345]: granted"
 
 
 def test_migrations_are_told_only_when_debugging(stream: io.StringIO) -> None:

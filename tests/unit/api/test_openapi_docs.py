@@ -16,7 +16,7 @@ from eth_account.messages import encode_defunct
 from api.app import create_app
 from keys import SigningKey
 from tests.support.harness import Harness, open_harness
-from vault.auth import challenge_text
+from vault.accounts.auth import challenge_text
 from vault.config import Settings
 
 PROBLEM = "application/problem+json"

@@ -17,8 +17,8 @@ from api.cli.common import CliError
 from api.client import VaultClient
 from keys import SigningKey
 from tests.support.harness import Harness, freeze, open_harness
-from vault.departments import Role
-from vault.status_snapshot import SnapshotError, StatusSnapshot, decode
+from vault.accounts.departments import Role
+from vault.presentations.status_snapshot import SnapshotError, StatusSnapshot, decode
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""vault.audit_tree / vault.audit_proofs: RFC 9162 Merkle tree, proofs and their verification.
+"""vault.audit.tree / vault.audit.proofs: RFC 9162 Merkle tree, proofs and their verification.
 
 Three kinds of evidence: published known-answer vectors from Certificate Transparency
 implementations; agreement with a naive transcription of the RFC's recursive definitions for
@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
-from vault.audit_proofs import (
+from vault.audit.proofs import (
     MemoryNodeStore,
     compact_range,
     consistency_proof,
@@ -23,7 +23,7 @@ from vault.audit_proofs import (
     range_hashes,
     root_at,
 )
-from vault.audit_tree import (
+from vault.audit.tree import (
     EMPTY_ROOT,
     MAX_TREE_SIZE,
     AuditTreeError,

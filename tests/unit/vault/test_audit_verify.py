@@ -23,9 +23,11 @@ from sqlalchemy import delete, insert, select, update
 from keys import SigningKey
 from tests.grant_conformance import granted, read, setup
 from tests.support.harness import Harness, open_harness
-from vault import audit_log, audit_scan, clock
-from vault.audit_tree import CompactRange, leaf_hash
-from vault.audit_verify import AuditReport, verify_log
+from vault import clock
+from vault.audit import log as audit_log
+from vault.audit import scan as audit_scan
+from vault.audit.tree import CompactRange, leaf_hash
+from vault.audit.verify import AuditReport, verify_log
 from vault.db.audit import AuditEntry, AuditHead, AuditNode
 
 ENTRY_KINDS = {"modified", "deleted", "inserted", "reordered"}

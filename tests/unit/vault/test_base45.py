@@ -4,9 +4,9 @@ import random
 
 import pytest
 
-from vault import base45
-from vault.base45 import Base45Error
 from vault.errors import VaultValueError
+from vault.presentations import base45
+from vault.presentations.base45 import Base45Error
 
 # RFC 9285 section 4.3 and 4.4.
 RFC_EXAMPLES = [

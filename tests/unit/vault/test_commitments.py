@@ -7,7 +7,7 @@ import pytest
 from eth_hash.auto import keccak
 
 from chain.merkle import hash_pair
-from vault import commitments
+from vault.credentials import commitments
 from vault.errors import VaultValueError
 
 

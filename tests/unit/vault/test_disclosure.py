@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vault.disclosure import check_paths, select
+from vault.consent.disclosure import check_paths, select
 from vault.errors import VaultValueError
 
 FIELDS = {

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 from eth_hash.auto import keccak
 
-from vault import commitments
-from vault.commitments import canonical_json
-from vault.documents import (
+from vault.credentials import commitments
+from vault.credentials.commitments import canonical_json
+from vault.credentials.documents import (
     DocumentSpec,
     build_document,
     credential_hash,

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from vault.errors import VaultValueError
-from vault.identifiers import (
+from vault.accounts.identifiers import (
     resident_id_check,
     uscc_check,
     validate,
     validate_resident_id,
     validate_uscc,
 )
+from vault.errors import VaultValueError
 
 
 def test_published_examples_validate() -> None:

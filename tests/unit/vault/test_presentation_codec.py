@@ -14,13 +14,21 @@ import pytest
 
 from keys import SigningKey
 from keys.signing import recover_typed_data
-from vault import base45, commitments, presentation_codec
-from vault.commitments import canonical_json
-from vault.credential_header import CredentialHeader
-from vault.documents import DocumentSpec, build_document, leaves
+from vault.credentials import commitments
+from vault.credentials.commitments import canonical_json
+from vault.credentials.documents import DocumentSpec, build_document, leaves
+from vault.credentials.header import CredentialHeader
 from vault.errors import VaultValueError
-from vault.presentation_codec import MAX_TEXT_CHARS, PREFIX, PresentationFormatError, decode, encode
-from vault.presentation_model import (
+from vault.presentations import base45
+from vault.presentations import codec as presentation_codec
+from vault.presentations.codec import (
+    MAX_TEXT_CHARS,
+    PREFIX,
+    PresentationFormatError,
+    decode,
+    encode,
+)
+from vault.presentations.model import (
     CredentialDomain,
     DisclosedField,
     Presentation,

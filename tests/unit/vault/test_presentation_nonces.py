@@ -6,9 +6,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from tests.support.harness import open_harness
-from vault import presentation_nonces
 from vault.db.models import PresentationNonce
-from vault.presentation_nonces import FileReplayCache
+from vault.presentations import nonces as presentation_nonces
+from vault.presentations.nonces import FileReplayCache
 
 
 def test_an_offline_counter_accepts_a_nonce_once_and_forgets_it_after_expiry(tmp_path: Path) -> None:

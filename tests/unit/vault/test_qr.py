@@ -9,11 +9,12 @@ import pytest
 import segno
 from PIL import Image, ImageFilter
 
-from vault import presentation_codec, qr
-from vault.credential_header import CredentialHeader
+from vault.credentials.header import CredentialHeader
 from vault.errors import VaultValueError
-from vault.presentation_model import DisclosedField, Presentation
-from vault.qr import QrImageError
+from vault.presentations import codec as presentation_codec
+from vault.presentations import qr
+from vault.presentations.model import DisclosedField, Presentation
+from vault.presentations.qr import QrImageError
 
 
 def signature(rng: random.Random) -> bytes:

@@ -17,9 +17,9 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_hash.auto import keccak
 
-from vault import status_bitmap
-from vault.presentation_model import CredentialDomain
-from vault.status_snapshot import (
+from vault.credentials import status_bitmap
+from vault.presentations.model import CredentialDomain
+from vault.presentations.status_snapshot import (
     SnapshotError,
     SnapshotIssuer,
     StatusSnapshot,

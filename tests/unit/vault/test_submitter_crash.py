@@ -27,13 +27,15 @@ from chain import transactions
 from chain.errors import NodeUnavailable
 from tests.support.harness import Actor, Harness, issuances, open_harness
 from vault import clock, outbox
-from vault.anchoring import batch_pending
-from vault.backoff import BUG_ATTEMPTS, is_transient
-from vault.chain_ops import OPS
+from vault.credentials.anchoring import batch_pending
 from vault.db.engine import create_engine, sqlite_url
 from vault.db.migrate import upgrade
 from vault.db.models import AnchorBatch, Base, OutboxEntry, Record
-from vault.submitter import MAX_ATTEMPTS, Submitter
+from vault.operations import OPS
+from vault.outbox import queue
+from vault.outbox.backoff import BUG_ATTEMPTS, is_transient
+from vault.outbox.submitter import MAX_ATTEMPTS, Submitter
+from vault.setup import make_submitter
 
 
 class Crash(BaseException):
@@ -147,7 +149,7 @@ async def test_crash_after_recording_before_broadcast(
     assert signatures == [recorded]
     assert sum(issuances(h).values()) == 0 and issuer_nonce(h) == nonce  # nothing left the process
 
-    await Submitter(h.vault.ctx).run_once()
+    await make_submitter(h.vault.ctx).run_once()
     assert signatures == [recorded]  # sent as recorded, not signed again
     await assert_anchored_once(h, citizen, records, recorded)  # the very bytes recorded
     assert issuer_nonce(h) == nonce + 1
@@ -166,7 +168,7 @@ async def test_crash_after_broadcast_before_the_receipt(harness: Harness, monkey
     async with h.vault.ctx.sessions() as s:
         assert set(await s.scalars(select(Record.status))) == {"pending"}
 
-    await Submitter(h.vault.ctx).run_once()
+    await make_submitter(h.vault.ctx).run_once()
     await assert_anchored_once(h, citizen, records, entry.tx_hash)
 
 
@@ -183,7 +185,7 @@ async def test_crash_after_the_receipt_before_the_commit(harness: Harness, monke
         assert set(await s.scalars(select(Record.status))) == {"pending"}
         assert set(await s.scalars(select(AnchorBatch.status))) == {"pending"}
 
-    await Submitter(h.vault.ctx).run_once()
+    await make_submitter(h.vault.ctx).run_once()
     await assert_anchored_once(h, citizen, records, entry.tx_hash)
 
 
@@ -200,10 +202,10 @@ async def test_repeated_crashes_still_send_one_transaction(harness: Harness, mon
             else:
                 m.setitem(OPS, "issue", dataclasses.replace(OPS["issue"], done=crash))
             with pytest.raises(Crash):
-                await Submitter(h.vault.ctx).run_once()
+                await make_submitter(h.vault.ctx).run_once()
     hashes = {e.tx_hash for e in await entries(h)}
     assert len(hashes) == 1
-    await Submitter(h.vault.ctx).run_once()
+    await make_submitter(h.vault.ctx).run_once()
     await assert_anchored_once(h, citizen, records, hashes.pop())
 
 
@@ -218,17 +220,17 @@ async def test_restart_while_the_transaction_is_in_the_pool_sends_nothing_new(
     signatures.clear()
     nonce = issuer_nonce(h)
     tester.disable_auto_mine_transactions()
-    assert await Submitter(h.vault.ctx, receipt_timeout=0.1).run_once() == 0
+    assert await make_submitter(h.vault.ctx, receipt_timeout=0.1).run_once() == 0
     (entry,) = await entries(h)
     assert entry.status == "signed"
     # Restarted twice while the block is still to come: no second transaction (which would
     # revert with AlreadyIssued and take the records down with it).
     for _ in range(2):
-        assert await Submitter(h.vault.ctx, receipt_timeout=0.1).run_once() == 0
+        assert await make_submitter(h.vault.ctx, receipt_timeout=0.1).run_once() == 0
     assert signatures == [entry.tx_hash]
     tester.mine_blocks(1)
     tester.enable_auto_mine_transactions()
-    assert await Submitter(h.vault.ctx).run_once() == 1
+    assert await make_submitter(h.vault.ctx).run_once() == 1
     await assert_anchored_once(h, citizen, records, entry.tx_hash)
     assert issuer_nonce(h) == nonce + 1 and signatures == [entry.tx_hash]
 
@@ -255,7 +257,7 @@ async def test_nonce_taken_by_another_transaction_is_signed_again(harness: Harne
     w3 = h.vault.ctx.chain.engine.w3
     transactions.transfer(w3, issuer, issuer.address, 0, nonce=entry.nonce)
 
-    await Submitter(h.vault.ctx).run_once()
+    await make_submitter(h.vault.ctx).run_once()
     (after,) = await entries(h)
     assert after.tx_hash != entry.tx_hash and after.nonce == (entry.nonce or 0) + 1
     await assert_anchored_once(h, citizen, records, after.tx_hash)
@@ -274,7 +276,7 @@ async def test_replaced_by_a_transaction_with_the_same_effect_is_done_with_that_
         issuer, bytes.fromhex(payload["root"][2:]), payload["valid_from"], payload["valid_until"], nonce=entry.nonce,
     )
 
-    await Submitter(h.vault.ctx).run_once()
+    await make_submitter(h.vault.ctx).run_once()
     await assert_anchored_once(h, citizen, records, "0x" + replacement.tx_hash.hex())
 
 
@@ -293,7 +295,7 @@ async def test_recorded_bytes_the_node_refuses_are_signed_again_at_the_same_nonc
         return real(w3, signed, *args)
 
     monkeypatch.setattr(transactions, "broadcast", picky)
-    await Submitter(h.vault.ctx).run_once()
+    await make_submitter(h.vault.ctx).run_once()
     (after,) = await entries(h)
     assert after.tx_hash != entry.tx_hash and after.nonce == entry.nonce
     await assert_anchored_once(h, citizen, records, after.tx_hash)
@@ -311,9 +313,9 @@ async def test_a_nonce_gap_is_signed_again_at_the_chain_nonce(harness: Harness) 
     async with h.vault.ctx.sessions.begin() as s:
         row = await s.get(OutboxEntry, entry.id)
         assert row is not None
-        outbox.record_signed(row, ahead, 0)
+        queue.record_signed(row, ahead, 0)
 
-    await Submitter(h.vault.ctx).run_once()
+    await make_submitter(h.vault.ctx).run_once()
     (after,) = await entries(h)
     assert after.tx_hash != "0x" + ahead.tx_hash.hex()
     await assert_anchored_once(h, citizen, records, after.tx_hash)
@@ -332,7 +334,7 @@ async def test_reverted_after_pre_flight_is_checked_again_then_refused(harness: 
     data = bytes.fromhex(client.contract.encode_abi("deactivateDepartment", args=[account])[2:])
     deactivate = transactions.sign(w3, chain.operator, to=client.address, data=data, gas=200_000)
     transactions.broadcast(w3, deactivate)
-    sub = Submitter(h.vault.ctx, receipt_timeout=0.1)
+    sub = make_submitter(h.vault.ctx, receipt_timeout=0.1)
     assert await sub.run_once() == 0
     (entry,) = await entries(h)
     assert entry.status == "signed"
@@ -376,7 +378,7 @@ async def test_an_unreachable_node_never_fails_an_entry(harness: Harness, monkey
     h = harness
     _, citizen, records = await issued(h)
     outage = _outage(h, monkeypatch)
-    sub = Submitter(h.vault.ctx, max_backoff=0)
+    sub = make_submitter(h.vault.ctx, max_backoff=0)
     outage(True)
     for _ in range(MAX_ATTEMPTS + 5):
         assert await sub.run_once() == 0
@@ -403,14 +405,14 @@ async def test_retries_back_off(harness: Harness, monkeypatch: pytest.MonkeyPatc
     h = harness
     _, citizen, records = await issued(h)
     outage = _outage(h, monkeypatch)
-    sub = Submitter(h.vault.ctx, max_backoff=60)
+    sub = make_submitter(h.vault.ctx, max_backoff=60)
     outage(True)
     await sub.run_once()
     outage(False)
     assert await sub.run_once() == 0  # still backing off, though the node is back
     (entry,) = await entries(h)
     assert entry.attempts == 1 and entry.status == "pending"
-    await Submitter(h.vault.ctx).run_once()  # a restart forgets the delay
+    await make_submitter(h.vault.ctx).run_once()  # a restart forgets the delay
     await assert_anchored_once(h, citizen, records, None)
 
 
@@ -428,7 +430,7 @@ async def test_a_bug_in_a_submission_is_not_retried_forever(harness: Harness, mo
         raise ValueError("a bug in building the call")
 
     monkeypatch.setitem(OPS, "issue", dataclasses.replace(OPS["issue"], build=buggy))
-    sub = Submitter(h.vault.ctx, max_backoff=0)
+    sub = make_submitter(h.vault.ctx, max_backoff=0)
     for attempt in range(1, BUG_ATTEMPTS):
         assert await sub.run_once() == 0  # retried a few times, in case it was a fluke
         (entry,) = await entries(h)
@@ -459,7 +461,7 @@ async def test_reconcile_requeues_lost_writes_in_order(harness: Harness, tester:
     tester.revert_to_snapshot(before_department)
     assert sum(issuances(h).values()) == 0
 
-    sub = Submitter(h.vault.ctx)
+    sub = make_submitter(h.vault.ctx)
     lost = await sub.reconcile()
     assert lost == 4  # fund, add_department, bind_subject, issue: reset in place, in their order
     assert await sub.reconcile() == 0  # nothing twice
@@ -478,7 +480,7 @@ async def test_reconcile_finds_an_anchor_missing_for_another_reason(harness: Har
     await h.settle()
     tester.revert_to_snapshot(snapshot)
     tester.mine_blocks(5)  # the head is past the lost block again: only the root check can tell
-    assert await Submitter(h.vault.ctx).reconcile() == 1
+    assert await make_submitter(h.vault.ctx).reconcile() == 1
     await h.settle()
     await assert_anchored_once(h, citizen, records, None)
     assert len(await entries(h)) == 1  # the same entry, carried out again

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from vault.auth import Principal, issue_token, verify_token
+from vault.accounts.auth import Principal, issue_token, verify_token
 from vault.errors import AuthenticationError
 
 KEY = b"k" * 32

@@ -4,7 +4,7 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-01 08:00:00.000000
 
-The rows' purposes are sealed when the vault next opens (vault.grant_purposes.seal_plaintext),
+The rows' purposes are sealed when the vault next opens (vault.consent.purposes.seal_plaintext),
 not here: sealing needs the subject's key and so the master key, which a migration run from
 the ``alembic`` command line never has. Until then ``purpose`` keeps the old words, so it
 becomes nullable rather than being dropped.

@@ -1,0 +1,30 @@
+"""Credentials: the sealed records departments issue, their anchoring in Merkle batches, their
+revocation and status bits, corrections, bulk issuance and verification.
+
+Public: ``records`` (issue, read, revoke), ``documents`` (a record's fields and their
+commitments), ``commitments``, ``header``, ``verification`` (a credential checked against the
+chain), ``bulk``, ``corrections``, ``correction_notices``, ``status_list`` and
+``status_bitmap``, ``anchoring`` (the round's batches), ``holdings`` (what a subject holds,
+decrypted), ``ops`` (the registry's chain writes).
+"""
+
+from vault.credentials import (
+    anchoring,
+    bulk,
+    commitments,
+    correction_notices,
+    corrections,
+    documents,
+    header,
+    holdings,
+    ops,
+    records,
+    status_bitmap,
+    status_list,
+    verification,
+)
+
+__all__ = [
+    "anchoring", "bulk", "commitments", "correction_notices", "corrections", "documents", "header",
+    "holdings", "ops", "records", "status_bitmap", "status_list", "verification",
+]

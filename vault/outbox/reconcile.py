@@ -1,0 +1,74 @@
+"""After a restart: queue again the chain writes that the node lost.
+
+A node killed before it saved its state comes back without its last blocks: entries recorded
+in blocks above the chain's head go back to ``pending`` in place, so they keep their order (a
+lost department registration still precedes its anchors). Anchors the chain does not hold for
+any other reason (no transaction on record, another chain history) are caught by asking for
+each root. Nothing is anchored twice: ``applied`` and the contract both refuse a root that is
+already there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+from eth_utils.hexadecimal import decode_hex
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+# Looked up through their modules at call time, so that replacing them takes effect.
+from chain import transactions
+from chain.errors import ChainRevertError
+from vault import clock
+from vault.context import ChainContext, VaultContext
+from vault.db.models import OutboxEntry
+from vault.outbox import queue
+from vault.outbox.operation import Op
+
+# Logged as the outbox, whichever of its modules writes: one logger name to filter on.
+log = logging.getLogger("vault.outbox")
+
+# A feature's own look for writes the chain lost that left no entry above the head (a
+# credential batch the vault holds as anchored): (chain, session, now) -> how many it queued.
+LostCheck = Callable[[ChainContext, AsyncSession, int], Awaitable[int]]
+
+
+async def requeue_lost(ctx: VaultContext, ops: Mapping[str, Op], checks: Sequence[LostCheck] = ()) -> int:
+    """Carries out again the writes the chain lost. Returns how many."""
+    chain = ctx.chain
+    head = await chain.call(lambda: int(chain.engine.w3.eth.block_number))
+    now = clock.now()
+    requeued = 0
+    async with ctx.sessions.begin() as session:
+        lost = list(await session.scalars(
+            select(OutboxEntry)
+            .where(OutboxEntry.status == "done", OutboxEntry.block_number > head)
+            .order_by(OutboxEntry.id)
+        ))
+        for entry in lost:
+            if entry.tx_hash is not None and await chain.call(_still_mined, chain, entry.tx_hash):
+                continue  # settled by a running submitter after we read the head
+            reason = f"the chain lost block {entry.block_number} (head is {head})"
+            await requeue(session, entry, ops[entry.kind], reason, now)
+            requeued += 1
+        for check in checks:
+            requeued += await check(chain, session, now)
+    if requeued:
+        log.warning("reconcile: %s chain writes were lost by the node and are queued again", requeued)
+    return requeued
+
+
+async def requeue(session: AsyncSession, entry: OutboxEntry, op: Op, reason: str, now: int) -> None:
+    """Puts a settled entry back to ``pending`` and undoes what its settling did."""
+    queue.forget_signed(entry, now)
+    entry.last_error = reason[:1000]
+    if op.lost is not None:
+        await op.lost(session, queue.payload_of(entry))
+
+
+def _still_mined(chain: ChainContext, tx_hash: str) -> bool:
+    try:
+        return transactions.receipt_for(chain.engine.w3, decode_hex(tx_hash)) is not None
+    except ChainRevertError:
+        return True  # mined, if reverted: not lost

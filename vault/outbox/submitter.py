@@ -1,0 +1,116 @@
+"""The single submitter: runs the features' steps of a round, then drains the outbox in order.
+
+It is the only code that sends transactions, so it owns every nonce. It runs in the API
+process (``datavault up``); on PostgreSQL, where several workers may run, an advisory lock
+elects one of them.
+
+Entries are carried out in id order, one at a time, and a round stops at the first one that
+is not settled: a later write may depend on an earlier one (fund -> add_department -> issue).
+How one entry is carried out, crash after crash, is in ``vault.outbox.delivery``; how a transient
+error delays it, in ``vault.outbox.backoff``; what a restart queues again, in ``vault.outbox.reconcile``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from vault import clock
+from vault.context import VaultContext
+from vault.outbox import queue
+from vault.outbox.backoff import Backoff
+from vault.outbox.delivery import Delivery
+from vault.outbox.operation import Op
+from vault.outbox.reconcile import LostCheck, requeue_lost
+from vault.outbox.transitions import MAX_ATTEMPTS
+
+__all__ = ["LEADER_LOCK", "MAX_ATTEMPTS", "RoundStep", "Submitter"]
+
+log = logging.getLogger("vault.outbox")
+LEADER_LOCK = 0x64617461  # "data": one submitter per PostgreSQL database
+
+# Work a feature does at the start of each round, before the queue is drained, so that what
+# it enqueues goes out in the same round (the access log's tree head, a credential batch).
+RoundStep = Callable[[int], Awaitable[object]]
+
+
+class Submitter(Delivery):
+    """Carries out the outbox. What each kind does comes from the features (``ops``); so do the
+    steps run before each round and the checks run after a restart: the outbox knows none of
+    them by name (``vault.setup.make_submitter`` puts them together)."""
+
+    def __init__(
+        self, ctx: VaultContext, ops: Mapping[str, Op], *, steps: Sequence[RoundStep] = (),
+        lost_checks: Sequence[LostCheck] = (), interval: float = 0.5, receipt_timeout: float = 30.0,
+        max_backoff: float = 60.0,
+    ) -> None:
+        backoff = Backoff(ctx.sessions, interval=interval, max_backoff=max_backoff)
+        super().__init__(ctx, ops, receipt_timeout=receipt_timeout, backoff=backoff)
+        self.interval = interval
+        self.steps = list(steps)
+        self.lost_checks = list(lost_checks)
+        self._wake = asyncio.Event()
+        self._leader: AsyncConnection | None = None
+        ctx.nudge = self.nudge
+
+    @property
+    def max_backoff(self) -> float:
+        return self.backoff.max_backoff
+
+    def nudge(self) -> None:
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Run the features' steps, then carry out queued writes in order. Returns entries settled."""
+        now = clock.now()
+        for step in self.steps:
+            await step(now)
+        async with self.ctx.sessions() as session:
+            ids = [e.id for e in await queue.pending(session, limit=1000)]
+        settled = 0
+        for entry_id in ids:
+            if not await self._process(entry_id):
+                break  # keep order: a later write may depend on this one (fund -> add -> issue)
+            settled += 1
+        return settled
+
+    async def reconcile(self) -> int:
+        """After a restart, carry out again the writes the chain lost. Returns how many."""
+        return await requeue_lost(self.ctx, self.ops, self.lost_checks)
+
+    # -- leadership and the loop -----------------------------------------------------------
+
+    async def acquire_leadership(self) -> bool:
+        engine = self.ctx.sessions.kw["bind"]
+        if engine.dialect.name != "postgresql":
+            return True
+        self._leader = await engine.connect()
+        got = await self._leader.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK})
+        return bool(got)
+
+    async def release(self) -> None:
+        if self._leader is not None:
+            await self._leader.close()
+            self._leader = None
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            if await self.acquire_leadership():
+                break
+            await self.release()
+            await asyncio.sleep(5)
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:  # never let one bad round kill the only submitter
+                log.exception("submitter round failed")
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+            except TimeoutError:
+                pass
+        await self.release()
