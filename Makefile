@@ -50,8 +50,9 @@ bench: install  ## gas of every contract function -> bench/*GAS.md; presentation
 	$(BIN)/python bench/presentation_size.py
 	$(BIN)/python bench/presentation_verify.py
 
-lint: install
-	$(BIN)/ruff check vault api chain keys tests
+lint: install  ## ruff (rules in pyproject.toml), the formatting ruff format gives, mypy --strict
+	$(BIN)/ruff check vault api chain keys tests bench
+	$(BIN)/ruff format --check vault api chain keys tests bench
 	$(BIN)/mypy
 
 clean:

@@ -31,7 +31,9 @@ from vault.presentations import qr
 from vault.setup import OpenVault, open_vault
 
 
-def create_app(*, settings: Settings | None = None, vault: OpenVault | None = None, run_submitter: bool = True) -> FastAPI:
+def create_app(
+    *, settings: Settings | None = None, vault: OpenVault | None = None, run_submitter: bool = True
+) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = vault if vault is not None else await open_vault(settings or Settings.from_env())
@@ -62,12 +64,29 @@ def create_app(*, settings: Settings | None = None, vault: OpenVault | None = No
     # Outermost but for the request ids: nothing reads a body before its size and JSON are checked.
     configured = settings or (Settings.from_env() if vault is None else None)
     largest = configured.max_body_bytes if configured else DEFAULT_MAX_BODY
-    app.add_middleware(BodyLimit, max_bytes=largest, larger={
-        "/records/bulk": largest, "/presentations/verify/image": qr.MAX_IMAGE_BYTES,
-    })
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=largest,
+        larger={
+            "/records/bulk": largest,
+            "/presentations/verify/image": qr.MAX_IMAGE_BYTES,
+        },
+    )
     request_ids.install(app)
-    for module in (system, auth, departments, subjects, records, grants, delegations, verify, audit, corrections, status,
-                   presentations):
+    for module in (
+        system,
+        auth,
+        departments,
+        subjects,
+        records,
+        grants,
+        delegations,
+        verify,
+        audit,
+        corrections,
+        status,
+        presentations,
+    ):
         app.include_router(openapi.documented(module.router))
     openapi.install(app)
     return app

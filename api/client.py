@@ -83,7 +83,9 @@ def discover(datadir: Path) -> str:
     # After a kill -9 the file outlives the server; without this check the user would get a
     # bare "connection refused" for a vault that is simply not running.
     if isinstance(pid, int) and not _alive(pid):
-        raise ClientError(f"no vault is running from {datadir.absolute()} (the last one, pid {pid}, did not stop cleanly); {start}")
+        raise ClientError(
+            f"no vault is running from {datadir.absolute()} (the last one, pid {pid}, did not stop cleanly); {start}"
+        )
     return url
 
 
@@ -125,7 +127,9 @@ class VaultClient:
             payload = response.json() if response.content else None
         except ValueError:
             if response.status_code < 400:
-                raise ClientError(f"{self.base_url} answered {method} {path} with something other than JSON; is it a data vault?") from None
+                raise ClientError(
+                    f"{self.base_url} answered {method} {path} with something other than JSON; is it a data vault?"
+                ) from None
             payload = {"title": response.reason_phrase, "detail": response.text.strip()[:200] or response.reason_phrase}
         if response.status_code >= 400:
             raise ApiError(response.status_code, payload if isinstance(payload, dict) else {"detail": payload})

@@ -22,20 +22,33 @@ YEAR = 365 * DAY
 
 DEPARTMENTS = [
     ("gongan", "市公安局 Municipal Public Security Bureau", ["issuer", "verifier", "registrar"]),
-    ("renshe", "市人力资源和社会保障局 Human Resources and Social Security Bureau", ["issuer", "verifier", "data_user"]),
+    (
+        "renshe",
+        "市人力资源和社会保障局 Human Resources and Social Security Bureau",
+        ["issuer", "verifier", "data_user"],
+    ),
     ("shichang", "市市场监督管理局 Market Regulation Administration", ["issuer", "verifier", "registrar"]),
     ("jiaoyu", "市教育局 Education Bureau", ["issuer"]),
 ]
 
 CITIZEN = {"key": "citizen-zhang-san", "kind": "citizen", "identifier": "11010519491231002X", "name": "张三"}
-ENTERPRISE = {"key": "enterprise-minjiang", "kind": "enterprise", "identifier": "91350100M000100Y43", "name": "闽江数据科技有限公司"}
+ENTERPRISE = {
+    "key": "enterprise-minjiang",
+    "kind": "enterprise",
+    "identifier": "91350100M000100Y43",
+    "name": "闽江数据科技有限公司",
+}
 
 
 # 张三 lets the social-security bureau (the demo's data user) check what his driving licence
 # allows him to drive, and nothing else on it; the enterprise has an agent (经办人) for licences.
 GRANT: dict[str, Any] = {
-    "grantee": "renshe", "record_types": ["licence"], "fields": ["姓名", "准驾车型"], "purpose_code": 101,
-    "purpose": "灵活就业人员参保登记：核验网约车驾驶员准驾车型", "max_uses": 20,
+    "grantee": "renshe",
+    "record_types": ["licence"],
+    "fields": ["姓名", "准驾车型"],
+    "purpose_code": 101,
+    "purpose": "灵活就业人员参保登记：核验网约车驾驶员准驾车型",
+    "max_uses": 20,
 }
 GRANT_DAYS = 90
 AGENT: dict[str, Any] = {"key": "agent-minjiang-wang-wu", "name": "王五", "record_types": ["licence"]}
@@ -64,16 +77,74 @@ def credentials(now: int) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     citizen = {"kind": CITIZEN["kind"], "identifier": CITIZEN["identifier"]}
     enterprise = {"kind": ENTERPRISE["kind"], "identifier": ENTERPRISE["identifier"]}
     return [
-        ("gongan", citizen, {"type": "licence", "title": "居民身份证 Resident identity card", "valid_until": now + 20 * YEAR,
-                             "fields": {"姓名": "张三", "性别": "男", "民族": "汉", "住址": "北京市东城区示例路1号", "签发机关": "北京市公安局东城分局"}}),
-        ("gongan", citizen, {"type": "licence", "title": "机动车驾驶证 Driving licence", "valid_until": now + 6 * YEAR,
-                             "fields": {"姓名": "张三", "准驾车型": "C1", "初次领证日期": "2015-06-01", "档案编号": "110100000001"}}),
-        ("jiaoyu", citizen, {"type": "certificate", "title": "学位证书 Degree certificate", "valid_until": now + 100 * YEAR,
-                             "fields": {"姓名": "张三", "学位": "工学学士", "专业": "计算机科学与技术", "授予单位": "示例大学", "授予日期": "1972-07-01"}}),
-        ("renshe", citizen, {"type": "data", "title": "社会保险参保证明 Social insurance record", "valid_until": now + YEAR,
-                             "fields": {"参保状态": "正常", "险种": ["养老", "医疗", "失业"], "缴费月数": 312}}),
-        ("shichang", enterprise, {"type": "licence", "title": "营业执照 Business licence", "valid_until": now + 30 * YEAR,
-                                  "fields": {"名称": "闽江数据科技有限公司", "类型": "有限责任公司", "法定代表人": "李四", "注册资本": "1000万元", "成立日期": "2018-03-15"}}),
+        (
+            "gongan",
+            citizen,
+            {
+                "type": "licence",
+                "title": "居民身份证 Resident identity card",
+                "valid_until": now + 20 * YEAR,
+                "fields": {
+                    "姓名": "张三",
+                    "性别": "男",
+                    "民族": "汉",
+                    "住址": "北京市东城区示例路1号",
+                    "签发机关": "北京市公安局东城分局",
+                },
+            },
+        ),
+        (
+            "gongan",
+            citizen,
+            {
+                "type": "licence",
+                "title": "机动车驾驶证 Driving licence",
+                "valid_until": now + 6 * YEAR,
+                "fields": {"姓名": "张三", "准驾车型": "C1", "初次领证日期": "2015-06-01", "档案编号": "110100000001"},
+            },
+        ),
+        (
+            "jiaoyu",
+            citizen,
+            {
+                "type": "certificate",
+                "title": "学位证书 Degree certificate",
+                "valid_until": now + 100 * YEAR,
+                "fields": {
+                    "姓名": "张三",
+                    "学位": "工学学士",
+                    "专业": "计算机科学与技术",
+                    "授予单位": "示例大学",
+                    "授予日期": "1972-07-01",
+                },
+            },
+        ),
+        (
+            "renshe",
+            citizen,
+            {
+                "type": "data",
+                "title": "社会保险参保证明 Social insurance record",
+                "valid_until": now + YEAR,
+                "fields": {"参保状态": "正常", "险种": ["养老", "医疗", "失业"], "缴费月数": 312},
+            },
+        ),
+        (
+            "shichang",
+            enterprise,
+            {
+                "type": "licence",
+                "title": "营业执照 Business licence",
+                "valid_until": now + 30 * YEAR,
+                "fields": {
+                    "名称": "闽江数据科技有限公司",
+                    "类型": "有限责任公司",
+                    "法定代表人": "李四",
+                    "注册资本": "1000万元",
+                    "成立日期": "2018-03-15",
+                },
+            },
+        ),
     ]
 
 
@@ -89,16 +160,26 @@ def seed(client_factory: Callable[[], VaultClient], store: Keystore, say: Callab
             say(f"department {code}: {'registered' if created else 'already registered'}")
         auditor = key(store, AUDITOR["key"])
         created = _create(admin, "/auditors", {"address": auditor.address, "name": AUDITOR["name"]})
-        say(f"auditor: {'registered' if created else 'already registered'} (login key '{AUDITOR['key']}'; "
-            "it reads the access log, never personal data)")
+        say(
+            f"auditor: {'registered' if created else 'already registered'} (login key '{AUDITOR['key']}'; "
+            "it reads the access log, never personal data)"
+        )
     subject_ids: dict[str, str] = {}
     with client_factory() as registrar:
         registrar.login(store.load("dept-gongan"))
         for person in (CITIZEN, ENTERPRISE):
             login = key(store, person["key"])
-            body = {"kind": person["kind"], "identifier": person["identifier"], "name": person["name"], "address": login.address}
+            body = {
+                "kind": person["kind"],
+                "identifier": person["identifier"],
+                "name": person["name"],
+                "address": login.address,
+            }
             created = _create(registrar, "/subjects", body)
-            say(f"{person['kind']} {person['name']}: {'registered' if created else 'already registered'} (login key '{person['key']}')")
+            say(
+                f"{person['kind']} {person['name']}: {'registered' if created else 'already registered'} "
+                f"(login key '{person['key']}')"
+            )
     for person in (CITIZEN, ENTERPRISE):
         with client_factory() as me:
             token = me.login(store.load(person["key"]))
@@ -138,20 +219,29 @@ def grant_once(me: VaultClient, signer: SigningKey, now: int, say: Callable[[str
     expired or used up: the next run grants afresh)."""
     what = f"{GRANT['grantee']} {'、'.join(GRANT['fields'])} of his licences for {GRANT['purpose']}"
     for grant in me.request("GET", "/me/grants"):
-        if grant["grantee"] == GRANT["grantee"] and grant["purpose"] == GRANT["purpose"] and grant["status"] in LIVE_GRANT:
+        if (
+            grant["grantee"] == GRANT["grantee"]
+            and grant["purpose"] == GRANT["purpose"]
+            and grant["status"] in LIVE_GRANT
+        ):
             say(f"  {CITIZEN['name']} already granted {what} -> grant {grant['id']} ({grant['status']})")
             return
     grant = _signed(me, signer, "/me/grants", {**GRANT, "expires_at": now + GRANT_DAYS * DAY})
     say(f"  {CITIZEN['name']} granted {what}, {GRANT_DAYS} days -> grant {grant['id']} ({grant['status']})")
 
 
-def appoint_once(firm: VaultClient, signer: SigningKey, agent: SigningKey, now: int, say: Callable[[str], None]) -> None:
+def appoint_once(
+    firm: VaultClient, signer: SigningKey, agent: SigningKey, now: int, say: Callable[[str], None]
+) -> None:
     """The enterprise's agent, unless it has a live appointment already."""
+
     def what(delegation: dict[str, Any]) -> str:
         # Until when: the agent's grants must end by then.
         until = datetime.fromtimestamp(delegation["expires_at"], UTC).strftime("%Y-%m-%d %H:%M UTC")
-        return (f"agent {AGENT['name']} (login key '{AGENT['key']}') for {', '.join(delegation['record_types'])} "
-                f"until {until} -> delegation {delegation['id']} ({delegation['status']})")
+        return (
+            f"agent {AGENT['name']} (login key '{AGENT['key']}') for {', '.join(delegation['record_types'])} "
+            f"until {until} -> delegation {delegation['id']} ({delegation['status']})"
+        )
 
     for delegation in firm.request("GET", "/me/delegations"):
         if delegation["agent"].lower() == agent.address.lower() and delegation["status"] in LIVE_DELEGATION:

@@ -50,7 +50,9 @@ _bearer = HTTPBearer(auto_error=False, description="token from POST /auth/token"
 
 
 async def get_principal(
-    ctx: Ctx, now: Now, session: Session,
+    ctx: Ctx,
+    now: Now,
+    session: Session,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:

@@ -53,7 +53,9 @@ def check_json(body: bytes) -> None:
     except BodyRefused:
         raise
     except RecursionError:
-        raise BodyRefused(400, "Malformed JSON", f"the request body nests deeper than {MAX_JSON_DEPTH} levels") from None
+        raise BodyRefused(
+            400, "Malformed JSON", f"the request body nests deeper than {MAX_JSON_DEPTH} levels"
+        ) from None
     except ValueError:
         return
     problem = json_value_problem(parsed, MAX_JSON_DEPTH)
@@ -82,7 +84,9 @@ def _declared_length(scope: Scope) -> int | None:
 class BodyLimit:
     """ASGI middleware: bounded size and well-formed JSON for every request body."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY, larger: Mapping[str, int] | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY, larger: Mapping[str, int] | None = None
+    ) -> None:
         """``max_bytes`` bounds every body; a path in ``larger`` may send up to its own bound
         (within ``max_bytes``), any other path up to ``ROUTE_BODY``."""
         self.app = app

@@ -73,8 +73,7 @@ nothing was written.
 """
 
 BEARER_DESCRIPTION = (
-    "The `access_token` from `POST /auth/token` (see *Logging in* above), sent as "
-    "`Authorization: Bearer <token>`."
+    "The `access_token` from `POST /auth/token` (see *Logging in* above), sent as `Authorization: Bearer <token>`."
 )
 
 # Who may call, by the role dependency a route has (the first found, outermost first).
@@ -207,8 +206,12 @@ def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             doc = get_openapi(
-                title=app.title, version=app.version, description=app.description, routes=app.routes,
-                tags=app.openapi_tags, servers=app.servers,
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+                servers=app.servers,
             )
             components = doc.setdefault("components", {})
             components.setdefault("schemas", {}).update(_schemas())

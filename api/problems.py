@@ -44,8 +44,9 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
 def _vault_error(exc: VaultError) -> JSONResponse:
     if isinstance(exc, InvalidItems):
         errors = [{"index": p.index, "field": p.field, "reason": p.reason} for p in exc.problems]
-        return problem(422, "Invalid input", exc.reason, field=exc.field, errors=errors,
-                       more_errors=exc.total - len(errors))
+        return problem(
+            422, "Invalid input", exc.reason, field=exc.field, errors=errors, more_errors=exc.total - len(errors)
+        )
     if isinstance(exc, VaultValueError):
         return problem(422, "Invalid input", exc.reason, **({"field": exc.field} if exc.field else {}))
     if isinstance(exc, NotFoundError):
@@ -92,8 +93,11 @@ def install(app: FastAPI) -> None:
     async def chain_error(_r: Request, exc: ChainError) -> JSONResponse:
         log.warning("chain error: %s", exc)
         # NodeUnavailable's message is written for clients (no address); others may not be.
-        detail = f"{exc}; try again shortly" if isinstance(exc, NodeUnavailable) else (
-            "the chain node did not answer; try again shortly")
+        detail = (
+            f"{exc}; try again shortly"
+            if isinstance(exc, NodeUnavailable)
+            else ("the chain node did not answer; try again shortly")
+        )
         return problem(503, "Chain unavailable", detail)
 
     @app.exception_handler(IntegrityError)
@@ -112,7 +116,9 @@ def install(app: FastAPI) -> None:
         # A driver's connect error (asyncpg raises ConnectionRefusedError as is) names the
         # server's address: logged, never answered.
         log.error("a backing service failed: %r", exc)
-        return problem(503, "Service unavailable", "a service the vault depends on could not be reached; try again shortly")
+        return problem(
+            503, "Service unavailable", "a service the vault depends on could not be reached; try again shortly"
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation(_r: Request, exc: RequestValidationError) -> JSONResponse:

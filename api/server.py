@@ -246,14 +246,16 @@ def _remove_api_file(datadir: Path) -> None:
 
 def _describe(settings: Settings) -> str:
     database = "SQLite vault.db" if settings.database_url == "" else "database " + _safe_url(settings.db_url)
-    chain = {"anvil": "anvil state", "hardhat": "hardhat node (not persisted)"}.get(settings.chain, f"{settings.chain} chain")
+    chain = {"anvil": "anvil state", "hardhat": "hardhat node (not persisted)"}.get(
+        settings.chain, f"{settings.chain} chain"
+    )
     return f"{database}, {chain}; keys in keystore/"
 
 
 def _safe_url(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - only for display
+    except Exception:
         return "(unparsable URL)"
 
 
@@ -269,13 +271,13 @@ def _seed_demo(settings: Settings, url: str) -> None:
     try:
         store = Keystore(settings.keystore_dir, settings.load_master_key())
         seed(lambda: VaultClient(url), store, say)
-    except Exception as exc:  # noqa: BLE001 - the server keeps running; say what went wrong
+    except Exception as exc:
         say(f"demo seeding failed: {exc}")
     say(_hint(settings))
 
 
 async def _announce(server: uvicorn.Server, settings: Settings, url: str, demo: bool) -> None:
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn sets a flag, it offers no event
         await asyncio.sleep(0.05)
     _write_api_file(settings.datadir, url)
     say(f"\n数字保险箱 data vault is up: {url}  (API docs {url}/docs)")
@@ -292,7 +294,9 @@ async def _open(settings: Settings) -> OpenVault:
     try:
         return await open_vault(settings)
     except SQLAlchemyError as exc:
-        raise StartError(f"cannot open the database {_safe_url(settings.db_url)}: {getattr(exc, 'orig', None) or exc}") from None
+        raise StartError(
+            f"cannot open the database {_safe_url(settings.db_url)}: {getattr(exc, 'orig', None) or exc}"
+        ) from None
     except OSError as exc:
         raise StartError(f"cannot start the vault: {exc}") from None
 

@@ -57,10 +57,19 @@ Database = Callable[[], AbstractAsyncContextManager[str]]  # a fresh database, b
 
 def event(i: int, now: int) -> VaultEvent:
     return VaultEvent(
-        "grant.used", "ok", now, "department", "renshe", official="0x" + os.urandom(20).hex(),
-        subject_id="0x" + os.urandom(32).hex(), grant_id="0x" + os.urandom(32).hex(),
-        record_types=("licence",), fields=("姓名", "准驾车型", "住址.城市"), record_ids=(str(uuid.uuid4()),),
-        purpose_code=101, request_id=uuid.uuid4().hex,
+        "grant.used",
+        "ok",
+        now,
+        "department",
+        "renshe",
+        official="0x" + os.urandom(20).hex(),
+        subject_id="0x" + os.urandom(32).hex(),
+        grant_id="0x" + os.urandom(32).hex(),
+        record_types=("licence",),
+        fields=("姓名", "准驾车型", "住址.城市"),
+        record_ids=(str(uuid.uuid4()),),
+        purpose_code=101,
+        request_id=uuid.uuid4().hex,
     )
 
 
@@ -110,7 +119,7 @@ async def one_run(url: str, events: int, round_size: int, concurrency: int, per_
     try:
         while done < events:
             batch = [event(done + i, now) for i in range(min(round_size, events - done))]
-            queue = iter([batch[i:i + per_tx] for i in range(0, len(batch), per_tx)])
+            queue = iter([batch[i : i + per_tx] for i in range(0, len(batch), per_tx)])
 
             async def access(queue: Iterator[list[VaultEvent]]) -> None:
                 for group in queue:  # per access: one transaction, one entry (or a group)
@@ -145,16 +154,18 @@ def median(runs: list[Run], rate: Callable[[Run], float]) -> float:
     return statistics.median(rate(r) for r in runs)
 
 
-async def backend(name: str, database: Database, args: argparse.Namespace,
-                  per_tx: int) -> dict[str, float]:
+async def backend(name: str, database: Database, args: argparse.Namespace, per_tx: int) -> dict[str, float]:
     runs: list[Run] = []
     for i in range(args.runs):
         async with database() as url:
             run = await one_run(url, args.events, args.round, args.concurrency, per_tx)
         runs.append(run)
-        print(f"  {name} run {i + 1}: {run.end_to_end:,.0f} appends/s end to end "
-              f"(record {run.events / run.record:,.0f}/s, sequence {run.events / run.sequence:,.0f}/s, "
-              f"verify {run.events / run.verify:,.0f}/s)", flush=True)
+        print(
+            f"  {name} run {i + 1}: {run.end_to_end:,.0f} appends/s end to end "
+            f"(record {run.events / run.record:,.0f}/s, sequence {run.events / run.sequence:,.0f}/s, "
+            f"verify {run.events / run.verify:,.0f}/s)",
+            flush=True,
+        )
     return {
         "end_to_end": median(runs, lambda r: r.end_to_end),
         "record": median(runs, lambda r: r.events / r.record),
@@ -168,21 +179,28 @@ def conditions(args: argparse.Namespace) -> list[str]:
         f"- machine: {platform.machine()}, {os.cpu_count()} logical CPUs (shared), {platform.system()}",
         f"- Python {platform.python_version()}, SQLAlchemy {sqlalchemy.__version__}, asyncpg {asyncpg.__version__}",
         f"- {args.runs} runs per backend and mode, each from an empty database; medians shown",
-        (f"- {args.events:,} events per run, in rounds of {args.round:,} (the sequencer runs once per round), "
-         f"{args.concurrency} concurrent writers; per access: one transaction per event; "
-         f"grouped: {args.grouped} events per transaction"),
+        (
+            f"- {args.events:,} events per run, in rounds of {args.round:,} (the sequencer runs once per round), "
+            f"{args.concurrency} concurrent writers; per access: one transaction per event; "
+            f"grouped: {args.grouped} events per transaction"
+        ),
         "- SQLite: a file in a temporary directory, WAL, synchronous=NORMAL (the vault's settings)",
         "- PostgreSQL: the throwaway test server of scripts/postgres.sh on loopback (fsync=off)",
-        "- tree heads on the default schedule (every 1,000 entries: one per round here), signed, anchoring queued in the outbox (not sent)",
+        "- tree heads on the default schedule (every 1,000 entries: one per round here), signed, anchoring "
+        "queued in the outbox (not sent)",
     ]
 
 
 def table(results: dict[str, dict[str, float]]) -> list[str]:
-    rows = ["| backend | recorded | end to end (appends/s) | record only | sequencer only | verify (entries/s) |",
-            "| --- | --- | ---: | ---: | ---: | ---: |"]
+    rows = [
+        "| backend | recorded | end to end (appends/s) | record only | sequencer only | verify (entries/s) |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
     for name, r in results.items():
-        rows.append(f"| {name.replace(', ', ' | ')} | {r['end_to_end']:,.0f} | {r['record']:,.0f} | "
-                    f"{r['sequence']:,.0f} | {r['verify']:,.0f} |")
+        rows.append(
+            f"| {name.replace(', ', ' | ')} | {r['end_to_end']:,.0f} | {r['record']:,.0f} | "
+            f"{r['sequence']:,.0f} | {r['verify']:,.0f} |"
+        )
     return rows
 
 
@@ -225,36 +243,40 @@ def verdict(results: dict[str, dict[str, float]]) -> list[str]:
     for name, r in results.items():
         met = "met" if r["end_to_end"] >= AIM else f"not met ({r['end_to_end'] / AIM:.0%} of it)"
         slow = "recording" if r["record"] < r["sequence"] else "sequencing"
-        out.append(f"- {name}: the aim of {AIM:,} appends/s end to end is {met}; the slower step is {slow} "
-                   f"({min(r['record'], r['sequence']):,.0f}/s against {max(r['record'], r['sequence']):,.0f}/s).")
+        out.append(
+            f"- {name}: the aim of {AIM:,} appends/s end to end is {met}; the slower step is {slow} "
+            f"({min(r['record'], r['sequence']):,.0f}/s against {max(r['record'], r['sequence']):,.0f}/s)."
+        )
     return out
 
 
 def render(lines: list[str], notes: list[str], cond: list[str]) -> str:
-    return "\n".join([
-        "# Access log: appends per second",
-        "",
-        "Measured by `python bench/audit_append.py --write` (medians; see the script's docstring).",
-        "An append is one access's event recorded by `audit_log.record` in the access's own",
-        "transaction, then sequenced into the RFC 9162 tree (entry, MAC, nodes, signed heads).",
-        "",
-        *lines,
-        "",
-        *notes,
-        "",
-        "Where the time goes: the sequencer moves a round of queued events in one transaction",
-        "(two multi-row inserts, one delete), so it costs tens of microseconds per entry, most",
-        "of it hashing, the MAC and the inserts into an entry table with six search indexes.",
-        "Recording is one INSERT statement per event, issued through SQLAlchemy's async session",
-        "and driver inside the access's transaction: with one access per transaction its cost",
-        "includes that transaction's begin and commit, which the access pays anyway; the grouped",
-        "rows leave most of that out. End to end is events / (record time + sequencer time): in",
-        "one vault process both share the event loop, so the two steps do not overlap.",
-        "",
-        "Conditions:",
-        *cond,
-        "",
-    ])
+    return "\n".join(
+        [
+            "# Access log: appends per second",
+            "",
+            "Measured by `python bench/audit_append.py --write` (medians; see the script's docstring).",
+            "An append is one access's event recorded by `audit_log.record` in the access's own",
+            "transaction, then sequenced into the RFC 9162 tree (entry, MAC, nodes, signed heads).",
+            "",
+            *lines,
+            "",
+            *notes,
+            "",
+            "Where the time goes: the sequencer moves a round of queued events in one transaction",
+            "(two multi-row inserts, one delete), so it costs tens of microseconds per entry, most",
+            "of it hashing, the MAC and the inserts into an entry table with six search indexes.",
+            "Recording is one INSERT statement per event, issued through SQLAlchemy's async session",
+            "and driver inside the access's transaction: with one access per transaction its cost",
+            "includes that transaction's begin and commit, which the access pays anyway; the grouped",
+            "rows leave most of that out. End to end is events / (record time + sequencer time): in",
+            "one vault process both share the event loop, so the two steps do not overlap.",
+            "",
+            "Conditions:",
+            *cond,
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

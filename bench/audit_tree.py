@@ -122,8 +122,8 @@ def bench_proofs(leaves: int, samples: int, seed: int) -> None:
     cons = [consistency_proof(store, m, size) for m in old]
     old_roots = [root_at(store, m) for m in old]
     leaf_hashes = store.get_nodes([(0, i) for i in idx])
-    assert all(verify_inclusion(i, size, h, p, rt) for i, h, p in zip(idx, leaf_hashes, inc))
-    assert all(verify_consistency(m, size, r, rt, p) for m, r, p in zip(old, old_roots, cons))
+    assert all(verify_inclusion(i, size, h, p, rt) for i, h, p in zip(idx, leaf_hashes, inc, strict=False))
+    assert all(verify_consistency(m, size, r, rt, p) for m, r, p in zip(old, old_roots, cons, strict=False))
 
     def nodes_read(calls: list[Callable[[], object]]) -> int:
         most = 0
@@ -141,16 +141,14 @@ def bench_proofs(leaves: int, samples: int, seed: int) -> None:
         nodes_read([partial(inclusion_proof, counting, i, size) for i in idx]),
         nodes_read([partial(consistency_proof, counting, m, size) for m in old]),
     )
-    verify_inc = [
-        partial(verify_inclusion, i, size, h, p, rt) for i, h, p in zip(idx, leaf_hashes, inc)
-    ]
-    verify_con = [
-        partial(verify_consistency, m, size, r, rt, p) for m, r, p in zip(old, old_roots, cons)
-    ]
+    verify_inc = [partial(verify_inclusion, i, size, h, p, rt) for i, h, p in zip(idx, leaf_hashes, inc, strict=False)]
+    verify_con = [partial(verify_consistency, m, size, r, rt, p) for m, r, p in zip(old, old_roots, cons, strict=False)]
 
     print(f"## Proofs at {size:,} leaves (MemoryNodeStore, median of {samples} random queries)\n")
-    print(f"Building the store (every leaf and interior node): {build:.2f} s "
-          f"({leaves / build:,.0f} appends/s including entry hashing)\n")
+    print(
+        f"Building the store (every leaf and interior node): {build:.2f} s "
+        f"({leaves / build:,.0f} appends/s including entry hashing)\n"
+    )
     print("| operation | median µs | max nodes read |")
     print("| --- | ---: | ---: |")
     rows: list[tuple[str, Sequence[Callable[[], object]], int | str]] = [
@@ -162,8 +160,7 @@ def bench_proofs(leaves: int, samples: int, seed: int) -> None:
     ]
     for name, calls, nodes in rows:
         print(f"| {name} | {median_us(calls):.1f} | {nodes} |")
-    print(f"\nProof lengths: inclusion {max(map(len, inc))} hashes, "
-          f"consistency up to {max(map(len, cons))} hashes.")
+    print(f"\nProof lengths: inclusion {max(map(len, inc))} hashes, consistency up to {max(map(len, cons))} hashes.")
 
 
 def main() -> None:
@@ -174,8 +171,7 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=1_000)
     ap.add_argument("--seed", type=int, default=9162)
     args = ap.parse_args()
-    print(f"# Audit tree benchmark: Python {platform.python_version()}, "
-          f"{platform.machine()}, {os.cpu_count()} CPUs\n")
+    print(f"# Audit tree benchmark: Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs\n")
     bench_appends(args.runs, args.appends)
     bench_proofs(args.leaves, args.samples, args.seed)
 

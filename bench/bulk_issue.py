@@ -68,7 +68,12 @@ class Run:
 async def register(h: Harness, dept: Any, subjects: int) -> list[str]:
     ids = [citizen_id(i) for i in range(subjects)]
     for i, identifier in enumerate(ids):
-        body = {"kind": "citizen", "identifier": identifier, "name": f"市民{i}", "address": SigningKey.generate().address}
+        body = {
+            "kind": "citizen",
+            "identifier": identifier,
+            "name": f"市民{i}",
+            "address": SigningKey.generate().address,
+        }
         r = await h.http.post("/subjects", json=body, headers=dept.headers)
         assert r.status_code == 201, r.text
     await h.settle()
@@ -80,7 +85,8 @@ def items(identifiers: list[str], n: int) -> list[dict[str, Any]]:
     return [
         {
             "subject": {"kind": "citizen", "identifier": identifiers[i % len(identifiers)]},
-            "type": "certificate", "title": "无犯罪记录证明",
+            "type": "certificate",
+            "title": "无犯罪记录证明",
             "fields": {"编号": f"NCR-{i:06d}", "结论": "无犯罪记录", "出具单位": "市公安局"},
             "valid_until": until,
         }
@@ -121,7 +127,11 @@ async def one_run(chain: str, n: int, subjects: int) -> Run:
             anchor = time.perf_counter() - start
             assert not left, f"{left} records not anchored"
             async with h.vault.ctx.sessions() as s:
-                txs = [t for t in await s.scalars(select(AnchorBatch.tx_hash).where(AnchorBatch.issuer_code == "gongan")) if t]
+                txs = [
+                    t
+                    for t in await s.scalars(select(AnchorBatch.tx_hash).where(AnchorBatch.issuer_code == "gongan"))
+                    if t
+                ]
             assert len(issuances(h)) == len(txs)
             w3 = h.vault.ctx.chain.engine.w3
             gas = [int(w3.eth.get_transaction_receipt(t)["gasUsed"]) for t in txs]
@@ -137,14 +147,21 @@ def median_row(runs: list[Run]) -> str:
     gas = sorted({g for r in runs for g in r.gas})
     txs = sorted({r.transactions for r in runs})
     return (
-        f"| {first.chain} | {first.n:,} | {first.subjects} | {len(runs)} | {med['request']:.2f} | {med['seal_store']:.2f} "
-        f"| {med['anchor']:.2f} | {med['total']:.2f} | {', '.join(map(str, txs))} | {', '.join(f'{g:,}' for g in gas)} |"
+        f"| {first.chain} | {first.n:,} | {first.subjects} | {len(runs)} | {med['request']:.2f} | "
+        f"{med['seal_store']:.2f} "
+        f"| {med['anchor']:.2f} | {med['total']:.2f} | {', '.join(map(str, txs))} | "
+        f"{', '.join(f'{g:,}' for g in gas)} |"
     )
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    p.add_argument("--chain", action="append", choices=["anvil", "inprocess", "hardhat"], help="repeatable; default anvil and inprocess")
+    p.add_argument(
+        "--chain",
+        action="append",
+        choices=["anvil", "inprocess", "hardhat"],
+        help="repeatable; default anvil and inprocess",
+    )
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--n", type=int, default=10_000)
     p.add_argument("--subjects", type=int, default=100)
@@ -152,7 +169,8 @@ def main() -> None:
     args = p.parse_args()
     chains = args.chain or ["anvil", "inprocess"]
     header = [
-        "| chain | credentials | subjects | runs | request s | seal+store s | anchor s | total s | anchor txs | gas per anchor tx |",
+        "| chain | credentials | subjects | runs | request s | seal+store s | anchor s | total s | anchor "
+        "txs | gas per anchor tx |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     rows = []
@@ -160,15 +178,20 @@ def main() -> None:
         runs = []
         for i in range(args.runs):
             run = asyncio.run(one_run(chain, args.n, args.subjects))
-            print(f"{chain} run {i + 1}: request {run.request:.2f}s (seal+store {run.seal_store:.2f}s), "
-                  f"anchor {run.anchor:.2f}s, {run.transactions} tx, gas {run.gas}", file=sys.stderr)
+            print(
+                f"{chain} run {i + 1}: request {run.request:.2f}s (seal+store {run.seal_store:.2f}s), "
+                f"anchor {run.anchor:.2f}s, {run.transactions} tx, gas {run.gas}",
+                file=sys.stderr,
+            )
             runs.append(run)
         rows.append(median_row(runs))
     table = "\n".join(header + rows)
     print(table)
     if args.no_write:
         return
-    machine = f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs ({platform.machine()})"
+    machine = (
+        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs ({platform.machine()})"
+    )
     OUT.write_text(
         "# Bulk issuance\n\n"
         f"Measured by `python bench/bulk_issue.py` ({machine}, SQLite, a fresh vault per run).\n"
@@ -176,8 +199,7 @@ def main() -> None:
         "real API (in-process over ASGI: no socket, but routing, validation, auth, the transaction and\n"
         "the access log as in production), then drives the submitter until every record is anchored.\n"
         "Figures are the median of the runs; `total` is request + anchor. Gas is `gasUsed` of the\n"
-        "anchor transaction's receipt (the whole transaction).\n\n"
-        + table + "\n\n"
+        "anchor transaction's receipt (the whole transaction).\n\n" + table + "\n\n"
         "- `request`: from sending the request to its 201 answer; `seal+store` is the part spent in\n"
         "  `vault.credentials.bulk.issue_many` (checking every item, unwrapping each subject's key once, building,\n"
         "  hashing and sealing each credential, inserting the rows and one access-log entry per subject).\n"

@@ -84,24 +84,46 @@ def measure() -> list[tuple[str, str, int, int | None]]:
 
         def terms(**kw: object) -> GrantTerms:
             base: dict[str, object] = {
-                "subject": subject, "grantee": grantee.address, "record_types": 1,
-                "fields": ("姓名", "准驾车型", "档案编号"), "purpose_code": 101, "purpose": "核验驾驶资格",
-                "not_before": now, "expires_at": now + 30 * DAY, "max_uses": 10, "nonce": nonce(),
+                "subject": subject,
+                "grantee": grantee.address,
+                "record_types": 1,
+                "fields": ("姓名", "准驾车型", "档案编号"),
+                "purpose_code": 101,
+                "purpose": "核验驾驶资格",
+                "not_before": now,
+                "expires_at": now + 30 * DAY,
+                "max_uses": 10,
+                "nonce": nonce(),
             }
             base.update(kw)
             return GrantTerms(**base)  # type: ignore[arg-type]
 
         for i in range(3):
             t = terms()
-            record("grant", f"signed by the subject (#{i + 1})", client.grant(admin, t, key.sign_typed_data(grant_typed_data(domain, t))))
+            record(
+                "grant",
+                f"signed by the subject (#{i + 1})",
+                client.grant(admin, t, key.sign_typed_data(grant_typed_data(domain, t))),
+            )
             signature = key.sign_typed_data(revocation_typed_data(domain, subject, t.nonce))
-            record("revokeGrant", f"signed by the subject (#{i + 1})", client.revoke_grant(admin, subject, t.nonce, signature), REVOKE_UNAVOIDABLE)
+            record(
+                "revokeGrant",
+                f"signed by the subject (#{i + 1})",
+                client.revoke_grant(admin, subject, t.nonce, signature),
+                REVOKE_UNAVOIDABLE,
+            )
 
         agent = SigningKey.generate()
         d = DelegationTerms(subject, agent.address, 1, now, now + 60 * DAY, nonce())
-        record("delegate", "agent, licences", client.delegate(admin, d, key.sign_typed_data(delegation_typed_data(domain, d))))
+        record(
+            "delegate",
+            "agent, licences",
+            client.delegate(admin, d, key.sign_typed_data(delegation_typed_data(domain, d))),
+        )
         t = terms()
-        record("grant", "signed by a delegate", client.grant(admin, t, agent.sign_typed_data(grant_typed_data(domain, t))))
+        record(
+            "grant", "signed by a delegate", client.grant(admin, t, agent.sign_typed_data(grant_typed_data(domain, t)))
+        )
         signature = agent.sign_typed_data(revocation_typed_data(domain, subject, t.nonce))
         record("revokeGrant", "signed by a delegate", client.revoke_grant(admin, subject, t.nonce, signature))
         signature = key.sign_typed_data(delegation_revocation_typed_data(domain, subject, agent.address, d.nonce))
@@ -128,14 +150,17 @@ def document(rows: list[tuple[str, str, int, int | None]]) -> str:
         # its delegation on top (see below).
         if func in TARGETS and "delegate" not in case:
             target = f"<= {TARGETS[func]:,} " + ("met" if gas <= TARGETS[func] else "missed")
-        lines.append(f"| {func} | {case} | {gas:,} | {'' if floor is None else f'{floor:,}'} | {target} | {EAS.get(func, '')} |")
+        lines.append(
+            f"| {func} | {case} | {gas:,} | {'' if floor is None else f'{floor:,}'} | {target} | {EAS.get(func, '')} |"
+        )
     revokes = [(gas, floor) for func, case, gas, floor in rows if func == "revokeGrant" and floor is not None]
     worst, floor = max(revokes)
     lines += [
         "",
         "`floor` for revokeGrant is intrinsic + calldata + what no code avoids: the grant slot's cold read and",
         "rewrite (2,100 + 2,900), the cold read of the subject's key (2,100), ecrecover (3,000 + 100) and",
-        f"the anonymous LOG1 of the grant id (750). The worst revocation above costs {worst:,} against a floor of {floor:,}: the contract's",
+        f"the anonymous LOG1 of the grant id (750). The worst revocation above costs {worst:,} against a "
+        f"floor of {floor:,}: the contract's",
         "own code (dispatch, ABI decoding, three KECCAK256s for the grant id, the struct hash and the",
         f"digest, the signature checks) adds {worst - floor:,}. `GrantRevoked` is anonymous with the grant id",
         "as its only topic (a signature topic would cost 375 more; `ConsentClient` finds it by topic",

@@ -53,7 +53,9 @@ async def run(chain: str, rounds: int) -> list[tuple[str, float]]:
             # Fresh presentations: the ones above are spent.
             for png in [qr.png(await present(h, citizen, record["id"], ["姓名"])) for _ in pngs]:
                 started = time.perf_counter()
-                r = await h.http.post("/presentations/verify/image", content=png, headers={**counter.headers, "Content-Type": "image/png"})
+                r = await h.http.post(
+                    "/presentations/verify/image", content=png, headers={**counter.headers, "Content-Type": "image/png"}
+                )
                 image.append(time.perf_counter() - started)
                 assert r.json()["valid"], r.text
             snap = status_snapshot.decode((await h.http.get("/status/snapshot")).text)
@@ -83,12 +85,18 @@ def main() -> None:
     lines = [
         "# Verifying a presentation",
         "",
-        (f"`python bench/presentation_verify.py --chain {args.chain} --rounds {args.rounds} --runs {args.runs}`: "
-        f"{args.rounds} presentations of a 机动车驾驶证 showing 2 fields, one at a time; median of each run, then the "
-        f"median of {args.runs} runs ({platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()})."),
-        ("Online goes through the API in-process (no socket): three calls to the node, the nonce, the access-log "
-        "entry and a commit. Offline is the library function alone: two signature recoveries (libsecp256k1 through "
-        "coincurve) and hashing."),
+        (
+            f"`python bench/presentation_verify.py --chain {args.chain} --rounds {args.rounds} --runs {args.runs}`: "
+            f"{args.rounds} presentations of a 机动车驾驶证 showing 2 fields, one at a time; median of each run, "
+            "then the "
+            f"median of {args.runs} runs ({platform.machine()}, {os.cpu_count()} cores, Python "
+            f"{platform.python_version()})."
+        ),
+        (
+            "Online goes through the API in-process (no socket): three calls to the node, the nonce, the access-log "
+            "entry and a commit. Offline is the library function alone: two signature recoveries (libsecp256k1 through "
+            "coincurve) and hashing."
+        ),
         "",
         "| verification | median ms | per second, one at a time |",
         "| --- | ---: | ---: |",

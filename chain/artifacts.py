@@ -48,8 +48,7 @@ class Artifact:
 def source_files() -> dict[str, str]:
     """Solidity sources keyed by their repo-relative POSIX path (the solc source unit name)."""
     return {
-        p.relative_to(REPO_ROOT).as_posix(): p.read_text(encoding="utf-8")
-        for p in sorted(CONTRACTS_DIR.rglob("*.sol"))
+        p.relative_to(REPO_ROOT).as_posix(): p.read_text(encoding="utf-8") for p in sorted(CONTRACTS_DIR.rglob("*.sol"))
     }
 
 
@@ -87,8 +86,6 @@ def load_artifact(name: str) -> Artifact:
             source_hash=data["sourceHash"],
         )
     except FileNotFoundError as exc:
-        raise ChainError(
-            f"no artifact for {name!r} in contracts/artifacts; run `python -m chain.compiler`"
-        ) from exc
+        raise ChainError(f"no artifact for {name!r} in contracts/artifacts; run `python -m chain.compiler`") from exc
     except (KeyError, TypeError, ValueError) as exc:
         raise ChainError(f"malformed artifact {path.name}: {exc}") from exc

@@ -53,8 +53,12 @@ class AuditAnchorClient(ContractClient):
         """Every anchored head, oldest first (the constructor's empty tree included)."""
         logs = self.contract.events.TreeHeadAnchored().get_logs(from_block=from_block)
         found = [
-            AnchoredHead(int(log["args"]["treeSize"]), bytes(log["args"]["root"]), int(log["blockNumber"]),
-                         bytes(log["transactionHash"]))
+            AnchoredHead(
+                int(log["args"]["treeSize"]),
+                bytes(log["args"]["root"]),
+                int(log["blockNumber"]),
+                bytes(log["transactionHash"]),
+            )
             for log in logs
         ]
         return sorted(found, key=lambda h: h.tree_size)

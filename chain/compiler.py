@@ -46,18 +46,14 @@ def solc_shim() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="solc-shim-") as tmp:
         shim = Path(tmp) / "solc"
         wrapper = Path(solc_wrapper.__file__).resolve()
-        shim.write_text(
-            f'#!/bin/sh\nexec {shlex.quote(sys.executable)} {shlex.quote(str(wrapper))} "$@"\n'
-        )
+        shim.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} {shlex.quote(str(wrapper))} "$@"\n')
         shim.chmod(shim.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         yield shim
 
 
 def standard_input(sources: dict[str, str]) -> dict[str, Any]:
     settings = compiler_settings()
-    settings["outputSelection"] = {
-        "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
-    }
+    settings["outputSelection"] = {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}}
     return {
         "language": "Solidity",
         "sources": {name: {"content": text} for name, text in sources.items()},
@@ -119,9 +115,7 @@ def render(artifact: dict[str, Any]) -> str:
     return json.dumps(artifact, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_artifacts(
-    artifacts: dict[str, dict[str, Any]], out_dir: Path = ARTIFACTS_DIR
-) -> list[Path]:
+def write_artifacts(artifacts: dict[str, dict[str, Any]], out_dir: Path = ARTIFACTS_DIR) -> list[Path]:
     """Writes one JSON per contract and removes artifacts of contracts that no longer exist."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -147,9 +141,7 @@ def main() -> int:
     for path in paths:
         doc = json.loads(path.read_text(encoding="utf-8"))
         size = (len(doc["deployedBytecode"]) - 2) // 2
-        print(
-            f"wrote {path.relative_to(REPO_ROOT)} ({size} bytes runtime, {doc['sourceHash'][:18]}…)"
-        )
+        print(f"wrote {path.relative_to(REPO_ROOT)} ({size} bytes runtime, {doc['sourceHash'][:18]}…)")
     return 0
 
 

@@ -44,14 +44,25 @@ def _fields(*pairs: tuple[str, str]) -> list[dict[str, str]]:
 
 
 GRANT_TYPE = _fields(
-    ("bytes32", "subject"), ("address", "grantee"), ("uint8", "recordTypes"), ("string[]", "fields"),
-    ("uint16", "purposeCode"), ("string", "purpose"), ("uint32", "notBefore"), ("uint32", "expiresAt"),
-    ("uint32", "maxUses"), ("uint64", "nonce"),
+    ("bytes32", "subject"),
+    ("address", "grantee"),
+    ("uint8", "recordTypes"),
+    ("string[]", "fields"),
+    ("uint16", "purposeCode"),
+    ("string", "purpose"),
+    ("uint32", "notBefore"),
+    ("uint32", "expiresAt"),
+    ("uint32", "maxUses"),
+    ("uint64", "nonce"),
 )
 REVOCATION_TYPE = _fields(("bytes32", "subject"), ("uint64", "grantNonce"))
 DELEGATION_TYPE = _fields(
-    ("bytes32", "subject"), ("address", "agent"), ("uint8", "recordTypes"), ("uint32", "notBefore"),
-    ("uint32", "expiresAt"), ("uint64", "nonce"),
+    ("bytes32", "subject"),
+    ("address", "agent"),
+    ("uint8", "recordTypes"),
+    ("uint32", "notBefore"),
+    ("uint32", "expiresAt"),
+    ("uint64", "nonce"),
 )
 DELEGATION_REVOCATION_TYPE = _fields(("bytes32", "subject"), ("address", "agent"), ("uint64", "delegationNonce"))
 
@@ -86,7 +97,9 @@ class Domain:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": self.chain_id,
+            "name": DOMAIN_NAME,
+            "version": DOMAIN_VERSION,
+            "chainId": self.chain_id,
             "verifyingContract": Web3.to_checksum_address(self.verifying_contract),
         }
 
@@ -106,19 +119,32 @@ class GrantTerms:
 
     def message(self) -> dict[str, Any]:
         return {
-            "subject": self.subject, "grantee": Web3.to_checksum_address(self.grantee),
-            "recordTypes": self.record_types, "fields": list(self.fields), "purposeCode": self.purpose_code,
-            "purpose": self.purpose, "notBefore": self.not_before, "expiresAt": self.expires_at,
-            "maxUses": self.max_uses, "nonce": self.nonce,
+            "subject": self.subject,
+            "grantee": Web3.to_checksum_address(self.grantee),
+            "recordTypes": self.record_types,
+            "fields": list(self.fields),
+            "purposeCode": self.purpose_code,
+            "purpose": self.purpose,
+            "notBefore": self.not_before,
+            "expiresAt": self.expires_at,
+            "maxUses": self.max_uses,
+            "nonce": self.nonce,
         }
 
     def contract_args(self, purpose_hash: bytes | None = None) -> tuple[Any, ...]:
         """``purpose_hash``: the purpose's ``text_hash`` when the text itself is not at hand
         (a relayer need not hold the purpose in words; the contract sees only its hash)."""
         return (
-            self.subject, Web3.to_checksum_address(self.grantee), self.record_types, strings_hash(self.fields),
-            self.purpose_code, text_hash(self.purpose) if purpose_hash is None else purpose_hash,
-            self.not_before, self.expires_at, self.max_uses, self.nonce,
+            self.subject,
+            Web3.to_checksum_address(self.grantee),
+            self.record_types,
+            strings_hash(self.fields),
+            self.purpose_code,
+            text_hash(self.purpose) if purpose_hash is None else purpose_hash,
+            self.not_before,
+            self.expires_at,
+            self.max_uses,
+            self.nonce,
         )
 
 
@@ -133,15 +159,22 @@ class DelegationTerms:
 
     def message(self) -> dict[str, Any]:
         return {
-            "subject": self.subject, "agent": Web3.to_checksum_address(self.agent),
-            "recordTypes": self.record_types, "notBefore": self.not_before, "expiresAt": self.expires_at,
+            "subject": self.subject,
+            "agent": Web3.to_checksum_address(self.agent),
+            "recordTypes": self.record_types,
+            "notBefore": self.not_before,
+            "expiresAt": self.expires_at,
             "nonce": self.nonce,
         }
 
     def contract_args(self) -> tuple[Any, ...]:
         return (
-            self.subject, Web3.to_checksum_address(self.agent), self.record_types, self.not_before,
-            self.expires_at, self.nonce,
+            self.subject,
+            Web3.to_checksum_address(self.agent),
+            self.record_types,
+            self.not_before,
+            self.expires_at,
+            self.nonce,
         )
 
 
@@ -250,40 +283,69 @@ class ConsentClient(ContractClient):
     def bind_subject(self, sender: LocalAccount, subject: bytes, key: str, *, nonce: int | None = None) -> TxResult:
         return self._send(sender, "bindSubject", [subject, Web3.to_checksum_address(key)], nonce)
 
-    def rotate_subject_key(self, sender: LocalAccount, subject: bytes, key: str, *, nonce: int | None = None) -> TxResult:
+    def rotate_subject_key(
+        self, sender: LocalAccount, subject: bytes, key: str, *, nonce: int | None = None
+    ) -> TxResult:
         return self._send(sender, "rotateSubjectKey", [subject, Web3.to_checksum_address(key)], nonce)
 
     def set_guardian(
-        self, sender: LocalAccount, subject: bytes, guardian: str, not_before: int, expires_at: int,
-        *, nonce: int | None = None,
+        self,
+        sender: LocalAccount,
+        subject: bytes,
+        guardian: str,
+        not_before: int,
+        expires_at: int,
+        *,
+        nonce: int | None = None,
     ) -> TxResult:
         args = [subject, Web3.to_checksum_address(guardian), not_before, expires_at]
         return self._send(sender, "setGuardian", args, nonce)
 
-    def remove_guardian(self, sender: LocalAccount, subject: bytes, guardian: str, *, nonce: int | None = None) -> TxResult:
+    def remove_guardian(
+        self, sender: LocalAccount, subject: bytes, guardian: str, *, nonce: int | None = None
+    ) -> TxResult:
         return self._send(sender, "removeGuardian", [subject, Web3.to_checksum_address(guardian)], nonce)
 
     # -- relayed, signed by the subject or a delegate --------------------------------------------
 
-    def grant(self, sender: LocalAccount, terms: GrantTerms, signature: bytes | str, *, nonce: int | None = None) -> TxResult:
+    def grant(
+        self, sender: LocalAccount, terms: GrantTerms, signature: bytes | str, *, nonce: int | None = None
+    ) -> TxResult:
         r, vs = compact_signature(signature)
         return self._send(sender, "grant", [terms.contract_args(), r, vs], nonce)
 
     def revoke_grant(
-        self, sender: LocalAccount, subject: bytes, grant_nonce: int, signature: bytes | str, *, nonce: int | None = None,
+        self,
+        sender: LocalAccount,
+        subject: bytes,
+        grant_nonce: int,
+        signature: bytes | str,
+        *,
+        nonce: int | None = None,
     ) -> TxResult:
         r, vs = compact_signature(signature)
         return self._send(sender, "revokeGrant", [subject, grant_nonce, r, vs], nonce)
 
     def delegate(
-        self, sender: LocalAccount, terms: DelegationTerms, signature: bytes | str, *, nonce: int | None = None,
+        self,
+        sender: LocalAccount,
+        terms: DelegationTerms,
+        signature: bytes | str,
+        *,
+        nonce: int | None = None,
     ) -> TxResult:
         r, vs = compact_signature(signature)
         return self._send(sender, "delegate", [terms.contract_args(), r, vs], nonce)
 
     def revoke_delegation(
-        self, sender: LocalAccount, subject: bytes, agent: str, delegation_nonce: int, signature: bytes | str,
-        *, nonce: int | None = None,
+        self,
+        sender: LocalAccount,
+        subject: bytes,
+        agent: str,
+        delegation_nonce: int,
+        signature: bytes | str,
+        *,
+        nonce: int | None = None,
     ) -> TxResult:
         r, vs = compact_signature(signature)
         args = [subject, Web3.to_checksum_address(agent), delegation_nonce, r, vs]

@@ -55,8 +55,11 @@ class Deployment:
         try:
             data: dict[str, Any] = json.loads(text)
             return cls(
-                chain_id=int(data["chain_id"]), registry=Web3.to_checksum_address(data["registry"]),
-                block=int(data["block"]), code_hash=str(data["code_hash"]), deployed_at=int(data["deployed_at"]),
+                chain_id=int(data["chain_id"]),
+                registry=Web3.to_checksum_address(data["registry"]),
+                block=int(data["block"]),
+                code_hash=str(data["code_hash"]),
+                deployed_at=int(data["deployed_at"]),
                 block_hash=str(data.get("block_hash", "")),
                 consent=Web3.to_checksum_address(data["consent"]) if data.get("consent") else "",
                 consent_code_hash=str(data.get("consent_code_hash", "")),
@@ -88,8 +91,11 @@ def deploy_registry(engine_or_w3: Engine | Web3, admin: LocalAccount, artifact: 
     code = bytes(w3.eth.get_code(address))
     block = w3.eth.get_block(result.block_number)
     return Deployment(
-        chain_id=int(w3.eth.chain_id), registry=Web3.to_checksum_address(address),
-        block=result.block_number, code_hash=code_hash(code), deployed_at=int(block["timestamp"]),
+        chain_id=int(w3.eth.chain_id),
+        registry=Web3.to_checksum_address(address),
+        block=result.block_number,
+        code_hash=code_hash(code),
+        deployed_at=int(block["timestamp"]),
         block_hash=encode_hex(block["hash"]),
     )
 

@@ -43,17 +43,13 @@ class _ContractEvent(ContractEvent):
         block_hash: HexBytes | None = None,
     ) -> Iterable[EventData]:
         if not self.abi.get("anonymous"):
-            logs: Iterable[EventData] = super().get_logs(
-                argument_filters, from_block, to_block, block_hash
-            )
+            logs: Iterable[EventData] = super().get_logs(argument_filters, from_block, to_block, block_hash)
             return logs
         wanted = dict(argument_filters or {})
         indexed = [arg for arg in self.abi["inputs"] if arg.get("indexed")]
         unknown = set(wanted) - {arg["name"] for arg in indexed}
         if unknown:
-            raise Web3ValidationError(
-                f"{self.event_name} filters only on indexed arguments, not {sorted(unknown)}"
-            )
+            raise Web3ValidationError(f"{self.event_name} filters only on indexed arguments, not {sorted(unknown)}")
         topics: list[Any] = []
         for arg in indexed:
             value = wanted.get(arg["name"])
@@ -72,11 +68,7 @@ class _ContractEvent(ContractEvent):
         if to_block is not None:
             params["toBlock"] = to_block
         raw = self.w3.eth.get_logs(params)
-        found = [
-            get_event_data(self.w3.codec, self.abi, log)
-            for log in raw
-            if len(log["topics"]) == len(indexed)
-        ]
+        found = [get_event_data(self.w3.codec, self.abi, log) for log in raw if len(log["topics"]) == len(indexed)]
         return sorted(found, key=lambda e: (e["blockNumber"], e["logIndex"]))
 
     @combomethod

@@ -76,7 +76,13 @@ class RegistryClient(ContractClient):
     # -- governance (admin only) ------------------------------------------------------------
 
     def add_department(
-        self, sender: LocalAccount, account: str, code: bytes, roles: int, *, nonce: int | None = None,
+        self,
+        sender: LocalAccount,
+        account: str,
+        code: bytes,
+        roles: int,
+        *,
+        nonce: int | None = None,
     ) -> TxResult:
         args = [Web3.to_checksum_address(account), _b32(code, "department code"), int(roles)]
         return self._send(sender, "addDepartment", args, nonce)
@@ -96,7 +102,13 @@ class RegistryClient(ContractClient):
     # -- anchors (issuing departments) ------------------------------------------------------
 
     def issue(
-        self, sender: LocalAccount, root: bytes, valid_from: int, valid_until: int, *, nonce: int | None = None,
+        self,
+        sender: LocalAccount,
+        root: bytes,
+        valid_from: int,
+        valid_until: int,
+        *,
+        nonce: int | None = None,
     ) -> TxResult:
         return self._send(sender, "issue", [_b32(root, "root"), int(valid_from), int(valid_until)], nonce)
 
@@ -104,7 +116,13 @@ class RegistryClient(ContractClient):
         return self._send(sender, "revoke", [_b32(root, "root")], nonce)
 
     def revoke_leaf(
-        self, sender: LocalAccount, root: bytes, leaf: bytes, proof: Sequence[bytes], *, nonce: int | None = None,
+        self,
+        sender: LocalAccount,
+        root: bytes,
+        leaf: bytes,
+        proof: Sequence[bytes],
+        *,
+        nonce: int | None = None,
     ) -> TxResult:
         args = [_b32(root, "root"), _b32(leaf, "leaf"), [_b32(p, "proof node") for p in proof]]
         return self._send(sender, "revokeLeaf", args, nonce)

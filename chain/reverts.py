@@ -68,7 +68,7 @@ def decode_revert(data: bytes, abi: ABI = (), context: str = "") -> ChainRevertE
         known = error_table(abi).get(selector)
         if known is not None:
             name, types = known
-            args = tuple(_plain(v, t) for v, t in zip(abi_decode(types, body), types))
+            args = tuple(_plain(v, t) for v, t in zip(abi_decode(types, body), types, strict=False))
             shown = ", ".join(encode_hex(a) if isinstance(a, bytes) else str(a) for a in args)
             return ChainRevertError(name, args, f"{name}({shown}){where}")
     except DecodingError:

@@ -61,8 +61,12 @@ def main(argv: list[str]) -> int:
     # pipe loses everything past 64 KiB. Writes to a regular file are synchronous.
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as out:
         proc = subprocess.run(
-            cmd + translate_args(argv), input=stdin, stdout=out, stderr=subprocess.PIPE,
-            text=True, check=False,
+            cmd + translate_args(argv),
+            input=stdin,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
         )
         out.seek(0)
         sys.stdout.write(strip_banner(out.read()))

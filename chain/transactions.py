@@ -99,8 +99,16 @@ def _where(context: str) -> str:
 
 
 def sign(
-    w3: Web3, sender: LocalAccount, *, to: str | None, data: bytes = b"", value: int = 0,
-    nonce: int | None = None, gas: int | None = None, abi: ABI = (), context: str = "",
+    w3: Web3,
+    sender: LocalAccount,
+    *,
+    to: str | None,
+    data: bytes = b"",
+    value: int = 0,
+    nonce: int | None = None,
+    gas: int | None = None,
+    abi: ABI = (),
+    context: str = "",
 ) -> SignedTx:
     """Builds and signs a transaction without sending it (pre-flight included)."""
     tx: dict[str, Any] = {"from": sender.address, "data": encode_hex(data), "value": value}
@@ -185,8 +193,16 @@ def failure(w3: Web3, receipt: TxReceipt, abi: ABI = ()) -> ChainRevertError:
 
 
 def send(
-    w3: Web3, sender: LocalAccount, *, to: str | None, data: bytes = b"", value: int = 0,
-    nonce: int | None = None, abi: ABI = (), context: str = "", timeout: float = DEFAULT_TIMEOUT,
+    w3: Web3,
+    sender: LocalAccount,
+    *,
+    to: str | None,
+    data: bytes = b"",
+    value: int = 0,
+    nonce: int | None = None,
+    abi: ABI = (),
+    context: str = "",
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> TxResult:
     """Pre-flight, sign, send and wait: the one call most writers need."""
     signed = sign(w3, sender, to=to, data=data, value=value, nonce=nonce, abi=abi, context=context)

@@ -120,13 +120,7 @@ def key_header(wrapped_key: bytes) -> tuple[int, KeyId, int]:
 
 def _wrap_data_key(data_key: bytes, aad: bytes, kek: Kek) -> bytes:
     key_id = _key_id_bytes(kek.key_id)
-    header = (
-        MAGIC
-        + bytes([FORMAT_VERSION])
-        + struct.pack(">H", len(key_id))
-        + key_id
-        + struct.pack(">I", kek.version)
-    )
+    header = MAGIC + bytes([FORMAT_VERSION]) + struct.pack(">H", len(key_id)) + key_id + struct.pack(">I", kek.version)
     return header + _aead.encrypt(kek.secret, data_key, header + aad)
 
 
@@ -169,9 +163,4 @@ def _kek_aad(key_id: KeyId, version: int) -> bytes:
     key_id_bytes = _key_id_bytes(key_id)
     if not 0 <= version <= _MAX_VERSION:
         raise ValueError(f"key version must be in 0..{_MAX_VERSION}")
-    return (
-        b"datavault/kek\x00"
-        + struct.pack(">H", len(key_id_bytes))
-        + key_id_bytes
-        + struct.pack(">I", version)
-    )
+    return b"datavault/kek\x00" + struct.pack(">H", len(key_id_bytes)) + key_id_bytes + struct.pack(">I", version)

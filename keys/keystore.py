@@ -70,9 +70,7 @@ class Keystore:
         return sorted(
             p.name[: -len(_SUFFIX)]
             for p in self._directory.iterdir()
-            if p.name.endswith(_SUFFIX)
-            and _NAME_RE.fullmatch(p.name[: -len(_SUFFIX)])
-            and p.is_file()
+            if p.name.endswith(_SUFFIX) and _NAME_RE.fullmatch(p.name[: -len(_SUFFIX)]) and p.is_file()
         )
 
     def exists(self, name: str) -> bool:
@@ -127,9 +125,7 @@ class Keystore:
 
 def _check_name(name: str) -> None:
     if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
-        raise KeystoreError(
-            f"invalid keystore entry name {name!r}: use 1-64 letters, digits, '-', '_' or '.'"
-        )
+        raise KeystoreError(f"invalid keystore entry name {name!r}: use 1-64 letters, digits, '-', '_' or '.'")
 
 
 def _aad(name: str) -> bytes:

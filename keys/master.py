@@ -88,14 +88,16 @@ class MasterKey:
         except UnicodeDecodeError:
             secret = None
         if secret is None:
-            raise MasterKeyError(
-                f"master key file {path} does not hold {KEY_SIZE} bytes (raw, base64 or hex)"
-            )
+            raise MasterKeyError(f"master key file {path} does not hold {KEY_SIZE} bytes (raw, base64 or hex)")
         return cls(secret)
 
     @classmethod
     def load(
-        cls, key_file: Path, *, text: str | None = None, env_var: str = DEFAULT_ENV_VAR,
+        cls,
+        key_file: Path,
+        *,
+        text: str | None = None,
+        env_var: str = DEFAULT_ENV_VAR,
         create: bool = False,
     ) -> MasterKey:
         """``text`` if not empty, else ``key_file``; with ``create`` a missing file is generated.
@@ -120,9 +122,7 @@ class MasterKey:
             except FileExistsError:
                 pass  # another process created it first: use theirs, never replace it
             except OSError as exc:
-                raise MasterKeyError(
-                    f"cannot create master key file {key_file}: {exc.strerror}"
-                ) from None
+                raise MasterKeyError(f"cannot create master key file {key_file}: {exc.strerror}") from None
         return cls.from_file(key_file)
 
     def derive(self, purpose: str, length: int = KEY_SIZE) -> bytes:
@@ -131,9 +131,7 @@ class MasterKey:
             raise ValueError("purpose must be non-empty")
         if not 1 <= length <= 255 * 32:
             raise ValueError("length must be between 1 and 8160 bytes")
-        hkdf = HKDF(
-            algorithm=hashes.SHA256(), length=length, salt=_HKDF_SALT, info=purpose.encode("utf-8")
-        )
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=length, salt=_HKDF_SALT, info=purpose.encode("utf-8"))
         return hkdf.derive(self._secret)
 
     def wrap(self, secret: bytes, aad: bytes) -> bytes:

@@ -35,7 +35,7 @@ def refused(client: AuditAnchorClient, sender: LocalAccount, name: str, size: in
 
 
 def test_starts_at_the_empty_tree(anchor: AuditAnchorClient, engine: Engine) -> None:
-    assert EMPTY_ROOT == hashlib.sha256(b"").digest()
+    assert hashlib.sha256(b"").digest() == EMPTY_ROOT
     latest = anchor.latest()
     assert (latest.tree_size, latest.root) == (0, EMPTY_ROOT) and latest.anchored_at > 0
     assert [(h.tree_size, h.root) for h in anchor.heads()] == [(0, EMPTY_ROOT)]
@@ -45,12 +45,12 @@ def test_starts_at_the_empty_tree(anchor: AuditAnchorClient, engine: Engine) -> 
 def test_heads_grow_and_the_log_keeps_them_all(anchor: AuditAnchorClient, engine: Engine) -> None:
     logger = engine.dev_account()
     roots = [os.urandom(32) for _ in range(3)]
-    for size, root in zip((1, 7, 1000), roots):
+    for size, root in zip((1, 7, 1000), roots, strict=False):
         result = anchor.anchor(logger, size, root)
         assert result.block_number > 0
     latest = anchor.latest()
     assert (latest.tree_size, latest.root) == (1000, roots[-1])
-    assert [(h.tree_size, h.root) for h in anchor.heads()] == [(0, EMPTY_ROOT), *zip((1, 7, 1000), roots)]
+    assert [(h.tree_size, h.root) for h in anchor.heads()] == [(0, EMPTY_ROOT), *zip((1, 7, 1000), roots, strict=False)]
 
 
 def test_only_the_logger_anchors_and_only_larger_trees(anchor: AuditAnchorClient, engine: Engine) -> None:

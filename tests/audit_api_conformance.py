@@ -100,7 +100,9 @@ async def all_pages(h: Harness, actor: Actor, limit: int, **params: Any) -> list
     found: list[dict[str, Any]] = []
     after: int | None = None
     while True:
-        page = await get(h, actor, "/audit/entries", limit=limit, **params, **({} if after is None else {"after_seq": after}))
+        page = await get(
+            h, actor, "/audit/entries", limit=limit, **params, **({} if after is None else {"after_seq": after})
+        )
         found += page["entries"]
         if page["next"] is None:
             return found
@@ -149,7 +151,10 @@ async def traces_filter_page_and_export(h: Harness, w: World) -> None:
         ({"grant_id": w.grant["id"]}, matching(everything, grant_id=w.grant["id"])),
         ({"action": "grant.used"}, matching(everything, action="grant.used")),
         ({"outcome": "refused"}, matching(everything, outcome="refused")),
-        ({"department": "renshe", "outcome": "ok", "action": "grant.used"}, matching(everything, actor="renshe", action="grant.used", outcome="ok")),
+        (
+            {"department": "renshe", "outcome": "ok", "action": "grant.used"},
+            matching(everything, actor="renshe", action="grant.used", outcome="ok"),
+        ),
         ({"from": w.later}, [e["seq"] for e in everything if e["entry"]["at"] >= w.later]),
         ({"until": w.later}, [e["seq"] for e in everything if e["entry"]["at"] < w.later]),
         ({"from": w.later, "until": w.later + 1, "action": "grant.used"}, [n - 1]),
@@ -161,28 +166,46 @@ async def traces_filter_page_and_export(h: Harness, w: World) -> None:
     used = [everything[s]["entry"] for s in matching(everything, action="grant.used")]
     assert len(used) == 3 and {u["official"] for u in used} == {w.reader.key.address}
     assert {u["purpose_code"] for u in used} == {101} and len(matching(everything, outcome="refused")) == 1
-    assert {"department.registered", "auditor.registered", "subject.registered", "record.issued", "grant.created",
-            "credential.verified", "record.read"} <= {e["entry"]["action"] for e in everything}
+    assert {
+        "department.registered",
+        "auditor.registered",
+        "subject.registered",
+        "record.issued",
+        "grant.created",
+        "credential.verified",
+        "record.read",
+    } <= {e["entry"]["action"] for e in everything}
 
     # Exports stream the same entries: JSON Lines, and CSV whose last column is the entry.
     r = await h.http.get("/audit/export", params={"format": "jsonl"}, headers=w.auditor.headers)
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
     no_personal_data(r.text)
     assert [json.loads(line) for line in r.text.splitlines()] == everything
-    r = await h.http.get("/audit/export", params={"format": "csv", "subject_id": w.citizen_id, "order": "newest"}, headers=w.auditor.headers)
+    r = await h.http.get(
+        "/audit/export",
+        params={"format": "csv", "subject_id": w.citizen_id, "order": "newest"},
+        headers=w.auditor.headers,
+    )
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     no_personal_data(r.text)
     rows = list(csv.DictReader(io.StringIO(r.text)))
     citizen_newest = [everything[s] for s in reversed(matching(everything, subject_id=w.citizen_id))]
-    assert [{"seq": int(row["seq"]), "leaf_hash": row["leaf_hash"], "entry": json.loads(row["entry"])} for row in rows] == citizen_newest
+    assert [
+        {"seq": int(row["seq"]), "leaf_hash": row["leaf_hash"], "entry": json.loads(row["entry"])} for row in rows
+    ] == citizen_newest
     assert all(row["subject_id"] == w.citizen_id and int(row["at"]) == json.loads(row["entry"])["at"] for row in rows)
-    r = await h.http.get("/audit/export", params={"format": "jsonl", "action": "grant.used", "limit": 2}, headers=w.auditor.headers)
+    r = await h.http.get(
+        "/audit/export", params={"format": "jsonl", "action": "grant.used", "limit": 2}, headers=w.auditor.headers
+    )
     assert [json.loads(line)["seq"] for line in r.text.splitlines()] == matching(everything, action="grant.used")[:2]
 
 
 async def each_role_reads_only_what_it_may(h: Harness, w: World) -> None:
     audit_paths = [
-        "/audit/entries", "/audit/export", "/audit/heads", "/audit/proofs/inclusion?seq=0&size=1",
+        "/audit/entries",
+        "/audit/export",
+        "/audit/heads",
+        "/audit/proofs/inclusion?seq=0&size=1",
         "/audit/proofs/consistency?first=1&second=2",
     ]
     for actor in (w.issuer, w.reader, w.citizen, h.admin):
@@ -195,9 +218,14 @@ async def each_role_reads_only_what_it_may(h: Harness, w: World) -> None:
         assert (await h.http.get(path)).status_code == 401
     # An auditor reads the log, never personal data.
     for method, path, body in [
-        ("GET", "/me/records", None), ("GET", "/me", None), ("GET", "/me/access-log", None), ("GET", "/grants", None),
-        ("POST", f"/grants/{w.grant['id']}/read", {}), ("GET", f"/subjects/{w.citizen_id}/access-log", None),
-        ("GET", f"/subjects/{w.citizen_id}/grants", None), ("GET", "/auditors", None),
+        ("GET", "/me/records", None),
+        ("GET", "/me", None),
+        ("GET", "/me/access-log", None),
+        ("GET", "/grants", None),
+        ("POST", f"/grants/{w.grant['id']}/read", {}),
+        ("GET", f"/subjects/{w.citizen_id}/access-log", None),
+        ("GET", f"/subjects/{w.citizen_id}/grants", None),
+        ("GET", "/auditors", None),
     ]:
         r = await h.http.request(method, path, json=body, headers=w.auditor.headers)
         assert r.status_code == 403, (path, r.text)
@@ -245,7 +273,14 @@ async def the_subject_sees_who_accessed_its_data(h: Harness, w: World) -> None:
     assert [e["seq"] for e in entries] == sorted((e["seq"] for e in entries), reverse=True)  # newest first
     actions = [e["action"] for e in entries]
     assert "record.read" not in actions  # the citizen's own reads are not "someone else"
-    assert {"subject.registered", "record.issued", "grant.created", "grant.used", "grant.refused", "credential.verified"} <= set(actions)
+    assert {
+        "subject.registered",
+        "record.issued",
+        "grant.created",
+        "grant.used",
+        "grant.refused",
+        "credential.verified",
+    } <= set(actions)
     assert all(e["entry"]["subject_id"] == w.citizen_id for e in entries)
     used = [e for e in entries if e["action"] == "grant.used"]
     assert len(used) == 3
@@ -263,8 +298,15 @@ async def the_subject_sees_who_accessed_its_data(h: Harness, w: World) -> None:
     assert proved and all(not e["pending"] for e in proved)
     for e in proved:
         p = e["proof"]
-        assert (p["tree_size"], p["root"], p["tx_hash"], p["block_number"]) == (head["tree_size"], head["root"], head["tx_hash"], head["block_number"])
-        assert verify_access_entry(json.dumps(e["entry"], ensure_ascii=False), e["seq"], p["path"], p["tree_size"], p["root"])
+        assert (p["tree_size"], p["root"], p["tx_hash"], p["block_number"]) == (
+            head["tree_size"],
+            head["root"],
+            head["tx_hash"],
+            head["block_number"],
+        )
+        assert verify_access_entry(
+            json.dumps(e["entry"], ensure_ascii=False), e["seq"], p["path"], p["tree_size"], p["root"]
+        )
         assert e["leaf_hash"] == "0x" + leaf_hash(audit_log.canonical(e["entry"])).hex()
     # An entry altered in any way, or put elsewhere, does not verify.
     e = used[-1]
@@ -280,7 +322,9 @@ async def the_subject_sees_who_accessed_its_data(h: Harness, w: World) -> None:
     pages: list[dict[str, Any]] = []
     after: int | None = None
     while True:
-        page = await get(h, w.citizen, "/me/access-log", order="oldest", limit=2, **({} if after is None else {"after_seq": after}))
+        page = await get(
+            h, w.citizen, "/me/access-log", order="oldest", limit=2, **({} if after is None else {"after_seq": after})
+        )
         pages += page["entries"]
         if page["next"] is None:
             break

@@ -34,7 +34,9 @@ async def test_accesses_become_contiguous_entries_of_one_tree(harness: Harness) 
     rows = await entries(h)
     assert [r.seq for r in rows] == list(range(len(rows)))
     actions = [r.action for r in rows]
-    assert {"department.registered", "subject.registered", "record.issued", "grant.created", "grant.used"} <= set(actions)
+    assert {"department.registered", "subject.registered", "record.issued", "grant.created", "grant.used"} <= set(
+        actions
+    )
     tree = CompactRange()
     for r in rows:
         document = json.loads(r.entry)

@@ -26,8 +26,10 @@ def citizen_id(n: int) -> str:
 def item(identifier: str = CITIZEN_ID, kind: str = "citizen", **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "subject": {"kind": kind, "identifier": identifier},
-        "type": "certificate", "title": "无犯罪记录证明",
-        "fields": {"结论": "无犯罪记录"}, "valid_until": clock.now() + YEAR,
+        "type": "certificate",
+        "title": "无犯罪记录证明",
+        "fields": {"结论": "无犯罪记录"},
+        "valid_until": clock.now() + YEAR,
     }
     body.update(overrides)
     return body
@@ -47,7 +49,12 @@ async def issued_entries(h: Harness) -> list[dict[str, Any]]:
 
 
 async def snapshot(h: Harness) -> tuple[int, int, int, int]:
-    return (await count(h, Record), await count(h, OutboxEntry), await count(h, AuditQueued), await count(h, AuditEntry))
+    return (
+        await count(h, Record),
+        await count(h, OutboxEntry),
+        await count(h, AuditQueued),
+        await count(h, AuditEntry),
+    )
 
 
 async def bulk(h: Harness, dept: Actor, items: list[dict[str, Any]]) -> Any:
@@ -84,10 +91,14 @@ async def test_hundreds_land_in_one_anchor_and_each_verifies_and_decrypts(harnes
     assert sorted(i for e in entries for i in e["record_ids"]) == sorted(x["id"] for x in answer["records"])
     assert all(e["actor"] == "gongan" and e["actor_role"] == "department" for e in entries)
 
-    status = await h.http.post("/records/status", json={"ids": [x["id"] for x in answer["records"]]}, headers=dept.headers)
+    status = await h.http.post(
+        "/records/status", json={"ids": [x["id"] for x in answer["records"]]}, headers=dept.headers
+    )
     assert status.status_code == 200 and {s["status"] for s in status.json()} == {"pending"}
     await h.settle()
-    status = await h.http.post("/records/status", json={"ids": [x["id"] for x in answer["records"]]}, headers=dept.headers)
+    status = await h.http.post(
+        "/records/status", json={"ids": [x["id"] for x in answer["records"]]}, headers=dept.headers
+    )
     rows = status.json()
     assert {s["status"] for s in rows} == {"anchored"}
     txs = {s["tx_hash"] for s in rows}
@@ -103,7 +114,9 @@ async def test_hundreds_land_in_one_anchor_and_each_verifies_and_decrypts(harnes
             n, issued = by_id[rec["id"]]
             assert rec["credential_hash"] == issued["credential_hash"]
             assert rec["document"]["fields"]["序号"] == n and rec["anchor"]["tx_hash"] in txs
-            verdict = (await h.http.post("/verify", json={"document": rec["document"], "proof": rec["anchor"]["proof"]})).json()
+            verdict = (
+                await h.http.post("/verify", json={"document": rec["document"], "proof": rec["anchor"]["proof"]})
+            ).json()
             assert verdict["valid"], verdict
             seen += 1
     assert seen == 240
@@ -137,7 +150,9 @@ async def test_an_invalid_item_anywhere_refuses_the_whole_request(harness: Harne
     assert r.status_code == 422 and r.json()["detail"].startswith("items.9.fields"), r.text
     r = await bulk(h, dept, with_bad(11, item(fields={"x": "长" * 70_000})))
     assert r.status_code == 422 and r.json()["field"] == "items.11.fields", r.text
-    r = await h.http.post("/records/bulk", json={"items": with_bad(250, item(unknown)), "dry_run": True}, headers=dept.headers)
+    r = await h.http.post(
+        "/records/bulk", json={"items": with_bad(250, item(unknown)), "dry_run": True}, headers=dept.headers
+    )
     assert r.status_code == 422 and r.json()["field"] == "items.250.subject"
     r = await h.http.post("/records/bulk", json={"items": good, "dry_run": True}, headers=dept.headers)
     assert r.status_code == 200 and r.json()["dry_run"] and r.json()["count"] == 300 and r.json()["records"] == []
@@ -165,8 +180,13 @@ async def test_every_bad_item_is_named_in_one_answer(harness: Harness) -> None:
         problem = r.json()
         errors = problem["errors"]
         assert [(e["index"], e["field"]) for e in errors] == [
-            (3, "subject"), (10, "subject"), (12, "valid_until"), (12, "subject"), (20, "subject.identifier"),
-            (30, "subject"), (49, "subject.identifier"),
+            (3, "subject"),
+            (10, "subject"),
+            (12, "valid_until"),
+            (12, "subject"),
+            (20, "subject.identifier"),
+            (30, "subject"),
+            (49, "subject.identifier"),
         ], errors
         assert errors[0]["reason"] == f"no citizen with identifier {unknown[0]} is registered"
         assert errors[3]["reason"] == f"no citizen with identifier {unknown[1]} is registered"
@@ -203,7 +223,9 @@ async def test_only_active_issuers_may_issue_in_bulk(harness: Harness) -> None:
     r = await bulk(h, dept, [item()])
     rid = r.json()["records"][0]["id"]
     other = await h.http.post("/records/status", json={"ids": [rid]}, headers=verifier.headers)
-    assert other.status_code == 200 and other.json() == [{"id": rid, "status": "unknown", "root": None, "tx_hash": None, "block_number": None}]
+    assert other.status_code == 200 and other.json() == [
+        {"id": rid, "status": "unknown", "root": None, "tx_hash": None, "block_number": None}
+    ]
 
 
 async def test_size_limits(harness: Harness) -> None:
@@ -232,7 +254,7 @@ async def test_one_request_is_not_split_across_anchors(harness: Harness) -> None
     h.app.dependency_overrides.clear()
     await h.settle()
     async with h.vault.ctx.sessions() as s:
-        roots = {rid: root for rid, root in await s.execute(select(Record.id, Record.batch_root))}
+        roots = dict((await s.execute(select(Record.id, Record.batch_root))).tuples().all())
         sizes = sorted(int(n) for n in await s.scalars(select(AnchorBatch.size)))
     assert len({roots[x["id"]] for x in r.json()["records"]}) == 1
     assert len({roots[x["id"]] for x in singles}) == 1

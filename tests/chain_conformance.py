@@ -162,12 +162,10 @@ def test_issuance_logs_are_found_by_root(chain: Chain) -> None:
     results = [c.issue(issuer, root, FROM, UNTIL) for root in roots]
     c.revoke(issuer, roots[0])  # a CredentialRevoked log, whose topic 0 is `clash`
     issued = c.contract.events.CredentialIssued()
-    for root, result in zip(roots, results):
+    for root, result in zip(roots, results, strict=False):
         (log,) = issued.get_logs(argument_filters={"root": root}, from_block=since)
         assert log["args"]["root"] == root and bytes(log["transactionHash"]) == result.tx_hash
-    assert [bytes(log["transactionHash"]) for log in issued.get_logs(from_block=since)] == [
-        r.tx_hash for r in results
-    ]
+    assert [bytes(log["transactionHash"]) for log in issued.get_logs(from_block=since)] == [r.tx_hash for r in results]
     both = issued.get_logs(argument_filters={"root": [roots[0], roots[2]]}, from_block=since)
     assert [log["args"]["root"] for log in both] == [roots[0], roots[2]]
     assert issued.get_logs(argument_filters={"root": h("never issued")}, from_block=since) == []
@@ -176,9 +174,7 @@ def test_issuance_logs_are_found_by_root(chain: Chain) -> None:
     # What a verifier without this client asks the node: the single-topic log is the issuance.
     raw = w3.eth.get_logs({"address": c.address, "topics": [clash], "fromBlock": since})
     assert sorted(len(log["topics"]) for log in raw) == [1, 3]
-    (revoked,) = c.contract.events.CredentialRevoked().get_logs(
-        argument_filters={"root": roots[0]}, from_block=since
-    )
+    (revoked,) = c.contract.events.CredentialRevoked().get_logs(argument_filters={"root": roots[0]}, from_block=since)
     assert revoked["args"]["issuer"] == issuer.address
 
 
@@ -255,7 +251,9 @@ def test_quick_sends_keep_nonces_in_order(chain: Chain) -> None:
     # Explicit nonces, all signed first, then broadcast together (what a batching outbox does).
     base = transactions.next_nonce(w3, issuer.address)
     data = [bytes.fromhex(c.contract.encode_abi("issue", args=[r, FROM, UNTIL])[2:]) for r in roots[2:]]
-    signed = [transactions.sign(w3, issuer, to=c.address, data=d, nonce=base + i, abi=c.abi) for i, d in enumerate(data)]
+    signed = [
+        transactions.sign(w3, issuer, to=c.address, data=d, nonce=base + i, abi=c.abi) for i, d in enumerate(data)
+    ]
     hashes = [transactions.broadcast(w3, s) for s in signed]
     results = [transactions.wait(w3, tx) for tx in hashes]
     assert [s.nonce for s in signed] == [base, base + 1]

@@ -57,9 +57,16 @@ class Consent:
     def terms(self, **overrides: object) -> GrantTerms:
         now = self.now()
         base = GrantTerms(
-            subject=self.subject, grantee=self.grantee.address, record_types=LICENCE, fields=("姓名", "准驾车型"),
-            purpose_code=101, purpose="核验驾驶资格 / check driving entitlement", not_before=now - 60,
-            expires_at=now + 30 * DAY, max_uses=3, nonce=int.from_bytes(os.urandom(7), "big") + 1,
+            subject=self.subject,
+            grantee=self.grantee.address,
+            record_types=LICENCE,
+            fields=("姓名", "准驾车型"),
+            purpose_code=101,
+            purpose="核验驾驶资格 / check driving entitlement",
+            not_before=now - 60,
+            expires_at=now + 30 * DAY,
+            max_uses=3,
+            nonce=int.from_bytes(os.urandom(7), "big") + 1,
         )
         return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]
 
@@ -71,18 +78,28 @@ class Consent:
         return grant_id(terms.subject, terms.nonce)
 
     def revocation(self, terms: GrantTerms, key: SigningKey | None = None) -> str:
-        return (key or self.key).sign_typed_data(revocation_typed_data(self.client.domain(), terms.subject, terms.nonce))
+        return (key or self.key).sign_typed_data(
+            revocation_typed_data(self.client.domain(), terms.subject, terms.nonce)
+        )
 
     def delegate(self, agent: SigningKey, record_types: int = LICENCE, days: int = 10) -> DelegationTerms:
         now = self.now()
-        terms = DelegationTerms(self.subject, agent.address, record_types, now - 60, now + days * DAY,
-                                int.from_bytes(os.urandom(7), "big") + 1)
+        terms = DelegationTerms(
+            self.subject,
+            agent.address,
+            record_types,
+            now - 60,
+            now + days * DAY,
+            int.from_bytes(os.urandom(7), "big") + 1,
+        )
         signature = self.key.sign_typed_data(delegation_typed_data(self.client.domain(), terms))
         self.client.delegate(self.admin, terms, signature)
         return terms
 
 
-def refused(call: Callable[[], object], name: str | tuple[str, ...], consent: Consent, sender: LocalAccount) -> ChainRevertError:
+def refused(
+    call: Callable[[], object], name: str | tuple[str, ...], consent: Consent, sender: LocalAccount
+) -> ChainRevertError:
     """Asserts ``call`` fails with the custom error ``name`` and that nothing reached the chain."""
     w3 = consent.engine.w3
     before = (w3.eth.block_number, w3.eth.get_transaction_count(sender.address))
@@ -121,7 +138,13 @@ def consent(engine: Engine) -> Consent:
 def test_domain_matches_eip5267_and_the_chain_digest_matches_eth_account(consent: Consent) -> None:
     c = consent.client
     fields, name, version, chain_id, contract, _salt, _ext = c.contract.functions.eip712Domain().call()
-    assert (fields, name, version, chain_id, contract) == (b"\x0f", "DataVault Consent", "1", c.domain().chain_id, c.address)
+    assert (fields, name, version, chain_id, contract) == (
+        b"\x0f",
+        "DataVault Consent",
+        "1",
+        c.domain().chain_id,
+        c.address,
+    )
     terms = consent.terms(fields=("住址.城市", "姓名", ""), purpose="")
     typed = grant_typed_data(c.domain(), terms)
     from eth_account.messages import encode_typed_data
@@ -140,8 +163,15 @@ def test_only_a_registrar_binds_and_only_once(consent: Consent) -> None:
     key = c.subject_key(consent.subject)
     assert (key.key, key.version) == (consent.key.address, 1) and key.since > 0
     other = os.urandom(32)
-    refused(lambda: c.bind_subject(consent.grantee, other, consent.key.address), "NotRegistrar", consent, consent.grantee)
-    refused(lambda: c.bind_subject(consent.registrar, consent.subject, Account.create().address), "SubjectAlreadyBound", consent, consent.registrar)
+    refused(
+        lambda: c.bind_subject(consent.grantee, other, consent.key.address), "NotRegistrar", consent, consent.grantee
+    )
+    refused(
+        lambda: c.bind_subject(consent.registrar, consent.subject, Account.create().address),
+        "SubjectAlreadyBound",
+        consent,
+        consent.registrar,
+    )
     assert c.subject_key(other).key is None
 
 
@@ -153,7 +183,11 @@ def test_a_grant_signed_by_the_subject_is_recorded_and_active(consent: Consent) 
     gid = consent.grant(terms)
     status = c.grant_status(gid)
     assert (status.grantee, status.not_before, status.expires_at, status.revoked_at) == (
-        consent.grantee.address, terms.not_before, terms.expires_at, 0)
+        consent.grantee.address,
+        terms.not_before,
+        terms.expires_at,
+        0,
+    )
     assert c.is_grant_active(gid)
     (log,) = c.contract.events.GrantCreated().get_logs(from_block=0, argument_filters={"grantId": gid})
     assert log["args"]["signer"] == consent.key.address and log["args"]["grantee"] == consent.grantee.address
@@ -167,7 +201,9 @@ def test_forged_or_foreign_signatures_are_refused(consent: Consent) -> None:
     # Random bytes recover to no key or to a random one, depending on the curve point.
     refused(lambda: c.grant(consent.admin, terms, forged), ("NotAuthorised", "InvalidSignature"), ch, consent.admin)
     stranger = SigningKey.generate()
-    err = refused(lambda: c.grant(consent.admin, terms, consent.sign(terms, stranger)), "NotAuthorised", ch, consent.admin)
+    err = refused(
+        lambda: c.grant(consent.admin, terms, consent.sign(terms, stranger)), "NotAuthorised", ch, consent.admin
+    )
     assert err.error_args == (consent.subject, stranger.address)
     # Terms changed after signing recover to some other key: refused the same way.
     signature = consent.sign(terms)
@@ -216,7 +252,12 @@ def test_revocation_by_the_subject(consent: Consent) -> None:
     c, ch, terms = consent.client, consent, consent.terms()
     gid = consent.grant(terms)
     stranger = SigningKey.generate()
-    refused(lambda: c.revoke_grant(consent.admin, terms.subject, terms.nonce, consent.revocation(terms, stranger)), "NotAuthorised", ch, consent.admin)
+    refused(
+        lambda: c.revoke_grant(consent.admin, terms.subject, terms.nonce, consent.revocation(terms, stranger)),
+        "NotAuthorised",
+        ch,
+        consent.admin,
+    )
     signature = consent.revocation(terms)
     c.revoke_grant(consent.admin, terms.subject, terms.nonce, signature)
     status = c.grant_status(gid)
@@ -225,9 +266,19 @@ def test_revocation_by_the_subject(consent: Consent) -> None:
     assert log["args"]["grantId"] == gid
     raw = c.w3.eth.get_transaction_receipt(log["transactionHash"])["logs"]
     assert [[bytes(t) for t in entry["topics"]] for entry in raw] == [[gid]]  # anonymous: the id alone
-    refused(lambda: c.revoke_grant(consent.admin, terms.subject, terms.nonce, signature), "GrantAlreadyRevoked", ch, consent.admin)
+    refused(
+        lambda: c.revoke_grant(consent.admin, terms.subject, terms.nonce, signature),
+        "GrantAlreadyRevoked",
+        ch,
+        consent.admin,
+    )
     never = consent.terms()
-    refused(lambda: c.revoke_grant(consent.admin, never.subject, never.nonce, consent.revocation(never)), "UnknownGrant", ch, consent.admin)
+    refused(
+        lambda: c.revoke_grant(consent.admin, never.subject, never.nonce, consent.revocation(never)),
+        "UnknownGrant",
+        ch,
+        consent.admin,
+    )
 
 
 # -- delegation ----------------------------------------------------------------------------
@@ -247,7 +298,9 @@ def test_a_delegate_signs_only_inside_its_delegation(consent: Consent) -> None:
     refused(lambda: c.grant(consent.admin, longer, consent.sign(longer, agent)), "OutsideDelegation", ch, consent.admin)
     # Only the subject's own key delegates; an agent cannot appoint another.
     sub_agent = SigningKey.generate()
-    terms = DelegationTerms(consent.subject, sub_agent.address, LICENCE, delegation.not_before, delegation.expires_at, 77)
+    terms = DelegationTerms(
+        consent.subject, sub_agent.address, LICENCE, delegation.not_before, delegation.expires_at, 77
+    )
     signature = agent.sign_typed_data(delegation_typed_data(c.domain(), terms))
     refused(lambda: c.delegate(consent.admin, terms, signature), "NotAuthorised", ch, consent.admin)
 
@@ -257,8 +310,17 @@ def test_a_revoked_delegate_can_no_longer_sign(consent: Consent) -> None:
     agent = SigningKey.generate()
     delegation = consent.delegate(agent)
     typed = delegation_revocation_typed_data(c.domain(), consent.subject, agent.address, delegation.nonce)
-    refused(lambda: c.revoke_delegation(consent.admin, consent.subject, agent.address, delegation.nonce, agent.sign_typed_data(typed)), "NotAuthorised", ch, consent.admin)
-    c.revoke_delegation(consent.admin, consent.subject, agent.address, delegation.nonce, consent.key.sign_typed_data(typed))
+    refused(
+        lambda: c.revoke_delegation(
+            consent.admin, consent.subject, agent.address, delegation.nonce, agent.sign_typed_data(typed)
+        ),
+        "NotAuthorised",
+        ch,
+        consent.admin,
+    )
+    c.revoke_delegation(
+        consent.admin, consent.subject, agent.address, delegation.nonce, consent.key.sign_typed_data(typed)
+    )
     status = c.delegation(consent.subject, agent.address)
     assert status.exists and status.revoked_at > 0 and not c.can_act_for(consent.subject, agent.address, LICENCE)
     terms = consent.terms(expires_at=delegation.expires_at)
@@ -280,7 +342,12 @@ def test_a_delegate_may_withdraw_consent(consent: Consent) -> None:
 def test_guardians_are_appointed_and_removed_by_a_registrar(consent: Consent) -> None:
     c, ch, now = consent.client, consent, consent.now()
     guardian = SigningKey.generate()
-    refused(lambda: c.set_guardian(consent.grantee, consent.subject, guardian.address, now, now + 365 * DAY), "NotRegistrar", ch, consent.grantee)
+    refused(
+        lambda: c.set_guardian(consent.grantee, consent.subject, guardian.address, now, now + 365 * DAY),
+        "NotRegistrar",
+        ch,
+        consent.grantee,
+    )
     c.set_guardian(consent.registrar, consent.subject, guardian.address, now - 60, now + 365 * DAY)
     status = c.delegation(consent.subject, guardian.address)
     assert status.guardian and status.record_types == ALL_RECORD_TYPES
@@ -298,7 +365,12 @@ def test_rotation_retires_the_old_key_and_keeps_its_grants(consent: Consent) -> 
     c, ch = consent.client, consent
     before = consent.grant(consent.terms())
     new_key = SigningKey.generate()
-    refused(lambda: c.rotate_subject_key(consent.grantee, consent.subject, new_key.address), "NotRegistrar", ch, consent.grantee)
+    refused(
+        lambda: c.rotate_subject_key(consent.grantee, consent.subject, new_key.address),
+        "NotRegistrar",
+        ch,
+        consent.grantee,
+    )
     c.rotate_subject_key(consent.registrar, consent.subject, new_key.address)
     key = c.subject_key(consent.subject)
     assert (key.key, key.version) == (new_key.address, 2)
@@ -306,7 +378,12 @@ def test_rotation_retires_the_old_key_and_keeps_its_grants(consent: Consent) -> 
     refused(lambda: c.grant(consent.admin, terms, consent.sign(terms)), "NotAuthorised", ch, consent.admin)
     assert c.is_grant_active(before)
     assert c.is_grant_active(consent.grant(consent.terms(), new_key))
-    refused(lambda: c.rotate_subject_key(consent.registrar, consent.subject, new_key.address), "SameKey", ch, consent.registrar)
+    refused(
+        lambda: c.rotate_subject_key(consent.registrar, consent.subject, new_key.address),
+        "SameKey",
+        ch,
+        consent.registrar,
+    )
 
 
 def test_grant_ids_are_keccak_of_subject_and_nonce(consent: Consent) -> None:

@@ -74,10 +74,12 @@ async def versions(h: Harness, citizen: Actor, record_id: str) -> dict[int, dict
 
 async def counts(h: Harness) -> tuple[int, ...]:
     async with h.vault.ctx.sessions() as s:
-        return tuple([
-            int(await s.scalar(select(func.count()).select_from(model)) or 0)
-            for model in (Record, CorrectionRow, CorrectionNotice, OutboxEntry)
-        ])
+        return tuple(
+            [
+                int(await s.scalar(select(func.count()).select_from(model)) or 0)
+                for model in (Record, CorrectionRow, CorrectionNotice, OutboxEntry)
+            ]
+        )
 
 
 async def logged(h: Harness) -> list[dict[str, Any]]:
@@ -96,9 +98,13 @@ async def test_an_accepted_correction_supersedes_the_old_version_and_tells_its_r
     assert first.status_code == 200 and first.json()["records"][0]["version"] == 1
 
     correction = await asked(h, w.citizen, rid)
-    assert correction["status"] == "requested" and correction["record_version"] == 1 and correction["issuer"] == "gongan"
+    assert (
+        correction["status"] == "requested" and correction["record_version"] == 1 and correction["issuer"] == "gongan"
+    )
     assert correction["reason"] == "姓名错误" and correction["fields"] == {"姓名": "张珊"}
-    assert [c["id"] for c in (await h.http.get("/me/corrections", headers=w.citizen.headers)).json()] == [correction["id"]]
+    assert [c["id"] for c in (await h.http.get("/me/corrections", headers=w.citizen.headers)).json()] == [
+        correction["id"]
+    ]
     pending = (await h.http.get("/corrections", params={"status": "requested"}, headers=w.issuer.headers)).json()
     assert [c["id"] for c in pending] == [correction["id"]]
     assert pending[0]["fields"] == {"姓名": "张珊"} and pending[0]["previous"] == {"姓名": "张三"}
@@ -142,7 +148,13 @@ async def test_an_accepted_correction_supersedes_the_old_version_and_tells_its_r
 
     entries = await logged(h)
     actions = [e["action"] for e in entries]
-    for action in ("correction.requested", "correction.read", "correction.accepted", "record.revoked", "department.notified"):
+    for action in (
+        "correction.requested",
+        "correction.read",
+        "correction.accepted",
+        "record.revoked",
+        "department.notified",
+    ):
         assert action in actions, action
     assert actions.count("record.issued") == 2  # version 1, then version 2
     (notified,) = [e for e in entries if e["action"] == "department.notified"]
@@ -256,7 +268,11 @@ async def test_a_record_can_be_corrected_again(harness: Harness) -> None:
     assert r.json()["notified"] == ["renshe"]
     await h.settle()
     latest = (await h.http.get(f"/me/records/{rid}", headers=w.citizen.headers)).json()
-    assert latest["version"] == 3 and latest["document"]["fields"] == {**LICENCE_FIELDS, "姓名": "张珊", "准驾车型": "C2"}
+    assert latest["version"] == 3 and latest["document"]["fields"] == {
+        **LICENCE_FIELDS,
+        "姓名": "张珊",
+        "准驾车型": "C2",
+    }
     all_versions = await versions(h, w.citizen, rid)
     assert [all_versions[v]["status"] for v in (1, 2, 3)] == ["revoked", "revoked", "anchored"]
     assert (await verify(h, all_versions[3]))["valid"] and not (await verify(h, all_versions[2]))["valid"]
@@ -270,17 +286,24 @@ async def test_an_agent_asks_within_its_delegation(harness: Harness) -> None:
     key = SigningKey.generate()
     body = {"agent": key.address, "record_types": ["certificate"], "expires_at": clock.now() + 10 * DAY}
     typed = (await h.http.post("/me/delegations/prepare", json=body, headers=w.citizen.headers)).json()["typed_data"]
-    r = await h.http.post("/me/delegations", json={"message": typed["message"], "signature": w.citizen.key.sign_typed_data(typed)},
-                          headers=w.citizen.headers)
+    r = await h.http.post(
+        "/me/delegations",
+        json={"message": typed["message"], "signature": w.citizen.key.sign_typed_data(typed)},
+        headers=w.citizen.headers,
+    )
     assert r.status_code == 201, r.text
     await h.settle()
     agent = await h.login(Actor(key))
     payload = {"reason": "姓名错误", "fields": {"姓名": "张珊"}}
     r = await h.http.post(f"/subjects/{sid}/records/{rid}/corrections", json=payload, headers=agent.headers)
     assert r.status_code == 403 and "does not cover licence" in r.json()["detail"]
-    certificate = await h.issue(w.issuer, type="certificate", title="无犯罪记录证明", fields={"结论": "无犯罪记录", "姓名": "张三"})
+    certificate = await h.issue(
+        w.issuer, type="certificate", title="无犯罪记录证明", fields={"结论": "无犯罪记录", "姓名": "张三"}
+    )
     await h.settle()
-    r = await h.http.post(f"/subjects/{sid}/records/{certificate['id']}/corrections", json=payload, headers=agent.headers)
+    r = await h.http.post(
+        f"/subjects/{sid}/records/{certificate['id']}/corrections", json=payload, headers=agent.headers
+    )
     assert r.status_code == 201 and r.json()["requested_by"] == key.address
     listed = (await h.http.get(f"/subjects/{sid}/corrections", headers=agent.headers)).json()
     assert [c["id"] for c in listed] == [r.json()["id"]]

@@ -22,8 +22,9 @@ async def enterprise(h: Harness) -> tuple[Actor, Actor, Actor]:
     registrar = await h.department("shichang")
     reader = await h.department("renshe", roles=["data_user"])
     firm = await h.subject(registrar, identifier=ENTERPRISE_ID, kind="enterprise", name="闽江数据科技有限公司")
-    await h.issue(registrar, subject={"kind": "enterprise", "identifier": ENTERPRISE_ID}, title="营业执照",
-                  fields=LICENCE_FIELDS)
+    await h.issue(
+        registrar, subject={"kind": "enterprise", "identifier": ENTERPRISE_ID}, title="营业执照", fields=LICENCE_FIELDS
+    )
     await h.settle()
     return registrar, reader, firm
 
@@ -37,7 +38,11 @@ async def appoint(h: Harness, firm: Actor, agent: SigningKey, *, types: list[str
     body = {"agent": agent.address, "record_types": types, "expires_at": clock.now() + days * DAY}
     typed = (await h.http.post("/me/delegations/prepare", json=body, headers=firm.headers)).json()["typed_data"]
     assert typed["primaryType"] == "Delegation"
-    r = await h.http.post("/me/delegations", json={"message": typed["message"], "signature": firm.key.sign_typed_data(typed)}, headers=firm.headers)
+    r = await h.http.post(
+        "/me/delegations",
+        json={"message": typed["message"], "signature": firm.key.sign_typed_data(typed)},
+        headers=firm.headers,
+    )
     assert r.status_code == 201, r.text
     await h.settle()
     delegation: dict[str, Any] = r.json()
@@ -49,7 +54,11 @@ async def grant_as(h: Harness, actor: Actor, sid: str, signer: SigningKey, **ove
     if r.status_code != 200:
         return r
     typed = r.json()["typed_data"]
-    return await h.http.post(f"/subjects/{sid}/grants", json={"message": typed["message"], "signature": signer.sign_typed_data(typed)}, headers=actor.headers)
+    return await h.http.post(
+        f"/subjects/{sid}/grants",
+        json={"message": typed["message"], "signature": signer.sign_typed_data(typed)},
+        headers=actor.headers,
+    )
 
 
 async def test_an_agent_grants_within_its_delegation(harness: Harness) -> None:
@@ -69,7 +78,9 @@ async def test_an_agent_grants_within_its_delegation(harness: Harness) -> None:
     r = await read(h, reader, ok.json()["id"])
     assert r.status_code == 200 and r.json()["records"][0]["fields"]["准驾车型"] == "C1"
 
-    wider = await grant_as(h, agent, sid, key, record_types=["licence", "certificate"], expires_at=delegation["expires_at"])
+    wider = await grant_as(
+        h, agent, sid, key, record_types=["licence", "certificate"], expires_at=delegation["expires_at"]
+    )
     # The refusal says what the delegation allows, so the agent can ask again within it.
     ends = datetime.fromtimestamp(delegation["expires_at"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     window = f"delegation {delegation['id']} covers licence from "
@@ -82,8 +93,14 @@ async def test_an_agent_grants_within_its_delegation(harness: Harness) -> None:
     assert "after it ends" in longer.json()["detail"] and f"until {ends})" in longer.json()["detail"]
     assert "record types" not in longer.json()["detail"]
     # The agent may withdraw consent it (or the firm) gave.
-    typed = (await h.http.post(f"/subjects/{sid}/grants/{ok.json()['id']}/revoke/prepare", headers=agent.headers)).json()["typed_data"]
-    r = await h.http.post(f"/subjects/{sid}/grants/{ok.json()['id']}/revoke", json={"signature": key.sign_typed_data(typed)}, headers=agent.headers)
+    typed = (
+        await h.http.post(f"/subjects/{sid}/grants/{ok.json()['id']}/revoke/prepare", headers=agent.headers)
+    ).json()["typed_data"]
+    r = await h.http.post(
+        f"/subjects/{sid}/grants/{ok.json()['id']}/revoke",
+        json={"signature": key.sign_typed_data(typed)},
+        headers=agent.headers,
+    )
     assert r.status_code == 200 and r.json()["status"] == "revoked"
 
 
@@ -93,11 +110,21 @@ async def test_departments_check_an_agents_authority(harness: Harness) -> None:
     sid = await subject_id(h, firm)
     key = SigningKey.generate()
     await appoint(h, firm, key, types=["licence"])
-    r = await h.http.get("/delegations/check", params={"subject_id": sid, "agent": key.address, "record_types": ["licence"]}, headers=reader.headers)
+    r = await h.http.get(
+        "/delegations/check",
+        params={"subject_id": sid, "agent": key.address, "record_types": ["licence"]},
+        headers=reader.headers,
+    )
     assert r.status_code == 200 and r.json()["valid"] and r.json()["on_chain"] and r.json()["kind"] == "agent"
-    wider = await h.http.get("/delegations/check", params={"subject_id": sid, "agent": key.address, "record_types": ["certificate"]}, headers=reader.headers)
+    wider = await h.http.get(
+        "/delegations/check",
+        params={"subject_id": sid, "agent": key.address, "record_types": ["certificate"]},
+        headers=reader.headers,
+    )
     assert not wider.json()["valid"] and not wider.json()["on_chain"]
-    nobody = await h.http.get("/delegations/check", params={"subject_id": sid, "agent": SigningKey.generate().address}, headers=reader.headers)
+    nobody = await h.http.get(
+        "/delegations/check", params={"subject_id": sid, "agent": SigningKey.generate().address}, headers=reader.headers
+    )
     assert not nobody.json()["valid"] and nobody.json()["reason"] == "no live delegation to this agent"
 
 
@@ -109,17 +136,39 @@ async def test_a_revoked_agent_is_refused_everywhere(harness: Harness) -> None:
     delegation = await appoint(h, firm, key, types=["licence"])
     agent = await h.login(Actor(key))
     # A grant the agent prepared and signed while appointed ...
-    prepared = (await h.http.post(f"/subjects/{sid}/grants/prepare", json=grant_body(expires_at=delegation["expires_at"]), headers=agent.headers)).json()
+    prepared = (
+        await h.http.post(
+            f"/subjects/{sid}/grants/prepare",
+            json=grant_body(expires_at=delegation["expires_at"]),
+            headers=agent.headers,
+        )
+    ).json()
     signature = key.sign_typed_data(prepared["typed_data"])
-    typed = (await h.http.post(f"/me/delegations/{delegation['id']}/revoke/prepare", headers=firm.headers)).json()["typed_data"]
-    impostor = await h.http.post(f"/me/delegations/{delegation['id']}/revoke", json={"signature": key.sign_typed_data(typed)}, headers=firm.headers)
+    typed = (await h.http.post(f"/me/delegations/{delegation['id']}/revoke/prepare", headers=firm.headers)).json()[
+        "typed_data"
+    ]
+    impostor = await h.http.post(
+        f"/me/delegations/{delegation['id']}/revoke",
+        json={"signature": key.sign_typed_data(typed)},
+        headers=firm.headers,
+    )
     assert impostor.status_code == 403
-    r = await h.http.post(f"/me/delegations/{delegation['id']}/revoke", json={"signature": firm.key.sign_typed_data(typed)}, headers=firm.headers)
+    r = await h.http.post(
+        f"/me/delegations/{delegation['id']}/revoke",
+        json={"signature": firm.key.sign_typed_data(typed)},
+        headers=firm.headers,
+    )
     assert r.status_code == 200 and r.json()["status"] == "revoked"
     # ... is refused after the revocation, whoever submits it.
-    r = await h.http.post(f"/subjects/{sid}/grants", json={"message": prepared["typed_data"]["message"], "signature": signature}, headers=agent.headers)
+    r = await h.http.post(
+        f"/subjects/{sid}/grants",
+        json={"message": prepared["typed_data"]["message"], "signature": signature},
+        headers=agent.headers,
+    )
     assert r.status_code == 403 and "no live delegation" in r.json()["detail"]
-    r = await h.http.post("/me/grants", json={"message": prepared["typed_data"]["message"], "signature": signature}, headers=firm.headers)
+    r = await h.http.post(
+        "/me/grants", json={"message": prepared["typed_data"]["message"], "signature": signature}, headers=firm.headers
+    )
     assert r.status_code == 403 and "authorised delegate" in r.json()["detail"]
     await h.settle()
     consent = h.vault.ctx.chain.consent
@@ -136,7 +185,11 @@ async def test_only_the_subject_appoints_agents(harness: Harness) -> None:
     key, other = SigningKey.generate(), SigningKey.generate()
     body = {"agent": other.address, "record_types": ["licence"], "expires_at": clock.now() + DAY}
     typed = (await h.http.post("/me/delegations/prepare", json=body, headers=firm.headers)).json()["typed_data"]
-    r = await h.http.post("/me/delegations", json={"message": typed["message"], "signature": key.sign_typed_data(typed)}, headers=firm.headers)
+    r = await h.http.post(
+        "/me/delegations",
+        json={"message": typed["message"], "signature": key.sign_typed_data(typed)},
+        headers=firm.headers,
+    )
     assert r.status_code == 403 and "legal representative" in r.json()["detail"]
     assert (await h.http.get("/me/delegations", headers=firm.headers)).json() == []
 
@@ -149,9 +202,17 @@ async def test_guardians_act_until_a_registrar_removes_them(harness: Harness) ->
     await h.issue(registrar, fields=LICENCE_FIELDS)
     sid = await subject_id(h, elder)
     key = SigningKey.generate()
-    r = await h.http.post(f"/subjects/{sid}/guardians", json={"address": key.address, "expires_at": clock.now() + 365 * DAY, "reason": "法院指定监护"}, headers=reader.headers)
+    r = await h.http.post(
+        f"/subjects/{sid}/guardians",
+        json={"address": key.address, "expires_at": clock.now() + 365 * DAY, "reason": "法院指定监护"},
+        headers=reader.headers,
+    )
     assert r.status_code == 403  # only a registrar appoints guardians
-    r = await h.http.post(f"/subjects/{sid}/guardians", json={"address": key.address, "expires_at": clock.now() + 365 * DAY, "reason": "法院指定监护"}, headers=registrar.headers)
+    r = await h.http.post(
+        f"/subjects/{sid}/guardians",
+        json={"address": key.address, "expires_at": clock.now() + 365 * DAY, "reason": "法院指定监护"},
+        headers=registrar.headers,
+    )
     assert r.status_code == 201 and r.json()["kind"] == "guardian"
     await h.settle()
     guardian = await h.login(Actor(key))
@@ -191,9 +252,13 @@ async def test_a_rotated_out_key_signs_nothing_but_its_grants_stand(harness: Har
     assert (bound.key, bound.version) == (new_key.address, 2)
     # The old key can neither log in nor sign.
     challenge = (await h.http.post("/auth/challenge", json={"address": old_key.address})).json()["challenge"]
-    assert (await h.http.post("/auth/token", json={"challenge": challenge, "signature": old_key.sign_message(challenge)})).status_code == 401
+    assert (
+        await h.http.post("/auth/token", json={"challenge": challenge, "signature": old_key.sign_message(challenge)})
+    ).status_code == 401
     renewed = await h.login(Actor(new_key))
-    r = await h.http.post("/me/grants", json={"message": prepared["typed_data"]["message"], "signature": stale}, headers=renewed.headers)
+    r = await h.http.post(
+        "/me/grants", json={"message": prepared["typed_data"]["message"], "signature": stale}, headers=renewed.headers
+    )
     assert r.status_code == 403
     # What it signed before the rotation still holds.
     assert (await read(h, reader, before.json()["id"])).status_code == 200

@@ -20,7 +20,12 @@ from vault.db.grants import GrantRow
 from vault.events import VaultEvent
 
 DAY = 24 * 3600
-LICENCE_FIELDS = {"姓名": "张三", "准驾车型": "C1", "档案编号": "110100000001", "住址": {"城市": "东城区", "门牌": "示例路1号"}}
+LICENCE_FIELDS = {
+    "姓名": "张三",
+    "准驾车型": "C1",
+    "档案编号": "110100000001",
+    "住址": {"城市": "东城区", "门牌": "示例路1号"},
+}
 
 
 async def setup(h: Harness) -> tuple[Actor, Actor, Actor, dict[str, Any]]:
@@ -36,8 +41,13 @@ async def setup(h: Harness) -> tuple[Actor, Actor, Actor, dict[str, Any]]:
 
 def grant_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "grantee": "renshe", "record_types": ["licence"], "fields": ["姓名", "准驾车型", "住址.城市"],
-        "purpose_code": 101, "purpose": "核验驾驶资格", "expires_at": clock.now() + 30 * DAY, "max_uses": 3,
+        "grantee": "renshe",
+        "record_types": ["licence"],
+        "fields": ["姓名", "准驾车型", "住址.城市"],
+        "purpose_code": 101,
+        "purpose": "核验驾驶资格",
+        "expires_at": clock.now() + 30 * DAY,
+        "max_uses": 3,
     }
     body.update(overrides)
     return body
@@ -52,7 +62,11 @@ async def prepare(h: Harness, citizen: Actor, **overrides: Any) -> dict[str, Any
 
 async def submit(h: Harness, citizen: Actor, prepared: dict[str, Any], signer: SigningKey | None = None) -> Any:
     signature = (signer or citizen.key).sign_typed_data(prepared["typed_data"])
-    return await h.http.post("/me/grants", json={"message": prepared["typed_data"]["message"], "signature": signature}, headers=citizen.headers)
+    return await h.http.post(
+        "/me/grants",
+        json={"message": prepared["typed_data"]["message"], "signature": signature},
+        headers=citizen.headers,
+    )
 
 
 async def granted(h: Harness, citizen: Actor, settle: bool = True, **overrides: Any) -> dict[str, Any]:
@@ -97,7 +111,9 @@ async def test_grant_is_signed_relayed_anchored_and_read_exactly(harness: Harnes
     r = await submit(h, citizen, prepared)
     assert r.status_code == 201, r.text
     grant = r.json()
-    assert grant["id"] == prepared["grant_id"] and grant["status"] == "pending" and grant["signer"] == citizen.key.address
+    assert (
+        grant["id"] == prepared["grant_id"] and grant["status"] == "pending" and grant["signer"] == citizen.key.address
+    )
     refused = await read(h, reader, grant["id"])
     assert refused.status_code == 403 and refused.json()["code"] == "pending"
 
@@ -132,7 +148,11 @@ async def test_signatures_that_are_not_the_subjects_are_refused(harness: Harness
     stranger = await h.subject(issuer, identifier="110101199003073511", name="李四")
     r = await submit(h, citizen, prepared, signer=stranger.key)
     assert r.status_code == 403 and "not by this subject's key" in r.json()["detail"]
-    r = await h.http.post("/me/grants", json={"message": prepared["typed_data"]["message"], "signature": "0x" + "ab" * 65}, headers=citizen.headers)
+    r = await h.http.post(
+        "/me/grants",
+        json={"message": prepared["typed_data"]["message"], "signature": "0x" + "ab" * 65},
+        headers=citizen.headers,
+    )
     assert r.status_code in (403, 422), r.text
     # A subject cannot submit a grant over someone else's data, even signed by themselves.
     other = await prepare(h, stranger, allow_unissued_fields=True)  # 李四 holds no licence yet
@@ -141,7 +161,9 @@ async def test_signatures_that_are_not_the_subjects_are_refused(harness: Harness
     tampered = json.loads(json.dumps(prepared["typed_data"]))
     signature = citizen.key.sign_typed_data(tampered)
     tampered["message"]["maxUses"] = 1000
-    r = await h.http.post("/me/grants", json={"message": tampered["message"], "signature": signature}, headers=citizen.headers)
+    r = await h.http.post(
+        "/me/grants", json={"message": tampered["message"], "signature": signature}, headers=citizen.headers
+    )
     assert r.status_code == 403
     assert (await h.http.get("/me/grants", headers=citizen.headers)).json() == []
 
@@ -208,9 +230,15 @@ async def test_revocation_takes_effect_at_once_and_reaches_the_chain(harness: Ha
     typed = r.json()["typed_data"]
     assert typed["primaryType"] == "Revocation"
     outsider = SigningKey.generate()
-    r = await h.http.post(f"/me/grants/{grant['id']}/revoke", json={"signature": outsider.sign_typed_data(typed)}, headers=citizen.headers)
+    r = await h.http.post(
+        f"/me/grants/{grant['id']}/revoke", json={"signature": outsider.sign_typed_data(typed)}, headers=citizen.headers
+    )
     assert r.status_code == 403
-    r = await h.http.post(f"/me/grants/{grant['id']}/revoke", json={"signature": citizen.key.sign_typed_data(typed)}, headers=citizen.headers)
+    r = await h.http.post(
+        f"/me/grants/{grant['id']}/revoke",
+        json={"signature": citizen.key.sign_typed_data(typed)},
+        headers=citizen.headers,
+    )
     assert r.status_code == 200 and r.json()["status"] == "revoked"
     # Deny wins before the revocation is mined.
     refused = await read(h, reader, grant["id"])
@@ -222,7 +250,11 @@ async def test_revocation_takes_effect_at_once_and_reaches_the_chain(harness: Ha
     await h.settle()
     assert consent.grant_status(gid).revoked
     assert await uses(h, grant["id"]) == 1
-    again = await h.http.post(f"/me/grants/{grant['id']}/revoke", json={"signature": citizen.key.sign_typed_data(typed)}, headers=citizen.headers)
+    again = await h.http.post(
+        f"/me/grants/{grant['id']}/revoke",
+        json={"signature": citizen.key.sign_typed_data(typed)},
+        headers=citizen.headers,
+    )
     assert again.status_code == 409
 
 
@@ -230,8 +262,14 @@ async def test_a_grant_revoked_before_it_is_mined_never_becomes_usable(harness: 
     h = harness
     _, reader, citizen, _ = await setup(h)
     grant = await granted(h, citizen, settle=False)
-    typed = (await h.http.post(f"/me/grants/{grant['id']}/revoke/prepare", headers=citizen.headers)).json()["typed_data"]
-    r = await h.http.post(f"/me/grants/{grant['id']}/revoke", json={"signature": citizen.key.sign_typed_data(typed)}, headers=citizen.headers)
+    typed = (await h.http.post(f"/me/grants/{grant['id']}/revoke/prepare", headers=citizen.headers)).json()[
+        "typed_data"
+    ]
+    r = await h.http.post(
+        f"/me/grants/{grant['id']}/revoke",
+        json={"signature": citizen.key.sign_typed_data(typed)},
+        headers=citizen.headers,
+    )
     assert r.status_code == 200
     await h.settle()
     mine = (await h.http.get(f"/me/grants/{grant['id']}", headers=citizen.headers)).json()

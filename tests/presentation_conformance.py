@@ -21,7 +21,14 @@ from vault.credentials import commitments
 from vault.presentations import codec as presentation_codec
 from vault.presentations.model import DisclosedField
 
-LICENCE = {"姓名": "张三", "性别": "男", "出生日期": "1949-12-31", "住址": "北京市朝阳区建国路88号", "准驾车型": "C1", "证号": "11010519491231002X"}
+LICENCE = {
+    "姓名": "张三",
+    "性别": "男",
+    "出生日期": "1949-12-31",
+    "住址": "北京市朝阳区建国路88号",
+    "准驾车型": "C1",
+    "证号": "11010519491231002X",
+}
 SHOWN = ["姓名", "准驾车型"]
 
 
@@ -43,16 +50,22 @@ async def world(h: Harness, **licence: Any) -> World:
 
 
 async def prepared(h: Harness, holder: Actor, record_id: str, fields: list[str], **body: Any) -> dict[str, Any]:
-    r = await h.http.post("/me/presentations", json={"record_id": record_id, "fields": fields, **body}, headers=holder.headers)
+    r = await h.http.post(
+        "/me/presentations", json={"record_id": record_id, "fields": fields, **body}, headers=holder.headers
+    )
     assert r.status_code == 200, r.text
     out: dict[str, Any] = r.json()
     return out
 
 
-async def present(h: Harness, holder: Actor, record_id: str, fields: list[str] = SHOWN, *, key: SigningKey | None = None, **body: Any) -> str:
+async def present(
+    h: Harness, holder: Actor, record_id: str, fields: list[str] = SHOWN, *, key: SigningKey | None = None, **body: Any
+) -> str:
     p = await prepared(h, holder, record_id, fields, **body)
     signature = (key or holder.key).sign_typed_data(p["typed_data"])
-    r = await h.http.post("/me/presentations/sign", json={"unsigned": p["unsigned"], "signature": signature}, headers=holder.headers)
+    r = await h.http.post(
+        "/me/presentations/sign", json={"unsigned": p["unsigned"], "signature": signature}, headers=holder.headers
+    )
     assert r.status_code == 200, r.text
     text: str = r.json()["text"]
     return text
@@ -77,7 +90,16 @@ def altered(text: str, **changes: Any) -> str:
     return presentation_codec.encode(dataclasses.replace(presentation_codec.decode(text), **changes))
 
 
-ALL_CHECKS = ["holder_signature", "disclosed_fields", "batch_inclusion", "issuer_active", "not_revoked", "validity", "fresh", "not_replayed"]
+ALL_CHECKS = [
+    "holder_signature",
+    "disclosed_fields",
+    "batch_inclusion",
+    "issuer_active",
+    "not_revoked",
+    "validity",
+    "fresh",
+    "not_replayed",
+]
 
 
 async def test_a_presentation_shows_only_the_chosen_fields_and_verifies(harness: Harness) -> None:
@@ -150,7 +172,11 @@ async def test_a_proof_from_another_batch_fails_inclusion(harness: Harness) -> N
     assert stolen and mine[other[1]["id"]]["anchor"]["root"] != mine[w.licence["id"]]["anchor"]["root"]
     text = await present(h, w.citizen, w.licence["id"])
     assert presentation_codec.decode(text).batch_proof == ()
-    assert failed(await check(h, w.counter, altered(text, batch_proof=stolen))) == ["batch_inclusion", "issuer_active", "not_revoked"]
+    assert failed(await check(h, w.counter, altered(text, batch_proof=stolen))) == [
+        "batch_inclusion",
+        "issuer_active",
+        "not_revoked",
+    ]
     # And a member of the other batch with its proof swapped for a sibling's.
     text = await present(h, w.citizen, other[0]["id"], [])
     sibling = tuple(bytes.fromhex(x[2:]) for x in mine[other[2]["id"]]["anchor"]["proof"])
@@ -167,7 +193,9 @@ async def test_a_revoked_credential_is_invalid(harness: Harness) -> None:
     assert failed(await check(h, w.counter, text)) == ["not_revoked"]  # deny wins before it is mined
     await h.settle()
     assert failed(await check(h, w.counter, text)) == ["not_revoked"]
-    r = await h.http.post("/me/presentations", json={"record_id": w.licence["id"], "fields": []}, headers=w.citizen.headers)
+    r = await h.http.post(
+        "/me/presentations", json={"record_id": w.licence["id"], "fields": []}, headers=w.citizen.headers
+    )
     assert r.status_code == 409 and "revoked" in r.json()["detail"]
 
 
@@ -209,14 +237,21 @@ async def test_a_failed_verification_is_logged_as_refused_naming_the_failed_chec
     assert failed(await check(h, w.counter, stale)) == ["fresh"]
     h.app.dependency_overrides.clear()
     assert (await check(h, w.counter, await present(h, w.citizen, w.licence["id"])))["valid"] is True
-    r = await h.http.post("/verify", json={"credential_hash": w.licence["credential_hash"], "proof": ["0x" + "11" * 32]})
+    r = await h.http.post(
+        "/verify", json={"credential_hash": w.licence["credential_hash"], "proof": ["0x" + "11" * 32]}
+    )
     assert r.status_code == 200 and r.json()["valid"] is False
     bad = [c["name"] for c in r.json()["checks"] if not c["passed"]]
     await h.settle()
     log = (await h.http.get("/me/access-log", headers=w.citizen.headers)).json()
-    seen = sorted((e["actor"], e["outcome"], e["reason"]) for e in log["entries"] if e["action"] == "credential.verified")
-    assert seen == [("jiaotong", "ok", "presentation valid"), ("jiaotong", "refused", "failed checks: fresh"),
-                    ("public", "refused", "failed checks: " + ", ".join(bad))], seen
+    seen = sorted(
+        (e["actor"], e["outcome"], e["reason"]) for e in log["entries"] if e["action"] == "credential.verified"
+    )
+    assert seen == [
+        ("jiaotong", "ok", "presentation valid"),
+        ("jiaotong", "refused", "failed checks: fresh"),
+        ("public", "refused", "failed checks: " + ", ".join(bad)),
+    ], seen
 
 
 async def test_a_presentation_is_accepted_once(harness: Harness) -> None:
@@ -248,8 +283,11 @@ async def test_a_presentation_signed_by_someone_else_is_invalid(harness: Harness
     w = await world(h)
     p = await prepared(h, w.citizen, w.licence["id"], SHOWN)
     stranger = SigningKey.generate()
-    r = await h.http.post("/me/presentations/sign", json={"unsigned": p["unsigned"], "signature": stranger.sign_typed_data(p["typed_data"])},
-                          headers=w.citizen.headers)
+    r = await h.http.post(
+        "/me/presentations/sign",
+        json={"unsigned": p["unsigned"], "signature": stranger.sign_typed_data(p["typed_data"])},
+        headers=w.citizen.headers,
+    )
     assert r.status_code == 422 and "not by your key" in r.json()["detail"]
     # Signed outside the vault by another key: the counter refuses it.
     forged = altered(p["unsigned"], holder_signature=bytes.fromhex(stranger.sign_typed_data(p["typed_data"])[2:]))
@@ -267,7 +305,9 @@ async def test_a_qr_code_round_trips_from_png_and_svg(harness: Harness) -> None:
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
     png = r.content
     assert Image.open(io.BytesIO(png)).size[0] > 100
-    r = await h.http.post("/presentations/verify/image", content=png, headers={**w.counter.headers, "Content-Type": "image/png"})
+    r = await h.http.post(
+        "/presentations/verify/image", content=png, headers={**w.counter.headers, "Content-Type": "image/png"}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["valid"] is True and r.json()["disclosed"] == {"姓名": "张三", "准驾车型": "C1"}
     r = await h.http.post("/me/presentations/qr", json={"text": text, "format": "svg"}, headers=w.citizen.headers)
@@ -281,12 +321,16 @@ async def test_a_corrupted_image_or_oversized_payload_is_a_verdict_not_an_error(
     png = (await h.http.post("/me/presentations/qr", json={"text": text}, headers=w.citizen.headers)).content
     damaged = png[: len(png) // 2] + bytes(len(png) - len(png) // 2)
     for body in (damaged, b"not an image at all", png[:40]):
-        r = await h.http.post("/presentations/verify/image", content=body, headers={**w.counter.headers, "Content-Type": "image/png"})
+        r = await h.http.post(
+            "/presentations/verify/image", content=body, headers={**w.counter.headers, "Content-Type": "image/png"}
+        )
         assert r.status_code == 200, r.text
         assert failed(r.json()) == ["qr_image"]
     for junk in ("DV1:" + "A" * 5000, "hello", "DV1:%%%%", "DV1:" + text[4:-3]):
         assert failed(await check(h, w.counter, junk)) == ["format"]
-    r = await h.http.post("/presentations/verify/image", content=png, headers={**w.counter.headers, "Content-Type": "text/plain"})
+    r = await h.http.post(
+        "/presentations/verify/image", content=png, headers={**w.counter.headers, "Content-Type": "text/plain"}
+    )
     assert r.status_code == 422
 
 
@@ -307,7 +351,9 @@ async def test_bad_requests_are_refused_with_a_reason(harness: Harness) -> None:
     r = await h.http.post("/me/presentations", json={"record_id": rid, "fields": []}, headers=someone.headers)
     assert r.status_code == 404  # another subject's record: as if it did not exist
     pending = await h.issue(w.issuer, fields={"a": 1})
-    r = await h.http.post("/me/presentations", json={"record_id": pending["id"], "fields": []}, headers=w.citizen.headers)
+    r = await h.http.post(
+        "/me/presentations", json={"record_id": pending["id"], "fields": []}, headers=w.citizen.headers
+    )
     assert r.status_code == 409 and "anchored" in r.json()["detail"]
     r = await h.http.post("/me/presentations", json={"record_id": rid, "fields": []}, headers=w.issuer.headers)
     assert r.status_code == 403
@@ -350,7 +396,9 @@ async def test_offline_a_snapshot_replaces_the_chain(harness: Harness, tmp_path:
     verdict = await offline(snap, text, replay=seen)
     assert verdict["valid"] is True, verdict
     assert [c["name"] for c in verdict["checks"]] == [*ALL_CHECKS, "snapshot"]
-    assert verdict["mode"] == "offline" and 0 <= verdict["snapshot_age"] < 60 and verdict["issuer_name"] == "gongan bureau"
+    assert (
+        verdict["mode"] == "offline" and 0 <= verdict["snapshot_age"] < 60 and verdict["issuer_name"] == "gongan bureau"
+    )
     assert failed(await offline(snap, text, replay=seen)) == ["not_replayed"]
     # Tampering is caught offline as online.
     p = presentation_codec.decode(text)

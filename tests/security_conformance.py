@@ -128,7 +128,9 @@ async def test_login_challenges_are_bounded_per_client(harness: Harness) -> None
         # Another client is not held up; the flood left no row beyond its bound.
         assert (await bystander.post("/auth/challenge", json=anyone)).status_code == 200
         async with h.vault.ctx.sessions() as session:
-            rows = await session.scalar(select(func.count()).select_from(Challenge).where(Challenge.client == "203.0.113.7"))
+            rows = await session.scalar(
+                select(func.count()).select_from(Challenge).where(Challenge.client == "203.0.113.7")
+            )
         assert rows == auth.CHALLENGES_PER_CLIENT
         # Once they expire, the client may ask again.
         freeze(h.app, clock.now() + auth.CHALLENGE_TTL + 1)
@@ -146,14 +148,17 @@ async def test_a_redeemed_challenge_frees_its_place(harness: Harness) -> None:
             assert (await client.post("/auth/challenge", json={"address": key.address})).status_code == 200
         for _ in range(3):  # logging in over and over takes one place at a time
             challenge = (await client.post("/auth/challenge", json={"address": key.address})).json()["challenge"]
-            r = await client.post("/auth/token", json={"challenge": challenge, "signature": key.sign_message(challenge)})
+            r = await client.post(
+                "/auth/token", json={"challenge": challenge, "signature": key.sign_message(challenge)}
+            )
             assert r.status_code == 401  # an unregistered key, but the challenge was used up
         assert (await client.post("/auth/challenge", json={"address": key.address})).status_code == 200
         assert (await client.post("/auth/challenge", json={"address": key.address})).status_code == 429
 
 
 async def test_outstanding_challenges_are_bounded_overall_across_workers(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch,
+    harness: Harness,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     h = harness
     async with h.vault.ctx.sessions() as session:
@@ -176,8 +181,13 @@ async def test_outstanding_challenges_are_bounded_overall_across_workers(
 async def firm_with_two_types(h: Harness) -> tuple[Actor, Actor, Actor, str, dict[str, Any], dict[str, Any]]:
     """An enterprise with a licence and a certificate, and an agent appointed for licences."""
     registrar, _reader, firm = await enterprise(h)
-    certificate = await h.issue(registrar, subject=FIRM, type="certificate", title="纳税信用证明",
-                                fields={"名称": "闽江数据科技有限公司", "等级": "A"})
+    certificate = await h.issue(
+        registrar,
+        subject=FIRM,
+        type="certificate",
+        title="纳税信用证明",
+        fields={"名称": "闽江数据科技有限公司", "等级": "A"},
+    )
     await h.settle()
     sid = await subject_id(h, firm)
     records = (await h.http.get("/me/records", headers=firm.headers)).json()
@@ -192,8 +202,11 @@ async def test_an_agent_sees_only_corrections_of_its_record_types(harness: Harne
     h = harness
     _, firm, agent, sid, licence, certificate = await firm_with_two_types(h)
     for record, reason in ((licence, "名称有误"), (certificate, "等级应为A+")):
-        r = await h.http.post(f"/me/records/{record['id']}/corrections", json={"reason": reason, "fields": {"名称": "闽江"}},
-                              headers=firm.headers)
+        r = await h.http.post(
+            f"/me/records/{record['id']}/corrections",
+            json={"reason": reason, "fields": {"名称": "闽江"}},
+            headers=firm.headers,
+        )
         assert r.status_code == 201, r.text
     assert len((await h.http.get("/me/corrections", headers=firm.headers)).json()) == 2
     r = await h.http.get(f"/subjects/{sid}/corrections", headers=agent.headers)
@@ -201,8 +214,11 @@ async def test_an_agent_sees_only_corrections_of_its_record_types(harness: Harne
     assert [c["record_type"] for c in r.json()] == ["licence"]
     assert "等级应为A+" not in r.text
     # Nor may it ask for one.
-    r = await h.http.post(f"/subjects/{sid}/records/{certificate['id']}/corrections",
-                          json={"reason": "x", "fields": {"等级": "B"}}, headers=agent.headers)
+    r = await h.http.post(
+        f"/subjects/{sid}/records/{certificate['id']}/corrections",
+        json={"reason": "x", "fields": {"等级": "B"}},
+        headers=agent.headers,
+    )
     assert r.status_code == 403
 
 
@@ -214,8 +230,11 @@ async def test_an_agent_sees_and_revokes_only_grants_within_its_record_types(har
     ids = []
     for body in (wide, narrow):
         typed = (await h.http.post("/me/grants/prepare", json=body, headers=firm.headers)).json()["typed_data"]
-        r = await h.http.post("/me/grants", json={"message": typed["message"], "signature": firm.key.sign_typed_data(typed)},
-                              headers=firm.headers)
+        r = await h.http.post(
+            "/me/grants",
+            json={"message": typed["message"], "signature": firm.key.sign_typed_data(typed)},
+            headers=firm.headers,
+        )
         assert r.status_code == 201, r.text
         ids.append(r.json()["id"])
     await h.settle()
@@ -224,9 +243,13 @@ async def test_an_agent_sees_and_revokes_only_grants_within_its_record_types(har
     assert "企业信用核验" not in r.text
     r = await h.http.post(f"/subjects/{sid}/grants/{ids[0]}/revoke/prepare", headers=agent.headers)
     assert r.status_code == 404
-    r = await h.http.post(f"/subjects/{sid}/grants/{ids[0]}/revoke", json={"signature": "0x" + "11" * 65}, headers=agent.headers)
+    r = await h.http.post(
+        f"/subjects/{sid}/grants/{ids[0]}/revoke", json={"signature": "0x" + "11" * 65}, headers=agent.headers
+    )
     assert r.status_code == 404
-    assert (await h.http.post(f"/subjects/{sid}/grants/{ids[1]}/revoke/prepare", headers=agent.headers)).status_code == 200
+    assert (
+        await h.http.post(f"/subjects/{sid}/grants/{ids[1]}/revoke/prepare", headers=agent.headers)
+    ).status_code == 200
 
 
 async def test_an_agent_sees_only_access_log_entries_about_its_record_types(harness: Harness) -> None:
@@ -255,8 +278,11 @@ async def test_a_guardian_over_every_type_sees_everything(harness: Harness) -> N
     h = harness
     registrar, firm, _, sid, _, _ = await firm_with_two_types(h)
     key = SigningKey.generate()
-    r = await h.http.post(f"/subjects/{sid}/guardians", headers=registrar.headers,
-                          json={"address": key.address, "expires_at": clock.now() + DAY, "reason": "破产管理人"})
+    r = await h.http.post(
+        f"/subjects/{sid}/guardians",
+        headers=registrar.headers,
+        json={"address": key.address, "expires_at": clock.now() + DAY, "reason": "破产管理人"},
+    )
     assert r.status_code == 201, r.text
     await h.settle()
     guardian = await h.login(Actor(key))
@@ -271,14 +297,22 @@ async def test_a_guardian_over_every_type_sees_everything(harness: Harness) -> N
 async def test_a_registrar_registers_only_the_kinds_it_was_registered_for(harness: Harness) -> None:
     h = harness
     actor = Actor(SigningKey.generate())
-    body = {"code": "shichang", "name": "市场监管局", "roles": ["registrar", "issuer"], "auth_address": actor.key.address,
-            "subject_kinds": ["enterprise"]}
+    body = {
+        "code": "shichang",
+        "name": "市场监管局",
+        "roles": ["registrar", "issuer"],
+        "auth_address": actor.key.address,
+        "subject_kinds": ["enterprise"],
+    }
     r = await h.http.post("/departments", json=body, headers=h.admin.headers)
     assert r.status_code == 201 and r.json()["subject_kinds"] == ["enterprise"]
     await h.settle()
     shichang = await h.login(actor)
-    r = await h.http.post("/subjects", headers=shichang.headers,
-                          json={"kind": "citizen", "identifier": CITIZEN_ID, "name": "张三", "address": SigningKey.generate().address})
+    r = await h.http.post(
+        "/subjects",
+        headers=shichang.headers,
+        json={"kind": "citizen", "identifier": CITIZEN_ID, "name": "张三", "address": SigningKey.generate().address},
+    )
     assert r.status_code == 403 and "not citizens" in r.json()["detail"]
     await h.subject(shichang, identifier=ENTERPRISE_ID, kind="enterprise", name="闽江数据科技有限公司")
     # Unsaid, a registrar registers both kinds.
@@ -286,7 +320,9 @@ async def test_a_registrar_registers_only_the_kinds_it_was_registered_for(harnes
     listed = {d["code"]: d for d in (await h.http.get("/departments")).json()}
     assert listed["gongan"]["subject_kinds"] == ["citizen", "enterprise"]
     await h.subject(gongan)
-    r = await h.http.post("/departments", headers=h.admin.headers, json={**body, "code": "x-bad", "subject_kinds": ["robot"]})
+    r = await h.http.post(
+        "/departments", headers=h.admin.headers, json={**body, "code": "x-bad", "subject_kinds": ["robot"]}
+    )
     assert r.status_code == 422
 
 
@@ -298,7 +334,9 @@ async def test_only_the_subjects_own_registrar_replaces_its_key_or_appoints_a_gu
     sid = await subject_id(h, citizen)
     guardian = SigningKey.generate()
     appointment = {"address": guardian.address, "expires_at": clock.now() + DAY, "reason": "法院指定监护"}
-    r = await h.http.post(f"/subjects/{sid}/key", json={"address": SigningKey.generate().address}, headers=minzheng.headers)
+    r = await h.http.post(
+        f"/subjects/{sid}/key", json={"address": SigningKey.generate().address}, headers=minzheng.headers
+    )
     assert r.status_code == 403 and "another registrar" in r.json()["detail"]
     r = await h.http.post(f"/subjects/{sid}/guardians", json=appointment, headers=minzheng.headers)
     assert r.status_code == 403
@@ -312,7 +350,9 @@ async def test_only_the_subjects_own_registrar_replaces_its_key_or_appoints_a_gu
     assert r.status_code == 403
     r = await h.http.post(f"/subjects/{sid}/guardians", json=appointment, headers=minzheng.headers)
     assert r.status_code == 201, r.text
-    assert (await h.http.delete(f"/subjects/{sid}/guardians/{guardian.address}", headers=gongan.headers)).status_code == 403
+    assert (
+        await h.http.delete(f"/subjects/{sid}/guardians/{guardian.address}", headers=gongan.headers)
+    ).status_code == 403
     await h.department("renshe", roles=["data_user"])
     r = await h.http.post(f"/subjects/{sid}/registrar", json={"department": "renshe"}, headers=h.admin.headers)
     assert r.status_code == 422  # not a registrar
@@ -334,8 +374,9 @@ async def test_a_guardian_needs_a_reason_sealed_and_shown_to_the_subject(harness
     await h.settle()
     # The subject is told: its access log shows the appointment, its delegations the reason.
     log = (await h.http.get("/me/access-log", headers=citizen.headers)).json()["entries"]
-    assert any(e["action"] == "delegation.set" and e["actor"] == "gongan" and key.address in (e["reason"] or "")
-               for e in log)
+    assert any(
+        e["action"] == "delegation.set" and e["actor"] == "gongan" and key.address in (e["reason"] or "") for e in log
+    )
     mine = (await h.http.get("/me/delegations", headers=citizen.headers)).json()
     assert [(d["kind"], d["reason"]) for d in mine] == [("guardian", reason)]
     async with h.vault.ctx.sessions() as session:
@@ -365,8 +406,11 @@ async def test_the_platforms_own_keys_are_refused_as_a_subjects(harness: Harness
     citizen = await h.subject(registrar)
     sid = await subject_id(h, citizen)
     for what, address in (await platform_addresses(h)).items():
-        r = await h.http.post("/subjects", headers=registrar.headers,
-                              json={"kind": "enterprise", "identifier": ENTERPRISE_ID, "name": "x", "address": address})
+        r = await h.http.post(
+            "/subjects",
+            headers=registrar.headers,
+            json={"kind": "enterprise", "identifier": ENTERPRISE_ID, "name": "x", "address": address},
+        )
         assert r.status_code == 422 and what in r.json()["detail"] and r.json()["field"] == "address", (what, r.text)
         r = await h.http.post(f"/subjects/{sid}/key", json={"address": address}, headers=registrar.headers)
         assert r.status_code == 422 and what in r.json()["detail"], (what, r.text)
@@ -386,11 +430,17 @@ async def test_the_platforms_own_keys_are_refused_as_an_agents_or_a_guardians(ha
         assert r.status_code == 422 and what in r.json()["detail"] and r.json()["field"] == "agent", (what, r.text)
         # Signed by the subject itself, still refused: the platform would sign in its name.
         forged = {**typed, "message": {**typed["message"], "agent": address}}
-        r = await h.http.post("/me/delegations", json={"message": forged["message"], "signature": firm.key.sign_typed_data(forged)},
-                              headers=firm.headers)
+        r = await h.http.post(
+            "/me/delegations",
+            json={"message": forged["message"], "signature": firm.key.sign_typed_data(forged)},
+            headers=firm.headers,
+        )
         assert r.status_code == 422 and what in r.json()["detail"], (what, r.text)
-        r = await h.http.post(f"/subjects/{sid}/guardians", headers=registrar.headers,
-                              json={"address": address, "expires_at": clock.now() + DAY, "reason": "监护"})
+        r = await h.http.post(
+            f"/subjects/{sid}/guardians",
+            headers=registrar.headers,
+            json={"address": address, "expires_at": clock.now() + DAY, "reason": "监护"},
+        )
         assert r.status_code == 422 and what in r.json()["detail"] and r.json()["field"] == "guardian", (what, r.text)
     assert (await h.http.get("/me/delegations", headers=firm.headers)).json() == []
 
@@ -405,8 +455,11 @@ async def test_a_subjects_key_is_refused_as_an_agents_or_a_guardians(harness: Ha
     body = {"agent": citizen.key.address, "record_types": ["licence"], "expires_at": clock.now() + DAY}
     r = await h.http.post("/me/delegations/prepare", json=body, headers=firm.headers)
     assert r.status_code == 422 and "own login key" in r.json()["detail"] and r.json()["field"] == "agent", r.text
-    r = await h.http.post(f"/subjects/{sid}/guardians", headers=registrar.headers,
-                          json={"address": citizen.key.address, "expires_at": clock.now() + DAY, "reason": "监护"})
+    r = await h.http.post(
+        f"/subjects/{sid}/guardians",
+        headers=registrar.headers,
+        json={"address": citizen.key.address, "expires_at": clock.now() + DAY, "reason": "监护"},
+    )
     assert r.status_code == 422 and "own login key" in r.json()["detail"] and r.json()["field"] == "guardian", r.text
 
 
@@ -421,9 +474,16 @@ async def test_no_platform_agent_or_guardian_key_becomes_a_departments_or_an_aud
     await appoint(h, firm, agent.key, types=["licence"])
     taken = {**(await platform_addresses(h)), "an agent's key": agent.key.address}
     for n, (what, address) in enumerate(taken.items()):
-        r = await h.http.post("/departments", headers=h.admin.headers, json={
-            "code": f"evil{n}", "name": "evil", "roles": ["issuer"], "auth_address": address,
-        })
+        r = await h.http.post(
+            "/departments",
+            headers=h.admin.headers,
+            json={
+                "code": f"evil{n}",
+                "name": "evil",
+                "roles": ["issuer"],
+                "auth_address": address,
+            },
+        )
         assert r.status_code == 409, (what, r.text)
         r = await h.http.post("/auditors", headers=h.admin.headers, json={"address": address, "name": "evil"})
         assert r.status_code == 409, (what, r.text)

@@ -71,7 +71,9 @@ async def test_pending_credentials_share_one_anchor(harness: Harness) -> None:
     txs = {mine[rec["id"]]["anchor"]["tx_hash"] for rec in issued}
     assert len(roots) == 1 and len(txs) == 1
     for rec in issued:
-        assert (await verify(h, {"document": mine[rec["id"]]["document"], "proof": mine[rec["id"]]["anchor"]["proof"]}))["valid"]
+        assert (
+            await verify(h, {"document": mine[rec["id"]]["document"], "proof": mine[rec["id"]]["anchor"]["proof"]})
+        )["valid"]
 
 
 async def _anchored_document(h: Harness, dept: Any, citizen: Any, **overrides: Any) -> dict[str, Any]:
@@ -117,7 +119,10 @@ async def test_a_structurally_damaged_document_is_an_invalid_verdict(harness: Ha
         "a key added": (damaged(lambda d: d.update(备注="伪造")), "keys its issuer did not write: 备注"),
         "a field added": (damaged(lambda d: d["fields"].update(准驾车型2="A1")), "salts must name"),
         "an issuer key added": (damaged(lambda d: d["issuer"].update(name="x")), "issuer must hold exactly"),
-        "a type changed": (damaged(lambda d: d.update(valid_from=str(d["valid_from"]))), "valid_from must be an integer"),
+        "a type changed": (
+            damaged(lambda d: d.update(valid_from=str(d["valid_from"]))),
+            "valid_from must be an integer",
+        ),
         "fields retyped": (damaged(lambda d: d.update(fields=list(d["fields"]))), "must be an object"),
         "a header value retyped": (damaged(lambda d: d.update(status_index="7")), "status_index"),
     }
@@ -190,11 +195,31 @@ async def test_issuers_must_be_registered_active_issuers(harness: Harness) -> No
     await h.subject(registrar)
     verifier = await h.department("yanzheng", roles=["verifier"])
     before = await count(h, Record)
-    r = await h.http.post("/records", json={"subject": {"kind": "citizen", "identifier": CITIZEN_ID}, "type": "licence", "title": "x", "fields": {"a": 1}, "valid_until": clock.now() + YEAR}, headers=verifier.headers)
+    r = await h.http.post(
+        "/records",
+        json={
+            "subject": {"kind": "citizen", "identifier": CITIZEN_ID},
+            "type": "licence",
+            "title": "x",
+            "fields": {"a": 1},
+            "valid_until": clock.now() + YEAR,
+        },
+        headers=verifier.headers,
+    )
     assert r.status_code == 403 and "not an active issuer" in r.json()["detail"]
     r = await h.http.post("/departments/gongan/deactivate", headers=h.admin.headers)
     assert r.status_code == 200 and r.json()["active"] is False
-    r = await h.http.post("/records", json={"subject": {"kind": "citizen", "identifier": CITIZEN_ID}, "type": "licence", "title": "x", "fields": {"a": 1}, "valid_until": clock.now() + YEAR}, headers=registrar.headers)
+    r = await h.http.post(
+        "/records",
+        json={
+            "subject": {"kind": "citizen", "identifier": CITIZEN_ID},
+            "type": "licence",
+            "title": "x",
+            "fields": {"a": 1},
+            "valid_until": clock.now() + YEAR,
+        },
+        headers=registrar.headers,
+    )
     assert r.status_code == 403 and "deactivated" in r.json()["detail"]
     assert await count(h, Record) == before
     await h.settle()
@@ -248,7 +273,11 @@ async def test_roles_are_enforced(harness: Harness) -> None:
     nobody = await h.http.get("/me/records")
     assert nobody.status_code == 401 and nobody.json()["detail"] == "missing bearer token"
     issuer_only = await h.department("jiaoyu", roles=["issuer"])
-    r = await h.http.post("/subjects", json={"kind": "citizen", "identifier": "11010519491231002X", "name": "x", "address": "0x" + "cd" * 20}, headers=issuer_only.headers)
+    r = await h.http.post(
+        "/subjects",
+        json={"kind": "citizen", "identifier": "11010519491231002X", "name": "x", "address": "0x" + "cd" * 20},
+        headers=issuer_only.headers,
+    )
     assert r.status_code == 403
 
 
@@ -273,7 +302,9 @@ async def test_challenges_cannot_be_replayed_or_signed_by_others(harness: Harnes
     signature = dept.key.sign_message(challenge)
     r = await h.http.post("/auth/token", json={"challenge": challenge, "signature": signature})
     assert r.status_code == 401 and "does not match" in r.json()["detail"]
-    r = await h.http.post("/auth/token", json={"challenge": challenge, "signature": citizen.key.sign_message(challenge)})
+    r = await h.http.post(
+        "/auth/token", json={"challenge": challenge, "signature": citizen.key.sign_message(challenge)}
+    )
     assert r.status_code == 401 and "already used" in r.json()["detail"]
 
 
@@ -282,16 +313,59 @@ async def test_bad_input_gets_a_problem_not_a_crash(harness: Harness) -> None:
     dept = await h.department("gongan")
     await h.subject(dept)
     before = await count(h, Record)
-    r = await h.http.post("/records", content=b'{"subject": ', headers={**dept.headers, "Content-Type": "application/json"})
+    r = await h.http.post(
+        "/records", content=b'{"subject": ', headers={**dept.headers, "Content-Type": "application/json"}
+    )
     assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["title"] == "Malformed JSON"
-    r = await h.http.post("/records", json={"subject": {"kind": "citizen", "identifier": CITIZEN_ID}, "type": "passport", "title": "x", "fields": {"a": 1}, "valid_until": 1}, headers=dept.headers)
+    r = await h.http.post(
+        "/records",
+        json={
+            "subject": {"kind": "citizen", "identifier": CITIZEN_ID},
+            "type": "passport",
+            "title": "x",
+            "fields": {"a": 1},
+            "valid_until": 1,
+        },
+        headers=dept.headers,
+    )
     assert r.status_code == 422 and "type" in r.json()["detail"]
-    r = await h.http.post("/records", json={"subject": {"kind": "citizen", "identifier": CITIZEN_ID}, "type": "licence", "title": "x", "fields": {"a": 1}, "valid_from": 100, "valid_until": 50}, headers=dept.headers)
+    r = await h.http.post(
+        "/records",
+        json={
+            "subject": {"kind": "citizen", "identifier": CITIZEN_ID},
+            "type": "licence",
+            "title": "x",
+            "fields": {"a": 1},
+            "valid_from": 100,
+            "valid_until": 50,
+        },
+        headers=dept.headers,
+    )
     assert r.status_code == 422 and r.json()["field"] == "valid_until"
-    r = await h.http.post("/records", json={"subject": {"kind": "citizen", "identifier": "110105194912310021"}, "type": "licence", "title": "x", "fields": {"a": 1}, "valid_until": clock.now() + 10}, headers=dept.headers)
+    r = await h.http.post(
+        "/records",
+        json={
+            "subject": {"kind": "citizen", "identifier": "110105194912310021"},
+            "type": "licence",
+            "title": "x",
+            "fields": {"a": 1},
+            "valid_until": clock.now() + 10,
+        },
+        headers=dept.headers,
+    )
     assert r.status_code == 422 and "check digit" in r.json()["detail"]
-    r = await h.http.post("/records", json={"subject": {"kind": "citizen", "identifier": "11010519800101001X"}, "type": "licence", "title": "x", "fields": {"a": 1}, "valid_until": clock.now() + 10}, headers=dept.headers)
+    r = await h.http.post(
+        "/records",
+        json={
+            "subject": {"kind": "citizen", "identifier": "11010519800101001X"},
+            "type": "licence",
+            "title": "x",
+            "fields": {"a": 1},
+            "valid_until": clock.now() + 10,
+        },
+        headers=dept.headers,
+    )
     assert r.status_code in (404, 422)
     assert await count(h, Record) == before
     r = await h.http.post("/verify", json={"credential_hash": "0x1234"})
@@ -300,7 +374,11 @@ async def test_bad_input_gets_a_problem_not_a_crash(harness: Harness) -> None:
     r = await h.http.post("/verify", json={"document": {"hello": "world"}})
     assert r.status_code == 200 and failed_checks(r.json()) == {"format"}
     assert "document lacks" in r.json()["checks"][0]["reason"]
-    r = await h.http.post("/subjects", json={"kind": "citizen", "identifier": CITIZEN_ID, "name": "张三", "address": "0x" + "ef" * 20}, headers=dept.headers)
+    r = await h.http.post(
+        "/subjects",
+        json={"kind": "citizen", "identifier": CITIZEN_ID, "name": "张三", "address": "0x" + "ef" * 20},
+        headers=dept.headers,
+    )
     assert r.status_code == 409
 
 

@@ -43,7 +43,11 @@ class Settings(BaseSettings):
     precedence (``Settings(datadir=...)``, or ``from_env``, which skips ``None``)."""
 
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_ignore_empty=True, frozen=True, extra="forbid", populate_by_name=True,
+        env_prefix=ENV_PREFIX,
+        env_ignore_empty=True,
+        frozen=True,
+        extra="forbid",
+        populate_by_name=True,
         validate_default=True,
     )
 

@@ -55,7 +55,9 @@ def _stamped(event: VaultEvent) -> VaultEvent:
     context = request_context.get()
     if context is None:
         return event
-    return replace(event, request_id=event.request_id or context.request_id, official=event.official or context.official)
+    return replace(
+        event, request_id=event.request_id or context.request_id, official=event.official or context.official
+    )
 
 
 Sink = Callable[[AsyncSession, VaultEvent], Awaitable[None]]

@@ -24,7 +24,9 @@ def kek_id(subject_id: str) -> KeyId:
 
 async def create_first_key(session: AsyncSession, master: MasterKey, subject_id: str, now: int) -> Kek:
     kek = generate_kek(kek_id(subject_id), 1)
-    session.add(SubjectKey(subject_id=subject_id, version=1, wrapped=wrap_kek(master, kek), active=True, created_at=now))
+    session.add(
+        SubjectKey(subject_id=subject_id, version=1, wrapped=wrap_kek(master, kek), active=True, created_at=now)
+    )
     return kek
 
 
@@ -84,7 +86,11 @@ async def rotate(session: AsyncSession, master: MasterKey, subject_id: str, now:
             aad = grant_purpose_aad(subject_id, grant.id)
             grant.purpose_key = rewrap(grant.purpose_key, aad, lookup, new)
     await session.execute(update(SubjectKey).where(SubjectKey.subject_id == subject_id).values(active=False))
-    session.add(SubjectKey(subject_id=subject_id, version=new.version, wrapped=wrap_kek(master, new), active=True, created_at=now))
+    session.add(
+        SubjectKey(
+            subject_id=subject_id, version=new.version, wrapped=wrap_kek(master, new), active=True, created_at=now
+        )
+    )
     return new.version
 
 

@@ -99,8 +99,12 @@ async def open_vault(settings: Settings, *, start_chain: bool = True) -> OpenVau
     # Grants from before revision 0009 hold their purpose in clear; sealing needs the master key.
     await grant_purposes.seal_plaintext(session_factory(db), master)
     engine = make_engine(
-        settings.chain, datadir=settings.datadir, rpc_url=settings.rpc_url,
-        signer_key=settings.signer_key, zero_gas=settings.zero_gas, anvil_binary=settings.anvil,
+        settings.chain,
+        datadir=settings.datadir,
+        rpc_url=settings.rpc_url,
+        signer_key=settings.signer_key,
+        zero_gas=settings.zero_gas,
+        anvil_binary=settings.anvil,
     )
     try:
         if start_chain:
@@ -113,7 +117,12 @@ async def open_vault(settings: Settings, *, start_chain: bool = True) -> OpenVau
         consent = ConsentClient(engine.w3, dep.consent)
         audit = AuditAnchorClient(engine.w3, dep.audit)
         chain = ChainContext(
-            engine=engine, client=client, operator=operator, zero_gas=zero_gas, consent=consent, audit=audit,
+            engine=engine,
+            client=client,
+            operator=operator,
+            zero_gas=zero_gas,
+            consent=consent,
+            audit=audit,
             cached_chain_id=dep.chain_id,
         )
         ctx = VaultContext(sessions=session_factory(db), master=master, keystore=keystore, chain=chain)
@@ -121,8 +130,11 @@ async def open_vault(settings: Settings, *, start_chain: bool = True) -> OpenVau
         if not keystore.exists(AUDIT_LOG_KEY):
             keystore.create(AUDIT_LOG_KEY)
         sequencer = audit_log.Sequencer(
-            ctx.sessions, master, keystore.load(AUDIT_LOG_KEY),
-            head_every=settings.audit_head_every, head_interval=settings.audit_head_interval,
+            ctx.sessions,
+            master,
+            keystore.load(AUDIT_LOG_KEY),
+            head_every=settings.audit_head_every,
+            head_interval=settings.audit_head_interval,
         )
         batcher = Batcher(ctx.sessions, settings.batch_max, sign=issuer_signatures.signer(ctx))
         submitter = make_submitter(ctx, sequencer=sequencer, batcher=batcher, interval=settings.submit_interval)
@@ -138,8 +150,13 @@ async def open_vault(settings: Settings, *, start_chain: bool = True) -> OpenVau
 
 
 def make_submitter(
-    ctx: VaultContext, *, sequencer: audit_log.Sequencer | None = None, batcher: Batcher | None = None,
-    interval: float = 0.5, receipt_timeout: float = 30.0, max_backoff: float = 60.0,
+    ctx: VaultContext,
+    *,
+    sequencer: audit_log.Sequencer | None = None,
+    batcher: Batcher | None = None,
+    interval: float = 0.5,
+    receipt_timeout: float = 30.0,
+    max_backoff: float = 60.0,
 ) -> Submitter:
     """The submitter with every feature's part: the access log's tree head first (a head it
     signs joins the round's writes), then the credential batches, then the queue."""
@@ -147,7 +164,12 @@ def make_submitter(
         batcher = Batcher(ctx.sessions, sign=issuer_signatures.signer(ctx))
     steps = ([sequencer.run_once] if sequencer is not None else []) + [batcher]
     return Submitter(
-        ctx, OPS, steps=steps, lost_checks=LOST_CHECKS, interval=interval, receipt_timeout=receipt_timeout,
+        ctx,
+        OPS,
+        steps=steps,
+        lost_checks=LOST_CHECKS,
+        interval=interval,
+        receipt_timeout=receipt_timeout,
         max_backoff=max_backoff,
     )
 

@@ -33,11 +33,14 @@ __all__ = ["main", "parser"]
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="datavault", description="数字保险箱 data vault",
+        prog="datavault",
+        description="数字保险箱 data vault",
         epilog="exit codes: 0 ok / valid, 1 verify: invalid, 2 error",
     )
     p.add_argument(
-        "--datadir", type=Path, default=Path(os.environ.get("DATAVAULT_DATADIR") or DEFAULT_DATADIR),
+        "--datadir",
+        type=Path,
+        default=Path(os.environ.get("DATAVAULT_DATADIR") or DEFAULT_DATADIR),
         help="data directory (default $DATAVAULT_DATADIR, else .datavault)",
     )
     p.add_argument("--api", help="API base URL (default: the vault running from --datadir)")

@@ -49,7 +49,9 @@ def _role(login: Login) -> str:
 
 def _auditor(login: Login, command: str) -> None:
     if login.role != "auditor":
-        raise CliError(f"{login.name!r} is {_role(login)}; `{command}` takes {AUDITOR} (registered by the governance admin)")
+        raise CliError(
+            f"{login.name!r} is {_role(login)}; `{command}` takes {AUDITOR} (registered by the governance admin)"
+        )
 
 
 # -- reading arguments (all before any network round trip) -------------------------------------
@@ -158,8 +160,17 @@ def _count(n: object, what: str) -> str:
 
 
 def report_summary(report: dict[str, Any]) -> str:
-    checked = ", ".join(f"{_count(report.get(key), what)}" for key, what in (
-        ("entries_checked", "entr"), ("heads_checked", "signed head"), ("anchors_checked", "anchored head"))) + " checked"
+    checked = (
+        ", ".join(
+            f"{_count(report.get(key), what)}"
+            for key, what in (
+                ("entries_checked", "entr"),
+                ("heads_checked", "signed head"),
+                ("anchors_checked", "anchored head"),
+            )
+        )
+        + " checked"
+    )
     if report.get("status") == "nothing_anchored":
         return f"NOT VERIFIED: {report.get('summary')}; {checked}"
     if report.get("ok"):
@@ -197,7 +208,10 @@ def bad_signatures(found: dict[str, Any]) -> list[int]:
     bad = []
     for head in found["heads"]:
         try:
-            good = recover_message(head_text(head["tree_size"], head["root"], head["signed_at"]), head["signature"]) == found["log_key"]
+            good = (
+                recover_message(head_text(head["tree_size"], head["root"], head["signed_at"]), head["signature"])
+                == found["log_key"]
+            )
         except KeysError:
             good = False
         if not good:
@@ -220,8 +234,9 @@ def cmd_audit_heads(args: argparse.Namespace) -> int:
     where = f"anchored in block {newest['block_number']}" if newest["status"] == "anchored" else newest["status"]
     summary = f"{len(heads)} signed head{'s' if len(heads) != 1 else ''}, newest size {newest['tree_size']} ({where})"
     if bad or missing:
-        problems = ([f"signature not by the log key {found['log_key']} at size {', '.join(map(str, bad))}"] if bad else []) + (
-            [f"recorded as anchored but not on chain at size {', '.join(map(str, missing))}"] if missing else [])
+        problems = (
+            [f"signature not by the log key {found['log_key']} at size {', '.join(map(str, bad))}"] if bad else []
+        ) + ([f"recorded as anchored but not on chain at size {', '.join(map(str, missing))}"] if missing else [])
         say(f"INVALID: {'; '.join(problems)}; {summary}")
         return EXIT_INVALID
     say(f"{summary}; every signature is the log key's ({found['log_key']}), checked here")
@@ -232,8 +247,10 @@ def cmd_access_log(args: argparse.Namespace) -> int:
     subject = parse_id(args.for_, "subject") if args.for_ else None
     with logged_in(args) as login:
         if login.role not in ("subject", "delegate"):
-            raise CliError(f"{login.name!r} is {_role(login)}; `access-log` takes a citizen's or enterprise's key, "
-                           "or their agent's or guardian's with --for")
+            raise CliError(
+                f"{login.name!r} is {_role(login)}; `access-log` takes a citizen's or enterprise's key, "
+                "or their agent's or guardian's with --for"
+            )
         base, _ = acting_base(login, subject, "`access-log`")
         order = {"order": "oldest" if args.oldest_first else "newest"}
         result: dict[str, Any] = {}
@@ -245,7 +262,10 @@ def cmd_access_log(args: argparse.Namespace) -> int:
     entries = result.get("entries", [])
     pending = sum(1 for e in entries if e["pending"])
     if not args.verify:
-        say(f"{len(entries)} access{'es' if len(entries) != 1 else ''} by others; {pending} pending (newer than the last anchored head)")
+        say(
+            f"{len(entries)} access{'es' if len(entries) != 1 else ''} by others; {pending} pending (newer "
+            "than the last anchored head)"
+        )
         return 0
     return _verify_entries(entries, pending)
 
@@ -255,15 +275,31 @@ def _verify_entries(entries: list[dict[str, Any]], pending: int) -> int:
 
     proved = [e for e in entries if e.get("proof")]
     failed = [
-        e["seq"] for e in proved
-        if not verify_access_entry(json.dumps(e["entry"], ensure_ascii=False), e["seq"], e["proof"]["path"],
-                                   e["proof"]["tree_size"], e["proof"]["root"])
+        e["seq"]
+        for e in proved
+        if not verify_access_entry(
+            json.dumps(e["entry"], ensure_ascii=False),
+            e["seq"],
+            e["proof"]["path"],
+            e["proof"]["tree_size"],
+            e["proof"]["root"],
+        )
     ]
-    heads = sorted({(e["proof"]["tree_size"], e["proof"]["root"], e["proof"]["tx_hash"], e["proof"]["block_number"]) for e in proved})
-    against = "; ".join(f"tree size {size}, root {root}, anchored in tx {tx} (block {block})" for size, root, tx, block in heads)
+    heads = sorted(
+        {
+            (e["proof"]["tree_size"], e["proof"]["root"], e["proof"]["tx_hash"], e["proof"]["block_number"])
+            for e in proved
+        }
+    )
+    against = "; ".join(
+        f"tree size {size}, root {root}, anchored in tx {tx} (block {block})" for size, root, tx, block in heads
+    )
     later = f"; {pending} pending (newer than the anchored head, proved once the next is anchored)" if pending else ""
     if failed:
-        say(f"FAILED: {len(failed)} of {len(proved)} entries do not verify (seq {', '.join(map(str, failed))}) against {against}")
+        say(
+            f"FAILED: {len(failed)} of {len(proved)} entries do not verify (seq "
+            f"{', '.join(map(str, failed))}) against {against}"
+        )
         return EXIT_INVALID
     if not proved:
         say(f"nothing to verify yet: no anchored head covers these entries{later}")
@@ -293,12 +329,16 @@ def _page_size(text: str) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    audit = sub.add_parser("audit", help="the access log, for auditors: verify it, trace accesses, list its signed heads")
+    audit = sub.add_parser(
+        "audit", help="the access log, for auditors: verify it, trace accesses, list its signed heads"
+    )
     commands = audit.add_subparsers(dest="audit_command", required=True, metavar="{verify,trace,heads}")
 
     v = commands.add_parser(
-        "verify", help="check the whole log against its signed heads and the chain "
-                       "(exit 0 ok, 1 findings, 3 nothing anchored yet)")
+        "verify",
+        help="check the whole log against its signed heads and the chain "
+        "(exit 0 ok, 1 findings, 3 nothing anchored yet)",
+    )
     login_as(v, "an auditor's key, e.g. auditor")
     v.set_defaults(func=cmd_audit_verify)
 
@@ -310,23 +350,44 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     t.add_argument("--grant", metavar="ID", help="grant id")
     t.add_argument("--action", metavar="A", help="e.g. grant.used, grant.refused, record.issued, credential.verified")
     t.add_argument("--outcome", choices=["ok", "refused"])
-    t.add_argument("--from", dest="from_", metavar="WHEN", help="from: YYYY-MM-DD (from the start of that day, UTC), an ISO date-time, or Unix seconds")
-    t.add_argument("--until", metavar="WHEN", help="until: YYYY-MM-DD (through that day, UTC), an ISO date-time, or Unix seconds")
+    t.add_argument(
+        "--from",
+        dest="from_",
+        metavar="WHEN",
+        help="from: YYYY-MM-DD (from the start of that day, UTC), an ISO date-time, or Unix seconds",
+    )
+    t.add_argument(
+        "--until", metavar="WHEN", help="until: YYYY-MM-DD (through that day, UTC), an ISO date-time, or Unix seconds"
+    )
     t.add_argument("--limit", type=_positive, metavar="N", help="at most N entries (default: all)")
     t.add_argument("--newest-first", action="store_true")
-    t.add_argument("--format", choices=["json", "jsonl", "csv"], default="json",
-                   help="json: an array (default); jsonl and csv stream the export, the CSV's last column the entry as hashed")
+    t.add_argument(
+        "--format",
+        choices=["json", "jsonl", "csv"],
+        default="json",
+        help="json: an array (default); jsonl and csv stream the export, the CSV's last column the entry as hashed",
+    )
     t.set_defaults(func=cmd_audit_trace)
 
-    hd = commands.add_parser("heads", help="signed tree heads, their anchoring and the log key; signatures checked here")
+    hd = commands.add_parser(
+        "heads", help="signed tree heads, their anchoring and the log key; signatures checked here"
+    )
     login_as(hd, "an auditor's key, e.g. auditor")
-    hd.add_argument("--limit", type=_page_size, default=100, metavar="N", help=f"the newest N heads (1-{PAGE}, default 100)")
+    hd.add_argument(
+        "--limit", type=_page_size, default=100, metavar="N", help=f"the newest N heads (1-{PAGE}, default 100)"
+    )
     hd.set_defaults(func=cmd_audit_heads)
 
-    a = sub.add_parser("access-log", help="who accessed your data (使用知情), each entry with a proof against the chain")
+    a = sub.add_parser(
+        "access-log", help="who accessed your data (使用知情), each entry with a proof against the chain"
+    )
     login_as(a, "the subject's key, or its agent's or guardian's (with --for)")
     acting_for(a)
-    a.add_argument("--verify", action="store_true", help="check every entry's proof here, against the anchored root (exit 1 if one fails)")
+    a.add_argument(
+        "--verify",
+        action="store_true",
+        help="check every entry's proof here, against the anchored root (exit 1 if one fails)",
+    )
     a.add_argument("--limit", type=_positive, metavar="N", help="the newest N entries (default: all)")
     a.add_argument("--oldest-first", action="store_true")
     a.set_defaults(func=cmd_access_log)

@@ -24,6 +24,7 @@ JSON lines (one JSON object per line, blank lines skipped): the body ``POST /rec
 may also be given as top-level ``kind``/``identifier`` or ``subject_id``, and the times as
 dates as in CSV.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -86,7 +87,13 @@ def _named(exc: ApiError, count: int) -> tuple[list[tuple[int, str]], int, bool]
             continue
         index, reason = error.get("index"), str(error.get("reason", ""))
         loc = error.get("loc")
-        if not isinstance(index, int) and isinstance(loc, list) and len(loc) > 2 and loc[1] == "items" and str(loc[2]).isdigit():
+        if (
+            not isinstance(index, int)
+            and isinstance(loc, list)
+            and len(loc) > 2
+            and loc[1] == "items"
+            and str(loc[2]).isdigit()
+        ):
             index, where, schema = int(loc[2]), ".".join(str(part) for part in loc[3:]), True
             reason = f"{where}: {error.get('msg', '')}" if where else str(error.get("msg", ""))
         if isinstance(index, int) and 0 <= index < count:
@@ -125,7 +132,9 @@ def _send(client: VaultClient, chunk: list[tuple[int, dict[str, Any]]], *, dry_r
         raise _refused(exc, [line for line, _ in chunk]) from None
 
 
-def check(client: VaultClient, chunks: list[list[tuple[int, dict[str, Any]]]], progress: Progress) -> tuple[list[tuple[int, str]], int]:
+def check(
+    client: VaultClient, chunks: list[list[tuple[int, dict[str, Any]]]], progress: Progress
+) -> tuple[list[tuple[int, str]], int]:
     """The vault's check of every chunk (``dry_run``: nothing is written): every problem it
     names, at the file's lines, and how many there are in all."""
     problems: list[tuple[int, str]] = []
@@ -174,7 +183,10 @@ def wait_for_anchors(client: VaultClient, ids: list[str], timeout: float, progre
     anchors: dict[str, dict[str, Any]] = {}
     for r in rows:
         if r["tx_hash"]:
-            entry = anchors.setdefault(r["tx_hash"], {"tx_hash": r["tx_hash"], "block_number": r["block_number"], "root": r["root"], "count": 0})
+            entry = anchors.setdefault(
+                r["tx_hash"],
+                {"tx_hash": r["tx_hash"], "block_number": r["block_number"], "root": r["root"], "count": 0},
+            )
             entry["count"] += 1
     failed = [r["id"] for r in rows if r["status"] not in ("anchored", "revoking", "revoked")]
     if failed:
@@ -182,7 +194,9 @@ def wait_for_anchors(client: VaultClient, ids: list[str], timeout: float, progre
     return list(anchors.values())
 
 
-def _check_rest(args: argparse.Namespace, items: list[tuple[int, dict[str, Any]]], bad: list[tuple[int, str]]) -> BadLines:
+def _check_rest(
+    args: argparse.Namespace, items: list[tuple[int, dict[str, Any]]], bad: list[tuple[int, str]]
+) -> BadLines:
     """Lines of the file are bad already; the vault checks the good ones too, so that one pass
     names every bad line. If it cannot be asked, the report says so."""
     if not items or args.no_check:
@@ -221,12 +235,14 @@ def cmd_issue_bulk(args: argparse.Namespace) -> int:
         try:
             for chunk in chunks:
                 answer = _send(client, chunk, dry_run=False)
-                issued += [{"line": line, **rec} for (line, _), rec in zip(chunk, answer["records"])]
+                issued += [{"line": line, **rec} for (line, _), rec in zip(chunk, answer["records"], strict=False)]
                 progress.update(len(issued))
         except CliError as exc:
             if issued:
                 print_json({"count": len(issued), "records": issued})
-                raise CliError(f"{exc}; the {len(issued):,} credentials before it were issued (listed on stdout)") from None
+                raise CliError(
+                    f"{exc}; the {len(issued):,} credentials before it were issued (listed on stdout)"
+                ) from None
             raise
         result: dict[str, Any] = {"count": len(issued), "records": issued}
         if args.wait:
@@ -235,7 +251,10 @@ def cmd_issue_bulk(args: argparse.Namespace) -> int:
     print_json(result)
     if args.wait:
         for anchor in result["anchors"]:
-            print(f"anchor {anchor['tx_hash']} (block {anchor['block_number']}): {anchor['count']:,} credentials", file=sys.stderr)
+            print(
+                f"anchor {anchor['tx_hash']} (block {anchor['block_number']}): {anchor['count']:,} credentials",
+                file=sys.stderr,
+            )
     else:
         print(f"issued {len(issued):,} credentials; they are anchored shortly (--wait waits for it)", file=sys.stderr)
     return 0
@@ -263,21 +282,37 @@ def _seconds(text: str) -> float:
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
-        "issue-bulk", help="issue many credentials from a CSV or JSON-lines file as a department",
-        description=(__doc__ or "").split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter,
+        "issue-bulk",
+        help="issue many credentials from a CSV or JSON-lines file as a department",
+        description=(__doc__ or "").split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--as", dest="as_", required=True, metavar="KEY", help="keystore entry of the department's login key, e.g. dept-gongan")
-    p.add_argument("file", help="CSV or JSON-lines file, - for stdin")
-    p.add_argument("--format", choices=["csv", "jsonl"], help="default: by the file's suffix (.csv, .jsonl), else by its content")
     p.add_argument(
-        "--chunk", type=_chunk_size, default=DEFAULT_CHUNK,
-        help=f"credentials per request (default {DEFAULT_CHUNK:,}, at most {MAX_CHUNK:,}; one request is anchored in one transaction)",
+        "--as",
+        dest="as_",
+        required=True,
+        metavar="KEY",
+        help="keystore entry of the department's login key, e.g. dept-gongan",
+    )
+    p.add_argument("file", help="CSV or JSON-lines file, - for stdin")
+    p.add_argument(
+        "--format", choices=["csv", "jsonl"], help="default: by the file's suffix (.csv, .jsonl), else by its content"
+    )
+    p.add_argument(
+        "--chunk",
+        type=_chunk_size,
+        default=DEFAULT_CHUNK,
+        help=f"credentials per request (default {DEFAULT_CHUNK:,}, at most {MAX_CHUNK:,}; "
+        "one request is anchored in one transaction)",
     )
     p.add_argument("--no-check", action="store_true", help="skip the vault's check of every chunk before issuing")
     p.add_argument(
-        "--dry-run", action="store_true",
+        "--dry-run",
+        action="store_true",
         help="only check the whole file with the vault and report every bad line; issue nothing",
     )
-    p.add_argument("--wait", action="store_true", help="wait until every credential is anchored and print the anchor transactions")
+    p.add_argument(
+        "--wait", action="store_true", help="wait until every credential is anchored and print the anchor transactions"
+    )
     p.add_argument("--timeout", type=_seconds, default=300.0, help="seconds --wait waits at most (default 300)")
     p.set_defaults(func=cmd_issue_bulk)

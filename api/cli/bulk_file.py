@@ -74,7 +74,10 @@ def _item(subject: dict[str, str], row: dict[str, Any], fields: dict[str, Any]) 
     if not fields:
         raise CliError("no fields: give a fields column (a JSON object) or other columns")
     item: dict[str, Any] = {
-        "subject": subject, "type": kind, "title": title, "fields": fields,
+        "subject": subject,
+        "type": kind,
+        "title": title,
+        "fields": fields,
         "valid_until": _when(row.get("valid_until"), "valid_until"),
     }
     if row.get("valid_from") not in (None, ""):
@@ -165,7 +168,9 @@ def read_jsonl(text: str, problems: list[tuple[int, str]] | None = None) -> list
 
 
 def read_items(
-    source: str, fmt: str | None, problems: list[tuple[int, str]] | None = None,
+    source: str,
+    fmt: str | None,
+    problems: list[tuple[int, str]] | None = None,
 ) -> list[tuple[int, dict[str, Any]]]:
     """(line number, API item) for every good credential in ``source`` ('-' for stdin); the
     problems of bad lines as ``read_csv`` says."""

@@ -39,8 +39,10 @@ DAY = 24 * 3600
 # three equal.
 RECORD_TYPE_BITS = {"licence": 1, "certificate": 2, "data": 4}
 ROLES = {
-    "admin": "the governance admin's key", "department": "a department's key",
-    "subject": "a citizen's or enterprise's key", "delegate": "an agent's or guardian's key",
+    "admin": "the governance admin's key",
+    "department": "a department's key",
+    "subject": "a citizen's or enterprise's key",
+    "delegate": "an agent's or guardian's key",
     "auditor": "an auditor's key",
 }
 UNTIL = "end: YYYY-MM-DD (valid through that day, UTC), an ISO date-time, or Unix seconds"
@@ -148,6 +150,7 @@ def load_json(text: str, source: str) -> Any:
     """JSON as the vault accepts it (RFC 8259: no NaN or Infinity, no number too large, only
     valid Unicode), or a CliError naming ``source``. Python's own parser accepts all three, and
     the request would then fail to encode with a traceback instead of a `datavault:` line."""
+
     def refused(why: str) -> CliError:
         return CliError(f"{source + ' is ' if source else ''}not valid JSON: {why}")
 
@@ -173,7 +176,7 @@ def parse_fields(text: str) -> dict[str, Any]:
         text = read_text(text[1:], "--fields")
     fields = load_json(text, source)
     if not isinstance(fields, dict) or not fields:
-        raise CliError(f"{source} must be a non-empty JSON object, e.g. '{{\"结论\": \"无犯罪记录\"}}'")
+        raise CliError(f'{source} must be a non-empty JSON object, e.g. \'{{"结论": "无犯罪记录"}}\'')
     return fields
 
 
@@ -194,7 +197,11 @@ def parse_types(text: str) -> list[str]:
 
 def parse_id(text: str, what: str = "grant") -> str:
     if not _ID.fullmatch(text.strip()):
-        where = "as `datavault grants` lists them" if what == "grant" else "as `datavault demo` or `datavault delegations` shows it"
+        where = (
+            "as `datavault grants` lists them"
+            if what == "grant"
+            else "as `datavault demo` or `datavault delegations` shows it"
+        )
         raise CliError(f"{text!r} is not a {what} id: 0x and 64 hex digits, {where}")
     return text.strip().lower()
 
@@ -308,8 +315,13 @@ def acting_base(login: Login, for_: str | None, doing: str) -> tuple[str, str]:
         return "/me", login.id
     if login.role == "delegate":
         subjects = ", ".join(login.get("/me/acting-for")) or "nobody at the moment"
-        raise CliError(f"{login.name!r} is an agent's or guardian's key: name the subject with --for (it acts for {subjects})")
-    raise CliError(f"{login.name!r} is {ROLES.get(login.role, login.role)}; {doing} takes a citizen's or enterprise's key, or their agent's with --for")
+        raise CliError(
+            f"{login.name!r} is an agent's or guardian's key: name the subject with --for (it acts for {subjects})"
+        )
+    raise CliError(
+        f"{login.name!r} is {ROLES.get(login.role, login.role)}; {doing} takes a citizen's or enterprise's "
+        "key, or their agent's with --for"
+    )
 
 
 # -- typed data, checked before it is signed ---------------------------------------------------
@@ -331,14 +343,18 @@ def expect(typed: Any, primary: str, asked: dict[str, Any]) -> dict[str, Any]:
         raise CliError(f"the vault did not prepare a {primary} to sign; nothing was signed")
     differ = [name for name, value in asked.items() if _same(message.get(name)) != _same(value)]
     if differ:
-        raise CliError(f"the vault prepared a {primary} whose {', '.join(differ)} differ from what was asked; nothing was signed")
+        raise CliError(
+            f"the vault prepared a {primary} whose {', '.join(differ)} differ from what was asked; nothing was signed"
+        )
     return message
 
 
 def on_chain(typed: dict[str, Any]) -> str:
     domain = typed.get("domain") or {}
-    return (f"  signed   as EIP-712 {typed['primaryType']} for {domain.get('name')}, "
-            f"chain {domain.get('chainId')}, contract {domain.get('verifyingContract')}")
+    return (
+        f"  signed   as EIP-712 {typed['primaryType']} for {domain.get('name')}, "
+        f"chain {domain.get('chainId')}, contract {domain.get('verifyingContract')}"
+    )
 
 
 # -- arguments ---------------------------------------------------------------------------------

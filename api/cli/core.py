@@ -43,8 +43,11 @@ def _settings(args: argparse.Namespace) -> Settings:
     from vault.config import Settings
 
     return Settings.from_env(
-        datadir=args.datadir, chain=getattr(args, "chain", None), rpc_url=getattr(args, "rpc_url", None),
-        database_url=getattr(args, "database_url", None), log_level=getattr(args, "log_level", None),
+        datadir=args.datadir,
+        chain=getattr(args, "chain", None),
+        rpc_url=getattr(args, "rpc_url", None),
+        database_url=getattr(args, "database_url", None),
+        log_level=getattr(args, "log_level", None),
         log_format=getattr(args, "log_format", None),
     )
 
@@ -77,8 +80,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"\nLog in as these subjects with `{command(args.datadir, 'records --as <key>')}`:")
     for name, sid in ids.items():
         print(f"  {name}: subject id {sid}")
-    print(f"Grants: `{command(args.datadir, 'grants --as dept-renshe')}`, then "
-          f"`{command(args.datadir, 'read --as dept-renshe <grant id>')}`")
+    print(
+        f"Grants: `{command(args.datadir, 'grants --as dept-renshe')}`, then "
+        f"`{command(args.datadir, 'read --as dept-renshe <grant id>')}`"
+    )
     return 0
 
 
@@ -87,7 +92,9 @@ def cmd_issue(args: argparse.Namespace) -> int:
     fields = parse_fields(args.fields)
     valid_until = parse_time(args.valid_until)
     key = login_key(args.datadir, args.as_)
-    subject: dict[str, str] = {"subject_id": args.subject_id} if args.subject_id else {"kind": args.kind, "identifier": args.identifier}
+    subject: dict[str, str] = (
+        {"subject_id": args.subject_id} if args.subject_id else {"kind": args.kind, "identifier": args.identifier}
+    )
     body = {"subject": subject, "type": args.type, "title": args.title, "fields": fields, "valid_until": valid_until}
     with client_factory(args)() as client:
         client.login(key)
@@ -189,12 +196,15 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     up.add_argument("--database-url", help="database URL (default SQLite in the data directory)")
     up.add_argument("--demo", action="store_true", help="seed sample data once the API is up")
     up.add_argument(
-        "--log-level", choices=("debug", "info", "warning", "error", "critical"),
+        "--log-level",
+        choices=("debug", "info", "warning", "error", "critical"),
         help="least severe level logged (default $DATAVAULT_LOG_LEVEL, else info)",
     )
     up.add_argument(
-        "--log-format", choices=("text", "json"),
-        help="text for a terminal, json (one object per line) for a log collector (default $DATAVAULT_LOG_FORMAT, else text)",
+        "--log-format",
+        choices=("text", "json"),
+        help="text for a terminal, json (one object per line) for a log collector "
+        "(default $DATAVAULT_LOG_FORMAT, else text)",
     )
     up.set_defaults(func=cmd_up)
 
@@ -202,11 +212,19 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     admin.add_argument("--database-url")
     admin.set_defaults(func=cmd_admin_init)
 
-    demo = sub.add_parser("demo", help="seed sample citizens, an enterprise, departments, credentials, a grant and an agent")
+    demo = sub.add_parser(
+        "demo", help="seed sample citizens, an enterprise, departments, credentials, a grant and an agent"
+    )
     demo.set_defaults(func=cmd_demo)
 
     issue = sub.add_parser("issue", help="issue a credential as a department")
-    issue.add_argument("--as", dest="as_", required=True, metavar="KEY", help="keystore entry of the department's login key, e.g. dept-gongan")
+    issue.add_argument(
+        "--as",
+        dest="as_",
+        required=True,
+        metavar="KEY",
+        help="keystore entry of the department's login key, e.g. dept-gongan",
+    )
     who = issue.add_mutually_exclusive_group(required=True)
     who.add_argument("--subject-id")
     who.add_argument("--identifier", help="ID number or credit code (with --kind)")
@@ -215,17 +233,22 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     issue.add_argument("--title", required=True)
     issue.add_argument("--fields", required=True, help="JSON object, or @file.json (@- for stdin)")
     issue.add_argument(
-        "--valid-until", required=True,
+        "--valid-until",
+        required=True,
         help="YYYY-MM-DD (valid through that day, UTC), ISO date-time, or Unix seconds",
     )
     issue.set_defaults(func=cmd_issue)
 
     recs = sub.add_parser("records", help="list (or show one of) a subject's own records")
-    recs.add_argument("--as", dest="as_", required=True, metavar="KEY", help="keystore entry of the subject's login key")
+    recs.add_argument(
+        "--as", dest="as_", required=True, metavar="KEY", help="keystore entry of the subject's login key"
+    )
     recs.add_argument("record", nargs="?")
     recs.add_argument("--export", action="store_true", help="print just {document, proof}, ready for `verify`")
     recs.add_argument(
-        "--out", type=Path, metavar="FILE",
+        "--out",
+        type=Path,
+        metavar="FILE",
         help="write the JSON to FILE instead of stdout: whole, and only if the command succeeds",
     )
     recs.set_defaults(func=cmd_records)

@@ -55,7 +55,7 @@ def _department_only(login: Login, doing: str) -> None:
 
 
 def cmd_correct(args: argparse.Namespace) -> int:
-    record = parse_uuid(args.record, "record", "the \"id\" `datavault records` lists")
+    record = parse_uuid(args.record, "record", 'the "id" `datavault records` lists')
     reason = parse_text(args.reason, "--reason", example="姓名错误")
     fields = parse_fields(args.fields)
     subject = parse_id(args.for_, "subject") if args.for_ else None
@@ -63,8 +63,11 @@ def cmd_correct(args: argparse.Namespace) -> int:
         base, _ = acting_base(login, subject, "asking for a correction")
         result = login.post(f"{base}/records/{record}/corrections", {"reason": reason, "fields": fields})
     print_json(result)
-    say(f"correction {result['id']} asked of {result['issuer']} for version {result['record_version']} of record {record}; "
-        f"`{command(args.datadir, f'corrections --as {args.as_}')}` shows its decision")
+    say(
+        f"correction {result['id']} asked of {result['issuer']} for version {result['record_version']} of "
+        f"record {record}; "
+        f"`{command(args.datadir, f'corrections --as {args.as_}')}` shows its decision"
+    )
     return 0
 
 
@@ -76,8 +79,10 @@ def cmd_corrections(args: argparse.Namespace) -> int:
             result: list[dict[str, Any]] = login.get(path)
         else:
             if login.role not in ("subject", "delegate"):
-                raise CliError(f"{login.name!r} is {ROLES.get(login.role, login.role)}; `corrections` takes a citizen's, "
-                               "enterprise's or department's key, or an agent's with --for")
+                raise CliError(
+                    f"{login.name!r} is {ROLES.get(login.role, login.role)}; `corrections` takes a citizen's, "
+                    "enterprise's or department's key, or an agent's with --for"
+                )
             base, _ = acting_base(login, subject, "`corrections`")
             result = [c for c in login.get(f"{base}/corrections") if args.status in (None, c.get("status"))]
     print_json(result)
@@ -99,8 +104,10 @@ def cmd_decide(args: argparse.Namespace) -> int:
     print_json(result)
     if args.accept:
         notified = ", ".join(result.get("notified") or []) or "no department (none read it under a grant)"
-        say(f"accepted: version {result['record']['version']} issued (anchored in seconds), "
-            f"version {result['correction']['record_version']} revoked; notified {notified}")
+        say(
+            f"accepted: version {result['record']['version']} issued (anchored in seconds), "
+            f"version {result['correction']['record_version']} revoked; notified {notified}"
+        )
     else:
         say(f"rejected: record {result['correction']['record_id']} stays as it was")
     return 0
@@ -135,13 +142,19 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         p.add_argument("--as", dest="as_", required=True, metavar="KEY", help=f"keystore entry of {whose}")
 
     def acting_for(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--for", dest="for_", metavar="SUBJECT_ID", help="the subject an agent's or guardian's key acts for")
+        p.add_argument(
+            "--for", dest="for_", metavar="SUBJECT_ID", help="the subject an agent's or guardian's key acts for"
+        )
 
     c = sub.add_parser("correct", help="ask the issuing department to correct one of your records (纠错)")
     login_as(c, "the subject's key, or its agent's (with --for)")
     c.add_argument("record", help="record id, as `datavault records` lists them")
     c.add_argument("--reason", required=True, help="why, in words, e.g. 姓名错误")
-    c.add_argument("--fields", required=True, help="the corrected values as a JSON object (merged over the record's), or @file.json")
+    c.add_argument(
+        "--fields",
+        required=True,
+        help="the corrected values as a JSON object (merged over the record's), or @file.json",
+    )
     acting_for(c)
     c.set_defaults(func=cmd_correct)
 

@@ -31,7 +31,9 @@ from api.cli.common import (
 
 def _subject_only(login: Login, doing: str) -> None:
     if login.role != "subject":
-        raise CliError(f"{login.name!r} is {ROLES.get(login.role, login.role)}; only the citizen's or enterprise's own key {doing}")
+        raise CliError(
+            f"{login.name!r} is {ROLES.get(login.role, login.role)}; only the citizen's or enterprise's own key {doing}"
+        )
 
 
 def cmd_delegate(args: argparse.Namespace) -> int:
@@ -47,14 +49,18 @@ def cmd_delegate(args: argparse.Namespace) -> int:
         asked = {"subject": login.id, "agent": agent, "recordTypes": type_bits(types), "expiresAt": until}
         m = expect(typed, "Delegation", {**asked, **({"notBefore": start} if start is not None else {})})
         named = "" if args.agent == agent else f" (keystore entry {args.agent})"
-        say("\n".join([
-            login.signing("a delegation"),
-            f"  agent    {m['agent']}{named}",
-            f"  subject  {m['subject']}",
-            f"  types    {type_names(int(m['recordTypes']))}: it may grant and revoke access to these for you",
-            f"  window   {window(int(m['notBefore']), int(m['expiresAt']))}",
-            on_chain(typed),
-        ]))
+        say(
+            "\n".join(
+                [
+                    login.signing("a delegation"),
+                    f"  agent    {m['agent']}{named}",
+                    f"  subject  {m['subject']}",
+                    f"  types    {type_names(int(m['recordTypes']))}: it may grant and revoke access to these for you",
+                    f"  window   {window(int(m['notBefore']), int(m['expiresAt']))}",
+                    on_chain(typed),
+                ]
+            )
+        )
         result = login.post("/me/delegations", {"message": m, "signature": login.key.sign_typed_data(typed)})
     print_json(result)
     return 0
@@ -77,14 +83,20 @@ def cmd_revoke_delegation(args: argparse.Namespace) -> int:
             raise CliError(f"delegation {args.delegation} is already {delegation['status']}")
         typed = login.post(f"/me/delegations/{args.delegation}/revoke/prepare")["typed_data"]
         expect(typed, "DelegationRevocation", {"subject": login.id, "agent": delegation["agent"]})
-        say("\n".join([
-            login.signing("the withdrawal of an agent"),
-            f"  agent    {delegation['agent']} (delegation {delegation['id']}, {delegation['status']})",
-            f"  types    {', '.join(delegation['record_types'])}",
-            "  effect   at once: the agent can sign nothing more for you",
-            on_chain(typed),
-        ]))
-        result = login.post(f"/me/delegations/{args.delegation}/revoke", {"signature": login.key.sign_typed_data(typed)})
+        say(
+            "\n".join(
+                [
+                    login.signing("the withdrawal of an agent"),
+                    f"  agent    {delegation['agent']} (delegation {delegation['id']}, {delegation['status']})",
+                    f"  types    {', '.join(delegation['record_types'])}",
+                    "  effect   at once: the agent can sign nothing more for you",
+                    on_chain(typed),
+                ]
+            )
+        )
+        result = login.post(
+            f"/me/delegations/{args.delegation}/revoke", {"signature": login.key.sign_typed_data(typed)}
+        )
     print_json(result)
     return 0
 

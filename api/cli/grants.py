@@ -92,7 +92,9 @@ def wait_anchored(login: Login, base: str, grant: dict[str, Any]) -> dict[str, A
     deadline = time.monotonic() + WAIT_TIMEOUT
     while grant.get("status") == "pending":
         if time.monotonic() > deadline:
-            raise CliError(f"grant {grant['id']} is still pending after {WAIT_TIMEOUT:.0f}s; is the vault's chain node up?")
+            raise CliError(
+                f"grant {grant['id']} is still pending after {WAIT_TIMEOUT:.0f}s; is the vault's chain node up?"
+            )
         time.sleep(0.3)
         grant = find_grant(login, base, grant["id"])
     if grant.get("status") == "failed":
@@ -110,8 +112,13 @@ def cmd_grant(args: argparse.Namespace) -> int:
     start, until = parse_window(args.until, args.from_, "grant")
     subject = parse_id(args.for_, "subject") if args.for_ else None
     body: dict[str, Any] = {
-        "grantee": args.to, "record_types": types, "fields": paths, "purpose_code": args.purpose_code,
-        "purpose": purpose, "expires_at": until, "max_uses": args.uses,
+        "grantee": args.to,
+        "record_types": types,
+        "fields": paths,
+        "purpose_code": args.purpose_code,
+        "purpose": purpose,
+        "expires_at": until,
+        "max_uses": args.uses,
     }
     if start is not None:
         body["not_before"] = start
@@ -121,45 +128,65 @@ def cmd_grant(args: argparse.Namespace) -> int:
         base, sid = acting_base(login, subject, "granting")
         grantee = department(login, args.to)
         typed = login.post(f"{base}/grants/prepare", body)["typed_data"]
-        asked = {"subject": sid, "grantee": grantee["chain_address"], "recordTypes": type_bits(types), "fields": paths,
-                 "purposeCode": args.purpose_code, "purpose": purpose, "expiresAt": until, "maxUses": args.uses}
+        asked = {
+            "subject": sid,
+            "grantee": grantee["chain_address"],
+            "recordTypes": type_bits(types),
+            "fields": paths,
+            "purposeCode": args.purpose_code,
+            "purpose": purpose,
+            "expiresAt": until,
+            "maxUses": args.uses,
+        }
         m = expect(typed, "Grant", {**asked, **({"notBefore": start} if start is not None else {})})
         uses = int(m["maxUses"])
-        say("\n".join([
-            login.signing("a grant"),
-            f"  grantee  {grantee['code']} {grantee['name']} ({m['grantee']})",
-            f"  subject  {m['subject']}",
-            f"  types    {type_names(int(m['recordTypes']))}",
-            f"  fields   {', '.join(m['fields'])}",
-            f"  purpose  {m['purpose']} (code {m['purposeCode']})",
-            f"  window   {window(int(m['notBefore']), int(m['expiresAt']))}",
-            f"  uses     at most {uses} read{'s' if uses != 1 else ''}",
-            on_chain(typed),
-        ]))
+        say(
+            "\n".join(
+                [
+                    login.signing("a grant"),
+                    f"  grantee  {grantee['code']} {grantee['name']} ({m['grantee']})",
+                    f"  subject  {m['subject']}",
+                    f"  types    {type_names(int(m['recordTypes']))}",
+                    f"  fields   {', '.join(m['fields'])}",
+                    f"  purpose  {m['purpose']} (code {m['purposeCode']})",
+                    f"  window   {window(int(m['notBefore']), int(m['expiresAt']))}",
+                    f"  uses     at most {uses} read{'s' if uses != 1 else ''}",
+                    on_chain(typed),
+                ]
+            )
+        )
         grant = login.post(f"{base}/grants", {"message": m, "signature": login.key.sign_typed_data(typed)})
         if args.wait:
             grant = wait_anchored(login, base, grant)
     print_json(grant)
     if grant["status"] == "pending":
-        say(f"grant {grant['id']} is pending: {args.to} can read once it is anchored on chain, in seconds "
-            f"(`{command(args.datadir, f'grants --as {args.as_}')}` shows its status; --wait waits for it)")
+        say(
+            f"grant {grant['id']} is pending: {args.to} can read once it is anchored on chain, in seconds "
+            f"(`{command(args.datadir, f'grants --as {args.as_}')}` shows its status; --wait waits for it)"
+        )
     return 0
 
 
 def cmd_grants(args: argparse.Namespace) -> int:
     gid = parse_id(args.grant) if args.grant else None
     if args.receipt and gid is None:
-        raise CliError(f"--receipt needs a grant id: {command(args.datadir, f'grants --as {args.as_} <grant id> --receipt')}")
+        raise CliError(
+            f"--receipt needs a grant id: {command(args.datadir, f'grants --as {args.as_} <grant id> --receipt')}"
+        )
     subject = parse_id(args.for_, "subject") if args.for_ else None
     with logged_in(args) as login:
         if login.role not in ("subject", "delegate", "department"):
-            raise CliError(f"{login.name!r} is {ROLES.get(login.role, login.role)}; `grants` takes a citizen's, "
-                           "enterprise's or department's key, or an agent's with --for")
+            raise CliError(
+                f"{login.name!r} is {ROLES.get(login.role, login.role)}; `grants` takes a citizen's, "
+                "enterprise's or department's key, or an agent's with --for"
+            )
         held = login.role == "department" and subject is None
         base = "" if held else acting_base(login, subject, "`grants`")[0]
         if args.receipt:
             if base != "/me":
-                raise CliError("a consent receipt is the subject's to keep: ask for it with the citizen's or enterprise's own key")
+                raise CliError(
+                    "a consent receipt is the subject's to keep: ask for it with the citizen's or enterprise's own key"
+                )
             result = login.get(f"/me/grants/{gid}/receipt")
         else:
             result = find_grant(login, base, gid) if gid else login.get(f"{base}/grants")
@@ -179,14 +206,18 @@ def cmd_revoke_grant(args: argparse.Namespace) -> int:
         m = expect(typed, "Revocation", {"subject": sid})
         if not grant_nonce_matches(sid, m.get("grantNonce"), gid):
             raise CliError("the vault prepared the revocation of another grant; nothing was signed")
-        say("\n".join([
-            login.signing("a revocation"),
-            f"  grant    {gid} ({grant['status']})",
-            f"  grantee  {grant['grantee']}: {', '.join(grant['record_types'])}; {', '.join(grant['fields'])}",
-            f"  purpose  {grant['purpose']}",
-            "  effect   at once: the grantee can read nothing more under it",
-            on_chain(typed),
-        ]))
+        say(
+            "\n".join(
+                [
+                    login.signing("a revocation"),
+                    f"  grant    {gid} ({grant['status']})",
+                    f"  grantee  {grant['grantee']}: {', '.join(grant['record_types'])}; {', '.join(grant['fields'])}",
+                    f"  purpose  {grant['purpose']}",
+                    "  effect   at once: the grantee can read nothing more under it",
+                    on_chain(typed),
+                ]
+            )
+        )
         result = login.post(f"{base}/grants/{gid}/revoke", {"signature": login.key.sign_typed_data(typed)})
     print_json(result)
     return 0
@@ -204,11 +235,15 @@ def cmd_read(args: argparse.Namespace) -> int:
     print_json(disclosure)
     count = len(disclosure["records"])
     if not count:
-        say("nothing disclosed: no record under this grant holds the fields asked for; no use "
-            f"counted ({disclosure['uses']} of {disclosure['max_uses']} used)")
+        say(
+            "nothing disclosed: no record under this grant holds the fields asked for; no use "
+            f"counted ({disclosure['uses']} of {disclosure['max_uses']} used)"
+        )
         return 0
-    say(f"{count} record{'s' if count != 1 else ''} disclosed for {disclosure['purpose']!r}; "
-        f"use {disclosure['uses']} of {disclosure['max_uses']}")
+    say(
+        f"{count} record{'s' if count != 1 else ''} disclosed for {disclosure['purpose']!r}; "
+        f"use {disclosure['uses']} of {disclosure['max_uses']}"
+    )
     return 0
 
 
@@ -222,13 +257,17 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     g.add_argument("--types", required=True, help=f"record types, comma-separated: {','.join(RECORD_TYPES)}")
     g.add_argument("--fields", required=True, help="field paths, comma-separated, e.g. 姓名,准驾车型 or 住址.城市")
     g.add_argument("--purpose", required=True, help="why, in words, e.g. 核验驾驶资格")
-    g.add_argument("--purpose-code", type=int_in(0, 65535), default=0, help="purpose code from your catalogue (default 0)")
+    g.add_argument(
+        "--purpose-code", type=int_in(0, 65535), default=0, help="purpose code from your catalogue (default 0)"
+    )
     g.add_argument("--until", required=True, metavar="WHEN", help=UNTIL)
     g.add_argument("--from", dest="from_", metavar="WHEN", help=FROM)
     g.add_argument("--uses", type=int_in(1, MAX_USES), default=1, help="how many reads it allows (default 1)")
     g.add_argument(
-        "--allow-unissued-fields", action="store_true",
-        help="grant fields no record of these types has yet (for records still to be issued)")
+        "--allow-unissued-fields",
+        action="store_true",
+        help="grant fields no record of these types has yet (for records still to be issued)",
+    )
     acting_for(g)
     g.add_argument("--wait", action="store_true", help="return once the grant is anchored, i.e. usable")
     g.set_defaults(func=cmd_grant)

@@ -62,11 +62,13 @@ def describe(name: str) -> tuple[str, str]:
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
     store = keystore(args.datadir)
-    print_json([
-        {"name": name, "address": store.address_of(name), "kind": kind, "what": what}
-        for name in store.names()
-        for kind, what in [describe(name)]
-    ])
+    print_json(
+        [
+            {"name": name, "address": store.address_of(name), "kind": kind, "what": what}
+            for name in store.names()
+            for kind, what in [describe(name)]
+        ]
+    )
     return 0
 
 
@@ -110,7 +112,11 @@ def _keystore_file(text: str, source: str) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CliError(f"{source} is not JSON: {exc}") from None
-    if not isinstance(data, dict) or data.get("version") != 3 or not isinstance(data.get("crypto", data.get("Crypto")), dict):
+    if (
+        not isinstance(data, dict)
+        or data.get("version") != 3
+        or not isinstance(data.get("crypto", data.get("Crypto")), dict)
+    ):
         raise CliError(f"{source} is not an Ethereum keystore v3 file (version 3, with a crypto object)")
     return data
 
@@ -129,8 +135,10 @@ def _check_work(crypto: dict[str, Any], source: str) -> None:
     if kdf == "scrypt":
         n, r, p = (numbers.get(k, 0) for k in ("n", "r", "p"))
         if not (0 < n <= MAX_SCRYPT_N and 0 < r <= MAX_SCRYPT_R and 0 < p <= MAX_SCRYPT_P):
-            raise CliError(f"{source}: scrypt parameters n={n}, r={r}, p={p} are outside what is accepted "
-                           f"(n up to {MAX_SCRYPT_N}, r up to {MAX_SCRYPT_R}, p up to {MAX_SCRYPT_P})")
+            raise CliError(
+                f"{source}: scrypt parameters n={n}, r={r}, p={p} are outside what is accepted "
+                f"(n up to {MAX_SCRYPT_N}, r up to {MAX_SCRYPT_R}, p up to {MAX_SCRYPT_P})"
+            )
     elif kdf == "pbkdf2":
         if not 0 < numbers.get("c", 0) <= MAX_PBKDF2_C:
             raise CliError(f"{source}: a PBKDF2 count of {params.get('c')!r} is outside what is accepted")
@@ -196,8 +204,10 @@ def cmd_register(args: argparse.Namespace) -> int:
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     keys = sub.add_parser(
-        "keys", help="the keystore's keys: list them; export one to, or import one from, a keystore v3 file",
-        description=(__doc__ or "").split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter,
+        "keys",
+        help="the keystore's keys: list them; export one to, or import one from, a keystore v3 file",
+        description=(__doc__ or "").split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = keys.add_subparsers(dest="keys_command", required=True, metavar="{list,export,import}")
     ls = commands.add_parser("list", help="every entry: name, address and what it is (no secrets)")
@@ -217,11 +227,19 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     im.set_defaults(func=cmd_keys_import)
 
     reg = sub.add_parser("register", help="register a citizen or enterprise with the key they bring, as a registrar")
-    reg.add_argument("--as", dest="as_", required=True, metavar="KEY", help="keystore entry of a registrar department's login key, e.g. dept-gongan")
+    reg.add_argument(
+        "--as",
+        dest="as_",
+        required=True,
+        metavar="KEY",
+        help="keystore entry of a registrar department's login key, e.g. dept-gongan",
+    )
     reg.add_argument("--kind", choices=["citizen", "enterprise"], required=True)
     reg.add_argument("--identifier", required=True, help="resident ID number or unified social credit code")
     reg.add_argument("--name", required=True)
     whose = reg.add_mutually_exclusive_group(required=True)
     whose.add_argument("--address", help="the subject's key: 0x and 40 hex digits")
-    whose.add_argument("--key-file", metavar="FILE", help="the subject's keystore v3 file: only its address is read, no password")
+    whose.add_argument(
+        "--key-file", metavar="FILE", help="the subject's keystore v3 file: only its address is read, no password"
+    )
     reg.set_defaults(func=cmd_register)

@@ -40,15 +40,23 @@ def cmd_present(args: argparse.Namespace) -> int:
             body["nonce"] = args.nonce
         prepared = login.post("/me/presentations", body)
         typed = prepared.get("typed_data") if isinstance(prepared, dict) else None
-        if not isinstance(typed, dict) or typed.get("primaryType") != "Presentation" or not isinstance(typed.get("message"), dict) \
-                or sorted(prepared.get("fields", [])) != sorted(fields):
+        if (
+            not isinstance(typed, dict)
+            or typed.get("primaryType") != "Presentation"
+            or not isinstance(typed.get("message"), dict)
+            or sorted(prepared.get("fields", [])) != sorted(fields)
+        ):
             raise CliError("the vault did not prepare a presentation of the fields asked for; nothing was signed")
         message: dict[str, Any] = typed["message"]
         if args.nonce and str(message.get("nonce", "")).lower() != args.nonce.lower():
             raise CliError("the vault prepared a presentation for another nonce; nothing was signed")
-        say(f"{login.signing('a presentation')} record {args.record}, "
-            f"showing {', '.join(fields) or 'no fields (only the header)'}, for {args.ttl} s")
-        signed = login.post("/me/presentations/sign", {"unsigned": prepared["unsigned"], "signature": login.key.sign_typed_data(typed)})
+        say(
+            f"{login.signing('a presentation')} record {args.record}, "
+            f"showing {', '.join(fields) or 'no fields (only the header)'}, for {args.ttl} s"
+        )
+        signed = login.post(
+            "/me/presentations/sign", {"unsigned": prepared["unsigned"], "signature": login.key.sign_typed_data(typed)}
+        )
     text: str = signed["text"]
     for path, render in ((args.png, qr.png), (args.svg, qr.svg)):
         if path:
@@ -81,10 +89,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         verdict = _offline(args, given)
     else:
         if not args.as_:
-            raise CliError("online checks are made by a verifier department: --as dept-...; or check --offline SNAPSHOT")
+            raise CliError(
+                "online checks are made by a verifier department: --as dept-...; or check --offline SNAPSHOT"
+            )
         with logged_in(args) as login:
             if isinstance(given, bytes):
-                verdict = login.client.request_bytes("POST", "/presentations/verify/image", given, _image_type(args.image))
+                verdict = login.client.request_bytes(
+                    "POST", "/presentations/verify/image", given, _image_type(args.image)
+                )
             else:
                 verdict = login.post("/presentations/verify", {"text": given.strip()})
     print_json(verdict)
@@ -108,22 +120,34 @@ def _offline(args: argparse.Namespace, given: str | bytes) -> dict[str, Any]:
     replay = FileReplayCache(Path(args.seen)) if args.seen else None
     verdict = asyncio.run(presentation_verify.verify_offline(snapshot, given, now=int(time.time()), replay=replay))
     if args.trust is None:
-        say(f"note: the snapshot is signed by {snapshot.signer}; pass --trust ADDRESS to insist on the registry's admin")
+        say(
+            f"note: the snapshot is signed by {snapshot.signer}; pass --trust ADDRESS to insist on the registry's admin"
+        )
     return verdict_public(verdict).model_dump()
 
 
 def _image_type(path: str) -> str:
     suffix = Path(path).suffix.lower()
-    return {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".bmp": "image/bmp", ".webp": "image/webp"}.get(suffix, "image/png")
+    return {
+        ".jpg": "image/jpeg",
+        ".jpeg": "image/jpeg",
+        ".gif": "image/gif",
+        ".bmp": "image/bmp",
+        ".webp": "image/webp",
+    }.get(suffix, "image/png")
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pr = sub.add_parser("present", help="show some fields of a credential as a signed, short-lived QR code (holder)")
     login_as(pr, "the holder's key, e.g. citizen-zhang-san")
     pr.add_argument("record", help="record id, as `datavault records` lists them")
-    pr.add_argument("--fields", help="fields to show, comma-separated, e.g. 姓名,准驾车型 (default: none, only the header)")
+    pr.add_argument(
+        "--fields", help="fields to show, comma-separated, e.g. 姓名,准驾车型 (default: none, only the header)"
+    )
     pr.add_argument("--nonce", help="the counter's challenge (0x + 32 hex digits), from `datavault challenge`")
-    pr.add_argument("--ttl", type=int_in(30, 600), default=300, help="seconds the code stays valid (30-600, default 300)")
+    pr.add_argument(
+        "--ttl", type=int_in(30, 600), default=300, help="seconds the code stays valid (30-600, default 300)"
+    )
     pr.add_argument("--png", metavar="FILE", help="write the QR code as PNG")
     pr.add_argument("--svg", metavar="FILE", help="write the QR code as SVG")
     pr.add_argument("--scale", type=int_in(1, 20), default=6, help="pixels per module (default 6)")
@@ -133,12 +157,17 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     login_as(ch, "the verifier department's key, e.g. dept-gongan")
     ch.set_defaults(func=cmd_challenge)
 
-    ck = sub.add_parser("check", help="verify a presentation (text or QR image), online or offline (exit 0 valid, 1 invalid)")
+    ck = sub.add_parser(
+        "check", help="verify a presentation (text or QR image), online or offline (exit 0 valid, 1 invalid)"
+    )
     ck.add_argument("text", nargs="?", help="the presentation's text (DV1:...), or - for stdin")
     ck.add_argument("--image", metavar="FILE", help="a picture of the QR code (PNG, JPEG, ...)")
     ck.add_argument("--as", dest="as_", metavar="KEY", help="the verifier department's key (online)")
-    ck.add_argument("--offline", metavar="SNAPSHOT", help="check against this status snapshot file, without the vault or chain")
-    ck.add_argument("--trust", metavar="ADDRESS", help="offline: the snapshot must be signed by this address (the registry's admin)")
+    ck.add_argument(
+        "--offline", metavar="SNAPSHOT", help="check against this status snapshot file, without the vault or chain"
+    )
+    ck.add_argument(
+        "--trust", metavar="ADDRESS", help="offline: the snapshot must be signed by this address (the registry's admin)"
+    )
     ck.add_argument("--seen", metavar="FILE", help="offline: remember accepted codes in FILE, refusing a second use")
     ck.set_defaults(func=cmd_check)
-

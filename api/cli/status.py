@@ -40,7 +40,10 @@ def fetch(client: VaultClient, *, signer: str | None = None) -> tuple[StatusSnap
 
     # The signature covers the contents, not the bytes: parsed and re-encoded, it is the same.
     snapshot = status_snapshot.decode(json.dumps(payload, ensure_ascii=False), trusted_signer=signer)
-    if (snapshot.domain.chain_id, snapshot.domain.registry.lower()) != (chain.get("chain_id"), chain["registry"].lower()):
+    if (snapshot.domain.chain_id, snapshot.domain.registry.lower()) != (
+        chain.get("chain_id"),
+        chain["registry"].lower(),
+    ):
         raise CliError(
             f"the snapshot is for registry {snapshot.domain.registry} on chain {snapshot.domain.chain_id}, "
             f"but the vault runs on registry {chain['registry']} on chain {chain.get('chain_id')}"
@@ -56,7 +59,8 @@ def summary(snapshot: StatusSnapshot, now: int, *, pinned: bool) -> str:
     by = f"signed by {snapshot.signer}" + ("" if pinned else " (compare with the registry's admin(); --signer pins it)")
     return (
         f"status snapshot {when}, {by}: {len(snapshot.issuers)} departments ({active} active), "
-        f"{snapshot.revoked_count():,} of {snapshot.size:,} credentials revoked, {keys} replaced key{'' if keys == 1 else 's'}"
+        f"{snapshot.revoked_count():,} of {snapshot.size:,} credentials revoked, {keys} replaced "
+        f"key{'' if keys == 1 else 's'}"
     )
 
 
@@ -78,9 +82,13 @@ def cmd_status_snapshot(args: argparse.Namespace) -> int:
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
-        "status-snapshot", help="fetch and check the signed status snapshot for verifiers offline",
-        description=(__doc__ or "").split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter,
+        "status-snapshot",
+        help="fetch and check the signed status snapshot for verifiers offline",
+        description=(__doc__ or "").split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--out", metavar="FILE", help="write the snapshot here (default: stdout)")
-    p.add_argument("--signer", metavar="ADDRESS", help="refuse a snapshot not signed by this address (the registry's admin)")
+    p.add_argument(
+        "--signer", metavar="ADDRESS", help="refuse a snapshot not signed by this address (the registry's admin)"
+    )
     p.set_defaults(func=cmd_status_snapshot)

@@ -36,7 +36,9 @@ MOMENT = 2**62
 
 def trace_filter(
     subject_id: Annotated[str | None, Query(pattern=HASH32, description="pseudonymous subject id")] = None,
-    department: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9-]{1,30}$", description="the acting department's code")] = None,
+    department: Annotated[
+        str | None, Query(pattern=r"^[a-z][a-z0-9-]{1,30}$", description="the acting department's code")
+    ] = None,
     official: Annotated[str | None, Query(pattern=ADDRESS, description="the acting official's login address")] = None,
     grant_id: Annotated[str | None, Query(pattern=HASH32)] = None,
     action: Annotated[str | None, Query(pattern=r"^[a-z][a-z_.]{0,47}$", examples=["grant.used"])] = None,
@@ -44,8 +46,16 @@ def trace_filter(
     since: Annotated[int | None, Query(alias="from", ge=0, le=MOMENT, description="Unix seconds, inclusive")] = None,
     until: Annotated[int | None, Query(ge=0, le=MOMENT, description="Unix seconds, exclusive")] = None,
 ) -> Filter:
-    return Filter(subject_id=subject_id, department=department, official=official, grant_id=grant_id,
-                  action=action, outcome=outcome, since=since, until=until)
+    return Filter(
+        subject_id=subject_id,
+        department=department,
+        official=official,
+        grant_id=grant_id,
+        action=action,
+        outcome=outcome,
+        since=since,
+        until=until,
+    )
 
 
 TraceFilter = Annotated[Filter, Depends(trace_filter)]
@@ -57,7 +67,9 @@ AfterSeq = Annotated[int | None, Query(ge=0, le=POSITION, description="cursor: t
 
 
 @router.post("/auditors", response_model=AuditorPublic, status_code=status.HTTP_201_CREATED)
-async def register_auditor(body: AuditorCreate, _admin: CurrentAdmin, ctx: Ctx, session: Session, now: Now) -> AuditorPublic:
+async def register_auditor(
+    body: AuditorCreate, _admin: CurrentAdmin, ctx: Ctx, session: Session, now: Now
+) -> AuditorPublic:
     """Register an auditor.
 
     An auditor logs in with `address`, then traces, exports and verifies the access log; it
@@ -79,8 +91,12 @@ async def list_auditors(_admin: CurrentAdmin, session: Session) -> list[AuditorP
 
 @router.get("/audit/entries", response_model=EntryPagePublic)
 async def entries(
-    f: TraceFilter, _auditor: CurrentAuditor, session: Session,
-    after_seq: AfterSeq = None, limit: Limit = 100, order: Order = "oldest",
+    f: TraceFilter,
+    _auditor: CurrentAuditor,
+    session: Session,
+    after_seq: AfterSeq = None,
+    limit: Limit = 100,
+    order: Order = "oldest",
 ) -> EntryPagePublic:
     """Entries matching every filter given, a page at a time (follow `next`)."""
     page = await audit_trace.trace(session, f, after_seq=after_seq, limit=limit, order=order)
@@ -89,8 +105,11 @@ async def entries(
 
 @router.get("/audit/export", response_class=StreamingResponse)
 async def export(
-    f: TraceFilter, _auditor: CurrentAuditor, ctx: Ctx,
-    format: Literal["jsonl", "csv"] = "jsonl", order: Order = "oldest",
+    f: TraceFilter,
+    _auditor: CurrentAuditor,
+    ctx: Ctx,
+    format: Literal["jsonl", "csv"] = "jsonl",
+    order: Order = "oldest",
     limit: Annotated[int | None, Query(ge=1, le=POSITION)] = None,
 ) -> StreamingResponse:
     """Export the access log.
@@ -105,8 +124,12 @@ async def export(
 
 @router.get("/audit/heads", response_model=HeadsPublic)
 async def heads(
-    request: Request, _auditor: CurrentAuditor, ctx: Ctx, session: Session,
-    before_size: Annotated[int | None, Query(ge=0, le=POSITION)] = None, limit: Limit = 100,
+    request: Request,
+    _auditor: CurrentAuditor,
+    ctx: Ctx,
+    session: Session,
+    before_size: Annotated[int | None, Query(ge=0, le=POSITION)] = None,
+    limit: Limit = 100,
 ) -> HeadsPublic:
     """Signed tree heads and their anchors.
 
@@ -119,8 +142,10 @@ async def heads(
 
 @router.get("/audit/proofs/inclusion", response_model=InclusionPublic)
 async def inclusion(
-    _auditor: CurrentAuditor, session: Session,
-    seq: Annotated[int, Query(ge=0, le=POSITION)], size: Annotated[int, Query(ge=1, le=POSITION)],
+    _auditor: CurrentAuditor,
+    session: Session,
+    seq: Annotated[int, Query(ge=0, le=POSITION)],
+    size: Annotated[int, Query(ge=1, le=POSITION)],
 ) -> InclusionPublic:
     """Entry `seq` is in the tree of the first `size` entries (RFC 9162 audit path)."""
     return InclusionPublic.model_validate(await audit_heads.inclusion(session, seq, size))
@@ -128,8 +153,10 @@ async def inclusion(
 
 @router.get("/audit/proofs/consistency", response_model=ConsistencyPublic)
 async def consistency(
-    _auditor: CurrentAuditor, session: Session,
-    first: Annotated[int, Query(ge=0, le=POSITION)], second: Annotated[int, Query(ge=0, le=POSITION)],
+    _auditor: CurrentAuditor,
+    session: Session,
+    first: Annotated[int, Query(ge=0, le=POSITION)],
+    second: Annotated[int, Query(ge=0, le=POSITION)],
 ) -> ConsistencyPublic:
     """The tree of `first` entries is a prefix of the tree of `second` (RFC 9162)."""
     return ConsistencyPublic.model_validate(await audit_heads.consistency(session, first, second))
@@ -148,7 +175,11 @@ async def verify(request: Request, _auditor: CurrentAuditor, ctx: Ctx) -> AuditR
 
 @router.get("/me/access-log", response_model=AccessLogPublic)
 async def my_access_log(
-    subject: CurrentSubject, session: Session, after_seq: AfterSeq = None, limit: Limit = 100, order: Order = "newest",
+    subject: CurrentSubject,
+    session: Session,
+    after_seq: AfterSeq = None,
+    limit: Limit = 100,
+    order: Order = "newest",
 ) -> AccessLogPublic:
     """Who accessed your data.
 
@@ -160,7 +191,11 @@ async def my_access_log(
 
 @router.get("/subjects/{subject_id}/access-log", response_model=AccessLogPublic)
 async def access_log_for(
-    acting: ActingFor, session: Session, after_seq: AfterSeq = None, limit: Limit = 100, order: Order = "newest",
+    acting: ActingFor,
+    session: Session,
+    after_seq: AfterSeq = None,
+    limit: Limit = 100,
+    order: Order = "newest",
 ) -> AccessLogPublic:
     """Who accessed the subject's data.
 
@@ -168,6 +203,11 @@ async def access_log_for(
     entries about the record types its delegation covers."""
     scope = None if acting.role == "subject" else acting.record_types
     found = await access_log.access_log(
-        session, acting.subject_id, after_seq=after_seq, limit=limit, order=order, record_types=scope,
+        session,
+        acting.subject_id,
+        after_seq=after_seq,
+        limit=limit,
+        order=order,
+        record_types=scope,
     )
     return AccessLogPublic.model_validate(found, from_attributes=True)

@@ -35,16 +35,30 @@ router = APIRouter(tags=["corrections"])
 
 def public(view: corrections.CorrectionView) -> CorrectionPublic:
     return CorrectionPublic(
-        id=view.id, record_id=view.record_id, record_version=view.record_version, record_type=view.record_type,
-        subject_id=view.subject_id, issuer=view.issuer_code, requested_by=view.requested_by, reason=view.reason,
-        fields=view.fields, previous=view.previous, status=view.status, decided_by=view.decided_by,
-        decided_at=view.decided_at, note=view.note, new_version=view.new_version, created_at=view.created_at,
+        id=view.id,
+        record_id=view.record_id,
+        record_version=view.record_version,
+        record_type=view.record_type,
+        subject_id=view.subject_id,
+        issuer=view.issuer_code,
+        requested_by=view.requested_by,
+        reason=view.reason,
+        fields=view.fields,
+        previous=view.previous,
+        status=view.status,
+        decided_by=view.decided_by,
+        decided_at=view.decided_at,
+        note=view.note,
+        new_version=view.new_version,
+        created_at=view.created_at,
     )
 
 
 def decision(d: corrections.Decision) -> DecisionPublic:
     return DecisionPublic(
-        correction=public(d.correction), record=record_public(d.new_record) if d.new_record else None, notified=d.notified,
+        correction=public(d.correction),
+        record=record_public(d.new_record) if d.new_record else None,
+        notified=d.notified,
     )
 
 
@@ -55,11 +69,19 @@ def notice(row: CorrectionNotice) -> NotificationPublic:
 # -- the subject, or its agent or guardian ------------------------------------------------------
 
 
-@router.post("/me/records/{record_id}/corrections", response_model=CorrectionPublic, status_code=status.HTTP_201_CREATED)
-async def request(record_id: str, body: CorrectionRequest, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> CorrectionPublic:
+@router.post(
+    "/me/records/{record_id}/corrections", response_model=CorrectionPublic, status_code=status.HTTP_201_CREATED
+)
+async def request(
+    record_id: str, body: CorrectionRequest, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now
+) -> CorrectionPublic:
     """Ask the issuing department to correct a record; one open request per record."""
     who = corrections.Requester(subject.id, subject.address, "subject")
-    return public(await corrections.request(ctx, session, requester=who, record_id=record_id, reason=body.reason, fields=body.fields, now=now))
+    return public(
+        await corrections.request(
+            ctx, session, requester=who, record_id=record_id, reason=body.reason, fields=body.fields, now=now
+        )
+    )
 
 
 @router.get("/me/corrections", response_model=list[CorrectionPublic])
@@ -71,11 +93,21 @@ async def mine(subject: CurrentSubject, ctx: Ctx, session: Session) -> list[Corr
     return [public(v) for v in await corrections.list_for_subject(ctx, session, subject.id)]
 
 
-@router.post("/subjects/{subject_id}/records/{record_id}/corrections", response_model=CorrectionPublic, status_code=status.HTTP_201_CREATED)
-async def request_for(record_id: str, body: CorrectionRequest, acting: ActingFor, ctx: Ctx, session: Session, now: Now) -> CorrectionPublic:
+@router.post(
+    "/subjects/{subject_id}/records/{record_id}/corrections",
+    response_model=CorrectionPublic,
+    status_code=status.HTTP_201_CREATED,
+)
+async def request_for(
+    record_id: str, body: CorrectionRequest, acting: ActingFor, ctx: Ctx, session: Session, now: Now
+) -> CorrectionPublic:
     """As /me/records/{id}/corrections, by an agent or guardian with a live delegation."""
     who = corrections.Requester(acting.subject_id, acting.address, acting.role)
-    return public(await corrections.request(ctx, session, requester=who, record_id=record_id, reason=body.reason, fields=body.fields, now=now))
+    return public(
+        await corrections.request(
+            ctx, session, requester=who, record_id=record_id, reason=body.reason, fields=body.fields, now=now
+        )
+    )
 
 
 @router.get("/subjects/{subject_id}/corrections", response_model=list[CorrectionPublic])
@@ -90,7 +122,10 @@ async def of_subject(acting: ActingFor, ctx: Ctx, session: Session) -> list[Corr
 
 @router.get("/corrections", response_model=list[CorrectionPublic])
 async def to_decide(
-    dept: CurrentDepartment, ctx: Ctx, session: Session, now: Now,
+    dept: CurrentDepartment,
+    ctx: Ctx,
+    session: Session,
+    now: Now,
     state: Annotated[Literal["requested", "accepted", "rejected"] | None, Query(alias="status")] = None,
 ) -> list[CorrectionPublic]:
     """Requests about this department's records, with the values asked for (logged as a read)."""
@@ -99,25 +134,39 @@ async def to_decide(
 
 @router.post("/corrections/{correction_id}/accept", response_model=DecisionPublic)
 async def accept(
-    correction_id: str, body: CorrectionAccept, dept: CurrentDepartment, principal: CurrentPrincipal, ctx: Ctx,
-    session: Session, now: Now,
+    correction_id: str,
+    body: CorrectionAccept,
+    dept: CurrentDepartment,
+    principal: CurrentPrincipal,
+    ctx: Ctx,
+    session: Session,
+    now: Now,
 ) -> DecisionPublic:
     """Issues the corrected version, revokes the old one and notifies its readers, in one step."""
-    d = await corrections.accept(ctx, session, department=dept, official=principal.address, correction_id=correction_id, note=body.note, now=now)
+    d = await corrections.accept(
+        ctx, session, department=dept, official=principal.address, correction_id=correction_id, note=body.note, now=now
+    )
     ctx.nudge()
     return decision(d)
 
 
 @router.post("/corrections/{correction_id}/reject", response_model=DecisionPublic)
 async def reject(
-    correction_id: str, body: CorrectionReject, dept: CurrentDepartment, principal: CurrentPrincipal, ctx: Ctx,
-    session: Session, now: Now,
+    correction_id: str,
+    body: CorrectionReject,
+    dept: CurrentDepartment,
+    principal: CurrentPrincipal,
+    ctx: Ctx,
+    session: Session,
+    now: Now,
 ) -> DecisionPublic:
     """Reject a correction request.
 
     The record stays as it is; the note is sealed under the subject's key for the subject to
     read."""
-    d = await corrections.reject(ctx, session, department=dept, official=principal.address, correction_id=correction_id, note=body.note, now=now)
+    d = await corrections.reject(
+        ctx, session, department=dept, official=principal.address, correction_id=correction_id, note=body.note, now=now
+    )
     return decision(d)
 
 

@@ -14,14 +14,22 @@ def public(view: departments.DepartmentView) -> DepartmentPublic:
 
 
 @router.post("", response_model=DepartmentPublic, status_code=status.HTTP_201_CREATED)
-async def register(body: DepartmentCreate, _admin: CurrentAdmin, ctx: Ctx, session: Session, now: Now) -> DepartmentPublic:
+async def register(
+    body: DepartmentCreate, _admin: CurrentAdmin, ctx: Ctx, session: Session, now: Now
+) -> DepartmentPublic:
     """Register a department, with its roles and login key.
 
     Roles: `issuer` issues records, `verifier` checks presentations, `registrar` registers
     subjects, replaces their keys and appoints guardians. `auth_address` is the key its
     officials log in with; the department is authorised on the chain's registry as well."""
     view = await departments.register(
-        ctx, session, code=body.code, name=body.name, roles=body.roles, auth_address=body.auth_address, now=now,
+        ctx,
+        session,
+        code=body.code,
+        name=body.name,
+        roles=body.roles,
+        auth_address=body.auth_address,
+        now=now,
         subject_kinds=None if body.subject_kinds is None else list(body.subject_kinds),
     )
     ctx.nudge()

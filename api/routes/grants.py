@@ -41,17 +41,32 @@ router = APIRouter(tags=["grants"])
 
 def public(row: GrantRow, now: int, purpose: str) -> GrantPublic:
     return GrantPublic(
-        id=row.id, subject_id=row.subject_id, grantee=row.grantee_code,
-        record_types=names_of(row.record_types), fields=json.loads(row.fields),
-        purpose_code=row.purpose_code, purpose=purpose, not_before=row.not_before, expires_at=row.expires_at,
-        max_uses=row.max_uses, uses=row.uses, status=grants.status_at(row, now), status_reason=row.status_reason,
-        signer=row.signer, tx_hash=row.tx_hash, block_number=row.block_number, revoked_at=row.revoked_at,
+        id=row.id,
+        subject_id=row.subject_id,
+        grantee=row.grantee_code,
+        record_types=names_of(row.record_types),
+        fields=json.loads(row.fields),
+        purpose_code=row.purpose_code,
+        purpose=purpose,
+        not_before=row.not_before,
+        expires_at=row.expires_at,
+        max_uses=row.max_uses,
+        uses=row.uses,
+        status=grants.status_at(row, now),
+        status_reason=row.status_reason,
+        signer=row.signer,
+        tx_hash=row.tx_hash,
+        block_number=row.block_number,
+        revoked_at=row.revoked_at,
         created_at=row.created_at,
     )
 
 
 async def publics(
-    ctx: VaultContext, session: AsyncSession, rows: list[GrantRow], now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    rows: list[GrantRow],
+    now: int,
 ) -> list[GrantPublic]:
     """The grants as their subject or grantee sees them, purposes opened."""
     purposes = await grant_purposes.purposes(ctx.master, session, rows)
@@ -59,25 +74,41 @@ async def publics(
 
 
 async def _prepare(
-    subject_id: str, signer: str, body: GrantPrepare, ctx: VaultContext, session: AsyncSession, now: int,
+    subject_id: str,
+    signer: str,
+    body: GrantPrepare,
+    ctx: VaultContext,
+    session: AsyncSession,
+    now: int,
 ) -> TypedDataPublic:
     request = grants.GrantRequest(
-        grantee=body.grantee, record_types=tuple(body.record_types), fields=tuple(body.fields),
-        purpose_code=body.purpose_code, purpose=body.purpose,
-        not_before=now if body.not_before is None else body.not_before, expires_at=body.expires_at,
-        max_uses=body.max_uses, allow_unissued_fields=body.allow_unissued_fields,
+        grantee=body.grantee,
+        record_types=tuple(body.record_types),
+        fields=tuple(body.fields),
+        purpose_code=body.purpose_code,
+        purpose=body.purpose,
+        not_before=now if body.not_before is None else body.not_before,
+        expires_at=body.expires_at,
+        max_uses=body.max_uses,
+        allow_unissued_fields=body.allow_unissued_fields,
     )
     gid, typed = await grants.prepare(ctx, session, subject_id, request, now, signer=signer)
     return TypedDataPublic(typed_data=typed, grant_id=gid)
 
 
-async def _submit(subject_id: str, body: GrantSubmit, ctx: VaultContext, session: AsyncSession, now: int) -> GrantPublic:
-    row = await grants.submit(ctx, session, subject_id=subject_id, message=body.message, signature=body.signature, now=now)
+async def _submit(
+    subject_id: str, body: GrantSubmit, ctx: VaultContext, session: AsyncSession, now: int
+) -> GrantPublic:
+    row = await grants.submit(
+        ctx, session, subject_id=subject_id, message=body.message, signature=body.signature, now=now
+    )
     ctx.nudge()
     return (await publics(ctx, session, [row], now))[0]
 
 
-async def _revoke(subject_id: str, grant_id: str, body: SignatureSubmit, ctx: VaultContext, session: AsyncSession, now: int) -> GrantPublic:
+async def _revoke(
+    subject_id: str, grant_id: str, body: SignatureSubmit, ctx: VaultContext, session: AsyncSession, now: int
+) -> GrantPublic:
     row = await grants.get_for_subject(session, subject_id, grant_id)
     row = await revocations.revoke(ctx, session, row=row, signature=body.signature, now=now)
     ctx.nudge()
@@ -148,7 +179,9 @@ async def prepare_revocation(grant_id: str, subject: CurrentSubject, ctx: Ctx, s
 
 
 @router.post("/me/grants/{grant_id}/revoke", response_model=GrantPublic)
-async def revoke(grant_id: str, body: SignatureSubmit, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> GrantPublic:
+async def revoke(
+    grant_id: str, body: SignatureSubmit, subject: CurrentSubject, ctx: Ctx, session: Session, now: Now
+) -> GrantPublic:
     """Takes effect at once (deny wins), before the revocation is mined."""
     return await _revoke(subject.id, grant_id, body, ctx, session, now)
 
@@ -195,7 +228,9 @@ async def prepare_revocation_for(grant_id: str, acting: ActingFor, ctx: Ctx, ses
 
 
 @router.post("/subjects/{subject_id}/grants/{grant_id}/revoke", response_model=GrantPublic)
-async def revoke_for(grant_id: str, body: SignatureSubmit, acting: ActingFor, ctx: Ctx, session: Session, now: Now) -> GrantPublic:
+async def revoke_for(
+    grant_id: str, body: SignatureSubmit, acting: ActingFor, ctx: Ctx, session: Session, now: Now
+) -> GrantPublic:
     """Revoke a subject's grant.
 
     As `/me/grants/{grant_id}/revoke`, for an agent or guardian; takes effect at once."""
@@ -214,11 +249,23 @@ async def held(dept: CurrentDepartment, ctx: Ctx, session: Session, now: Now) ->
 
 @router.post("/grants/{grant_id}/read", response_model=DisclosurePublic)
 async def read(
-    grant_id: str, body: GrantRead, dept: CurrentDepartment, principal: CurrentPrincipal, ctx: Ctx, session: Session, now: Now,
+    grant_id: str,
+    body: GrantRead,
+    dept: CurrentDepartment,
+    principal: CurrentPrincipal,
+    ctx: Ctx,
+    session: Session,
+    now: Now,
 ) -> DisclosurePublic:
     """Reads what the grant covers (or a narrower part of it). Counts one use."""
     disclosure = await access.read(
-        ctx, session, department=dept, official=principal.address, grant_id=grant_id,
-        record_types=list(body.record_types) if body.record_types else None, fields=body.fields, now=now,
+        ctx,
+        session,
+        department=dept,
+        official=principal.address,
+        grant_id=grant_id,
+        record_types=list(body.record_types) if body.record_types else None,
+        fields=body.fields,
+        now=now,
     )
     return DisclosurePublic.model_validate(disclosure, from_attributes=True)

@@ -32,13 +32,22 @@ IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp"
 async def prepare(body: PresentationCreate, me: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> PreparedPublic:
     """Step 1: the fields of one of your credentials to show; sign the typed data it returns."""
     prepared = await holder.prepare(
-        ctx, session, subject_id=me.id, record_id=body.record_id, fields=body.fields,
-        nonce=holder.parse_nonce(body.nonce), ttl=body.ttl, now=now,
+        ctx,
+        session,
+        subject_id=me.id,
+        record_id=body.record_id,
+        fields=body.fields,
+        nonce=holder.parse_nonce(body.nonce),
+        ttl=body.ttl,
+        now=now,
     )
     p = prepared.presentation
     return PreparedPublic(
-        unsigned=prepared.unsigned, typed_data=typed_data_json(prepared.typed_data),
-        credential_hash=encode_hex(p.credential), fields=[f.name for f in p.fields], expires_at=p.expires_at,
+        unsigned=prepared.unsigned,
+        typed_data=typed_data_json(prepared.typed_data),
+        credential_hash=encode_hex(p.credential),
+        fields=[f.name for f in p.fields],
+        expires_at=p.expires_at,
     )
 
 
@@ -47,7 +56,9 @@ async def sign(body: PresentationSign, me: CurrentSubject, ctx: Ctx, session: Se
     """Step 2: your signature in, the text for the QR code out."""
     signed = await holder.finish(ctx, session, subject_id=me.id, unsigned=body.unsigned, signature=body.signature)
     text = signed.text
-    return PresentationPublic(text=text, chars=len(text), qr_version=qr.version_for(text), expires_at=signed.presentation.expires_at)
+    return PresentationPublic(
+        text=text, chars=len(text), qr_version=qr.version_for(text), expires_at=signed.presentation.expires_at
+    )
 
 
 @router.post("/me/presentations/qr", response_class=Response)
@@ -69,25 +80,35 @@ async def challenge(dept: CurrentVerifier, session: Session, now: Now) -> Challe
 
 
 @router.post("/presentations/verify", response_model=PresentationVerdictPublic)
-async def verify(body: PresentationCheck, dept: CurrentVerifier, ctx: Ctx, session: Session, now: Now) -> PresentationVerdictPublic:
+async def verify(
+    body: PresentationCheck, dept: CurrentVerifier, ctx: Ctx, session: Session, now: Now
+) -> PresentationVerdictPublic:
     """The verdict on a scanned presentation string: every check, passed or failed, and why."""
     return verdict_public(await presentation_verify.verify_online(ctx, session, body.text, verifier=dept, now=now))
 
 
 @router.post(
-    "/presentations/verify/image", response_model=PresentationVerdictPublic,
-    openapi_extra={"requestBody": {"required": True, "content": {
-        kind: {"schema": {"type": "string", "format": "binary"}} for kind in IMAGE_TYPES
-    }}},
+    "/presentations/verify/image",
+    response_model=PresentationVerdictPublic,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in IMAGE_TYPES},
+        }
+    },
 )
-async def verify_image(request: Request, dept: CurrentVerifier, ctx: Ctx, session: Session, now: Now) -> PresentationVerdictPublic:
+async def verify_image(
+    request: Request, dept: CurrentVerifier, ctx: Ctx, session: Session, now: Now
+) -> PresentationVerdictPublic:
     """Verify a picture of a QR code.
 
     The verdict on a photo or screenshot of the QR code, sent as the request body
     (Content-Type image/png, image/jpeg, ...)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in IMAGE_TYPES:
-        raise VaultValueError(f"send the image itself as the body, with Content-Type one of {', '.join(IMAGE_TYPES)}", field="image")
+        raise VaultValueError(
+            f"send the image itself as the body, with Content-Type one of {', '.join(IMAGE_TYPES)}", field="image"
+        )
     data = bytearray()
     async for chunk in request.stream():
         data.extend(chunk)

@@ -25,13 +25,24 @@ def public(view: records.RecordView) -> RecordPublic:
     anchor = None
     if view.anchor is not None:
         anchor = AnchorPublic(
-            root=view.anchor.root, proof=list(view.anchor.proof),
-            tx_hash=view.anchor.tx_hash, block_number=view.anchor.block_number,
+            root=view.anchor.root,
+            proof=list(view.anchor.proof),
+            tx_hash=view.anchor.tx_hash,
+            block_number=view.anchor.block_number,
         )
     return RecordPublic(
-        id=view.id, version=view.version, type=view.type, issuer=view.issuer_code, status=view.status,
-        status_reason=view.status_reason, credential_hash=view.credential_hash, valid_from=view.valid_from,
-        valid_until=view.valid_until, created_at=view.created_at, anchor=anchor, document=view.document,
+        id=view.id,
+        version=view.version,
+        type=view.type,
+        issuer=view.issuer_code,
+        status=view.status,
+        status_reason=view.status_reason,
+        credential_hash=view.credential_hash,
+        valid_from=view.valid_from,
+        valid_until=view.valid_until,
+        created_at=view.created_at,
+        anchor=anchor,
+        document=view.document,
     )
 
 
@@ -46,8 +57,11 @@ async def issue(body: RecordCreate, dept: CurrentDepartment, ctx: Ctx, session: 
         ctx, session, subject_id=body.subject.subject_id, kind=body.subject.kind, identifier=body.subject.identifier
     )
     spec = DocumentSpec(
-        type=body.type, title=body.title, fields=body.fields,
-        valid_from=now if body.valid_from is None else body.valid_from, valid_until=body.valid_until,
+        type=body.type,
+        title=body.title,
+        fields=body.fields,
+        valid_from=now if body.valid_from is None else body.valid_from,
+        valid_until=body.valid_until,
     )
     view = await records.issue(ctx, session, issuer=dept, subject_id=subject.id, spec=spec, now=now)
     ctx.nudge()
@@ -56,7 +70,12 @@ async def issue(body: RecordCreate, dept: CurrentDepartment, ctx: Ctx, session: 
 
 @router.post("/records/bulk", response_model=BulkResult, status_code=status.HTTP_201_CREATED)
 async def issue_bulk(
-    body: BulkCreate, dept: CurrentDepartment, ctx: Ctx, session: Session, now: Now, response: Response,
+    body: BulkCreate,
+    dept: CurrentDepartment,
+    ctx: Ctx,
+    session: Session,
+    now: Now,
+    response: Response,
 ) -> BulkResult:
     """Issue up to 10,000 credentials in one request.
 
@@ -68,10 +87,15 @@ async def issue_bulk(
     items = [
         bulk.BulkItem(
             spec=DocumentSpec(
-                type=item.type, title=item.title, fields=item.fields,
-                valid_from=now if item.valid_from is None else item.valid_from, valid_until=item.valid_until,
+                type=item.type,
+                title=item.title,
+                fields=item.fields,
+                valid_from=now if item.valid_from is None else item.valid_from,
+                valid_until=item.valid_until,
             ),
-            subject_id=item.subject.subject_id, kind=item.subject.kind, identifier=item.subject.identifier,
+            subject_id=item.subject.subject_id,
+            kind=item.subject.kind,
+            identifier=item.subject.identifier,
         )
         for item in body.items
     ]
@@ -81,7 +105,8 @@ async def issue_bulk(
         return BulkResult(count=len(items), dry_run=True, created_at=now, records=[])
     ctx.nudge()
     return BulkResult(
-        count=len(issued), created_at=now,
+        count=len(issued),
+        created_at=now,
         records=[BulkIssued(id=i.id, subject_id=i.subject_id, credential_hash=i.credential_hash) for i in issued],
     )
 
@@ -93,11 +118,16 @@ async def anchor_status(body: StatusQuery, dept: CurrentDepartment, session: Ses
     Where records this department issued stand (pending, anchored with its transaction...);
     ids it did not issue answer ``unknown``. No contents are read."""
     found = await bulk.statuses(session, issuer=dept, ids=body.ids)
-    return [RecordStatus(id=s.id, status=s.status, root=s.root, tx_hash=s.tx_hash, block_number=s.block_number) for s in found]
+    return [
+        RecordStatus(id=s.id, status=s.status, root=s.root, tx_hash=s.tx_hash, block_number=s.block_number)
+        for s in found
+    ]
 
 
 @router.post("/records/{record_id}/revoke", response_model=RecordPublic)
-async def revoke(record_id: str, body: RecordRevoke, dept: CurrentDepartment, ctx: Ctx, session: Session, now: Now) -> RecordPublic:
+async def revoke(
+    record_id: str, body: RecordRevoke, dept: CurrentDepartment, ctx: Ctx, session: Session, now: Now
+) -> RecordPublic:
     """Revoke a record this department issued.
 
     The reason is recorded and the revocation anchored on chain; from then on the credential

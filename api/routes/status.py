@@ -14,8 +14,14 @@ MAX_AGE = 60
 
 
 @router.get(
-    "/snapshot", response_class=Response,
-    responses={200: {"content": {"application/json": {}}, "description": "the snapshot (vault.presentations.status_snapshot.encode)"}},
+    "/snapshot",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/json": {}},
+            "description": "the snapshot (vault.presentations.status_snapshot.encode)",
+        }
+    },
 )
 async def snapshot(ctx: Ctx, session: Session, now: Now) -> Response:
     """The signed status snapshot, for verifiers offline.
@@ -24,4 +30,6 @@ async def snapshot(ctx: Ctx, session: Session, now: Now) -> Response:
     departments and their roles as the chain has them, replaced subject keys; signed by the
     registry's admin."""
     built = await status_snapshot.build(ctx, session, now)
-    return Response(status_snapshot.encode(built), media_type="application/json", headers={"Cache-Control": f"max-age={MAX_AGE}"})
+    return Response(
+        status_snapshot.encode(built), media_type="application/json", headers={"Cache-Control": f"max-age={MAX_AGE}"}
+    )

@@ -20,14 +20,22 @@ def public(view: subjects.SubjectView) -> SubjectPublic:
 
 
 @router.post("/subjects", response_model=SubjectPublic, status_code=status.HTTP_201_CREATED)
-async def register(body: SubjectCreate, registrar: CurrentRegistrar, ctx: Ctx, session: Session, now: Now) -> SubjectPublic:
+async def register(
+    body: SubjectCreate, registrar: CurrentRegistrar, ctx: Ctx, session: Session, now: Now
+) -> SubjectPublic:
     """Register a citizen or enterprise.
 
     The subject is known by a pseudonymous id derived from its kind and identifier; `address`
     is the key it logs in and signs consent with, bound on chain. An address has one role."""
     view = await subjects.register(
-        ctx, session, kind=body.kind, identifier=body.identifier, name=body.name, address=body.address,
-        registrar=registrar, now=now,
+        ctx,
+        session,
+        kind=body.kind,
+        identifier=body.identifier,
+        name=body.name,
+        address=body.address,
+        registrar=registrar,
+        now=now,
     )
     ctx.nudge()
     return public(view)
@@ -46,7 +54,9 @@ async def rotate_own_key(subject: CurrentSubject, ctx: Ctx, session: Session, no
     """Re-seal your data under a new data key.
 
     Rotates the subject's encryption key (not its login key) and answers the new key version."""
-    version = await subjects.rotate_encryption_key(ctx, session, subject_id=subject.id, actor_role="subject", actor=subject.id, now=now)
+    version = await subjects.rotate_encryption_key(
+        ctx, session, subject_id=subject.id, actor_role="subject", actor=subject.id, now=now
+    )
     return KeyRotationPublic(subject_id=subject.id, key_version=version)
 
 
@@ -55,13 +65,20 @@ async def rotate_key(subject_id: str, _admin: CurrentAdmin, ctx: Ctx, session: S
     """Re-seal a subject's data under a new data key.
 
     As `/me/keys/rotate`, by the governance admin."""
-    version = await subjects.rotate_encryption_key(ctx, session, subject_id=subject_id, actor_role="admin", actor="admin", now=now)
+    version = await subjects.rotate_encryption_key(
+        ctx, session, subject_id=subject_id, actor_role="admin", actor="admin", now=now
+    )
     return KeyRotationPublic(subject_id=subject_id, key_version=version)
 
 
 @router.post("/subjects/{subject_id}/registrar", response_model=RegistrarPublic)
 async def assign_registrar(
-    subject_id: str, body: RegistrarAssign, _admin: CurrentAdmin, ctx: Ctx, session: Session, now: Now,
+    subject_id: str,
+    body: RegistrarAssign,
+    _admin: CurrentAdmin,
+    ctx: Ctx,
+    session: Session,
+    now: Now,
 ) -> RegistrarPublic:
     """Hand a subject over to another registrar.
 

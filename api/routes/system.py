@@ -14,8 +14,11 @@ router = APIRouter(tags=["system"])
 def _report(request: Request, ctx: VaultContext, found: Health) -> dict[str, object]:
     dep = request.app.state.vault.deployment
     chain: dict[str, object] = {
-        "status": found.chain.status, "engine": ctx.chain.engine.name, "chain_id": dep.chain_id,
-        "registry": dep.registry, "deployed_at_block": dep.block,
+        "status": found.chain.status,
+        "engine": ctx.chain.engine.name,
+        "chain_id": dep.chain_id,
+        "registry": dep.registry,
+        "deployed_at_block": dep.block,
     }
     if found.chain.block is not None:
         chain["block"] = found.chain.block
@@ -41,8 +44,9 @@ async def ready(request: Request, ctx: Ctx) -> dict[str, object] | JSONResponse:
         return report
     down = found.down()
     reasons = "; ".join(f"{name}: {getattr(found, name).reason}" for name in down)
-    return problem(503, "Not ready", f"{' and '.join(down)} down ({reasons})",
-                   chain=report["chain"], database=report["database"])
+    return problem(
+        503, "Not ready", f"{' and '.join(down)} down ({reasons})", chain=report["chain"], database=report["database"]
+    )
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -21,11 +21,20 @@ async def verify(body: VerifyRequest, ctx: Ctx, session: Session, now: Now) -> V
 
 
 def public(v: verification.Verdict) -> VerdictPublic:
-    issuer = IssuerPublic(address=v.issuer_address, code=v.issuer_code, name=v.issuer_name) if v.issuer_address else None
+    issuer = (
+        IssuerPublic(address=v.issuer_address, code=v.issuer_code, name=v.issuer_name) if v.issuer_address else None
+    )
     return VerdictPublic(
-        valid=v.valid, credential_hash=v.credential_hash,
+        valid=v.valid,
+        credential_hash=v.credential_hash,
         checks=[CheckPublic(name=c.name, passed=c.passed, reason=c.reason) for c in v.checks],
-        issuer=issuer, root=v.root, issued_at=v.issued_at, valid_from=v.valid_from,
-        valid_until=v.valid_until, revoked=v.revoked_at is not None, revoked_at=v.revoked_at,
-        tx_hash=v.tx_hash, block_number=v.block_number,
+        issuer=issuer,
+        root=v.root,
+        issued_at=v.issued_at,
+        valid_from=v.valid_from,
+        valid_until=v.valid_until,
+        revoked=v.revoked_at is not None,
+        revoked_at=v.revoked_at,
+        tx_hash=v.tx_hash,
+        block_number=v.block_number,
     )

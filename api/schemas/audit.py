@@ -89,20 +89,20 @@ class FindingPublic(BaseModel):
 
 
 class AuditReportPublic(BaseModel):
-    ok: bool = Field(description="true only when the log is proven complete and untampered "
-                                 "against a head anchored on chain")
+    ok: bool = Field(
+        description="true only when the log is proven complete and untampered against a head anchored on chain"
+    )
     status: Literal["verified", "findings", "nothing_anchored"] = Field(
         description="verified: proven against the chain; findings: see `findings`; "
-                    "nothing_anchored: no tree head is on chain yet, so nothing could be proven "
-                    "(no findings either)")
+        "nothing_anchored: no tree head is on chain yet, so nothing could be proven "
+        "(no findings either)"
+    )
     summary: str = Field(description="the conclusion in one sentence")
     tree_size: int
-    anchored_size: int = Field(
-        description="entries covered by the latest head anchored on chain (0: none)")
+    anchored_size: int = Field(description="entries covered by the latest head anchored on chain (0: none)")
     entries_checked: int
     heads_checked: int
-    anchors_checked: int = Field(
-        description="heads anchored on chain that the log was checked against")
+    anchors_checked: int = Field(description="heads anchored on chain that the log was checked against")
     findings: list[FindingPublic]
 
 
@@ -145,6 +145,8 @@ class AccessPublic(BaseModel):
 
 class AccessLogPublic(BaseModel):
     subject_id: str
-    head: AnchoredHeadPublic | None = Field(description="the latest head anchored on chain, which the proofs are against")
+    head: AnchoredHeadPublic | None = Field(
+        description="the latest head anchored on chain, which the proofs are against"
+    )
     entries: list[AccessPublic]
     next: int | None = Field(description="pass as after_seq for the next page; null: no more")

@@ -11,7 +11,9 @@ from api.schemas.records import RecordPublic
 class CorrectionRequest(Strict):
     reason: str = Field(min_length=1, max_length=500, examples=["姓名错误"])
     fields: dict[str, Any] = Field(
-        min_length=1, description="the corrected values; merged over the record's fields", examples=[{"姓名": "张珊"}],
+        min_length=1,
+        description="the corrected values; merged over the record's fields",
+        examples=[{"姓名": "张珊"}],
     )
 
 
@@ -33,7 +35,9 @@ class CorrectionPublic(BaseModel):
     requested_by: str
     reason: str
     fields: dict[str, Any] = Field(description="the corrected values asked for")
-    previous: dict[str, Any] | None = Field(default=None, description="(issuer) those fields' values in the version corrected")
+    previous: dict[str, Any] | None = Field(
+        default=None, description="(issuer) those fields' values in the version corrected"
+    )
     status: str = Field(description="requested | accepted | rejected")
     decided_by: str | None
     decided_at: int | None

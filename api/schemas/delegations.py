@@ -18,7 +18,8 @@ class GuardianCreate(Strict):
     not_before: int | None = Field(default=None, ge=0)
     expires_at: int = Field(gt=0, lt=2**32)
     reason: str = Field(
-        min_length=1, max_length=500,
+        min_length=1,
+        max_length=500,
         description="why the subject needs a guardian (e.g. the court order); sealed, shown to the subject",
     )
 

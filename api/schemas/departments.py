@@ -16,7 +16,9 @@ class DepartmentBase(BaseModel):
 class DepartmentCreate(DepartmentBase, Strict):
     auth_address: str = Field(pattern=ADDRESS, description="the key the department logs in with")
     subject_kinds: list[Literal["citizen", "enterprise"]] | None = Field(
-        default=None, min_length=1, description="for a registrar: the kinds of subject it registers (default both)",
+        default=None,
+        min_length=1,
+        description="for a registrar: the kinds of subject it registers (default both)",
     )
 
 

@@ -30,8 +30,8 @@ class GrantPrepare(Strict):
     allow_unissued_fields: bool = Field(
         default=False,
         description="accept field paths that no record of these types holds yet (records "
-                    "still to be issued); without it such fields are refused with the fields "
-                    "that exist",
+        "still to be issued); without it such fields are refused with the fields "
+        "that exist",
     )
 
 

@@ -18,8 +18,12 @@ NONCE = r"^0x[0-9a-fA-F]{32}$"
 
 class PresentationCreate(Strict):
     record_id: str = Field(max_length=64)
-    fields: list[str] = Field(default_factory=list, max_length=1023, description="names of the fields to show (none: only the header)")
-    nonce: str | None = Field(default=None, pattern=NONCE, description="the counter's challenge; drawn at random if absent")
+    fields: list[str] = Field(
+        default_factory=list, max_length=1023, description="names of the fields to show (none: only the header)"
+    )
+    nonce: str | None = Field(
+        default=None, pattern=NONCE, description="the counter's challenge; drawn at random if absent"
+    )
     ttl: int = Field(default=300, description="seconds the presentation lives (30-600)")
 
 
@@ -93,12 +97,25 @@ def verdict_public(v: PresentationVerdict) -> PresentationVerdictPublic:
     if p is not None:
         h = p.header
         summary = CredentialSummary(
-            type=h.type, title=h.title, subject=h.subject, issuer_code=h.issuer_code, record_id=h.record_id,
-            record_version=h.record_version, issued_at=h.issued_at, valid_from=h.valid_from, valid_until=h.valid_until,
+            type=h.type,
+            title=h.title,
+            subject=h.subject,
+            issuer_code=h.issuer_code,
+            record_id=h.record_id,
+            record_version=h.record_version,
+            issued_at=h.issued_at,
+            valid_from=h.valid_from,
+            valid_until=h.valid_until,
             credential_hash=encode_hex(p.credential),
         )
     return PresentationVerdictPublic(
-        valid=v.valid, mode=v.mode, checks=[CheckPublic(name=c.name, passed=c.passed, reason=c.reason) for c in v.checks],
-        failed=v.failed(), disclosed=v.disclosed, credential=summary, issuer_name=v.issuer_name,
-        expires_at=p.expires_at if p else None, snapshot_age=v.snapshot_age,
+        valid=v.valid,
+        mode=v.mode,
+        checks=[CheckPublic(name=c.name, passed=c.passed, reason=c.reason) for c in v.checks],
+        failed=v.failed(),
+        disclosed=v.disclosed,
+        credential=summary,
+        issuer_name=v.issuer_name,
+        expires_at=p.expires_at if p else None,
+        snapshot_age=v.snapshot_age,
     )

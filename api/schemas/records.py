@@ -62,7 +62,9 @@ MAX_BULK = 10_000  # vault.credentials.bulk.MAX_ITEMS
 
 
 class BulkCreate(Strict):
-    items: list[RecordCreate] = Field(min_length=1, max_length=MAX_BULK, description=f"1 to {MAX_BULK} credentials, all or nothing")
+    items: list[RecordCreate] = Field(
+        min_length=1, max_length=MAX_BULK, description=f"1 to {MAX_BULK} credentials, all or nothing"
+    )
     dry_run: bool = Field(default=False, description="only check every item (200, nothing written)")
 
 
@@ -85,7 +87,9 @@ class StatusQuery(Strict):
 
 class RecordStatus(BaseModel):
     id: str
-    status: str = Field(description="pending | anchored | revoking | revoked | failed | unknown (not a record this department issued)")
+    status: str = Field(
+        description="pending | anchored | revoking | revoked | failed | unknown (not a record this department issued)"
+    )
     root: str | None
     tx_hash: str | None
     block_number: int | None

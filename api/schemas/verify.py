@@ -10,7 +10,9 @@ from api.schemas.common import HASH32, Strict
 class VerifyRequest(Strict):
     document: dict[str, Any] | None = Field(default=None, description="the credential document as issued")
     credential_hash: str | None = Field(default=None, pattern=HASH32)
-    proof: list[str] | None = Field(default=None, max_length=64, description="Merkle proof from the credential to its anchored root")
+    proof: list[str] | None = Field(
+        default=None, max_length=64, description="Merkle proof from the credential to its anchored root"
+    )
 
     @model_validator(mode="after")
     def one_of(self) -> VerifyRequest:

@@ -30,8 +30,13 @@ def __getattr__(name: str) -> Any:
 
 
 def make_engine(
-    kind: str, *, datadir: Path | None = None, rpc_url: str | None = None,
-    signer_key: str | None = None, zero_gas: bool = False, anvil_binary: Path | None = None,
+    kind: str,
+    *,
+    datadir: Path | None = None,
+    rpc_url: str | None = None,
+    signer_key: str | None = None,
+    zero_gas: bool = False,
+    anvil_binary: Path | None = None,
 ) -> Engine:
     """A stopped engine of ``kind``; call ``start()`` (or use it as a context manager)."""
     # Imported lazily: the in-process engine pulls in py-evm, the others do not need it.

@@ -32,7 +32,9 @@ def anvil_binary(override: Path | None = None) -> Path:
     """``override`` if given, else the native anvil binary npm installed for this platform."""
     if override is not None:
         return Path(override)
-    system = {"Linux": "linux", "Darwin": "darwin", "Windows": "win32"}.get(platform.system(), platform.system().lower())
+    system = {"Linux": "linux", "Darwin": "darwin", "Windows": "win32"}.get(
+        platform.system(), platform.system().lower()
+    )
     machine = platform.machine().lower()
     arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
     exe = "anvil.exe" if system == "win32" else "anvil"
@@ -58,7 +60,11 @@ class AnvilEngine(ManagedNodeEngine):
     name = "anvil"
 
     def __init__(
-        self, datadir: Path | None = None, *, zero_gas: bool = False, binary: Path | None = None,
+        self,
+        datadir: Path | None = None,
+        *,
+        zero_gas: bool = False,
+        binary: Path | None = None,
         ready_timeout: float = 30.0,
     ) -> None:
         super().__init__(datadir, zero_gas=zero_gas, ready_timeout=ready_timeout)
@@ -70,8 +76,17 @@ class AnvilEngine(ManagedNodeEngine):
 
     def _argv(self, port: int) -> list[str]:
         argv = [
-            str(anvil_binary(self.binary)), "--host", "127.0.0.1", "--port", str(port), "--hardfork", "prague",
-            "--state", str(self.state_path), "--state-interval", str(STATE_INTERVAL),
+            str(anvil_binary(self.binary)),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--hardfork",
+            "prague",
+            "--state",
+            str(self.state_path),
+            "--state-interval",
+            str(STATE_INTERVAL),
         ]
         if self._zero_gas:
             argv += ["--gas-price", "0", "--base-fee", "0"]

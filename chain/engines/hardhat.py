@@ -38,17 +38,19 @@ class HardhatEngine(ManagedNodeEngine):
     def _env(self) -> dict[str, str]:
         work = self.datadir / "hardhat"
         env = dict(os.environ)
-        env.update({
-            "HARDHAT_DISABLE_TELEMETRY_PROMPT": "true",
-            "HARDHAT_HIDE_SOLIDITY_SURVEY_MESSAGE": "true",
-            "DATAVAULT_HARDHAT_DIR": str(work),
-            "DATAVAULT_ZERO_GAS": "1" if self._zero_gas else "0",
-            # Hardhat keeps telemetry consent, an analytics id and compiler downloads in per-user
-            # directories; give it private ones so it reads no consent and writes nothing there.
-            "XDG_CONFIG_HOME": str(work / "config"),
-            "XDG_DATA_HOME": str(work / "data"),
-            "XDG_CACHE_HOME": str(work / "cache-home"),
-        })
+        env.update(
+            {
+                "HARDHAT_DISABLE_TELEMETRY_PROMPT": "true",
+                "HARDHAT_HIDE_SOLIDITY_SURVEY_MESSAGE": "true",
+                "DATAVAULT_HARDHAT_DIR": str(work),
+                "DATAVAULT_ZERO_GAS": "1" if self._zero_gas else "0",
+                # Hardhat keeps telemetry consent, an analytics id and compiler downloads in per-user
+                # directories; give it private ones so it reads no consent and writes nothing there.
+                "XDG_CONFIG_HOME": str(work / "config"),
+                "XDG_DATA_HOME": str(work / "data"),
+                "XDG_CACHE_HOME": str(work / "cache-home"),
+            }
+        )
         env.pop("HARDHAT_ENABLE_SENTRY", None)
         return env
 
@@ -59,7 +61,16 @@ class HardhatEngine(ManagedNodeEngine):
         node = _node_binary()
 
         def argv(port: int) -> list[str]:
-            return [node, str(HARDHAT_CLI), "node", "--hostname", "127.0.0.1", "--port", str(port),
-                    "--config", str(HARDHAT_CONFIG)]
+            return [
+                node,
+                str(HARDHAT_CLI),
+                "node",
+                "--hostname",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--config",
+                str(HARDHAT_CONFIG),
+            ]
 
         self._spawn(argv, cwd=HARDHAT_NODE_DIR, env=self._env())

@@ -56,7 +56,7 @@ def _revert_bytes(exc: TransactionFailed) -> bytes | None:
         return message
     if not isinstance(message, str) or not message.startswith(_REVERT_PREFIX):
         return None
-    rest = message[len(_REVERT_PREFIX):]
+    rest = message[len(_REVERT_PREFIX) :]
     if rest[:2] in ("b'", 'b"'):
         try:
             # A bytes literal only: literal_eval cannot run code.

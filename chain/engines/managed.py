@@ -38,8 +38,12 @@ class ManagedNodeEngine(Engine):
 
     def _spawn(self, argv: Callable[[int], list[str]], *, cwd: Path, env: dict[str, str] | None = None) -> None:
         self._node, self._url = spawn(
-            self.name, argv, cwd=cwd, env=env if env is not None else dict(os.environ),
-            log_path=self.datadir / f"{self.name}.log", pid_path=self.datadir / f"{self.name}.pid",
+            self.name,
+            argv,
+            cwd=cwd,
+            env=env if env is not None else dict(os.environ),
+            log_path=self.datadir / f"{self.name}.log",
+            pid_path=self.datadir / f"{self.name}.pid",
             ready_timeout=self.ready_timeout,
         )
         self._w3 = connect(self._url, RPC_TIMEOUT)

@@ -93,7 +93,9 @@ def stop_stale(pid_path: Path, timeout: float = 10.0) -> None:
     # A node whose owner still runs is in use, not left behind: stopping it would pull the
     # chain from under a live vault. The owner's command line guards against pid reuse.
     owner, owner_cmdline = record.get("owner"), record.get("owner_cmdline")
-    owner_alive = isinstance(owner, int) and owner != os.getpid() and bool(owner_cmdline) and _cmdline(owner) == owner_cmdline
+    owner_alive = (
+        isinstance(owner, int) and owner != os.getpid() and bool(owner_cmdline) and _cmdline(owner) == owner_cmdline
+    )
     if owner_alive and _cmdline(pid) == recorded:
         raise NodeError(
             f"the node recorded in {pid_path} (pid {pid}) belongs to a running process (pid {owner}); "
@@ -117,8 +119,14 @@ class NodeProcess:
     """One started node: its ``Popen``, pid file and log file."""
 
     def __init__(
-        self, name: str, argv: Sequence[str], *, cwd: Path, env: dict[str, str],
-        log_path: Path, pid_path: Path,
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        cwd: Path,
+        env: dict[str, str],
+        log_path: Path,
+        pid_path: Path,
     ) -> None:
         self.name, self.argv, self.cwd, self.env = name, list(argv), cwd, env
         self.log_path, self.pid_path = log_path, pid_path
@@ -137,8 +145,13 @@ class NodeProcess:
             logfile.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(self.argv)}\n".encode())
             logfile.flush()
             self._proc = subprocess.Popen(
-                self.argv, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL, stdout=logfile,
-                stderr=subprocess.STDOUT, start_new_session=POSIX,
+                self.argv,
+                cwd=self.cwd,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=logfile,
+                stderr=subprocess.STDOUT,
+                start_new_session=POSIX,
                 creationflags=0 if POSIX else getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0),
             )
         with _live_lock:
@@ -186,8 +199,15 @@ class NodeProcess:
 
 
 def spawn(
-    name: str, make_argv: Callable[[int], list[str]], *, cwd: Path, env: dict[str, str],
-    log_path: Path, pid_path: Path, ready_timeout: float, attempts: int = 3,
+    name: str,
+    make_argv: Callable[[int], list[str]],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    log_path: Path,
+    pid_path: Path,
+    ready_timeout: float,
+    attempts: int = 3,
 ) -> tuple[NodeProcess, str]:
     """Starts a node on a free port, retrying if another process grabbed the port first."""
     stop_stale(pid_path)

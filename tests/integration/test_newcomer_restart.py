@@ -57,8 +57,12 @@ class Newcomer:
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
                 [*datavault(), "--datadir", DATADIR, "up", "--port", "0", *extra],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=clean_env(),
-                cwd=self.cwd, start_new_session=True,  # its own process group, as a terminal job
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=clean_env(),
+                cwd=self.cwd,
+                start_new_session=True,  # its own process group, as a terminal job
             )
         poll(self._serving, START_TIMEOUT, "`datavault up` to serve", interval=0.2)
         # The hint is the last thing `up` prints (after seeding, with --demo).
@@ -83,8 +87,13 @@ class Newcomer:
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         # No --datadir: the README's terminal commands run from the same directory.
         return subprocess.run(
-            [*datavault(), *args], capture_output=True, text=True, check=False, timeout=120,
-            env=clean_env(), cwd=self.cwd,
+            [*datavault(), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+            env=clean_env(),
+            cwd=self.cwd,
         )
 
     def ok(self, *args: str) -> Any:
@@ -119,6 +128,7 @@ class Seen:
 
 def everything(n: Newcomer, *, at_least: Seen | None = None) -> Seen:
     """What the demo made, once it is all anchored (and, after a restart, once ``at_least`` is)."""
+
     def settled() -> Seen | None:
         records = n.ok("records", "--as", CITIZEN) + n.ok("records", "--as", ENTERPRISE)
         if len(records) < 5 or any(r["status"] != "anchored" for r in records):
@@ -132,7 +142,9 @@ def everything(n: Newcomer, *, at_least: Seen | None = None) -> Seen:
         heads = {h["tree_size"]: h["root"] for h in json.loads(result.stdout)["heads"] if h["on_chain"]}
         seen = Seen(
             records={r["id"]: (r["credential_hash"], r["anchor"]["root"]) for r in records},
-            grants={g["id"] for g in grants}, delegations={d["id"] for d in delegations}, heads=heads,
+            grants={g["id"] for g in grants},
+            delegations={d["id"] for d in delegations},
+            heads=heads,
         )
         if not delegations or not heads:
             return None

@@ -81,8 +81,14 @@ class Reader:
 
     def run(self, argv: list[str], stdout: Path | None = None) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [*datavault(), *argv], capture_output=True, text=True, check=False, timeout=180,
-            env=clean_env(), cwd=self.cwd, stdin=subprocess.DEVNULL,
+            [*datavault(), *argv],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=180,
+            env=clean_env(),
+            cwd=self.cwd,
+            stdin=subprocess.DEVNULL,
         )
         if stdout is not None:
             stdout.write_text(result.stdout, encoding="utf-8")
@@ -105,8 +111,14 @@ class Reader:
         """A record of the --as subject from its earlier `records` list, holding every field the
         command names; one not used by an earlier example if there is one."""
         who = argv[argv.index("--as") + 1]
-        listed = next((r.output for r in reversed(self.history)
-                       if r.argv[:3] == ["records", "--as", who] and isinstance(r.output, list)), None)
+        listed = next(
+            (
+                r.output
+                for r in reversed(self.history)
+                if r.argv[:3] == ["records", "--as", who] and isinstance(r.output, list)
+            ),
+            None,
+        )
         assert listed is not None, f"no earlier `datavault records --as {who}` lists the record"
         named = fields_named(argv)
         candidates = [str(r["id"]) for r in listed if named <= set(r["document"]["fields"])]
@@ -140,7 +152,9 @@ class Reader:
             "'DV1:...'": lambda: self.last("present")["text"],
         }
         if placeholder not in resolvers:
-            raise AssertionError(f"README placeholder {placeholder} is new: teach Reader.value in {__file__} where it comes from")
+            raise AssertionError(
+                f"README placeholder {placeholder} is new: teach Reader.value in {__file__} where it comes from"
+            )
         return shlex.quote(str(resolvers[placeholder]()))
 
 
@@ -186,11 +200,17 @@ def demo(tmp_path: Path) -> Iterator[Reader]:
     log = tmp_path / "up.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [*datavault(), "up", "--port", "0", "--demo"], stdin=subprocess.DEVNULL, stdout=out,
-            stderr=subprocess.STDOUT, env=clean_env(), cwd=cwd, start_new_session=True,
+            [*datavault(), "up", "--port", "0", "--demo"],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=clean_env(),
+            cwd=cwd,
+            start_new_session=True,
         )
     anvil_pid = cwd / ".datavault" / "anvil.pid"
     try:
+
         def seeded() -> bool:
             assert proc.poll() is None, log.read_text(errors="replace")
             return "Try: datavault" in log.read_text(errors="replace")

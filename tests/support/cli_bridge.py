@@ -46,7 +46,10 @@ def _factory(h: Harness, loop: asyncio.AbstractEventLoop) -> Callable[[Any], Cal
 
 
 async def run_cli(
-    h: Harness, monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: str = "",
+    h: Harness,
+    monkeypatch: pytest.MonkeyPatch,
+    *argv: str,
+    stdin: str = "",
 ) -> tuple[int, str, str]:
     """``datavault --datadir <h.datadir> *argv`` against ``h``: (exit code, stdout, stderr)."""
     factory = _factory(h, asyncio.get_running_loop())

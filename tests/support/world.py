@@ -54,10 +54,22 @@ async def _subject_id(h: Harness, actor: Actor) -> str:
 
 
 async def _grant(
-    h: Harness, actor: Actor, path: str, grantee: str, signer: SigningKey, fields: tuple[str, ...] = ("姓名", "准驾车型"),
+    h: Harness,
+    actor: Actor,
+    path: str,
+    grantee: str,
+    signer: SigningKey,
+    fields: tuple[str, ...] = ("姓名", "准驾车型"),
 ) -> dict[str, Any]:
-    body = {"grantee": grantee, "record_types": ["licence"], "fields": list(fields),
-            "purpose_code": 101, "purpose": "核验驾驶资格", "expires_at": clock.now() + 30 * DAY, "max_uses": 50}
+    body = {
+        "grantee": grantee,
+        "record_types": ["licence"],
+        "fields": list(fields),
+        "purpose_code": 101,
+        "purpose": "核验驾驶资格",
+        "expires_at": clock.now() + 30 * DAY,
+        "max_uses": 50,
+    }
     typed = (_ok(await h.http.post(f"{path}/prepare", json=body, headers=actor.headers)))["typed_data"]
     signed = {"message": typed["message"], "signature": signer.sign_typed_data(typed)}
     grant: dict[str, Any] = _ok(await h.http.post(path, json=signed, headers=actor.headers), 201)
@@ -75,8 +87,12 @@ async def build_world(h: Harness) -> World:
     gongan = await h.department("gongan", roles=["issuer", "verifier", "registrar", "data_user"])
     renshe = await h.department("renshe", roles=["data_user"])
     auditor = Actor(SigningKey.generate())
-    _ok(await h.http.post("/auditors", json={"address": auditor.key.address, "name": "审计员"},
-                                headers=h.admin.headers), 201)
+    _ok(
+        await h.http.post(
+            "/auditors", json={"address": auditor.key.address, "name": "审计员"}, headers=h.admin.headers
+        ),
+        201,
+    )
     await h.login(auditor)
     minzheng = await h.department("minzheng", roles=["issuer", "registrar"])
 
@@ -86,11 +102,20 @@ async def build_world(h: Harness) -> World:
     wang = await h.subject(minzheng, identifier=THIRD_CITIZEN_ID, name="王五")
     wang_licence = await h.issue(minzheng, identifier=THIRD_CITIZEN_ID, fields={**LICENCE, "姓名": "王五"})
     zhang_licence = await h.issue(gongan, identifier=CITIZEN_ID, fields=LICENCE)
-    zhang_certificate = await h.issue(gongan, identifier=CITIZEN_ID, type="certificate", title="无犯罪记录证明",
-                                      fields={"结论": "无犯罪记录", "姓名": "张三"})
+    zhang_certificate = await h.issue(
+        gongan,
+        identifier=CITIZEN_ID,
+        type="certificate",
+        title="无犯罪记录证明",
+        fields={"结论": "无犯罪记录", "姓名": "张三"},
+    )
     li_licence = await h.issue(gongan, identifier=OTHER_CITIZEN_ID, fields={**LICENCE, "姓名": "李四"})
-    firm_licence = await h.issue(gongan, subject={"kind": "enterprise", "identifier": ENTERPRISE_ID},
-                                 title="营业执照", fields={"名称": "闽江数据科技有限公司", "法定代表人": "王五"})
+    firm_licence = await h.issue(
+        gongan,
+        subject={"kind": "enterprise", "identifier": ENTERPRISE_ID},
+        title="营业执照",
+        fields={"名称": "闽江数据科技有限公司", "法定代表人": "王五"},
+    )
     await h.settle()
 
     agent = Actor(SigningKey.generate())
@@ -118,22 +143,59 @@ async def build_world(h: Harness) -> World:
     notice_id = int(notices[0]["id"])
 
     return World(
-        h=h, gongan=gongan, renshe=renshe, auditor=auditor,
-        zhang=Subject(zhang, zhang_id, zhang_licence, zhang_grant,
-                      await _correction(h, zhang, zhang_licence["id"], {"准驾车型": "C2"}), zhang_delegation),
-        li=Subject(li, li_id, li_licence, li_grant,
-                   await _correction(h, li, li_licence["id"], {"准驾车型": "C2"}), li_delegation),
-        firm=Subject(firm, firm_id, firm_licence, firm_grant,
-                     await _correction(h, firm, firm_licence["id"], {"法定代表人": "王六"}), delegation),
-        wang=Subject(wang, wang_id, wang_licence, wang_grant,
-                     await _correction(h, wang, wang_licence["id"], {"准驾车型": "C2"}), wang_delegation),
-        minzheng=minzheng, agent=agent, delegation=delegation, notice_id=notice_id,
+        h=h,
+        gongan=gongan,
+        renshe=renshe,
+        auditor=auditor,
+        zhang=Subject(
+            zhang,
+            zhang_id,
+            zhang_licence,
+            zhang_grant,
+            await _correction(h, zhang, zhang_licence["id"], {"准驾车型": "C2"}),
+            zhang_delegation,
+        ),
+        li=Subject(
+            li,
+            li_id,
+            li_licence,
+            li_grant,
+            await _correction(h, li, li_licence["id"], {"准驾车型": "C2"}),
+            li_delegation,
+        ),
+        firm=Subject(
+            firm,
+            firm_id,
+            firm_licence,
+            firm_grant,
+            await _correction(h, firm, firm_licence["id"], {"法定代表人": "王六"}),
+            delegation,
+        ),
+        wang=Subject(
+            wang,
+            wang_id,
+            wang_licence,
+            wang_grant,
+            await _correction(h, wang, wang_licence["id"], {"准驾车型": "C2"}),
+            wang_delegation,
+        ),
+        minzheng=minzheng,
+        agent=agent,
+        delegation=delegation,
+        notice_id=notice_id,
     )
 
 
 async def _grant_certificate(h: Harness, zhang: Actor) -> dict[str, Any]:
-    body = {"grantee": "renshe", "record_types": ["certificate"], "fields": ["结论"],
-            "purpose_code": 101, "purpose": "入职审查", "expires_at": clock.now() + 30 * DAY, "max_uses": 5}
+    body = {
+        "grantee": "renshe",
+        "record_types": ["certificate"],
+        "fields": ["结论"],
+        "purpose_code": 101,
+        "purpose": "入职审查",
+        "expires_at": clock.now() + 30 * DAY,
+        "max_uses": 5,
+    }
     typed = (_ok(await h.http.post("/me/grants/prepare", json=body, headers=zhang.headers)))["typed_data"]
     signed = {"message": typed["message"], "signature": zhang.key.sign_typed_data(typed)}
     grant: dict[str, Any] = _ok(await h.http.post("/me/grants", json=signed, headers=zhang.headers), 201)

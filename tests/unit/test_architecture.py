@@ -58,7 +58,8 @@ MODULES = our_modules()
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _walk(node: ast.AST, at_load: bool) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]]:
@@ -106,8 +107,11 @@ def top(name: str) -> str:
 
 
 def violations(importers: tuple[str, ...], imported: tuple[str, ...]) -> list[str]:
-    return [str(i) for i in IMPORTS
-            if top(i.importer) in importers and top(i.imported) in imported and top(i.importer) != top(i.imported)]
+    return [
+        str(i)
+        for i in IMPORTS
+        if top(i.importer) in importers and top(i.imported) in imported and top(i.importer) != top(i.imported)
+    ]
 
 
 def test_the_walk_sees_the_packages() -> None:
@@ -260,8 +264,12 @@ def test_every_outbox_kind_enqueued_has_an_operation() -> None:
         if top(name) == "vault":
             text = path.read_text(encoding="utf-8")
             for call in ast.walk(ast.parse(text)):
-                if (isinstance(call, ast.Call) and getattr(call.func, "attr", getattr(call.func, "id", "")) == "enqueue"
-                        and len(call.args) >= 2 and isinstance(call.args[1], ast.Constant)):
+                if (
+                    isinstance(call, ast.Call)
+                    and getattr(call.func, "attr", getattr(call.func, "id", "")) == "enqueue"
+                    and len(call.args) >= 2
+                    and isinstance(call.args[1], ast.Constant)
+                ):
                     enqueued.add(call.args[1].value)
     assert len(enqueued) >= 12, enqueued  # the walk finds them (a few kinds are passed by name)
     assert enqueued <= OPS.keys(), sorted(enqueued - OPS.keys())

@@ -33,5 +33,7 @@ async def active_for(session: AsyncSession, subject_id: str, agent: str, now: in
 
 async def subjects_of(session: AsyncSession, agent: str, now: int) -> list[str]:
     """The subjects ``agent`` may act for now."""
-    rows = await session.scalars(select(DelegationRow.subject_id).where(DelegationRow.agent_address == agent).distinct())
+    rows = await session.scalars(
+        select(DelegationRow.subject_id).where(DelegationRow.agent_address == agent).distinct()
+    )
     return [sid for sid in rows if await active_for(session, sid, agent, now) is not None]

@@ -57,9 +57,9 @@ async def create_challenge(session: AsyncSession, address: str, now: int, client
     auth = check_address(address)
     await session.execute(delete(Challenge).where(Challenge.expires_at <= now))
     client = client[:64]
-    mine, my_oldest = (await session.execute(
-        select(func.count(), func.min(Challenge.expires_at)).where(Challenge.client == client)
-    )).one()
+    mine, my_oldest = (
+        await session.execute(select(func.count(), func.min(Challenge.expires_at)).where(Challenge.client == client))
+    ).one()
     if mine >= CHALLENGES_PER_CLIENT:
         raise RateLimitedError(
             f"{mine} login challenges from this client are outstanding; redeem one or wait",
@@ -67,8 +67,9 @@ async def create_challenge(session: AsyncSession, address: str, now: int, client
         )
     total, oldest = (await session.execute(select(func.count(), func.min(Challenge.expires_at)))).one()
     if total >= CHALLENGES_OUTSTANDING:
-        raise RateLimitedError("too many login challenges are outstanding; try again shortly",
-                               retry_after=int(oldest) - now)
+        raise RateLimitedError(
+            "too many login challenges are outstanding; try again shortly", retry_after=int(oldest) - now
+        )
     nonce = secrets.token_hex(16)
     session.add(Challenge(nonce=nonce, address=auth, expires_at=now + CHALLENGE_TTL, client=client))
     return challenge_text(auth, nonce, now + CHALLENGE_TTL)
@@ -90,9 +91,7 @@ async def _take_challenge(sessions: async_sessionmaker[AsyncSession], challenge:
         return row
 
 
-async def redeem(
-    sessions: async_sessionmaker[AsyncSession], challenge: str, signature: str, now: int
-) -> Principal:
+async def redeem(sessions: async_sessionmaker[AsyncSession], challenge: str, signature: str, now: int) -> Principal:
     row = await _take_challenge(sessions, challenge)
     if row.expires_at <= now:
         raise AuthenticationError("challenge expired")
@@ -138,7 +137,10 @@ def _unb64(text: str) -> bytes:
 
 def issue_token(key: bytes, principal: Principal, now: int, ttl: int = TOKEN_TTL) -> str:
     claims = {
-        "role": principal.role, "sub": principal.id, "addr": principal.address, "exp": now + ttl,
+        "role": principal.role,
+        "sub": principal.id,
+        "addr": principal.address,
+        "exp": now + ttl,
         "jti": secrets.token_hex(16),
     }
     body = _b64(json.dumps(claims, separators=(",", ":")).encode())

@@ -96,11 +96,20 @@ def view(row: Department) -> DepartmentView:
 
 
 async def register(
-    ctx: VaultContext, session: AsyncSession, *, code: str, name: str, roles: list[str], auth_address: str, now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    *,
+    code: str,
+    name: str,
+    roles: list[str],
+    auth_address: str,
+    now: int,
     subject_kinds: list[str] | None = None,
 ) -> DepartmentView:
     if not isinstance(code, str) or not _CODE.fullmatch(code):
-        raise VaultValueError("code must be 2-31 lowercase letters, digits or '-', starting with a letter", field="code")
+        raise VaultValueError(
+            "code must be 2-31 lowercase letters, digits or '-', starting with a letter", field="code"
+        )
     if not name.strip() or len(name) > 200:
         raise VaultValueError("name must be 1-200 characters", field="name")
     mask = parse_roles(roles)
@@ -117,13 +126,22 @@ async def register(
         ctx.keystore.address_of(key_name) if ctx.keystore.exists(key_name) else ctx.keystore.create(key_name)
     )
     row = Department(
-        code=code, name=name, roles=int(mask), active=True, auth_address=auth,
-        chain_address=chain_address, chain_key_name=key_name, created_at=now, subject_kinds=",".join(kinds),
+        code=code,
+        name=name,
+        roles=int(mask),
+        active=True,
+        auth_address=auth,
+        chain_address=chain_address,
+        chain_key_name=key_name,
+        created_at=now,
+        subject_kinds=",".join(kinds),
     )
     session.add(row)
     if not ctx.chain.zero_gas:
         outbox.enqueue(session, "fund", OPERATOR, {"address": chain_address, "wei": FUNDING_WEI}, now)
-    outbox.enqueue(session, "add_department", OPERATOR, {"account": chain_address, "code": code, "roles": int(mask)}, now)
+    outbox.enqueue(
+        session, "add_department", OPERATOR, {"account": chain_address, "code": code, "roles": int(mask)}, now
+    )
     await session.flush()
     await ctx.events.emit(session, VaultEvent("department.registered", "ok", now, "admin", "admin", reason=code))
     return view(row)
@@ -158,7 +176,12 @@ async def set_active(ctx: VaultContext, session: AsyncSession, code: str, active
 
 
 async def assign_registrar(
-    ctx: VaultContext, session: AsyncSession, *, subject_id: str, code: str, now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    *,
+    subject_id: str,
+    code: str,
+    now: int,
 ) -> Subject:
     """The governance admin hands a subject to another registrar (a merger of departments, a
     move), which from then on is the one that replaces its key and appoints its guardians."""
@@ -174,8 +197,16 @@ async def assign_registrar(
         raise VaultValueError(f"department {code!r} does not register {row.kind}s", field="department")
     previous, row.registered_by = row.registered_by, dept.code
     await session.flush()
-    await ctx.events.emit(session, VaultEvent(
-        "subject.registrar_assigned", "ok", now, "admin", "admin", subject_id=row.id,
-        reason=f"from {previous or 'none'} to {dept.code}",
-    ))
+    await ctx.events.emit(
+        session,
+        VaultEvent(
+            "subject.registrar_assigned",
+            "ok",
+            now,
+            "admin",
+            "admin",
+            subject_id=row.id,
+            reason=f"from {previous or 'none'} to {dept.code}",
+        ),
+    )
     return row

@@ -22,7 +22,7 @@ def normalise(identifier: str) -> str:
 
 
 def resident_id_check(first17: str) -> str:
-    total = sum(int(c) * w for c, w in zip(first17, _RESIDENT_WEIGHTS))
+    total = sum(int(c) * w for c, w in zip(first17, _RESIDENT_WEIGHTS, strict=False))
     return _RESIDENT_CHECK[total % 11]
 
 
@@ -41,7 +41,7 @@ def validate_resident_id(identifier: str) -> str:
 
 
 def uscc_check(first17: str) -> str:
-    total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS))
+    total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=False))
     return _USCC_ALPHABET[(31 - total % 31) % 31]
 
 

@@ -50,8 +50,11 @@ def check_address(address: str, field: str = "address") -> Address:
 async def address_in_use(session: AsyncSession, address: str) -> bool:
     # One address, one role: a key that logs in must mean exactly one principal.
     taken = (
-        (Subject, Subject.auth_address), (Department, Department.auth_address), (Admin, Admin.address),
-        (Auditor, Auditor.address), (ReplacedSubjectKey, ReplacedSubjectKey.address),  # retired for good
+        (Subject, Subject.auth_address),
+        (Department, Department.auth_address),
+        (Admin, Admin.address),
+        (Auditor, Auditor.address),
+        (ReplacedSubjectKey, ReplacedSubjectKey.address),  # retired for good
         # An agent's or guardian's key: registered as anything else, it would log in as that
         # and its holder would lose the role it has.
         (DelegationRow, DelegationRow.agent_address),
@@ -70,9 +73,14 @@ async def platform_key(ctx: VaultContext, session: AsyncSession, address: str) -
         return "the operator's key"
     if ctx.keystore.exists(AUDIT_LOG_KEY) and wanted == ctx.keystore.address_of(AUDIT_LOG_KEY).lower():
         return "the access log's signing key"
-    dept = await session.scalar(select(Department).where(or_(
-        Department.chain_address == address, Department.auth_address == address,
-    )))
+    dept = await session.scalar(
+        select(Department).where(
+            or_(
+                Department.chain_address == address,
+                Department.auth_address == address,
+            )
+        )
+    )
     if dept is not None:
         return f"department {dept.code!r}'s {'chain' if dept.chain_address == address else 'login'} key"
     if await session.get(Admin, address) is not None:
@@ -98,7 +106,8 @@ async def refuse_subject_key(session: AsyncSession, address: str, field: str) ->
         if await session.scalar(select(column).where(column == address)) is not None:
             raise VaultValueError(
                 f"{address} is a citizen's or enterprise's own login key; an agent or guardian "
-                "signs in with a key of its own", field=field,
+                "signs in with a key of its own",
+                field=field,
             )
 
 
@@ -125,8 +134,15 @@ def check_answerable(registrar: Department, subject: Subject) -> None:
 
 
 async def register(
-    ctx: VaultContext, session: AsyncSession, *, kind: str, identifier: str, name: str, address: str,
-    registrar: Department, now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    *,
+    kind: str,
+    identifier: str,
+    name: str,
+    address: str,
+    registrar: Department,
+    now: int,
 ) -> SubjectView:
     """Registers a subject and queues the binding of its key on chain, sent by ``registrar``
     (the identity authority that checked who the person is)."""
@@ -145,14 +161,30 @@ async def register(
     kek = await keyring.create_first_key(session, ctx.master, sid, now)
     profile = seal(json.dumps({"name": name}, ensure_ascii=False).encode(), keyring.profile_aad(sid), kek)
     session.add(
-        Subject(id=sid, kind=kind, auth_address=auth, profile_key=profile.wrapped_key, profile=profile.body,
-                created_at=now, registered_by=registrar.code)
+        Subject(
+            id=sid,
+            kind=kind,
+            auth_address=auth,
+            profile_key=profile.wrapped_key,
+            profile=profile.body,
+            created_at=now,
+            registered_by=registrar.code,
+        )
     )
     outbox.enqueue(session, "bind_subject", registrar.chain_key_name, {"subject": sid, "key": auth}, now)
     await session.flush()
-    await ctx.events.emit(session, VaultEvent(
-        "subject.registered", "ok", now, "registrar", registrar.code, subject_id=sid, reason=kind,
-    ))
+    await ctx.events.emit(
+        session,
+        VaultEvent(
+            "subject.registered",
+            "ok",
+            now,
+            "registrar",
+            registrar.code,
+            subject_id=sid,
+            reason=kind,
+        ),
+    )
     return SubjectView(id=sid, kind=kind, name=name, address=auth, created_at=now)
 
 
@@ -163,11 +195,17 @@ async def get(ctx: VaultContext, session: AsyncSession, subject_id: str) -> Subj
     lookup = await keyring.lookup_for(session, ctx.master, row.id)
     profile = json.loads(open_sealed(Sealed(row.profile_key, row.profile), keyring.profile_aad(row.id), lookup))
     return SubjectView(
-        id=SubjectId(row.id), kind=row.kind, name=profile["name"], address=Address(row.auth_address), created_at=row.created_at
+        id=SubjectId(row.id),
+        kind=row.kind,
+        name=profile["name"],
+        address=Address(row.auth_address),
+        created_at=row.created_at,
     )
 
 
-async def resolve(ctx: VaultContext, session: AsyncSession, *, subject_id: str | None, kind: str | None, identifier: str | None) -> Subject:
+async def resolve(
+    ctx: VaultContext, session: AsyncSession, *, subject_id: str | None, kind: str | None, identifier: str | None
+) -> Subject:
     """Find a subject by pseudonym, or by kind + raw identifier (which is hashed, not kept)."""
     if subject_id is None:
         if kind is None or identifier is None:
@@ -180,7 +218,13 @@ async def resolve(ctx: VaultContext, session: AsyncSession, *, subject_id: str |
 
 
 async def rotate_key(
-    ctx: VaultContext, session: AsyncSession, *, registrar: Department, subject_id: str, address: str, now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    *,
+    registrar: Department,
+    subject_id: str,
+    address: str,
+    now: int,
 ) -> SubjectView:
     """Replaces the key a subject logs in and signs with (the identity authority re-checked the
     person): the old key stops working at once; grants it signed stay as they are."""
@@ -199,19 +243,41 @@ async def rotate_key(
     row.auth_address = new
     outbox.enqueue(session, "rotate_subject_key", registrar.chain_key_name, {"subject": subject_id, "key": new}, now)
     await session.flush()
-    await ctx.events.emit(session, VaultEvent(
-        action="subject.key_rotated", outcome="ok", at=now, actor_role="registrar", actor=registrar.code,
-        subject_id=subject_id,
-    ))
+    await ctx.events.emit(
+        session,
+        VaultEvent(
+            action="subject.key_rotated",
+            outcome="ok",
+            at=now,
+            actor_role="registrar",
+            actor=registrar.code,
+            subject_id=subject_id,
+        ),
+    )
     return await get(ctx, session, subject_id)
 
 
 async def rotate_encryption_key(
-    ctx: VaultContext, session: AsyncSession, *, subject_id: str, actor_role: str, actor: str, now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    *,
+    subject_id: str,
+    actor_role: str,
+    actor: str,
+    now: int,
 ) -> int:
     """A new key-encryption key for the subject; every data key is rewrapped under it."""
     version = await keyring.rotate(session, ctx.master, subject_id, now)
-    await ctx.events.emit(session, VaultEvent(
-        "subject.kek_rotated", "ok", now, actor_role, actor, subject_id=subject_id, reason=f"version {version}",
-    ))
+    await ctx.events.emit(
+        session,
+        VaultEvent(
+            "subject.kek_rotated",
+            "ok",
+            now,
+            actor_role,
+            actor,
+            subject_id=subject_id,
+            reason=f"version {version}",
+        ),
+    )
     return version

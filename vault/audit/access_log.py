@@ -99,7 +99,12 @@ def _within(row: AuditEntry, record_types: int) -> bool:
 
 
 async def _scoped_rows(
-    session: AsyncSession, subject_id: str, record_types: int, after_seq: int | None, order: Order, limit: int,
+    session: AsyncSession,
+    subject_id: str,
+    record_types: int,
+    after_seq: int | None,
+    order: Order,
+    limit: int,
 ) -> tuple[list[AuditEntry], int | None]:
     kept: list[AuditEntry] = []
     cursor, scanned = after_seq, 0
@@ -118,7 +123,12 @@ async def _scoped_rows(
 
 
 async def access_log(
-    session: AsyncSession, subject_id: str, *, after_seq: int | None = None, limit: int = 100, order: Order = "newest",
+    session: AsyncSession,
+    subject_id: str,
+    *,
+    after_seq: int | None = None,
+    limit: int = 100,
+    order: Order = "newest",
     record_types: int | None = None,
 ) -> AccessLog:
     """Who accessed the subject's data, and proofs that each entry is in the anchored log.
@@ -138,23 +148,54 @@ async def access_log(
         wanted = [node for seq in proved for r in inclusion_ranges(seq, size) for node in perfect_subtrees(*r)]
         store = await audit_log.fetch_nodes(session, wanted)  # one batched read for the page
         paths = {seq: inclusion_proof(store, seq, size) for seq in proved}
-    anchored = None if head is None else AnchoredHead(
-        int(head.tree_size), encode_hex(bytes(head.root)), int(head.signed_at), head.signature, head.tx_hash, head.block_number,
+    anchored = (
+        None
+        if head is None
+        else AnchoredHead(
+            int(head.tree_size),
+            encode_hex(bytes(head.root)),
+            int(head.signed_at),
+            head.signature,
+            head.tx_hash,
+            head.block_number,
+        )
     )
     entries = []
     for r in rows:
         doc = json.loads(r.entry)
         path = paths.get(int(r.seq))
-        proof = None if path is None or anchored is None else EntryProof(
-            anchored.tree_size, anchored.root, hex_list(path), anchored.tx_hash, anchored.block_number,
+        proof = (
+            None
+            if path is None or anchored is None
+            else EntryProof(
+                anchored.tree_size,
+                anchored.root,
+                hex_list(path),
+                anchored.tx_hash,
+                anchored.block_number,
+            )
         )
-        entries.append(Access(
-            seq=int(r.seq), at=int(r.at), action=r.action, outcome=r.outcome, actor_role=r.actor_role, actor=r.actor,
-            department=r.actor if r.actor_role in DEPARTMENT_ROLES else None, official=r.official,
-            purpose_code=doc.get("purpose_code"), grant_id=r.grant_id, record_types=list(doc.get("record_types") or []),
-            fields=list(doc.get("fields") or []), reason=doc.get("reason"), leaf_hash=encode_hex(bytes(r.leaf_hash)),
-            entry=doc, proof=proof, pending=proof is None,
-        ))
+        entries.append(
+            Access(
+                seq=int(r.seq),
+                at=int(r.at),
+                action=r.action,
+                outcome=r.outcome,
+                actor_role=r.actor_role,
+                actor=r.actor,
+                department=r.actor if r.actor_role in DEPARTMENT_ROLES else None,
+                official=r.official,
+                purpose_code=doc.get("purpose_code"),
+                grant_id=r.grant_id,
+                record_types=list(doc.get("record_types") or []),
+                fields=list(doc.get("fields") or []),
+                reason=doc.get("reason"),
+                leaf_hash=encode_hex(bytes(r.leaf_hash)),
+                entry=doc,
+                proof=proof,
+                pending=proof is None,
+            )
+        )
     return AccessLog(subject_id.lower(), anchored, entries, next_seq)
 
 

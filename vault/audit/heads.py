@@ -63,7 +63,12 @@ async def chain_heads(chain: ChainContext) -> tuple[AuditAnchorClient | None, li
 
 
 async def heads(
-    chain: ChainContext, session: AsyncSession, *, log_key: str, before_size: int | None = None, limit: int = 100,
+    chain: ChainContext,
+    session: AsyncSession,
+    *,
+    log_key: str,
+    before_size: int | None = None,
+    limit: int = 100,
 ) -> Heads:
     """Signed heads, newest first, next to what the chain holds for the same sizes."""
     check_page(None, limit)
@@ -77,15 +82,24 @@ async def heads(
     client, on_chain = await chain_heads(chain)
     held = {(h.tree_size, h.root) for h in on_chain}
     views = [
-        HeadView(int(r.tree_size), encode_hex(bytes(r.root)), int(r.signed_at), r.signature, r.status, r.tx_hash,
-                 r.block_number, (int(r.tree_size), encode_hex(bytes(r.root))) in held)
+        HeadView(
+            int(r.tree_size),
+            encode_hex(bytes(r.root)),
+            int(r.signed_at),
+            r.signature,
+            r.status,
+            r.tx_hash,
+            r.block_number,
+            (int(r.tree_size), encode_hex(bytes(r.root))) in held,
+        )
         for r in rows
     ]
     # The chain's heads over the same sizes, so that one the database lacks shows up too.
     low = int(rows[-1].tree_size) if more else 0
     anchored = [h for h in on_chain if h.tree_size >= low and (before_size is None or h.tree_size < before_size)]
-    return Heads(log_key, client.address if client else None, size, views, anchored,
-                 int(rows[-1].tree_size) if more else None)
+    return Heads(
+        log_key, client.address if client else None, size, views, anchored, int(rows[-1].tree_size) if more else None
+    )
 
 
 async def _checked_size(session: AsyncSession, size: int, name: str) -> int:
@@ -114,8 +128,13 @@ async def inclusion(session: AsyncSession, seq: int, size: int) -> dict[str, Any
     root = await audit_log.root_of(session, size)
     head = await signed_head(session, size)
     return {
-        "seq": seq, "tree_size": size, "leaf_hash": encode_hex(bytes(row.leaf_hash)), "root": encode_hex(root),
-        "proof": hex_list(path), "entry": json.loads(row.entry), "head": _head_dict(head),
+        "seq": seq,
+        "tree_size": size,
+        "leaf_hash": encode_hex(bytes(row.leaf_hash)),
+        "root": encode_hex(root),
+        "proof": hex_list(path),
+        "entry": json.loads(row.entry),
+        "head": _head_dict(head),
     }
 
 
@@ -127,8 +146,12 @@ async def consistency(session: AsyncSession, first: int, second: int) -> dict[st
     proof = await audit_log.consistency(session, first, second)
     roots = [await audit_log.root_of(session, n) for n in (first, second)]
     return {
-        "first": first, "second": second, "first_root": encode_hex(roots[0]), "second_root": encode_hex(roots[1]),
-        "proof": hex_list(proof), "first_head": _head_dict(await signed_head(session, first)),
+        "first": first,
+        "second": second,
+        "first_root": encode_hex(roots[0]),
+        "second_root": encode_hex(roots[1]),
+        "proof": hex_list(proof),
+        "first_head": _head_dict(await signed_head(session, first)),
         "second_head": _head_dict(await signed_head(session, second)),
     }
 
@@ -137,6 +160,11 @@ def _head_dict(head: AuditHead | None) -> dict[str, Any] | None:
     if head is None:
         return None
     return {
-        "tree_size": int(head.tree_size), "root": encode_hex(bytes(head.root)), "signed_at": int(head.signed_at),
-        "signature": head.signature, "status": head.status, "tx_hash": head.tx_hash, "block_number": head.block_number,
+        "tree_size": int(head.tree_size),
+        "root": encode_hex(bytes(head.root)),
+        "signed_at": int(head.signed_at),
+        "signature": head.signature,
+        "status": head.status,
+        "tx_hash": head.tx_hash,
+        "block_number": head.block_number,
     }

@@ -54,7 +54,9 @@ def event_document(event: VaultEvent) -> dict[str, Any]:
 async def record(session: AsyncSession, event: VaultEvent) -> None:
     """The events sink: queue the entry inside the access's own transaction."""
     try:
-        await session.execute(_QUEUE_INSERT, {"entry": canonical(event_document(event)).decode(), "created_at": event.at})
+        await session.execute(
+            _QUEUE_INSERT, {"entry": canonical(event_document(event)).decode(), "created_at": event.at}
+        )
     except Exception as exc:
         raise AuditUnavailable() from exc
 
@@ -96,11 +98,15 @@ async def fetch_nodes(session: AsyncSession, ids: list[NodeId]) -> PrefetchedNod
     nodes: dict[NodeId, bytes] = {}
     for start in range(0, len(leaves), 500):
         chunk = leaves[start : start + 500]
-        for seq, value in await session.execute(select(AuditEntry.seq, AuditEntry.leaf_hash).where(AuditEntry.seq.in_(chunk))):
+        for seq, value in await session.execute(
+            select(AuditEntry.seq, AuditEntry.leaf_hash).where(AuditEntry.seq.in_(chunk))
+        ):
             nodes[(0, int(seq))] = bytes(value)
     for start in range(0, len(upper), 500):
         pairs = upper[start : start + 500]
-        query = select(AuditNode.level, AuditNode.idx, AuditNode.hash).where(tuple_(AuditNode.level, AuditNode.idx).in_(pairs))
+        query = select(AuditNode.level, AuditNode.idx, AuditNode.hash).where(
+            tuple_(AuditNode.level, AuditNode.idx).in_(pairs)
+        )
         for level, idx, value in await session.execute(query):
             nodes[(int(level), int(idx))] = bytes(value)
     return PrefetchedNodes(nodes)
@@ -121,8 +127,13 @@ class Sequencer:
     ``head_interval`` seconds (whichever comes first) and queues its anchoring."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], master: MasterKey, log_key: SigningKey, *,
-        head_every: int = 1_000, head_interval: int = 30,
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        master: MasterKey,
+        log_key: SigningKey,
+        *,
+        head_every: int = 1_000,
+        head_interval: int = 30,
     ) -> None:
         self.sessions = sessions
         self.key = mac_key(master)
@@ -145,7 +156,9 @@ class Sequencer:
         if session.get_bind().dialect.name == "postgresql":
             # One sequencer at a time even if two workers both think they lead.
             await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEQUENCER_LOCK})
-        queued = list(await session.execute(select(AuditQueued.id, AuditQueued.entry).order_by(AuditQueued.id).limit(BATCH)))
+        queued = list(
+            await session.execute(select(AuditQueued.id, AuditQueued.entry).order_by(AuditQueued.id).limit(BATCH))
+        )
         if not queued:
             return 0
         size = await tree_size(session)
@@ -160,13 +173,23 @@ class Sequencer:
             leaf = leaf_hash(body)
             for level, value in enumerate(tree.append(leaf)[1:], start=1):
                 nodes.append({"level": level, "idx": seq >> level, "hash": value})
-            entries.append({
-                "seq": seq, "entry": body.decode(), "leaf_hash": leaf, "mac": entry_mac(self.key, leaf),
-                "at": document["at"], "action": document["action"], "outcome": document["outcome"],
-                "actor_role": document["actor_role"], "actor": document["actor"], "official": document.get("official"),
-                "subject_id": document.get("subject_id"), "grant_id": document.get("grant_id"),
-                "request_id": document.get("request_id"),
-            })
+            entries.append(
+                {
+                    "seq": seq,
+                    "entry": body.decode(),
+                    "leaf_hash": leaf,
+                    "mac": entry_mac(self.key, leaf),
+                    "at": document["at"],
+                    "action": document["action"],
+                    "outcome": document["outcome"],
+                    "actor_role": document["actor_role"],
+                    "actor": document["actor"],
+                    "official": document.get("official"),
+                    "subject_id": document.get("subject_id"),
+                    "grant_id": document.get("grant_id"),
+                    "request_id": document.get("request_id"),
+                }
+            )
         # Core inserts into the tables (one executemany each): the ORM's bulk path adds only
         # per-row bookkeeping here, a quarter of the sequencer's time on SQLite.
         tables = AuditEntry.metadata.tables
@@ -198,8 +221,13 @@ class Sequencer:
 
     async def _sign(self, session: AsyncSession, size: int, now: int) -> AuditHead:
         root = (await frontier(session, size)).root() if size else EMPTY_ROOT
-        head = AuditHead(tree_size=size, root=root, signed_at=now, signature=self.log_key.sign_message(head_text(size, root, now)),
-                         status="pending")
+        head = AuditHead(
+            tree_size=size,
+            root=root,
+            signed_at=now,
+            signature=self.log_key.sign_message(head_text(size, root, now)),
+            status="pending",
+        )
         session.add(head)
         outbox.enqueue(session, "anchor_head", OPERATOR, {"tree_size": size, "root": encode_hex(root)}, now)
         return head

@@ -16,6 +16,7 @@ to each position.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import hmac
 import json
@@ -64,22 +65,24 @@ class Scan:
     node_errors: int = 0
     first_node_error: NodeId | None = None
 
-    def add(self, position: int, entry: str, stored_leaf: bytes, mac: bytes, row: Any,
-            computed: dict[NodeId, bytes]) -> None:
+    def add(
+        self, position: int, entry: str, stored_leaf: bytes, mac: bytes, row: Any, computed: dict[NodeId, bytes]
+    ) -> None:
         leaf = leaf_hash(entry.encode())
         authentic = hmac.compare_digest(hmac.new(self.key, leaf, hashlib.sha256).digest(), mac)
         document: Any = None
-        try:
+        with contextlib.suppress(ValueError):
             document = json.loads(entry)
-        except ValueError:
-            pass
         claimed = document.get("seq") if isinstance(document, dict) else None
         if not isinstance(claimed, int) or isinstance(claimed, bool):
             claimed, authentic = None, False  # the sequencer never wrote an entry without one
         problems = [] if stored_leaf == leaf else ["its stored leaf hash is not the hash of its JSON"]
         if authentic:
-            problems += [f"its indexed column {c!r} differs from the entry" for c in INDEXED
-                         if getattr(row, c) != document.get(c)]
+            problems += [
+                f"its indexed column {c!r} differs from the entry"
+                for c in INDEXED
+                if getattr(row, c) != document.get(c)
+            ]
         if authentic and claimed is not None:
             self.top = max(self.top, claimed + 1)
         if position < 0:
@@ -115,8 +118,10 @@ class Scan:
             lo, hi = spans.get(level, (index, index))
             spans[level] = (min(lo, index), max(hi, index))
         where = or_(*(and_(AuditNode.level == lv, AuditNode.idx.between(lo, hi)) for lv, (lo, hi) in spans.items()))
-        stored = {(int(lv), int(ix)): bytes(h) for lv, ix, h in
-                  await session.execute(select(AuditNode.level, AuditNode.idx, AuditNode.hash).where(where))}
+        stored = {
+            (int(lv), int(ix)): bytes(h)
+            for lv, ix, h in await session.execute(select(AuditNode.level, AuditNode.idx, AuditNode.hash).where(where))
+        }
         for node, value in computed.items():
             if stored.get(node) != value:
                 self.node_errors += 1
@@ -124,8 +129,15 @@ class Scan:
                     self.first_node_error = node
 
 
-async def scan(sessions: async_sessionmaker[AsyncSession], key: bytes, *, upto: int, targets: set[int],
-               needed: set[NodeId], chunk: int = CHUNK) -> Scan:
+async def scan(
+    sessions: async_sessionmaker[AsyncSession],
+    key: bytes,
+    *,
+    upto: int,
+    targets: set[int],
+    needed: set[NodeId],
+    chunk: int = CHUNK,
+) -> Scan:
     """Stream the rows at positions below ``upto`` (the log's size when verification began)."""
     state = Scan(key=key, targets=targets, needed=needed)
     columns = [getattr(AuditEntry, c) for c in INDEXED]
@@ -181,8 +193,10 @@ def entry_findings(s: Scan, covered: int) -> list[Raw]:
                 modified.add(p)
         elif odd.claimed is not None and (here(odd.claimed) or odd.claimed in s.misplaced):
             c = odd.claimed
-            detail = (f"position {p} holds a forged row claiming to be entry {c}: its MAC does not verify, "
-                      f"and the authentic entry {c} is at {holder(c)}")
+            detail = (
+                f"position {p} holds a forged row claiming to be entry {c}: its MAC does not verify, "
+                f"and the authentic entry {c} is at {holder(c)}"
+            )
             found.append(("inserted", p, detail))
         else:
             found.append(("modified", p, f"entry {p} was altered: its MAC does not verify over its content"))
@@ -201,7 +215,7 @@ def entry_findings(s: Scan, covered: int) -> list[Raw]:
     for start, end in sorted(candidates):
         end = min(end, known)
         cut = start
-        for c in claimed[bisect.bisect_left(claimed, start):bisect.bisect_left(claimed, end)]:
+        for c in claimed[bisect.bisect_left(claimed, start) : bisect.bisect_left(claimed, end)]:
             if cut < c:
                 missing.append((cut, c))
             cut = c + 1

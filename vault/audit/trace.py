@@ -29,8 +29,20 @@ EXPORT_CHUNK = 1_000
 # Roles whose actor is a department code (a registrar is a department acting as one).
 DEPARTMENT_ROLES = ("department", "registrar")
 CSV_COLUMNS = (
-    "seq", "at", "action", "outcome", "actor_role", "actor", "official", "subject_id", "grant_id",
-    "purpose_code", "reason", "request_id", "leaf_hash", "entry",
+    "seq",
+    "at",
+    "action",
+    "outcome",
+    "actor_role",
+    "actor",
+    "official",
+    "subject_id",
+    "grant_id",
+    "purpose_code",
+    "reason",
+    "request_id",
+    "leaf_hash",
+    "entry",
 )
 
 
@@ -55,14 +67,23 @@ class Filter:
             department=self.department,
             official=check_address(self.official, "official") if self.official else None,
             grant_id=self.grant_id.lower() if self.grant_id else None,
-            action=self.action, outcome=self.outcome, since=self.since, until=self.until,
+            action=self.action,
+            outcome=self.outcome,
+            since=self.since,
+            until=self.until,
         )
 
     def where(self) -> list[ColumnElement[bool]]:
         e = AuditEntry
         clauses: list[ColumnElement[bool]] = []
-        for column, value in ((e.subject_id, self.subject_id), (e.actor, self.department), (e.official, self.official),
-                              (e.grant_id, self.grant_id), (e.action, self.action), (e.outcome, self.outcome)):
+        for column, value in (
+            (e.subject_id, self.subject_id),
+            (e.actor, self.department),
+            (e.official, self.official),
+            (e.grant_id, self.grant_id),
+            (e.action, self.action),
+            (e.outcome, self.outcome),
+        ):
             if value is not None:
                 clauses.append(column == value)
         if self.department is not None:
@@ -110,7 +131,9 @@ def _ordered(order: Order) -> Any:
     return AuditEntry.seq.asc() if order == "oldest" else AuditEntry.seq.desc()
 
 
-async def page_rows(session: AsyncSession, clauses: list[ColumnElement[bool]], order: Order, limit: int) -> tuple[list[AuditEntry], int | None]:
+async def page_rows(
+    session: AsyncSession, clauses: list[ColumnElement[bool]], order: Order, limit: int
+) -> tuple[list[AuditEntry], int | None]:
     """Up to ``limit`` rows and the cursor to the next page (one extra row tells if there is one)."""
     query = select(AuditEntry).where(and_(True, *clauses)).order_by(_ordered(order)).limit(limit + 1)
     rows = list(await session.scalars(query))
@@ -120,7 +143,12 @@ async def page_rows(session: AsyncSession, clauses: list[ColumnElement[bool]], o
 
 
 async def trace(
-    session: AsyncSession, f: Filter, *, after_seq: int | None = None, limit: int = 100, order: Order = "oldest",
+    session: AsyncSession,
+    f: Filter,
+    *,
+    after_seq: int | None = None,
+    limit: int = 100,
+    order: Order = "oldest",
 ) -> Page:
     """One page of the entries matching ``f``, in log order or newest first."""
     check_page(after_seq, limit)
@@ -129,7 +157,11 @@ async def trace(
 
 
 async def stream(
-    sessions: async_sessionmaker[AsyncSession], f: Filter, *, order: Order = "oldest", limit: int | None = None,
+    sessions: async_sessionmaker[AsyncSession],
+    f: Filter,
+    *,
+    order: Order = "oldest",
+    limit: int | None = None,
     chunk: int = EXPORT_CHUNK,
 ) -> AsyncIterator[Traced]:
     """Every matching entry, ``chunk`` rows per short read, so that neither memory nor a
@@ -155,7 +187,12 @@ async def stream(
 
 
 def jsonl_line(t: Traced) -> str:
-    return json.dumps({"seq": t.seq, "leaf_hash": t.leaf_hash, "entry": t.entry}, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return (
+        json.dumps(
+            {"seq": t.seq, "leaf_hash": t.leaf_hash, "entry": t.entry}, ensure_ascii=False, separators=(",", ":")
+        )
+        + "\n"
+    )
 
 
 def _cell(value: Any) -> str:
@@ -170,8 +207,21 @@ def csv_header() -> str:
 
 def csv_line(t: Traced) -> str:
     e = t.entry
-    values = [t.seq, e.get("at"), e.get("action"), e.get("outcome"), e.get("actor_role"), e.get("actor"), e.get("official"),
-              e.get("subject_id"), e.get("grant_id"), e.get("purpose_code"), e.get("reason"), e.get("request_id"), t.leaf_hash]
+    values = [
+        t.seq,
+        e.get("at"),
+        e.get("action"),
+        e.get("outcome"),
+        e.get("actor_role"),
+        e.get("actor"),
+        e.get("official"),
+        e.get("subject_id"),
+        e.get("grant_id"),
+        e.get("purpose_code"),
+        e.get("reason"),
+        e.get("request_id"),
+        t.leaf_hash,
+    ]
     # The last column is the entry itself, exactly as hashed: the other columns are a view of it.
     return _csv_line([*(_cell(v) for v in values), audit_log.canonical(e).decode()])
 
@@ -183,7 +233,12 @@ def _csv_line(values: Sequence[Any]) -> str:
 
 
 def export(
-    sessions: async_sessionmaker[AsyncSession], f: Filter, fmt: str, *, order: Order = "oldest", limit: int | None = None,
+    sessions: async_sessionmaker[AsyncSession],
+    f: Filter,
+    fmt: str,
+    *,
+    order: Order = "oldest",
+    limit: int | None = None,
 ) -> AsyncIterator[str]:
     """The export as text pieces, ready to stream: JSON Lines or CSV (RFC 4180, header first).
 

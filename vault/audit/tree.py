@@ -119,8 +119,7 @@ class CompactRange:
         check_size(size, "size")
         if len(hashes) != size.bit_count():
             raise AuditTreeError(
-                f"a tree of {size} leaves has {size.bit_count()} frontier nodes, "
-                f"not {len(hashes)}",
+                f"a tree of {size} leaves has {size.bit_count()} frontier nodes, not {len(hashes)}",
                 field="hashes",
             )
         self._size = size
@@ -175,9 +174,7 @@ def root(leaf_hashes: Iterable[bytes]) -> bytes:
     return cr.root()
 
 
-def verify_inclusion(
-    index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes
-) -> bool:
+def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes) -> bool:
     """RFC 9162 §2.1.3.2: does ``proof`` show leaf hash ``leaf`` at ``index`` under ``root``?"""
     if not (is_size(index) and is_size(size) and index < size):
         return False
@@ -202,9 +199,7 @@ def verify_inclusion(
     return sn == 0 and r == root
 
 
-def verify_consistency(
-    size1: int, size2: int, root1: bytes, root2: bytes, proof: Sequence[bytes]
-) -> bool:
+def verify_consistency(size1: int, size2: int, root1: bytes, root2: bytes, proof: Sequence[bytes]) -> bool:
     """RFC 9162 §2.1.4.2: is the tree (size1, root1) a prefix of the tree (size2, root2)?
 
     Edge cases the RFC leaves to the caller (its algorithm assumes 0 < size1 < size2):

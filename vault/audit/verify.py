@@ -49,8 +49,17 @@ from vault.audit.tree import NodeId, perfect_subtrees, verify_consistency
 from vault.context import VaultContext
 from vault.db.audit import AuditHead
 
-KINDS = ("modified", "deleted", "inserted", "reordered", "head_mismatch", "bad_head_signature",
-         "anchor_mismatch", "inconsistent_anchors", "unanchored")
+KINDS = (
+    "modified",
+    "deleted",
+    "inserted",
+    "reordered",
+    "head_mismatch",
+    "bad_head_signature",
+    "anchor_mismatch",
+    "inconsistent_anchors",
+    "unanchored",
+)
 # What a run concluded: proven against the chain, something found, or nothing to prove against.
 STATUSES = ("verified", "findings", "nothing_anchored")
 
@@ -90,8 +99,9 @@ async def verify_log(ctx: VaultContext, *, log_key_address: str, anchor: AuditAn
     for a, b in itertools.pairwise(anchored):
         for r in consistency_ranges(a.tree_size, b.tree_size):
             needed.update(perfect_subtrees(*r))
-    s = await scan(ctx.sessions, audit_log.mac_key(ctx.master), upto=upto, targets=sizes, needed=needed,
-                   chunk=audit_scan.CHUNK)
+    s = await scan(
+        ctx.sessions, audit_log.mac_key(ctx.master), upto=upto, targets=sizes, needed=needed, chunk=audit_scan.CHUNK
+    )
 
     raw = entry_findings(s, max(sizes, default=0))
     if not raw and s.first_node_error is not None:
@@ -104,14 +114,23 @@ async def verify_log(ctx: VaultContext, *, log_key_address: str, anchor: AuditAn
     anchored_size = max((a.tree_size for a in anchored), default=0)
     status, summary = _conclusion(findings, s.bound, anchored_size, len(heads))
     return AuditReport(
-        ok=status == "verified", tree_size=s.bound, entries_checked=s.rows, heads_checked=len(heads),
-        anchors_checked=len(anchored), findings=findings, status=status,
-        anchored_size=anchored_size, summary=summary,
+        ok=status == "verified",
+        tree_size=s.bound,
+        entries_checked=s.rows,
+        heads_checked=len(heads),
+        anchors_checked=len(anchored),
+        findings=findings,
+        status=status,
+        anchored_size=anchored_size,
+        summary=summary,
     )
 
 
 def _conclusion(
-    findings: list[Finding], size: int, anchored_size: int, heads: int,
+    findings: list[Finding],
+    size: int,
+    anchored_size: int,
+    heads: int,
 ) -> tuple[str, str]:
     if findings:
         plural = "s" if len(findings) != 1 else ""
@@ -120,13 +139,15 @@ def _conclusion(
         return "nothing_anchored", (
             f"nothing anchored yet: no tree head is on chain, so the {size} entries and {heads} "
             "signed heads fit together but are not proven untampered (a holder of the vault's "
-            "keys could rewrite them consistently); verify again once a head is anchored")
+            "keys could rewrite them consistently); verify again once a head is anchored"
+        )
     newer = size - anchored_size
     later = ""
     if newer > 0:
         later = f"; {newer} newer entr{'y is' if newer == 1 else 'ies are'} not anchored yet"
-    return "verified", ("the log is complete and untampered up to the head anchored on chain at "
-                        f"size {anchored_size}{later}")
+    return "verified", (
+        f"the log is complete and untampered up to the head anchored on chain at size {anchored_size}{later}"
+    )
 
 
 async def _unanchored(anchor: AuditAnchorClient, anchored: list[AnchoredHead], heads: list[AuditHead]) -> list[Raw]:
@@ -145,8 +166,10 @@ async def _unanchored(anchor: AuditAnchorClient, anchored: list[AnchoredHead], h
     more = ""
     if others:
         more = f"; {others} later head{'s are' if others > 1 else ' is'} recorded as anchored but not on chain either"
-    detail = (f"the tree head of size {head.tree_size} is recorded as anchored (tx {head.tx_hash}) but the chain "
-              f"holds no such head{more}")
+    detail = (
+        f"the tree head of size {head.tree_size} is recorded as anchored (tx {head.tx_hash}) but the chain "
+        f"holds no such head{more}"
+    )
     return [("unanchored", None, detail)]
 
 
@@ -167,9 +190,11 @@ def _node_finding(s: Scan) -> Raw:
     assert s.first_node_error is not None
     level, index = s.first_node_error
     first, last = index << level, ((index + 1) << level) - 1
-    detail = (f"the stored tree node (level {level}, index {index}) over entries {first} to {last} does not "
-              f"match those entries{_others(s.node_errors - 1, 'stored node')}: proofs served from the "
-              "stored tree would not verify")
+    detail = (
+        f"the stored tree node (level {level}, index {index}) over entries {first} to {last} does not "
+        f"match those entries{_others(s.node_errors - 1, 'stored node')}: proofs served from the "
+        "stored tree would not verify"
+    )
     return ("modified", None, detail)
 
 
@@ -186,14 +211,18 @@ def _head_findings(heads: list[AuditHead], s: Scan, address: str) -> list[Raw]:
     unsigned = [h for h in heads if not _signed_by(h, address)]
     if unsigned:
         h = unsigned[0]
-        detail = (f"the tree head of size {h.tree_size} (signed at {h.signed_at}) is not signed by the log key "
-                  f"{address}{_others(len(unsigned) - 1, 'head')}")
+        detail = (
+            f"the tree head of size {h.tree_size} (signed at {h.signed_at}) is not signed by the log key "
+            f"{address}{_others(len(unsigned) - 1, 'head')}"
+        )
         out.append(("bad_head_signature", None, detail))
     wrong = [h for h in heads if s.roots.get(h.tree_size) != bytes(h.root)]
     if wrong:
         h = wrong[0]
-        detail = (f"the signed tree head of size {h.tree_size} has root {encode_hex(bytes(h.root))}, but "
-                  f"{_recomputed(s, h.tree_size)}{_others(len(wrong) - 1, 'signed head')}")
+        detail = (
+            f"the signed tree head of size {h.tree_size} has root {encode_hex(bytes(h.root))}, but "
+            f"{_recomputed(s, h.tree_size)}{_others(len(wrong) - 1, 'signed head')}"
+        )
         out.append(("head_mismatch", None, detail))
     return out
 
@@ -205,9 +234,11 @@ def _anchor_findings(anchored: list[AnchoredHead], s: Scan) -> list[Raw]:
         a = wrong[0]
         good = [g.tree_size for g in anchored if g.tree_size < a.tree_size and g not in wrong]
         since = f"; the change lies in entries {good[-1] if good else 0} to {a.tree_size - 1}"
-        detail = (f"the head anchored on chain at size {a.tree_size} (block {a.block_number}, tx "
-                  f"{encode_hex(a.tx_hash)}) has root {encode_hex(a.root)}, but {_recomputed(s, a.tree_size)}{since}"
-                  f"{_others(len(wrong) - 1, 'anchored head')}")
+        detail = (
+            f"the head anchored on chain at size {a.tree_size} (block {a.block_number}, tx "
+            f"{encode_hex(a.tx_hash)}) has root {encode_hex(a.root)}, but {_recomputed(s, a.tree_size)}{since}"
+            f"{_others(len(wrong) - 1, 'anchored head')}"
+        )
         out.append(("anchor_mismatch", None, detail))
     store = audit_log.PrefetchedNodes(s.nodes)
     for a, b in itertools.pairwise(anchored):
@@ -218,8 +249,10 @@ def _anchor_findings(anchored: list[AnchoredHead], s: Scan) -> list[Raw]:
         except LookupError:
             continue
         if not verify_consistency(a.tree_size, b.tree_size, a.root, b.root, proof):
-            detail = (f"the head anchored at size {b.tree_size} (block {b.block_number}) does not extend the "
-                      f"head anchored at size {a.tree_size} (block {a.block_number}): the log was rewritten "
-                      "and re-anchored, so the chain holds two different histories")
+            detail = (
+                f"the head anchored at size {b.tree_size} (block {b.block_number}) does not extend the "
+                f"head anchored at size {a.tree_size} (block {a.block_number}): the log was rewritten "
+                "and re-anchored, so the chain holds two different histories"
+            )
             out.append(("inconsistent_anchors", None, detail))
     return out

@@ -67,8 +67,15 @@ def _why_unusable(row: GrantRow, now: int) -> tuple[str, str] | None:
 
 
 async def read(
-    ctx: VaultContext, session: AsyncSession, *, department: Department, official: str, grant_id: str,
-    record_types: list[str] | None, fields: list[str] | None, now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    *,
+    department: Department,
+    official: str,
+    grant_id: str,
+    record_types: list[str] | None,
+    fields: list[str] | None,
+    now: int,
 ) -> Disclosure:
     row = await session.get(GrantRow, grant_id.lower())
     if row is None:
@@ -76,8 +83,14 @@ async def read(
 
     async def refuse(code: str, reason: str) -> AccessRefused:
         event = grants.event(
-            row, "grant.refused", "refused", now, actor_role="department", actor=department.code,
-            official=official, reason=code,
+            row,
+            "grant.refused",
+            "refused",
+            now,
+            actor_role="department",
+            actor=department.code,
+            official=official,
+            reason=code,
         )
         # Nothing of this request is kept, and its locks must go before the refusal is written
         # in a transaction of its own (SQLite: a refused UPDATE already holds the write lock).
@@ -106,38 +119,79 @@ async def read(
     purpose = await grant_purposes.purpose_of(ctx.master, session, row)
     if not disclosed:
         # Nothing leaves, so nothing is spent: the read is logged, the grant keeps its uses.
-        await ctx.events.emit(session, grants.event(
-            row, "grant.read_empty", "ok", now, actor_role="department", actor=department.code,
-            official=official, reason="nothing disclosed: no record of the granted types holds "
-                                      "these fields; no use counted",
-        ))
+        await ctx.events.emit(
+            session,
+            grants.event(
+                row,
+                "grant.read_empty",
+                "ok",
+                now,
+                actor_role="department",
+                actor=department.code,
+                official=official,
+                reason="nothing disclosed: no record of the granted types holds these fields; no use counted",
+            ),
+        )
         return Disclosure(
-            row.id, row.subject_id, row.purpose_code, purpose, row.uses, row.max_uses, [],
+            row.id,
+            row.subject_id,
+            row.purpose_code,
+            purpose,
+            row.uses,
+            row.max_uses,
+            [],
         )
     if not await grants.count_use(session, row.id, now):
         # Another read took the last use (or a revocation landed) since we looked.
         await session.refresh(row)
         raise await refuse(*(_why_unusable(row, now) or ("exhausted", "this grant's uses are all spent")))
     await session.refresh(row)
-    await ctx.events.emit(session, grants.event(
-        row, "grant.used", "ok", now, actor_role="department", actor=department.code, official=official,
-        record_ids=tuple(r.id for r in disclosed),
-    ))
+    await ctx.events.emit(
+        session,
+        grants.event(
+            row,
+            "grant.used",
+            "ok",
+            now,
+            actor_role="department",
+            actor=department.code,
+            official=official,
+            record_ids=tuple(r.id for r in disclosed),
+        ),
+    )
     return Disclosure(
-        row.id, row.subject_id, row.purpose_code, purpose, row.uses, row.max_uses, disclosed,
+        row.id,
+        row.subject_id,
+        row.purpose_code,
+        purpose,
+        row.uses,
+        row.max_uses,
+        disclosed,
     )
 
 
 async def _disclose(
-    ctx: VaultContext, session: AsyncSession, subject_id: str, bits: int, paths: tuple[str, ...],
+    ctx: VaultContext,
+    session: AsyncSession,
+    subject_id: str,
+    bits: int,
+    paths: tuple[str, ...],
 ) -> list[DisclosedRecord]:
     out = []
     for row, document in await holdings.latest(ctx, session, subject_id, bits):
         selected = select_fields(document.get("fields", {}), paths)
         if not selected:
             continue  # a record with none of the granted fields is not disclosed at all
-        out.append(DisclosedRecord(
-            id=row.id, version=row.version, type=row.type, title=str(document.get("title", "")),
-            issuer=row.issuer_code, valid_from=row.valid_from, valid_until=row.valid_until, fields=selected,
-        ))
+        out.append(
+            DisclosedRecord(
+                id=row.id,
+                version=row.version,
+                type=row.type,
+                title=str(document.get("title", "")),
+                issuer=row.issuer_code,
+                valid_from=row.valid_from,
+                valid_until=row.valid_until,
+                fields=selected,
+            )
+        )
     return out

@@ -74,14 +74,27 @@ def _types(names: list[str] | tuple[str, ...]) -> int:
 
 def event(row: DelegationRow, action: str, now: int, *, actor_role: str, actor: str) -> VaultEvent:
     return VaultEvent(
-        action=action, outcome="ok", at=now, actor_role=actor_role, actor=actor, subject_id=row.subject_id,
-        record_types=tuple(record_type_names(row.record_types)), reason=f"{row.kind} {row.agent_address}",
+        action=action,
+        outcome="ok",
+        at=now,
+        actor_role=actor_role,
+        actor=actor,
+        subject_id=row.subject_id,
+        record_types=tuple(record_type_names(row.record_types)),
+        reason=f"{row.kind} {row.agent_address}",
     )
 
 
 async def prepare(
-    ctx: VaultContext, session: AsyncSession, *, subject_id: str, agent: str, record_types: list[str],
-    not_before: int, expires_at: int, now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    *,
+    subject_id: str,
+    agent: str,
+    record_types: list[str],
+    not_before: int,
+    expires_at: int,
+    now: int,
 ) -> dict[str, Any]:
     subject = await _subject(session, subject_id)
     address = check_address(agent, "agent")
@@ -90,8 +103,14 @@ async def prepare(
     await refuse_platform_key(ctx, session, address, "agent")
     await refuse_subject_key(session, address, "agent")
     _window(not_before, expires_at, now)
-    terms = DelegationTerms(decode_hex(subject_id), address, _types(record_types), not_before, expires_at,
-                            1 + secrets.randbelow(MAX_SAFE_NONCE))
+    terms = DelegationTerms(
+        decode_hex(subject_id),
+        address,
+        _types(record_types),
+        not_before,
+        expires_at,
+        1 + secrets.randbelow(MAX_SAFE_NONCE),
+    )
     return typed_data_json(delegation_typed_data(domain(ctx), terms))
 
 
@@ -112,7 +131,9 @@ def terms_from_message(message: Any) -> DelegationTerms:
     return DelegationTerms(subject, agent, ints[0], ints[1], ints[2], ints[3])
 
 
-async def submit(ctx: VaultContext, session: AsyncSession, *, subject_id: str, message: Any, signature: str, now: int) -> DelegationRow:
+async def submit(
+    ctx: VaultContext, session: AsyncSession, *, subject_id: str, message: Any, signature: str, now: int
+) -> DelegationRow:
     terms = terms_from_message(message)
     if encode_hex(terms.subject) != subject_id:
         raise PermissionDeniedError("this delegation is for another subject")
@@ -128,21 +149,34 @@ async def submit(ctx: VaultContext, session: AsyncSession, *, subject_id: str, m
         raise VaultValueError("a subject cannot appoint its own key as its agent", field="agent")
     await refuse_platform_key(ctx, session, terms.agent, "agent")
     await refuse_subject_key(session, terms.agent, "agent")
-    used = await session.scalar(select(DelegationRow).where(DelegationRow.subject_id == subject_id, DelegationRow.nonce == terms.nonce))
+    used = await session.scalar(
+        select(DelegationRow).where(DelegationRow.subject_id == subject_id, DelegationRow.nonce == terms.nonce)
+    )
     if used is not None:
         raise ConflictError("this delegation's nonce was already used; prepare a new one")
     await _end_live(session, subject_id, terms.agent, now)
     row = DelegationRow(
-        subject_id=subject_id, agent_address=terms.agent, kind="agent", record_types=terms.record_types,
-        not_before=terms.not_before, expires_at=terms.expires_at, nonce=terms.nonce, signature=signature,
-        appointed_by=signer, status="pending", created_at=now,
+        subject_id=subject_id,
+        agent_address=terms.agent,
+        kind="agent",
+        record_types=terms.record_types,
+        not_before=terms.not_before,
+        expires_at=terms.expires_at,
+        nonce=terms.nonce,
+        signature=signature,
+        appointed_by=signer,
+        status="pending",
+        created_at=now,
     )
     session.add(row)
     await session.flush()
     # The payload names the delegation (its id, and its key on chain for ``applied``) and
     # carries the signature; the terms are the row's, read when the call is built.
     payload = {
-        "delegation_id": row.id, "subject": encode_hex(terms.subject), "agent": terms.agent, "nonce": terms.nonce,
+        "delegation_id": row.id,
+        "subject": encode_hex(terms.subject),
+        "agent": terms.agent,
+        "nonce": terms.nonce,
         "signature": signature,
     }
     outbox.enqueue(session, "delegate", OPERATOR, payload, now)
@@ -152,9 +186,13 @@ async def submit(ctx: VaultContext, session: AsyncSession, *, subject_id: str, m
 
 async def _end_live(session: AsyncSession, subject_id: str, agent: str, now: int) -> None:
     # A new appointment of the same agent replaces the old one on chain; say so here too.
-    for old in await session.scalars(select(DelegationRow).where(
-        DelegationRow.subject_id == subject_id, DelegationRow.agent_address == agent, DelegationRow.status.in_(LIVE),
-    )):
+    for old in await session.scalars(
+        select(DelegationRow).where(
+            DelegationRow.subject_id == subject_id,
+            DelegationRow.agent_address == agent,
+            DelegationRow.status.in_(LIVE),
+        )
+    ):
         old.status, old.revoked_at = "replaced", now
 
 
@@ -166,7 +204,11 @@ async def get_for_subject(session: AsyncSession, subject_id: str, delegation_id:
 
 
 async def list_for_subject(session: AsyncSession, subject_id: str) -> list[DelegationRow]:
-    return list(await session.scalars(select(DelegationRow).where(DelegationRow.subject_id == subject_id).order_by(DelegationRow.id)))
+    return list(
+        await session.scalars(
+            select(DelegationRow).where(DelegationRow.subject_id == subject_id).order_by(DelegationRow.id)
+        )
+    )
 
 
 def revocation_typed_data(ctx: VaultContext, row: DelegationRow) -> dict[str, Any]:
@@ -176,7 +218,9 @@ def revocation_typed_data(ctx: VaultContext, row: DelegationRow) -> dict[str, An
     return typed_data_json(delegation_revocation_typed_data(domain(ctx), subject, row.agent_address, row.nonce))
 
 
-async def revoke(ctx: VaultContext, session: AsyncSession, *, row: DelegationRow, signature: str, now: int) -> DelegationRow:
+async def revoke(
+    ctx: VaultContext, session: AsyncSession, *, row: DelegationRow, signature: str, now: int
+) -> DelegationRow:
     if row.status not in LIVE:
         raise ConflictError(f"this delegation is already {row.status}")
     typed = revocation_typed_data(ctx, row)
@@ -213,8 +257,16 @@ async def guardian_reason(ctx: VaultContext, session: AsyncSession, row: Delegat
 
 
 async def appoint_guardian(
-    ctx: VaultContext, session: AsyncSession, *, registrar: Department, subject_id: str, guardian: str,
-    not_before: int, expires_at: int, reason: str, now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    *,
+    registrar: Department,
+    subject_id: str,
+    guardian: str,
+    not_before: int,
+    expires_at: int,
+    reason: str,
+    now: int,
 ) -> DelegationRow:
     """A guardian acts for the subject over everything: only the subject's own registrar
     appoints one, says why (sealed: it is personal), and the subject's access log shows it."""
@@ -233,9 +285,19 @@ async def appoint_guardian(
     kek = await keyring.active_key(session, ctx.master, subject_id)
     sealed = seal(reason.encode(), _reason_aad(subject_id, address, now), kek)
     row = DelegationRow(
-        subject_id=subject_id, agent_address=address, kind="guardian", record_types=ALL_RECORD_TYPES,
-        not_before=not_before, expires_at=expires_at, nonce=0, signature=None, appointed_by=registrar.code,
-        status="pending", created_at=now, reason_key=sealed.wrapped_key, reason=sealed.body,
+        subject_id=subject_id,
+        agent_address=address,
+        kind="guardian",
+        record_types=ALL_RECORD_TYPES,
+        not_before=not_before,
+        expires_at=expires_at,
+        nonce=0,
+        signature=None,
+        appointed_by=registrar.code,
+        status="pending",
+        created_at=now,
+        reason_key=sealed.wrapped_key,
+        reason=sealed.body,
     )
     session.add(row)
     payload = {"subject": subject_id, "guardian": address, "not_before": not_before, "expires_at": expires_at}
@@ -246,25 +308,43 @@ async def appoint_guardian(
 
 
 async def remove_guardian(
-    ctx: VaultContext, session: AsyncSession, *, registrar: Department, subject_id: str, guardian: str, now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    *,
+    registrar: Department,
+    subject_id: str,
+    guardian: str,
+    now: int,
 ) -> DelegationRow:
     check_answerable(registrar, await _subject(session, subject_id))
     address = check_address(guardian, "guardian")
-    row = await session.scalar(select(DelegationRow).where(
-        DelegationRow.subject_id == subject_id, DelegationRow.agent_address == address,
-        DelegationRow.kind == "guardian", DelegationRow.status.in_(LIVE),
-    ))
+    row = await session.scalar(
+        select(DelegationRow).where(
+            DelegationRow.subject_id == subject_id,
+            DelegationRow.agent_address == address,
+            DelegationRow.kind == "guardian",
+            DelegationRow.status.in_(LIVE),
+        )
+    )
     if row is None:
         raise NotFoundError("guardian", address)
     row.status, row.revoked_at = "revoked", now
-    outbox.enqueue(session, "remove_guardian", registrar.chain_key_name, {"subject": subject_id, "guardian": address}, now)
+    outbox.enqueue(
+        session, "remove_guardian", registrar.chain_key_name, {"subject": subject_id, "guardian": address}, now
+    )
     await session.flush()
     await ctx.events.emit(session, event(row, "delegation.revoked", now, actor_role="registrar", actor=registrar.code))
     return row
 
 
 async def check(
-    ctx: VaultContext, session: AsyncSession, *, subject_id: str, agent: str, bits: int, now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    *,
+    subject_id: str,
+    agent: str,
+    bits: int,
+    now: int,
 ) -> dict[str, Any]:
     """Whether ``agent`` may act for ``subject_id`` over ``bits`` now, by the vault and the chain."""
     address = check_address(agent, "agent")
@@ -273,8 +353,13 @@ async def check(
     on_chain = await ctx.chain.call(client.can_act_for, decode_hex(subject_id), address, bits)
     if row is None:
         return {"valid": False, "reason": "no live delegation to this agent", "on_chain": on_chain}
-    facts = {"kind": row.kind, "record_types": record_type_names(row.record_types),
-             "not_before": row.not_before, "expires_at": row.expires_at, "on_chain": on_chain}
+    facts = {
+        "kind": row.kind,
+        "record_types": record_type_names(row.record_types),
+        "not_before": row.not_before,
+        "expires_at": row.expires_at,
+        "on_chain": on_chain,
+    }
     if bits & ~row.record_types:
         return {"valid": False, "reason": "the delegation does not cover these record types", **facts}
     if not on_chain:

@@ -52,7 +52,7 @@ def select(fields: Mapping[str, Any], paths: Sequence[str]) -> dict[str, Any]:
                 break
             target = nested
         else:
-            if last not in target or isinstance(target[last], dict) and isinstance(source[last], Mapping):
+            if last not in target or (isinstance(target[last], dict) and isinstance(source[last], Mapping)):
                 target[last] = _copy(source[last])
     return out
 

@@ -81,8 +81,16 @@ def _subject_bytes(subject_id: str) -> bytes:
     return decode_hex(subject_id)
 
 
-def _check_terms(types: tuple[str, ...] | int, fields: tuple[str, ...], purpose_code: int, purpose: str,
-                 not_before: int, expires_at: int, max_uses: int, now: int) -> tuple[int, tuple[str, ...]]:
+def _check_terms(
+    types: tuple[str, ...] | int,
+    fields: tuple[str, ...],
+    purpose_code: int,
+    purpose: str,
+    not_before: int,
+    expires_at: int,
+    max_uses: int,
+    now: int,
+) -> tuple[int, tuple[str, ...]]:
     try:
         bits = types if isinstance(types, int) else record_type_bits(types)
     except ValueError as exc:
@@ -116,30 +124,46 @@ async def _grantee(session: AsyncSession, *, code: str | None = None, address: s
 
 
 async def prepare(
-    ctx: VaultContext, session: AsyncSession, subject_id: str, req: GrantRequest, now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    subject_id: str,
+    req: GrantRequest,
+    now: int,
     signer: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The grant's id and the EIP-712 typed data the subject (or a delegate) signs.
 
     With ``signer``, terms that key could not sign (an agent outside its delegation) are
     refused now, before anyone signs something bound to be refused."""
-    bits, paths = _check_terms(req.record_types, req.fields, req.purpose_code, req.purpose,
-                               req.not_before, req.expires_at, req.max_uses, now)
+    bits, paths = _check_terms(
+        req.record_types, req.fields, req.purpose_code, req.purpose, req.not_before, req.expires_at, req.max_uses, now
+    )
     if signer is not None:
         await authorise(session, subject_id, signer, bits, req.expires_at, now)
     grantee = await _grantee(session, code=req.grantee)
     if not req.allow_unissued_fields:
         await _check_issued(ctx, session, subject_id, bits, paths)
     terms = GrantTerms(
-        subject=_subject_bytes(subject_id), grantee=grantee.chain_address, record_types=bits, fields=paths,
-        purpose_code=req.purpose_code, purpose=req.purpose, not_before=req.not_before,
-        expires_at=req.expires_at, max_uses=req.max_uses, nonce=1 + secrets.randbelow(MAX_SAFE_NONCE),
+        subject=_subject_bytes(subject_id),
+        grantee=grantee.chain_address,
+        record_types=bits,
+        fields=paths,
+        purpose_code=req.purpose_code,
+        purpose=req.purpose,
+        not_before=req.not_before,
+        expires_at=req.expires_at,
+        max_uses=req.max_uses,
+        nonce=1 + secrets.randbelow(MAX_SAFE_NONCE),
     )
     return encode_hex(grant_id(terms.subject, terms.nonce)), typed_data_json(grant_typed_data(domain(ctx), terms))
 
 
 async def _check_issued(
-    ctx: VaultContext, session: AsyncSession, subject_id: str, bits: int, paths: tuple[str, ...],
+    ctx: VaultContext,
+    session: AsyncSession,
+    subject_id: str,
+    bits: int,
+    paths: tuple[str, ...],
 ) -> None:
     """Refuses field paths that no record of the granted types holds, naming the ones that do."""
     existing: dict[str, None] = {}
@@ -159,7 +183,8 @@ async def _check_issued(
     raise VaultValueError(
         f"no {types} record of this subject has the field{'s' if len(unknown) > 1 else ''} "
         f"{', '.join(unknown)}: {there}. To grant fields of records not issued yet, set "
-        "allow_unissued_fields (CLI: --allow-unissued-fields)", field="fields",
+        "allow_unissued_fields (CLI: --allow-unissued-fields)",
+        field="fields",
     )
 
 
@@ -169,7 +194,10 @@ def terms_from_message(message: Any) -> GrantTerms:
         raise VaultValueError("message must be the grant's typed-data message object", field="message")
     try:
         subject = decode_hex(str(message["subject"]))
-        ints = {k: json_int(message[k]) for k in ("recordTypes", "purposeCode", "notBefore", "expiresAt", "maxUses", "nonce")}
+        ints = {
+            k: json_int(message[k])
+            for k in ("recordTypes", "purposeCode", "notBefore", "expiresAt", "maxUses", "nonce")
+        }
         fields, purpose, grantee = message["fields"], message["purpose"], message["grantee"]
     except (KeyError, ValueError):
         raise VaultValueError("message lacks a grant field or has a malformed one", field="message") from None
@@ -183,26 +211,51 @@ def terms_from_message(message: Any) -> GrantTerms:
         raise VaultValueError("message nonce is out of range", field="message")
     n = {k: int(v or 0) for k, v in ints.items()}
     return GrantTerms(
-        subject=subject, grantee=grantee, record_types=n["recordTypes"], fields=tuple(fields),
-        purpose_code=n["purposeCode"], purpose=purpose, not_before=n["notBefore"],
-        expires_at=n["expiresAt"], max_uses=n["maxUses"], nonce=n["nonce"],
+        subject=subject,
+        grantee=grantee,
+        record_types=n["recordTypes"],
+        fields=tuple(fields),
+        purpose_code=n["purposeCode"],
+        purpose=purpose,
+        not_before=n["notBefore"],
+        expires_at=n["expiresAt"],
+        max_uses=n["maxUses"],
+        nonce=n["nonce"],
     )
 
 
 def outbox_payload(row: GrantRow, terms: GrantTerms) -> dict[str, Any]:
     """What the outbox keeps to relay a grant: its id (the terms are the row's), the signature,
     and the purpose's hash: the row holds the words sealed, and the relayer needs only the hash."""
-    return {"grant_id": row.id, "signature": row.signature, grant_purposes.PURPOSE_HASH: encode_hex(text_hash(terms.purpose))}
+    return {
+        "grant_id": row.id,
+        "signature": row.signature,
+        grant_purposes.PURPOSE_HASH: encode_hex(text_hash(terms.purpose)),
+    }
 
 
 async def submit(
-    ctx: VaultContext, session: AsyncSession, *, subject_id: str, message: Any, signature: str, now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    *,
+    subject_id: str,
+    message: Any,
+    signature: str,
+    now: int,
 ) -> GrantRow:
     terms = terms_from_message(message)
     if encode_hex(terms.subject) != subject_id:
         raise PermissionDeniedError("this grant is for another subject")
-    bits, paths = _check_terms(terms.record_types, terms.fields, terms.purpose_code, terms.purpose,
-                               terms.not_before, terms.expires_at, terms.max_uses, now)
+    bits, paths = _check_terms(
+        terms.record_types,
+        terms.fields,
+        terms.purpose_code,
+        terms.purpose,
+        terms.not_before,
+        terms.expires_at,
+        terms.max_uses,
+        now,
+    )
     if paths != terms.fields:
         raise VaultValueError("field paths must be distinct", field="fields")
     grantee = await _grantee(session, address=terms.grantee)
@@ -215,11 +268,23 @@ async def submit(
     if await session.get(GrantRow, gid) is not None:
         raise ConflictError("this grant's nonce was already used; prepare a new grant")
     row = GrantRow(
-        id=gid, subject_id=subject_id, nonce=terms.nonce, grantee_code=grantee.code,
-        grantee_address=grantee.chain_address, record_types=bits, fields=json.dumps(list(paths), ensure_ascii=False),
-        purpose_code=terms.purpose_code, not_before=terms.not_before,
-        expires_at=terms.expires_at, max_uses=terms.max_uses, uses=0, signer=signer, signature=signature,
-        digest=encode_hex(digest), status="pending", created_at=now,
+        id=gid,
+        subject_id=subject_id,
+        nonce=terms.nonce,
+        grantee_code=grantee.code,
+        grantee_address=grantee.chain_address,
+        record_types=bits,
+        fields=json.dumps(list(paths), ensure_ascii=False),
+        purpose_code=terms.purpose_code,
+        not_before=terms.not_before,
+        expires_at=terms.expires_at,
+        max_uses=terms.max_uses,
+        uses=0,
+        signer=signer,
+        signature=signature,
+        digest=encode_hex(digest),
+        status="pending",
+        created_at=now,
     )
     await grant_purposes.seal_onto(session, ctx.master, row, terms.purpose)
     session.add(row)
@@ -250,8 +315,10 @@ def _utc(seconds: int) -> str:
 
 def _outside(delegation: DelegationRow, bits: int, until: int) -> str:
     """Why a delegate may not sign these terms, with the window it may sign within."""
-    window = (f"delegation {delegation.id} covers {', '.join(record_type_names(delegation.record_types))} "
-              f"from {_utc(delegation.not_before)} until {_utc(delegation.expires_at)}")
+    window = (
+        f"delegation {delegation.id} covers {', '.join(record_type_names(delegation.record_types))} "
+        f"from {_utc(delegation.not_before)} until {_utc(delegation.expires_at)}"
+    )
     wrong = []
     if bits & ~delegation.record_types:
         wrong.append(f"record types {', '.join(record_type_names(bits & ~delegation.record_types))} are not in it")
@@ -272,13 +339,32 @@ def status_at(row: GrantRow, now: int) -> str:
     return "active"
 
 
-def event(row: GrantRow, action: str, outcome: str, now: int, *, actor_role: str, actor: str,
-          official: str | None = None, record_ids: tuple[str, ...] = (), reason: str | None = None) -> VaultEvent:
+def event(
+    row: GrantRow,
+    action: str,
+    outcome: str,
+    now: int,
+    *,
+    actor_role: str,
+    actor: str,
+    official: str | None = None,
+    record_ids: tuple[str, ...] = (),
+    reason: str | None = None,
+) -> VaultEvent:
     return VaultEvent(
-        action=action, outcome="ok" if outcome == "ok" else "refused", at=now, actor_role=actor_role, actor=actor,
-        official=official, subject_id=row.subject_id, grant_id=row.id,
-        record_types=tuple(record_type_names(row.record_types)), fields=tuple(json.loads(row.fields)),
-        record_ids=record_ids, purpose_code=row.purpose_code, reason=reason,
+        action=action,
+        outcome="ok" if outcome == "ok" else "refused",
+        at=now,
+        actor_role=actor_role,
+        actor=actor,
+        official=official,
+        subject_id=row.subject_id,
+        grant_id=row.id,
+        record_types=tuple(record_type_names(row.record_types)),
+        fields=tuple(json.loads(row.fields)),
+        record_ids=record_ids,
+        purpose_code=row.purpose_code,
+        reason=reason,
     )
 
 
@@ -290,12 +376,16 @@ async def get_for_subject(session: AsyncSession, subject_id: str, gid: str) -> G
 
 
 async def list_for_subject(session: AsyncSession, subject_id: str) -> list[GrantRow]:
-    rows = await session.scalars(select(GrantRow).where(GrantRow.subject_id == subject_id).order_by(GrantRow.created_at, GrantRow.id))
+    rows = await session.scalars(
+        select(GrantRow).where(GrantRow.subject_id == subject_id).order_by(GrantRow.created_at, GrantRow.id)
+    )
     return list(rows)
 
 
 async def list_for_department(session: AsyncSession, code: str) -> list[GrantRow]:
-    rows = await session.scalars(select(GrantRow).where(GrantRow.grantee_code == code).order_by(GrantRow.created_at, GrantRow.id))
+    rows = await session.scalars(
+        select(GrantRow).where(GrantRow.grantee_code == code).order_by(GrantRow.created_at, GrantRow.id)
+    )
     return list(rows)
 
 
@@ -303,8 +393,13 @@ async def count_use(session: AsyncSession, gid: str, now: int) -> bool:
     """Takes one use, atomically: of N concurrent readers of a grant with M uses left, M win."""
     result = await session.execute(
         update(GrantRow)
-        .where(GrantRow.id == gid, GrantRow.status == "active", GrantRow.uses < GrantRow.max_uses,
-               GrantRow.not_before <= now, GrantRow.expires_at > now)
+        .where(
+            GrantRow.id == gid,
+            GrantRow.status == "active",
+            GrantRow.uses < GrantRow.max_uses,
+            GrantRow.not_before <= now,
+            GrantRow.expires_at > now,
+        )
         .values(uses=GrantRow.uses + 1)
     )
     return getattr(result, "rowcount", 0) == 1
@@ -313,9 +408,16 @@ async def count_use(session: AsyncSession, gid: str, now: int) -> bool:
 def terms_of(row: GrantRow, purpose: str) -> GrantTerms:
     """The terms exactly as signed, rebuilt from the stored row and its opened purpose."""
     return GrantTerms(
-        subject=_subject_bytes(row.subject_id), grantee=row.grantee_address, record_types=row.record_types,
-        fields=tuple(json.loads(row.fields)), purpose_code=row.purpose_code, purpose=purpose,
-        not_before=row.not_before, expires_at=row.expires_at, max_uses=row.max_uses, nonce=row.nonce,
+        subject=_subject_bytes(row.subject_id),
+        grantee=row.grantee_address,
+        record_types=row.record_types,
+        fields=tuple(json.loads(row.fields)),
+        purpose_code=row.purpose_code,
+        purpose=purpose,
+        not_before=row.not_before,
+        expires_at=row.expires_at,
+        max_uses=row.max_uses,
+        nonce=row.nonce,
     )
 
 
@@ -325,15 +427,23 @@ async def receipt(ctx: VaultContext, session: AsyncSession, row: GrantRow, now: 
     client = consent_client(ctx)
     purpose = await grant_purposes.purpose_of(ctx.master, session, row)
     return {
-        "grant_id": row.id, "subject_id": row.subject_id, "signer": row.signer,
+        "grant_id": row.id,
+        "subject_id": row.subject_id,
+        "signer": row.signer,
         "grantee": {"code": row.grantee_code, "name": grantee.name if grantee else "", "address": row.grantee_address},
-        "record_types": record_type_names(row.record_types), "fields": json.loads(row.fields),
+        "record_types": record_type_names(row.record_types),
+        "fields": json.loads(row.fields),
         "purpose": {"code": row.purpose_code, "text": purpose},
-        "not_before": row.not_before, "expires_at": row.expires_at, "max_uses": row.max_uses,
+        "not_before": row.not_before,
+        "expires_at": row.expires_at,
+        "max_uses": row.max_uses,
         "status": status_at(row, now),
         "chain": {
-            "chain_id": int(ctx.chain.engine.w3.eth.chain_id), "consent_registry": client.address,
-            "tx_hash": row.tx_hash, "block_number": row.block_number, "revoke_tx_hash": row.revoke_tx_hash,
+            "chain_id": int(ctx.chain.engine.w3.eth.chain_id),
+            "consent_registry": client.address,
+            "tx_hash": row.tx_hash,
+            "block_number": row.block_number,
+            "revoke_tx_hash": row.revoke_tx_hash,
         },
         "signature": row.signature,
         "typed_data": typed_data_json(grant_typed_data(domain(ctx), terms_of(row, purpose))),

@@ -94,7 +94,9 @@ async def _grant_lost(session: AsyncSession, p: Payload) -> None:
 
 def _grant_locate(c: ChainContext, p: Payload) -> TxResult | None:
     client = _consent(c)
-    for log in client.contract.events.GrantCreated().get_logs(argument_filters={"grantId": decode_hex(p["grant_id"])}, from_block=0):
+    for log in client.contract.events.GrantCreated().get_logs(
+        argument_filters={"grantId": decode_hex(p["grant_id"])}, from_block=0
+    ):
         found = transactions.receipt_for(c.engine.w3, bytes(log["transactionHash"]), client.abi)
         if found is not None:
             return found
@@ -126,8 +128,12 @@ async def _delegate_load(session: AsyncSession, p: Payload) -> Payload:
     row = await session.get(DelegationRow, p["delegation_id"])
     assert row is not None
     terms = DelegationTerms(
-        subject=decode_hex(p["subject"]), agent=row.agent_address, record_types=row.record_types,
-        not_before=row.not_before, expires_at=row.expires_at, nonce=row.nonce,
+        subject=decode_hex(p["subject"]),
+        agent=row.agent_address,
+        record_types=row.record_types,
+        not_before=row.not_before,
+        expires_at=row.expires_at,
+        nonce=row.nonce,
     )
     return {**p, _ROW_TERMS: terms}
 
@@ -148,16 +154,24 @@ def _delegation_on_chain(c: ChainContext, subject: str, agent: str) -> Delegatio
     return _consent(c).delegation(decode_hex(subject), Web3.to_checksum_address(agent))
 
 
-async def _delegation_row(session: AsyncSession, subject: str, agent: str, *, nonce: int | None) -> DelegationRow | None:
+async def _delegation_row(
+    session: AsyncSession, subject: str, agent: str, *, nonce: int | None
+) -> DelegationRow | None:
     query = select(DelegationRow).where(
-        DelegationRow.subject_id == subject, DelegationRow.agent_address == Web3.to_checksum_address(agent),
+        DelegationRow.subject_id == subject,
+        DelegationRow.agent_address == Web3.to_checksum_address(agent),
     )
-    query = query.where(DelegationRow.nonce == nonce) if nonce is not None else query.where(DelegationRow.kind == "guardian")
+    query = (
+        query.where(DelegationRow.nonce == nonce)
+        if nonce is not None
+        else query.where(DelegationRow.kind == "guardian")
+    )
     return await session.scalar(query.order_by(DelegationRow.id.desc()))
 
 
 def _delegation_status(kind: str, to: str) -> Callable[..., Awaitable[None]]:
     """A handler moving the payload's delegation from one status to another, if it is there."""
+
     async def handler(session: AsyncSession, p: Payload, *_: Any) -> None:
         if kind == "agent":
             subject, agent, nonce = _agent_key(p)
@@ -167,6 +181,7 @@ def _delegation_status(kind: str, to: str) -> Callable[..., Awaitable[None]]:
         moves = {"active": ("pending",), "failed": ("pending", "active"), "pending": ("active",)}
         if row is not None and row.status in moves[to]:
             row.status = to
+
     return handler
 
 
@@ -223,20 +238,34 @@ OPS: dict[str, Op] = {
     ),
     "revoke_delegation": Op(
         applied=_delegation_revoked,
-        build=lambda c, p: _call(c, "revokeDelegation", decode_hex(p["subject"]), Web3.to_checksum_address(p["agent"]),
-                                 int(p["nonce"]), *compact_signature(p["signature"])),
+        build=lambda c, p: _call(
+            c,
+            "revokeDelegation",
+            decode_hex(p["subject"]),
+            Web3.to_checksum_address(p["agent"]),
+            int(p["nonce"]),
+            *compact_signature(p["signature"]),
+        ),
     ),
     "set_guardian": Op(
         applied=_guardian_set,
-        build=lambda c, p: _call(c, "setGuardian", decode_hex(p["subject"]), Web3.to_checksum_address(p["guardian"]),
-                                 int(p["not_before"]), int(p["expires_at"])),
+        build=lambda c, p: _call(
+            c,
+            "setGuardian",
+            decode_hex(p["subject"]),
+            Web3.to_checksum_address(p["guardian"]),
+            int(p["not_before"]),
+            int(p["expires_at"]),
+        ),
         done=_delegation_status("guardian", "active"),
         failed=_delegation_status("guardian", "failed"),
         lost=_delegation_status("guardian", "pending"),
     ),
     "remove_guardian": Op(
         applied=_guardian_removed,
-        build=lambda c, p: _call(c, "removeGuardian", decode_hex(p["subject"]), Web3.to_checksum_address(p["guardian"])),
+        build=lambda c, p: _call(
+            c, "removeGuardian", decode_hex(p["subject"]), Web3.to_checksum_address(p["guardian"])
+        ),
     ),
     "revoke_grant": Op(
         applied=lambda c, p: _consent(c).grant_status(decode_hex(p["grant_id"])).revoked,

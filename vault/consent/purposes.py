@@ -50,9 +50,7 @@ async def purpose_of(master: MasterKey, session: AsyncSession, row: GrantRow) ->
     return _open(row, await keyring.lookup_for(session, master, row.subject_id))
 
 
-async def purposes(
-    master: MasterKey, session: AsyncSession, rows: Iterable[GrantRow]
-) -> dict[str, str]:
+async def purposes(master: MasterKey, session: AsyncSession, rows: Iterable[GrantRow]) -> dict[str, str]:
     """Grant id -> purpose in words; each subject's keys are read once."""
     lookups: dict[str, keyring.KekLookup] = {}
     out = {}
@@ -81,9 +79,7 @@ async def seal_plaintext(sessions: async_sessionmaker[AsyncSession], master: Mas
         # json.dumps' default separators: new payloads say '"purposeHash": ', old '"purpose": '.
         entries = list(
             await session.scalars(
-                select(OutboxEntry).where(
-                    OutboxEntry.kind == "grant", OutboxEntry.payload.contains('"purpose": ')
-                )
+                select(OutboxEntry).where(OutboxEntry.kind == "grant", OutboxEntry.payload.contains('"purpose": '))
             )
         )
         if not rows and not entries:

@@ -40,7 +40,9 @@ async def revoke(ctx: VaultContext, session: AsyncSession, *, row: GrantRow, sig
     if row.status == "revoked":
         raise ConflictError("this grant is already revoked")
     try:
-        signer = recover_typed_data(revocation_typed_data(domain(ctx), decode_hex(row.subject_id), row.nonce), signature)
+        signer = recover_typed_data(
+            revocation_typed_data(domain(ctx), decode_hex(row.subject_id), row.nonce), signature
+        )
     except SignatureError:
         raise VaultValueError("the signature is malformed", field="signature") from None
     role = await _revoker(session, row, signer, now)

@@ -38,6 +38,7 @@ def domain(ctx: VaultContext) -> Domain:
 
 def typed_data_json(typed: dict[str, Any]) -> dict[str, Any]:
     """Typed data with bytes as 0x hex, as JSON clients and wallets exchange it."""
+
     def plain(value: Any) -> Any:
         if isinstance(value, bytes):
             return encode_hex(value)
@@ -46,6 +47,7 @@ def typed_data_json(typed: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, list):
             return [plain(v) for v in value]
         return value
+
     out: dict[str, Any] = plain(typed)
     return out
 
@@ -57,8 +59,11 @@ def published(ctx: VaultContext) -> dict[str, Any]:
     return {
         "domain": domain(ctx).as_dict(),
         "types": {
-            "EIP712Domain": c.DOMAIN_TYPE, "Grant": c.GRANT_TYPE, "Revocation": c.REVOCATION_TYPE,
-            "Delegation": c.DELEGATION_TYPE, "DelegationRevocation": c.DELEGATION_REVOCATION_TYPE,
+            "EIP712Domain": c.DOMAIN_TYPE,
+            "Grant": c.GRANT_TYPE,
+            "Revocation": c.REVOCATION_TYPE,
+            "Delegation": c.DELEGATION_TYPE,
+            "DelegationRevocation": c.DELEGATION_REVOCATION_TYPE,
         },
         "record_type_bits": dict(c.RECORD_TYPE_BITS),
     }

@@ -25,6 +25,17 @@ from vault.credentials import (
 )
 
 __all__ = [
-    "anchoring", "bulk", "commitments", "correction_notices", "corrections", "documents", "header",
-    "holdings", "ops", "records", "status_bitmap", "status_list", "verification",
+    "anchoring",
+    "bulk",
+    "commitments",
+    "correction_notices",
+    "corrections",
+    "documents",
+    "header",
+    "holdings",
+    "ops",
+    "records",
+    "status_bitmap",
+    "status_list",
+    "verification",
 ]

@@ -23,7 +23,10 @@ BatchSigner = Callable[[Department, bytes], str]
 
 
 async def batch_pending(
-    session: AsyncSession, now: int, max_batch: int, sign: BatchSigner | None = None,
+    session: AsyncSession,
+    now: int,
+    max_batch: int,
+    sign: BatchSigner | None = None,
 ) -> list[AnchorBatch]:
     rows = list(
         await session.scalars(
@@ -71,7 +74,11 @@ def _pack(members: list[Record], max_batch: int) -> list[list[Record]]:
 
 
 def _make_batch(
-    session: AsyncSession, issuer: Department, members: list[Record], now: int, sign: BatchSigner | None,
+    session: AsyncSession,
+    issuer: Department,
+    members: list[Record],
+    now: int,
+    sign: BatchSigner | None,
 ) -> AnchorBatch:
     leaves = [decode_hex(r.credential_hash) for r in members]
     raw_root = merkle_root(leaves)
@@ -80,16 +87,23 @@ def _make_batch(
     # The on-chain window spans every member; each document also carries its own window,
     # which verification checks too.
     batch = AnchorBatch(
-        root=root, issuer_code=issuer.code, size=len(members),
-        valid_from=min(r.valid_from for r in members), valid_until=max(r.valid_until for r in members),
-        status="pending", created_at=now, issuer_signature=sign(issuer, raw_root) if sign else None,
+        root=root,
+        issuer_code=issuer.code,
+        size=len(members),
+        valid_from=min(r.valid_from for r in members),
+        valid_until=max(r.valid_until for r in members),
+        status="pending",
+        created_at=now,
+        issuer_signature=sign(issuer, raw_root) if sign else None,
     )
     session.add(batch)
-    for row, proof in zip(members, proofs):
+    for row, proof in zip(members, proofs, strict=False):
         row.batch_root = root
         row.proof = json.dumps([encode_hex(p) for p in proof])
     outbox.enqueue(
-        session, "issue", issuer.chain_key_name,
+        session,
+        "issue",
+        issuer.chain_key_name,
         {"root": root, "valid_from": batch.valid_from, "valid_until": batch.valid_until},
         now,
     )

@@ -60,7 +60,11 @@ MAX_PROBLEMS = 100
 
 
 def _subject_of(
-    ctx: VaultContext, index: int, item: BulkItem, cache: dict[tuple[str, str], str], problems: list[ItemProblem],
+    ctx: VaultContext,
+    index: int,
+    item: BulkItem,
+    cache: dict[tuple[str, str], str],
+    problems: list[ItemProblem],
 ) -> str | None:
     if item.subject_id is not None:
         return item.subject_id
@@ -85,7 +89,9 @@ def _unknown(item: BulkItem, sid: str, known: bool) -> str:
 
 
 async def _keks(
-    ctx: VaultContext, session: AsyncSession, wanted: list[str],
+    ctx: VaultContext,
+    session: AsyncSession,
+    wanted: list[str],
 ) -> tuple[dict[str, Kek], dict[str, str], set[str]]:
     """Each known subject's active KEK, unwrapped once, and its key (the credentials' holder);
     and the subjects that are registered but have no active KEK."""
@@ -93,12 +99,16 @@ async def _keks(
     wrapped: dict[str, tuple[int, bytes]] = {}
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
-        known.update((sid, address) for sid, address in await session.execute(
-            select(Subject.id, Subject.auth_address).where(Subject.id.in_(chunk))
-        ))
+        known.update(
+            (sid, address)
+            for sid, address in await session.execute(
+                select(Subject.id, Subject.auth_address).where(Subject.id.in_(chunk))
+            )
+        )
         rows = await session.execute(
-            select(SubjectKey.subject_id, SubjectKey.version, SubjectKey.wrapped)
-            .where(SubjectKey.subject_id.in_(chunk), SubjectKey.active.is_(True))
+            select(SubjectKey.subject_id, SubjectKey.version, SubjectKey.wrapped).where(
+                SubjectKey.subject_id.in_(chunk), SubjectKey.active.is_(True)
+            )
         )
         for sid, version, blob in rows:
             wrapped[sid] = (int(version), bytes(blob))
@@ -108,7 +118,12 @@ async def _keks(
 
 
 async def issue_many(
-    ctx: VaultContext, session: AsyncSession, *, issuer: Department, items: list[BulkItem], now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    *,
+    issuer: Department,
+    items: list[BulkItem],
+    now: int,
     dry_run: bool = False,
 ) -> list[Issued]:
     """Issue every item or none; returns the records in the items' order. With ``dry_run``
@@ -129,7 +144,7 @@ async def issue_many(
         except VaultValueError as exc:
             problems.append(ItemProblem(index, exc.field, exc.reason))
     keks, holders, keyless = await _keks(ctx, session, list(dict.fromkeys(s for s in found if s is not None)))
-    for index, (item, sid) in enumerate(zip(items, found)):
+    for index, (item, sid) in enumerate(zip(items, found, strict=False)):
         if sid is not None and sid not in keks:
             problems.append(ItemProblem(index, "subject", _unknown(item, sid, sid in keyless)))
     if problems:
@@ -141,9 +156,14 @@ async def issue_many(
     # 2. Seal and insert.
     rows = []
     first_index = await status_list.allocate(session, len(items))
-    for offset, (item, sid) in enumerate(zip(items, subject_ids)):
+    for offset, (item, sid) in enumerate(zip(items, subject_ids, strict=False)):
         values, _document = sealed_row(
-            item.spec, issuer=issuer, subject_id=sid, holder=holders[sid], kek=keks[sid], now=now,
+            item.spec,
+            issuer=issuer,
+            subject_id=sid,
+            holder=holders[sid],
+            kek=keks[sid],
+            now=now,
             status_index=first_index + offset,
         )
         rows.append(values)
@@ -156,13 +176,25 @@ async def issue_many(
     for sid, mine in by_subject.items():
         for start in range(0, len(mine), EVENT_IDS):
             part = mine[start : start + EVENT_IDS]
-            await ctx.events.emit(session, VaultEvent(
-                "record.issued", "ok", now, "department", issuer.code, subject_id=sid,
-                record_types=tuple(sorted({str(v["type"]) for v in part})),
-                record_ids=tuple(str(v["id"]) for v in part),
-            ))
+            await ctx.events.emit(
+                session,
+                VaultEvent(
+                    "record.issued",
+                    "ok",
+                    now,
+                    "department",
+                    issuer.code,
+                    subject_id=sid,
+                    record_types=tuple(sorted({str(v["type"]) for v in part})),
+                    record_ids=tuple(str(v["id"]) for v in part),
+                ),
+            )
     return [
-        Issued(id=RecordId(str(v["id"])), subject_id=str(v["subject_id"]), credential_hash=Hash32(str(v["credential_hash"])))
+        Issued(
+            id=RecordId(str(v["id"])),
+            subject_id=str(v["subject_id"]),
+            credential_hash=Hash32(str(v["credential_hash"])),
+        )
         for v in rows
     ]
 

@@ -19,8 +19,12 @@ from vault.events import VaultEvent
 def _names_record(entry: str, record_id: str) -> str | None:
     """The reading department of a ``grant.used`` entry that disclosed ``record_id``, else None."""
     document = json.loads(entry)
-    if (document.get("action") == "grant.used" and document.get("outcome") == "ok"
-            and document.get("actor_role") == "department" and record_id in (document.get("record_ids") or ())):
+    if (
+        document.get("action") == "grant.used"
+        and document.get("outcome") == "ok"
+        and document.get("actor_role") == "department"
+        and record_id in (document.get("record_ids") or ())
+    ):
         return str(document["actor"])
     return None
 
@@ -31,7 +35,9 @@ async def readers(session: AsyncSession, subject_id: str, record_id: str) -> set
     version before the newest is outdated, so a reader of any earlier version is included."""
     found: set[str] = set()
     sequenced = select(AuditEntry.entry).where(
-        AuditEntry.subject_id == subject_id, AuditEntry.action == "grant.used", AuditEntry.outcome == "ok",
+        AuditEntry.subject_id == subject_id,
+        AuditEntry.action == "grant.used",
+        AuditEntry.outcome == "ok",
         AuditEntry.entry.contains(record_id, autoescape=True),
     )
     queued = select(AuditQueued.entry).where(
@@ -47,22 +53,43 @@ async def readers(session: AsyncSession, subject_id: str, record_id: str) -> set
 
 
 async def notify(
-    ctx: VaultContext, session: AsyncSession, issuer: Department, correction: CorrectionRow, old: Record,
-    new_version: int, now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    issuer: Department,
+    correction: CorrectionRow,
+    old: Record,
+    new_version: int,
+    now: int,
 ) -> list[str]:
     codes = sorted(await readers(session, correction.subject_id, old.id) - {issuer.code})
     for code in codes:
-        session.add(CorrectionNotice(
-            department_code=code, correction_id=correction.id, subject_id=correction.subject_id, record_id=old.id,
-            old_version=old.version, new_version=new_version, created_at=now,
-        ))
+        session.add(
+            CorrectionNotice(
+                department_code=code,
+                correction_id=correction.id,
+                subject_id=correction.subject_id,
+                record_id=old.id,
+                old_version=old.version,
+                new_version=new_version,
+                created_at=now,
+            )
+        )
     await session.flush()
     for code in codes:
-        await ctx.events.emit(session, VaultEvent(
-            "department.notified", "ok", now, "department", issuer.code, subject_id=correction.subject_id,
-            record_types=(old.type,), record_ids=(old.id,),
-            reason=f"notified {code}: version {old.version} -> {new_version}",
-        ))
+        await ctx.events.emit(
+            session,
+            VaultEvent(
+                "department.notified",
+                "ok",
+                now,
+                "department",
+                issuer.code,
+                subject_id=correction.subject_id,
+                record_types=(old.type,),
+                record_ids=(old.id,),
+                reason=f"notified {code}: version {old.version} -> {new_version}",
+            ),
+        )
     return codes
 
 
@@ -84,4 +111,3 @@ async def mark_read(session: AsyncSession, department: Department, notice_id: in
         row.read_at = now
         await session.flush()
     return row
-

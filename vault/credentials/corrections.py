@@ -91,21 +91,29 @@ def _aad(subject_id: str, correction_id: str, part: str) -> bytes:
     return keyring.correction_aad(subject_id, correction_id, part)
 
 
-async def _seal(ctx: VaultContext, session: AsyncSession, subject_id: str, correction_id: str, part: str, value: Any) -> Sealed:
+async def _seal(
+    ctx: VaultContext, session: AsyncSession, subject_id: str, correction_id: str, part: str, value: Any
+) -> Sealed:
     kek = await keyring.active_key(session, ctx.master, subject_id)
     return seal(canonical_json(value), _aad(subject_id, correction_id, part), kek)
 
 
 async def _open(ctx: VaultContext, session: AsyncSession, row: CorrectionRow) -> tuple[dict[str, Any], str | None]:
     lookup = await keyring.lookup_for(session, ctx.master, row.subject_id)
-    request: dict[str, Any] = json.loads(open_sealed(Sealed(row.wrapped_key, row.body), _aad(row.subject_id, row.id, "request"), lookup))
+    request: dict[str, Any] = json.loads(
+        open_sealed(Sealed(row.wrapped_key, row.body), _aad(row.subject_id, row.id, "request"), lookup)
+    )
     note = None
     if row.note_key is not None and row.note_body is not None:
-        note = str(json.loads(open_sealed(Sealed(row.note_key, row.note_body), _aad(row.subject_id, row.id, "note"), lookup)))
+        note = str(
+            json.loads(open_sealed(Sealed(row.note_key, row.note_body), _aad(row.subject_id, row.id, "note"), lookup))
+        )
     return request, note
 
 
-async def _view(ctx: VaultContext, session: AsyncSession, row: CorrectionRow, *, previous: bool = False) -> CorrectionView:
+async def _view(
+    ctx: VaultContext, session: AsyncSession, row: CorrectionRow, *, previous: bool = False
+) -> CorrectionView:
     request, note = await _open(ctx, session, row)
     fields: dict[str, Any] = request["fields"]
     old = await session.get(Record, (row.record_id, row.record_version))
@@ -115,10 +123,22 @@ async def _view(ctx: VaultContext, session: AsyncSession, row: CorrectionRow, *,
         old_fields = document.get("fields", {})
         before = {k: old_fields.get(k) for k in fields}
     return CorrectionView(
-        id=row.id, record_id=row.record_id, record_version=row.record_version, subject_id=row.subject_id,
-        issuer_code=row.issuer_code, record_type=old.type if old is not None else "", requested_by=row.requested_by,
-        reason=str(request["reason"]), fields=fields, status=row.status, decided_by=row.decided_by,
-        decided_at=row.decided_at, note=note, new_version=row.new_version, created_at=row.created_at, previous=before,
+        id=row.id,
+        record_id=row.record_id,
+        record_version=row.record_version,
+        subject_id=row.subject_id,
+        issuer_code=row.issuer_code,
+        record_type=old.type if old is not None else "",
+        requested_by=row.requested_by,
+        reason=str(request["reason"]),
+        fields=fields,
+        status=row.status,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        note=note,
+        new_version=row.new_version,
+        created_at=row.created_at,
+        previous=before,
     )
 
 
@@ -141,13 +161,20 @@ def _merged(old_fields: dict[str, Any], changes: Any) -> dict[str, Any]:
         raise VaultValueError("field names must be non-empty text", field="fields")
     merged = {**old_fields, **changes}
     if merged == old_fields:
-        raise VaultValueError("the corrected values are the values the record already holds; nothing to correct", field="fields")
+        raise VaultValueError(
+            "the corrected values are the values the record already holds; nothing to correct", field="fields"
+        )
     return merged
 
 
 def _spec(document: dict[str, Any], row: Record, fields: dict[str, Any]) -> DocumentSpec:
-    return DocumentSpec(type=row.type, title=str(document.get("title", "")), fields=fields,
-                        valid_from=row.valid_from, valid_until=row.valid_until)
+    return DocumentSpec(
+        type=row.type,
+        title=str(document.get("title", "")),
+        fields=fields,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+    )
 
 
 def _not_revoked(row: Record) -> None:
@@ -159,8 +186,14 @@ def _not_revoked(row: Record) -> None:
 
 
 async def request(
-    ctx: VaultContext, session: AsyncSession, *, requester: Requester, record_id: str, reason: str,
-    fields: dict[str, Any], now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    *,
+    requester: Requester,
+    record_id: str,
+    reason: str,
+    fields: dict[str, Any],
+    now: int,
 ) -> CorrectionView:
     reason = _text(reason, "reason", MAX_REASON, required=True)
     row = await records.latest(session, record_id)
@@ -175,33 +208,60 @@ async def request(
     check_spec(_spec(document, row, _merged(document.get("fields", {}), fields)))
     open_one = await session.scalar(select(CorrectionRow.id).where(CorrectionRow.open_record_id == row.id))
     if open_one is not None:
-        raise ConflictError(f"this record already has an open correction request ({open_one}); wait for the issuer's decision")
+        raise ConflictError(
+            f"this record already has an open correction request ({open_one}); wait for the issuer's decision"
+        )
     correction_id = str(new_record_id())
     sealed = await _seal(ctx, session, row.subject_id, correction_id, "request", {"reason": reason, "fields": fields})
     correction = CorrectionRow(
-        id=correction_id, record_id=row.id, record_version=row.version, subject_id=row.subject_id,
-        issuer_code=row.issuer_code, requested_by=requester.address, wrapped_key=sealed.wrapped_key, body=sealed.body,
-        status="requested", open_record_id=row.id, created_at=now,
+        id=correction_id,
+        record_id=row.id,
+        record_version=row.version,
+        subject_id=row.subject_id,
+        issuer_code=row.issuer_code,
+        requested_by=requester.address,
+        wrapped_key=sealed.wrapped_key,
+        body=sealed.body,
+        status="requested",
+        open_record_id=row.id,
+        created_at=now,
     )
     session.add(correction)
     await session.flush()  # a concurrent request for the same record fails here (unique open_record_id)
-    await ctx.events.emit(session, VaultEvent(
-        "correction.requested", "ok", now, requester.role,
-        requester.subject_id if requester.role == "subject" else requester.address,
-        subject_id=row.subject_id, record_types=(row.type,), record_ids=(row.id,),
-        fields=tuple(sorted(fields)), reason=f"correction {correction_id} of version {row.version}",
-    ))
+    await ctx.events.emit(
+        session,
+        VaultEvent(
+            "correction.requested",
+            "ok",
+            now,
+            requester.role,
+            requester.subject_id if requester.role == "subject" else requester.address,
+            subject_id=row.subject_id,
+            record_types=(row.type,),
+            record_ids=(row.id,),
+            fields=tuple(sorted(fields)),
+            reason=f"correction {correction_id} of version {row.version}",
+        ),
+    )
     return await _view(ctx, session, correction)
 
 
 async def list_for_subject(
-    ctx: VaultContext, session: AsyncSession, subject_id: str, *, visible: Callable[[int], bool] | None = None,
+    ctx: VaultContext,
+    session: AsyncSession,
+    subject_id: str,
+    *,
+    visible: Callable[[int], bool] | None = None,
 ) -> list[CorrectionView]:
     """``visible`` takes a record type's bit: an agent sees corrections of the record types its
     delegation covers, and nothing of the others is even decrypted."""
-    rows = list(await session.scalars(
-        select(CorrectionRow).where(CorrectionRow.subject_id == subject_id).order_by(CorrectionRow.created_at, CorrectionRow.id)
-    ))
+    rows = list(
+        await session.scalars(
+            select(CorrectionRow)
+            .where(CorrectionRow.subject_id == subject_id)
+            .order_by(CorrectionRow.created_at, CorrectionRow.id)
+        )
+    )
     views = []
     for row in rows:
         if visible is not None:
@@ -216,7 +276,12 @@ async def list_for_subject(
 
 
 async def list_for_issuer(
-    ctx: VaultContext, session: AsyncSession, department: Department, *, status: str | None, now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    department: Department,
+    *,
+    status: str | None,
+    now: int,
 ) -> list[CorrectionView]:
     """The requests about this department's records, decrypted: the issuer needs them to decide.
     Reading them is an access to personal data, so it is logged (one event per subject)."""
@@ -231,10 +296,18 @@ async def list_for_issuer(
     for row in rows:
         by_subject.setdefault(row.subject_id, []).append(row.record_id)
     for subject_id, ids in by_subject.items():
-        await ctx.events.emit(session, VaultEvent(
-            "correction.read", "ok", now, "department", department.code, subject_id=subject_id,
-            record_ids=tuple(dict.fromkeys(ids)),
-        ))
+        await ctx.events.emit(
+            session,
+            VaultEvent(
+                "correction.read",
+                "ok",
+                now,
+                "department",
+                department.code,
+                subject_id=subject_id,
+                record_ids=tuple(dict.fromkeys(ids)),
+            ),
+        )
     return views
 
 
@@ -250,18 +323,30 @@ async def _decidable(session: AsyncSession, department: Department, correction_i
 
 
 async def _close(
-    ctx: VaultContext, session: AsyncSession, row: CorrectionRow, status: str, official: str, note: str, now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    row: CorrectionRow,
+    status: str,
+    official: str,
+    note: str,
+    now: int,
     new_version: int | None = None,
 ) -> None:
     # The guard on status makes two concurrent decisions end in one: the loser changes no row.
     values: dict[str, Any] = {
-        "status": status, "open_record_id": None, "decided_by": official, "decided_at": now, "new_version": new_version,
+        "status": status,
+        "open_record_id": None,
+        "decided_by": official,
+        "decided_at": now,
+        "new_version": new_version,
     }
     if note:
         sealed = await _seal(ctx, session, row.subject_id, row.id, "note", note)
         values.update(note_key=sealed.wrapped_key, note_body=sealed.body)
     result = await session.execute(
-        update(CorrectionRow).where(CorrectionRow.id == row.id, CorrectionRow.status == "requested").values(**values)
+        update(CorrectionRow)
+        .where(CorrectionRow.id == row.id, CorrectionRow.status == "requested")
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 1) != 1:
@@ -270,21 +355,45 @@ async def _close(
 
 
 async def reject(
-    ctx: VaultContext, session: AsyncSession, *, department: Department, official: str, correction_id: str, note: str, now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    *,
+    department: Department,
+    official: str,
+    correction_id: str,
+    note: str,
+    now: int,
 ) -> Decision:
     note = _text(note, "note", MAX_NOTE, required=True)
     row = await _decidable(session, department, correction_id)
     await _close(ctx, session, row, "rejected", official, note, now)
     record = await session.get(Record, (row.record_id, row.record_version))
-    await ctx.events.emit(session, VaultEvent(
-        "correction.rejected", "ok", now, "department", department.code, subject_id=row.subject_id,
-        record_types=(record.type,) if record else (), record_ids=(row.record_id,), reason=f"correction {row.id}",
-    ))
+    await ctx.events.emit(
+        session,
+        VaultEvent(
+            "correction.rejected",
+            "ok",
+            now,
+            "department",
+            department.code,
+            subject_id=row.subject_id,
+            record_types=(record.type,) if record else (),
+            record_ids=(row.record_id,),
+            reason=f"correction {row.id}",
+        ),
+    )
     return Decision(await _view(ctx, session, row), None, [])
 
 
 async def accept(
-    ctx: VaultContext, session: AsyncSession, *, department: Department, official: str, correction_id: str, note: str, now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    *,
+    department: Department,
+    official: str,
+    correction_id: str,
+    note: str,
+    now: int,
 ) -> Decision:
     note = _text(note, "note", MAX_NOTE, required=False)
     row = await _decidable(session, department, correction_id)
@@ -292,60 +401,121 @@ async def accept(
         raise PermissionDeniedError(f"department {department.code!r} is not an active issuer")
     old = await records.latest(session, row.record_id)
     if old.version != row.record_version:
-        raise ConflictError(f"the record is at version {old.version} now, not {row.record_version}; reject this request")
+        raise ConflictError(
+            f"the record is at version {old.version} now, not {row.record_version}; reject this request"
+        )
     _not_revoked(old)
     if old.status != "anchored":
-        raise ConflictError(f"version {old.version} of this record is {old.status}, not anchored yet; "
-                            "accept once it is anchored (seconds), so that it can be revoked on chain")
+        raise ConflictError(
+            f"version {old.version} of this record is {old.status}, not anchored yet; "
+            "accept once it is anchored (seconds), so that it can be revoked on chain"
+        )
     request_, _ = await _open(ctx, session, row)
     document = await records.decrypt(ctx, session, old)
     fields = _merged(document.get("fields", {}), request_["fields"])
     new_version = old.version + 1
 
     # Version N: revoked on chain through the outbox, and no longer disclosed from now on.
-    await records.revoke(ctx, session, issuer=department, record_id=old.id,
-                         reason=f"corrected: superseded by version {new_version}", now=now)
+    await records.revoke(
+        ctx,
+        session,
+        issuer=department,
+        record_id=old.id,
+        reason=f"corrected: superseded by version {new_version}",
+        now=now,
+    )
     new = await _issue_version(ctx, session, department, old, document, fields, new_version, now)
     await _close(ctx, session, row, "accepted", official, note, now, new_version)
     notified = await correction_notices.notify(ctx, session, department, row, old, new_version, now)
-    await ctx.events.emit(session, VaultEvent(
-        "correction.accepted", "ok", now, "department", department.code, subject_id=row.subject_id,
-        record_types=(old.type,), record_ids=(old.id,), fields=tuple(sorted(request_["fields"])),
-        reason=f"correction {row.id}: version {old.version} -> {new_version}",
-    ))
+    await ctx.events.emit(
+        session,
+        VaultEvent(
+            "correction.accepted",
+            "ok",
+            now,
+            "department",
+            department.code,
+            subject_id=row.subject_id,
+            record_types=(old.type,),
+            record_ids=(old.id,),
+            fields=tuple(sorted(request_["fields"])),
+            reason=f"correction {row.id}: version {old.version} -> {new_version}",
+        ),
+    )
     return Decision(await _view(ctx, session, row), new, notified)
 
 
 async def _issue_version(
-    ctx: VaultContext, session: AsyncSession, issuer: Department, old: Record, document: dict[str, Any],
-    fields: dict[str, Any], version: int, now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    issuer: Department,
+    old: Record,
+    document: dict[str, Any],
+    fields: dict[str, Any],
+    version: int,
+    now: int,
 ) -> records.RecordView:
     """Version ``version`` of ``old``'s record, as ``records.issue`` builds a first version."""
     subject = await session.get(Subject, old.subject_id)
     assert subject is not None  # a record's subject is never deleted
     status_index = await status_list.allocate(session)
     new_document = build_document(
-        _spec(document, old, fields), subject_id=old.subject_id, holder=subject.auth_address, issuer_code=issuer.code,
-        issuer_address=issuer.chain_address, record_id=old.id, record_version=version, issued_at=now,
+        _spec(document, old, fields),
+        subject_id=old.subject_id,
+        holder=subject.auth_address,
+        issuer_code=issuer.code,
+        issuer_address=issuer.chain_address,
+        record_id=old.id,
+        record_version=version,
+        issued_at=now,
         status_index=status_index,
     )
     kek = await keyring.active_key(session, ctx.master, old.subject_id)
     sealed = seal(canonical_json(new_document), keyring.record_aad(old.subject_id, old.id, version), kek)
     row = Record(
-        id=old.id, version=version, subject_id=old.subject_id, type=old.type, issuer_code=issuer.code,
-        wrapped_key=sealed.wrapped_key, body=sealed.body, credential_hash=credential_hash(new_document),
-        valid_from=old.valid_from, valid_until=old.valid_until, status="pending",
-        status_reason=f"corrects version {old.version}", created_at=now, status_index=status_index,
+        id=old.id,
+        version=version,
+        subject_id=old.subject_id,
+        type=old.type,
+        issuer_code=issuer.code,
+        wrapped_key=sealed.wrapped_key,
+        body=sealed.body,
+        credential_hash=credential_hash(new_document),
+        valid_from=old.valid_from,
+        valid_until=old.valid_until,
+        status="pending",
+        status_reason=f"corrects version {old.version}",
+        created_at=now,
+        status_index=status_index,
     )
     session.add(row)
     await session.flush()  # a concurrent acceptance fails here: (id, version) is the key
-    await ctx.events.emit(session, VaultEvent(
-        "record.issued", "ok", now, "department", issuer.code, subject_id=old.subject_id,
-        record_types=(old.type,), record_ids=(old.id,), reason=f"version {version} corrects version {old.version}",
-    ))
+    await ctx.events.emit(
+        session,
+        VaultEvent(
+            "record.issued",
+            "ok",
+            now,
+            "department",
+            issuer.code,
+            subject_id=old.subject_id,
+            record_types=(old.type,),
+            record_ids=(old.id,),
+            reason=f"version {version} corrects version {old.version}",
+        ),
+    )
     return records.RecordView(
-        id=RecordId(row.id), version=row.version, subject_id=row.subject_id, type=row.type,
-        issuer_code=row.issuer_code, status=row.status, status_reason=row.status_reason,
-        credential_hash=Hash32(row.credential_hash), valid_from=row.valid_from, valid_until=row.valid_until,
-        created_at=row.created_at, anchor=None, document=new_document,
+        id=RecordId(row.id),
+        version=row.version,
+        subject_id=row.subject_id,
+        type=row.type,
+        issuer_code=row.issuer_code,
+        status=row.status,
+        status_reason=row.status_reason,
+        credential_hash=Hash32(row.credential_hash),
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        created_at=row.created_at,
+        anchor=None,
+        document=new_document,
     )

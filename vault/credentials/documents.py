@@ -33,10 +33,24 @@ MAX_FIELDS_BYTES = 64 * 1024
 MAX_FIELDS = commitments.MAX_LEAVES - 1
 # Levels of objects and lists in a record's fields, the fields object itself being the first.
 MAX_FIELDS_DEPTH = 32
-_V2_KEYS = frozenset({
-    "version", "type", "title", "subject", "holder", "issuer", "record", "issued_at", "valid_from",
-    "valid_until", "status_index", "fields", "salts", "decoys",
-})
+_V2_KEYS = frozenset(
+    {
+        "version",
+        "type",
+        "title",
+        "subject",
+        "holder",
+        "issuer",
+        "record",
+        "issued_at",
+        "valid_from",
+        "valid_until",
+        "status_index",
+        "fields",
+        "salts",
+        "decoys",
+    }
+)
 
 
 def credential_hash(document: dict[str, Any]) -> Hash32:
@@ -78,7 +92,9 @@ def check_spec(spec: DocumentSpec) -> None:
         raise VaultValueError(f"at most {MAX_FIELDS} fields", field="fields")
     for name in spec.fields:
         if not name or name.startswith("@") or len(name) > 100:
-            raise VaultValueError(f"field names are 1-100 characters and do not start with '@': {name[:20]!r}", field="fields")
+            raise VaultValueError(
+                f"field names are 1-100 characters and do not start with '@': {name[:20]!r}", field="fields"
+            )
     # Only what hashes the same everywhere, forever, in nesting a person can read (a deep value
     # also costs every verifier a deep recursion).
     problem = commitments.json_value_problem(spec.fields, MAX_FIELDS_DEPTH)
@@ -135,7 +151,9 @@ def parse_document(document: Any) -> dict[str, Any]:
     required = {"version", "type", "subject", "issuer", "valid_from", "valid_until", "fields"}
     version = document.get("version")
     if version in VERSIONS:
-        required |= {"salt"} if version == 1 else {"salts", "decoys", "holder", "record", "issued_at", "status_index", "title"}
+        required |= (
+            {"salt"} if version == 1 else {"salts", "decoys", "holder", "record", "issued_at", "status_index", "title"}
+        )
     missing = sorted(required - document.keys())
     if missing:
         raise VaultValueError(f"document lacks {', '.join(missing)}", field="document")
@@ -160,7 +178,9 @@ def parse_document(document: Any) -> dict[str, Any]:
 def _check_v2(document: dict[str, Any]) -> None:
     fields, salts, decoys = document["fields"], document["salts"], document["decoys"]
     if not isinstance(fields, dict) or not isinstance(salts, dict) or not isinstance(decoys, list):
-        raise VaultValueError("document fields, salts and decoys must be an object, an object and a list", field="document")
+        raise VaultValueError(
+            "document fields, salts and decoys must be an object, an object and a list", field="document"
+        )
     if set(salts) != {commitments.HEADER_NAME, *fields}:
         raise VaultValueError("document salts must name the header and every field", field="document")
     if not all(isinstance(s, str) and _is_hex(s, commitments.SALT_LEN) for s in salts.values()):

@@ -53,11 +53,17 @@ class CredentialHeader:
     def from_document(cls, document: dict[str, Any]) -> CredentialHeader:
         try:
             return cls(
-                type=document["type"], title=document["title"], subject=_lower(document["subject"]),
-                holder=_lower(document["holder"]), issuer_code=document["issuer"]["code"],
-                issuer_address=_lower(document["issuer"]["address"]), record_id=document["record"]["id"],
-                record_version=document["record"]["version"], issued_at=document["issued_at"],
-                valid_from=document["valid_from"], valid_until=document["valid_until"],
+                type=document["type"],
+                title=document["title"],
+                subject=_lower(document["subject"]),
+                holder=_lower(document["holder"]),
+                issuer_code=document["issuer"]["code"],
+                issuer_address=_lower(document["issuer"]["address"]),
+                record_id=document["record"]["id"],
+                record_version=document["record"]["version"],
+                issued_at=document["issued_at"],
+                valid_from=document["valid_from"],
+                valid_until=document["valid_until"],
                 status_index=document["status_index"],
             )
         except (KeyError, TypeError):

@@ -53,7 +53,8 @@ async def _issue_lost(session: AsyncSession, p: Payload) -> None:
 
 def _issue_locate(c: ChainContext, p: Payload) -> TxResult | None:
     logs = c.client.contract.events.CredentialIssued().get_logs(
-        argument_filters={"root": decode_hex(p["root"])}, from_block=0,
+        argument_filters={"root": decode_hex(p["root"])},
+        from_block=0,
     )
     for log in logs:
         found = transactions.receipt_for(c.engine.w3, bytes(log["transactionHash"]), c.client.abi)

@@ -66,10 +66,18 @@ def _anchor(row: Record, batch: AnchorBatch | None) -> Anchor | None:
 async def _view(session: AsyncSession, row: Record, document: dict[str, Any] | None = None) -> RecordView:
     batch = await session.get(AnchorBatch, row.batch_root) if row.batch_root else None
     return RecordView(
-        id=RecordId(row.id), version=row.version, subject_id=row.subject_id, type=row.type,
-        issuer_code=row.issuer_code, status=row.status, status_reason=row.status_reason,
-        credential_hash=Hash32(row.credential_hash), valid_from=row.valid_from,
-        valid_until=row.valid_until, created_at=row.created_at, anchor=_anchor(row, batch),
+        id=RecordId(row.id),
+        version=row.version,
+        subject_id=row.subject_id,
+        type=row.type,
+        issuer_code=row.issuer_code,
+        status=row.status,
+        status_reason=row.status_reason,
+        credential_hash=Hash32(row.credential_hash),
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        created_at=row.created_at,
+        anchor=_anchor(row, batch),
         document=document,
     )
 
@@ -80,20 +88,43 @@ def check_issuer(issuer: Department) -> None:
 
 
 def sealed_row(
-    spec: DocumentSpec, *, issuer: Department, subject_id: str, holder: str, kek: Kek, now: int, status_index: int,
+    spec: DocumentSpec,
+    *,
+    issuer: Department,
+    subject_id: str,
+    holder: str,
+    kek: Kek,
+    now: int,
+    status_index: int,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """One new record, built, hashed and sealed under ``kek``: (column values, document).
     Shared by ``issue`` and bulk issuance (``vault.credentials.bulk``), so both store the same thing."""
     record_id = new_record_id()
     document = build_document(
-        spec, subject_id=subject_id, holder=holder, issuer_code=issuer.code, issuer_address=issuer.chain_address,
-        record_id=record_id, record_version=1, issued_at=now, status_index=status_index,
+        spec,
+        subject_id=subject_id,
+        holder=holder,
+        issuer_code=issuer.code,
+        issuer_address=issuer.chain_address,
+        record_id=record_id,
+        record_version=1,
+        issued_at=now,
+        status_index=status_index,
     )
     sealed = seal(canonical_json(document), keyring.record_aad(subject_id, record_id, 1), kek)
     values: dict[str, Any] = {
-        "id": record_id, "version": 1, "subject_id": subject_id, "type": spec.type, "issuer_code": issuer.code,
-        "wrapped_key": sealed.wrapped_key, "body": sealed.body, "credential_hash": credential_hash(document),
-        "valid_from": spec.valid_from, "valid_until": spec.valid_until, "status": "pending", "created_at": now,
+        "id": record_id,
+        "version": 1,
+        "subject_id": subject_id,
+        "type": spec.type,
+        "issuer_code": issuer.code,
+        "wrapped_key": sealed.wrapped_key,
+        "body": sealed.body,
+        "credential_hash": credential_hash(document),
+        "valid_from": spec.valid_from,
+        "valid_until": spec.valid_until,
+        "status": "pending",
+        "created_at": now,
         "status_index": status_index,
     }
     return values, document
@@ -108,48 +139,82 @@ async def issue(
         raise NotFoundError("subject", subject_id)
     kek = await keyring.active_key(session, ctx.master, subject_id)
     values, document = sealed_row(
-        spec, issuer=issuer, subject_id=subject_id, holder=subject.auth_address, kek=kek, now=now,
+        spec,
+        issuer=issuer,
+        subject_id=subject_id,
+        holder=subject.auth_address,
+        kek=kek,
+        now=now,
         status_index=await status_list.allocate(session),
     )
     row = Record(**values)
     session.add(row)
     await session.flush()
-    await ctx.events.emit(session, VaultEvent(
-        "record.issued", "ok", now, "department", issuer.code, subject_id=subject_id,
-        record_types=(spec.type,), record_ids=(row.id,),
-    ))
+    await ctx.events.emit(
+        session,
+        VaultEvent(
+            "record.issued",
+            "ok",
+            now,
+            "department",
+            issuer.code,
+            subject_id=subject_id,
+            record_types=(spec.type,),
+            record_ids=(row.id,),
+        ),
+    )
     return await _view(session, row, document)
 
 
 async def decrypt(
-    ctx: VaultContext, session: AsyncSession, row: Record, lookup: KekLookup | None = None,
+    ctx: VaultContext,
+    session: AsyncSession,
+    row: Record,
+    lookup: KekLookup | None = None,
 ) -> dict[str, Any]:
     """``lookup``: the subject's keys, when a caller opens many of its records (read them once)."""
     if lookup is None:
         lookup = await keyring.lookup_for(session, ctx.master, row.subject_id)
-    plain = open_sealed(Sealed(row.wrapped_key, row.body), keyring.record_aad(row.subject_id, row.id, row.version), lookup)
+    plain = open_sealed(
+        Sealed(row.wrapped_key, row.body), keyring.record_aad(row.subject_id, row.id, row.version), lookup
+    )
     document: dict[str, Any] = json.loads(plain)
     return document
 
 
 async def list_for_subject(
-    ctx: VaultContext, session: AsyncSession, subject_id: str, now: int | None = None,
+    ctx: VaultContext,
+    session: AsyncSession,
+    subject_id: str,
+    now: int | None = None,
 ) -> list[RecordView]:
-    rows = list(await session.scalars(
-        select(Record).where(Record.subject_id == subject_id).order_by(Record.created_at, Record.id, Record.version)
-    ))
+    rows = list(
+        await session.scalars(
+            select(Record).where(Record.subject_id == subject_id).order_by(Record.created_at, Record.id, Record.version)
+        )
+    )
     lookup = await keyring.lookup_for(session, ctx.master, subject_id)
     views = [await _view(session, row, await decrypt(ctx, session, row, lookup)) for row in rows]
     await _read_by_subject(ctx, session, subject_id, [row.id for row in rows], now)
     return views
 
 
-async def _read_by_subject(ctx: VaultContext, session: AsyncSession, subject_id: str, ids: list[str], now: int | None) -> None:
+async def _read_by_subject(
+    ctx: VaultContext, session: AsyncSession, subject_id: str, ids: list[str], now: int | None
+) -> None:
     # The subject reading its own file is an access too; "who accessed my data" filters it out.
-    await ctx.events.emit(session, VaultEvent(
-        "record.read", "ok", clock.now() if now is None else now, "subject", subject_id, subject_id=subject_id,
-        record_ids=tuple(ids),
-    ))
+    await ctx.events.emit(
+        session,
+        VaultEvent(
+            "record.read",
+            "ok",
+            clock.now() if now is None else now,
+            "subject",
+            subject_id,
+            subject_id=subject_id,
+            record_ids=tuple(ids),
+        ),
+    )
 
 
 async def latest(session: AsyncSession, record_id: str) -> Record:
@@ -160,7 +225,11 @@ async def latest(session: AsyncSession, record_id: str) -> Record:
 
 
 async def read_for_subject(
-    ctx: VaultContext, session: AsyncSession, subject_id: str, record_id: str, now: int | None = None,
+    ctx: VaultContext,
+    session: AsyncSession,
+    subject_id: str,
+    record_id: str,
+    now: int | None = None,
 ) -> RecordView:
     row = await latest(session, record_id)
     if row.subject_id != subject_id:
@@ -175,7 +244,9 @@ async def by_hash(session: AsyncSession, credential_hash_: str) -> Record | None
     return await session.scalar(select(Record).where(Record.credential_hash == credential_hash_.lower()))
 
 
-async def revoke(ctx: VaultContext, session: AsyncSession, *, issuer: Department, record_id: str, reason: str, now: int) -> RecordView:
+async def revoke(
+    ctx: VaultContext, session: AsyncSession, *, issuer: Department, record_id: str, reason: str, now: int
+) -> RecordView:
     row = await latest(session, record_id)
     if row.issuer_code != issuer.code:
         raise PermissionDeniedError("only the issuing department may revoke this record")
@@ -186,18 +257,42 @@ async def revoke(ctx: VaultContext, session: AsyncSession, *, issuer: Department
     batch = await session.get(AnchorBatch, row.batch_root)
     assert batch is not None
     if batch.size == 1:
-        outbox.enqueue(session, "revoke", issuer.chain_key_name, {"root": row.batch_root, "record": row.id, "version": row.version}, now)
+        outbox.enqueue(
+            session,
+            "revoke",
+            issuer.chain_key_name,
+            {"root": row.batch_root, "record": row.id, "version": row.version},
+            now,
+        )
     else:
         outbox.enqueue(
-            session, "revoke_leaf", issuer.chain_key_name,
-            {"root": row.batch_root, "leaf": row.credential_hash, "proof": json.loads(row.proof), "record": row.id, "version": row.version},
+            session,
+            "revoke_leaf",
+            issuer.chain_key_name,
+            {
+                "root": row.batch_root,
+                "leaf": row.credential_hash,
+                "proof": json.loads(row.proof),
+                "record": row.id,
+                "version": row.version,
+            },
             now,
         )
     row.status = "revoking"
     row.status_reason = reason[:500] if reason else None
     await session.flush()
-    await ctx.events.emit(session, VaultEvent(
-        "record.revoked", "ok", now, "department", issuer.code, subject_id=row.subject_id,
-        record_types=(row.type,), record_ids=(row.id,), reason=row.status_reason,
-    ))
+    await ctx.events.emit(
+        session,
+        VaultEvent(
+            "record.revoked",
+            "ok",
+            now,
+            "department",
+            issuer.code,
+            subject_id=row.subject_id,
+            record_types=(row.type,),
+            record_ids=(row.id,),
+            reason=row.status_reason,
+        ),
+    )
     return await _view(session, row)

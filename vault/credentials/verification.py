@@ -80,9 +80,19 @@ async def verify_document(
     claimed = str(doc["issuer"]["address"])
     if verdict.issuer_address is not None:
         same = claimed.lower() == verdict.issuer_address.lower()
-        verdict.checks.append(Check("issuer_matches", same, "the document names the department that anchored it" if same else "the document names a different issuer than the one that anchored it"))
+        verdict.checks.append(
+            Check(
+                "issuer_matches",
+                same,
+                "the document names the department that anchored it"
+                if same
+                else "the document names a different issuer than the one that anchored it",
+            )
+        )
     in_window = doc["valid_from"] <= now < doc["valid_until"]
-    verdict.checks.append(Check("document_validity", in_window, _window_reason(doc["valid_from"], doc["valid_until"], now)))
+    verdict.checks.append(
+        Check("document_validity", in_window, _window_reason(doc["valid_from"], doc["valid_until"], now))
+    )
     verdict.valid = all(c.passed for c in verdict.checks)
     await _trace(ctx, session, verdict, now)
     return verdict
@@ -100,12 +110,20 @@ async def _trace(ctx: VaultContext, session: AsyncSession, verdict: Verdict, now
     """A verification of a credential this vault holds is an access to its subject's file."""
     row = await records.by_hash(session, verdict.credential_hash) if verdict.credential_hash else None
     failed = [c.name for c in verdict.checks if not c.passed]
-    await ctx.events.emit(session, VaultEvent(
-        "credential.verified", "ok" if verdict.valid else "refused", now, "public", "public",
-        subject_id=row.subject_id if row is not None else None,
-        record_types=(row.type,) if row is not None else (), record_ids=(row.id,) if row is not None else (),
-        reason="valid" if verdict.valid else "failed checks: " + ", ".join(failed),
-    ))
+    await ctx.events.emit(
+        session,
+        VaultEvent(
+            "credential.verified",
+            "ok" if verdict.valid else "refused",
+            now,
+            "public",
+            "public",
+            subject_id=row.subject_id if row is not None else None,
+            record_types=(row.type,) if row is not None else (),
+            record_ids=(row.id,) if row is not None else (),
+            reason="valid" if verdict.valid else "failed checks: " + ", ".join(failed),
+        ),
+    )
 
 
 async def _verify_hash(
@@ -117,7 +135,13 @@ async def _verify_hash(
         # Convenience: the vault knows the proof of credentials it issued itself.
         row = await records.by_hash(session, leaf)
         if row is None or row.proof is None:
-            verdict.checks.append(Check("anchored", False, "no anchor is known for this credential: it was altered, never issued, or is still pending"))
+            verdict.checks.append(
+                Check(
+                    "anchored",
+                    False,
+                    "no anchor is known for this credential: it was altered, never issued, or is still pending",
+                )
+            )
             return verdict
         proof = json.loads(row.proof)
     proof = check_proof(proof)
@@ -125,7 +149,13 @@ async def _verify_hash(
     status = await chain.call(chain.client.credential_status, decode_hex(leaf), [decode_hex(p) for p in proof])
     verdict.root = Hash32(encode_hex(status.root))
     if not status.anchored:
-        verdict.checks.append(Check("anchored", False, "the chain holds no such credential: it was altered, never issued, or is still pending"))
+        verdict.checks.append(
+            Check(
+                "anchored",
+                False,
+                "the chain holds no such credential: it was altered, never issued, or is still pending",
+            )
+        )
         return verdict
     verdict.checks.append(Check("anchored", True, "the credential's hash is anchored on chain"))
     verdict.issuer_address = status.issuer
@@ -139,12 +169,28 @@ async def _verify_hash(
     # lost); a successor re-issues. Presentations follow the same rule (issuer_active).
     is_issuer = info is not None and bool(info.roles & 1)
     active = is_issuer and info is not None and info.active
-    reason = ("anchored by a registered issuing department" if active
-              else "the issuing department has been deactivated: its credentials are no longer trusted" if is_issuer
-              else "the anchoring account is not a registered issuer")
+    reason = (
+        "anchored by a registered issuing department"
+        if active
+        else "the issuing department has been deactivated: its credentials are no longer trusted"
+        if is_issuer
+        else "the anchoring account is not a registered issuer"
+    )
     verdict.checks.append(Check("issuer_registered", active, reason))
-    verdict.checks.append(Check("not_revoked", not status.revoked, "not revoked" if not status.revoked else "the issuer revoked this credential"))
-    verdict.checks.append(Check("anchor_validity", status.valid_from <= now < status.valid_until, _window_reason(status.valid_from, status.valid_until, now)))
+    verdict.checks.append(
+        Check(
+            "not_revoked",
+            not status.revoked,
+            "not revoked" if not status.revoked else "the issuer revoked this credential",
+        )
+    )
+    verdict.checks.append(
+        Check(
+            "anchor_validity",
+            status.valid_from <= now < status.valid_until,
+            _window_reason(status.valid_from, status.valid_until, now),
+        )
+    )
     batch = await session.get(AnchorBatch, verdict.root)
     if batch is not None:
         verdict.tx_hash, verdict.block_number = batch.tx_hash, batch.block_number

@@ -14,6 +14,18 @@ from vault.outbox.reconcile import LostCheck, requeue
 from vault.outbox.submitter import MAX_ATTEMPTS, RoundStep, Submitter
 
 __all__ = [
-    "ACTIVE", "MAX_ATTEMPTS", "LostCheck", "Op", "Payload", "RoundStep", "Submitter", "TxRequest",
-    "contract_call", "done_entry", "enqueue", "payload_of", "pending", "requeue",
+    "ACTIVE",
+    "MAX_ATTEMPTS",
+    "LostCheck",
+    "Op",
+    "Payload",
+    "RoundStep",
+    "Submitter",
+    "TxRequest",
+    "contract_call",
+    "done_entry",
+    "enqueue",
+    "payload_of",
+    "pending",
+    "requeue",
 ]

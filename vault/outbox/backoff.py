@@ -28,7 +28,12 @@ log = logging.getLogger("vault.outbox")
 # busy, a key file is unreadable. The entry waits and is retried, however long it takes.
 # Not ValueError, TypeError, KeyError...: those are bugs, and waiting does not fix them.
 TRANSIENT: tuple[type[Exception], ...] = (
-    ChainError, OSError, TimeoutError, KeysError, OperationalError, InterfaceError,
+    ChainError,
+    OSError,
+    TimeoutError,
+    KeysError,
+    OperationalError,
+    InterfaceError,
 )
 # Tries of an entry that keeps raising a bug before it fails: enough to tell a bug from a fluke.
 BUG_ATTEMPTS = 5
@@ -42,7 +47,11 @@ class Backoff:
     """When each entry held up by a transient error may be tried again."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], *, interval: float, max_backoff: float,
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        interval: float,
+        max_backoff: float,
     ) -> None:
         self.sessions = sessions
         # The delay doubles with each attempt the entry has on record (reverts count too),
@@ -82,6 +91,12 @@ class Backoff:
             log.log(level, "outbox %s: %s (attempt %s; again in %.1fs)", entry_id, exc, attempts, delay)
         else:
             log.error(
-                "outbox %s: %s: %s (a bug, %s of %s tries; again in %.1fs)", entry_id, type(exc).__name__, exc,
-                self.bugs(entry_id), BUG_ATTEMPTS, delay, exc_info=exc,
+                "outbox %s: %s: %s (a bug, %s of %s tries; again in %.1fs)",
+                entry_id,
+                type(exc).__name__,
+                exc,
+                self.bugs(entry_id),
+                BUG_ATTEMPTS,
+                delay,
+                exc_info=exc,
             )

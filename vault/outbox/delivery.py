@@ -90,7 +90,7 @@ class Delivery:
             except TRANSIENT as exc:
                 await self.backoff.retry_later(entry_id, exc)
                 return False
-            except Exception as exc:  # noqa: BLE001 - a bug: a few more tries (logged), then it fails
+            except Exception as exc:
                 await self.backoff.retry_later(entry_id, exc)
                 if self.backoff.bugs(entry_id) < BUG_ATTEMPTS:
                     return False
@@ -140,13 +140,25 @@ class Delivery:
         account = self.ctx.account(sender)
         return await chain.call(
             lambda: transactions.sign(
-                chain.engine.w3, account, to=request.to, data=request.data, value=request.value,
-                nonce=nonce, abi=chain.client.abi, context=request.context,
+                chain.engine.w3,
+                account,
+                to=request.to,
+                data=request.data,
+                value=request.value,
+                nonce=nonce,
+                abi=chain.client.abi,
+                context=request.context,
             )
         )
 
     async def _complete(
-        self, entry: OutboxEntry, op: Op, payload: Payload, signed: SignedTx, *, fresh: bool,
+        self,
+        entry: OutboxEntry,
+        op: Op,
+        payload: Payload,
+        signed: SignedTx,
+        *,
+        fresh: bool,
     ) -> bool | None:
         chain = self.ctx.chain
         w3, abi = chain.engine.w3, chain.client.abi
@@ -163,9 +175,13 @@ class Delivery:
                 if result is not None:
                     await self._settle(entry.id, op, payload, result)
                     return True
-                return await self._dropped(entry.id, op, payload, f"nonce {signed.nonce} was used by another transaction")
+                return await self._dropped(
+                    entry.id, op, payload, f"nonce {signed.nonce} was used by another transaction"
+                )
             if fate == "gap":
-                return await self._dropped(entry.id, op, payload, f"the chain is below nonce {signed.nonce} (it lost transactions)")
+                return await self._dropped(
+                    entry.id, op, payload, f"the chain is below nonce {signed.nonce} (it lost transactions)"
+                )
             send = fate == "unsent"
         if send:
             signed = await self._broadcast(entry, op, payload, signed, fresh=fresh)
@@ -176,7 +192,9 @@ class Delivery:
         await self._settle(entry.id, op, payload, result)
         return True
 
-    async def _broadcast(self, entry: OutboxEntry, op: Op, payload: Payload, signed: SignedTx, *, fresh: bool) -> SignedTx:
+    async def _broadcast(
+        self, entry: OutboxEntry, op: Op, payload: Payload, signed: SignedTx, *, fresh: bool
+    ) -> SignedTx:
         """Sends the recorded bytes. If the node refuses bytes signed earlier (fees have risen,
         say), signs again with the *same nonce*, records that, and sends it: whichever of the
         two is mined, the other cannot be, so the write still happens at most once."""
@@ -190,7 +208,12 @@ class Delivery:
         except ChainError as exc:
             if fresh:
                 raise  # just signed with current fees: a refusal is not about age; retry later
-            log.warning("outbox %s: the node refused the recorded transaction (%s); signing it again at nonce %s", entry.id, exc, signed.nonce)
+            log.warning(
+                "outbox %s: the node refused the recorded transaction (%s); signing it again at nonce %s",
+                entry.id,
+                exc,
+                signed.nonce,
+            )
         request = await self._build(op, payload)
         if request is None:
             raise ChainError("nothing to send any more, yet the effect is not on chain")
@@ -217,8 +240,13 @@ class Delivery:
         return await chain.call(op.locate, chain, payload) if op.locate is not None else None
 
     async def _settle(
-        self, entry_id: int, op: Op, payload: Payload, result: TxResult | None,
-        *, ours: bool = True,
+        self,
+        entry_id: int,
+        op: Op,
+        payload: Payload,
+        result: TxResult | None,
+        *,
+        ours: bool = True,
     ) -> None:
         await transitions.settle(self.ctx.sessions, entry_id, op, payload, result, ours=ours)
 

@@ -66,8 +66,10 @@ def signed_of(entry: OutboxEntry) -> SignedTx | None:
         return None
     assert entry.nonce is not None and entry.tx_from is not None
     return SignedTx(
-        raw=bytes(entry.raw_tx), tx_hash=decode_hex(entry.tx_hash),
-        sender=entry.tx_from, nonce=int(entry.nonce),
+        raw=bytes(entry.raw_tx),
+        tx_hash=decode_hex(entry.tx_hash),
+        sender=entry.tx_from,
+        nonce=int(entry.nonce),
     )
 
 
@@ -82,7 +84,7 @@ def forget_signed(entry: OutboxEntry, now: int) -> None:
 async def done_entry(session: AsyncSession, kind: str, **match: str) -> OutboxEntry | None:
     """The newest settled entry of ``kind`` whose payload holds ``match`` (unique hex values,
     such as a batch root: the payload is JSON text, so a LIKE narrows and the decode decides)."""
-    (key, value), = match.items()
+    ((key, value),) = match.items()
     candidates = await session.scalars(
         select(OutboxEntry)
         .where(OutboxEntry.kind == kind, OutboxEntry.status == "done", OutboxEntry.payload.contains(value))

@@ -41,11 +41,13 @@ async def requeue_lost(ctx: VaultContext, ops: Mapping[str, Op], checks: Sequenc
     now = clock.now()
     requeued = 0
     async with ctx.sessions.begin() as session:
-        lost = list(await session.scalars(
-            select(OutboxEntry)
-            .where(OutboxEntry.status == "done", OutboxEntry.block_number > head)
-            .order_by(OutboxEntry.id)
-        ))
+        lost = list(
+            await session.scalars(
+                select(OutboxEntry)
+                .where(OutboxEntry.status == "done", OutboxEntry.block_number > head)
+                .order_by(OutboxEntry.id)
+            )
+        )
         for entry in lost:
             if entry.tx_hash is not None and await chain.call(_still_mined, chain, entry.tx_hash):
                 continue  # settled by a running submitter after we read the head

@@ -13,6 +13,7 @@ error delays it, in ``vault.outbox.backoff``; what a restart queues again, in ``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
@@ -44,8 +45,14 @@ class Submitter(Delivery):
     them by name (``vault.setup.make_submitter`` puts them together)."""
 
     def __init__(
-        self, ctx: VaultContext, ops: Mapping[str, Op], *, steps: Sequence[RoundStep] = (),
-        lost_checks: Sequence[LostCheck] = (), interval: float = 0.5, receipt_timeout: float = 30.0,
+        self,
+        ctx: VaultContext,
+        ops: Mapping[str, Op],
+        *,
+        steps: Sequence[RoundStep] = (),
+        lost_checks: Sequence[LostCheck] = (),
+        interval: float = 0.5,
+        receipt_timeout: float = 30.0,
         max_backoff: float = 60.0,
     ) -> None:
         backoff = Backoff(ctx.sessions, interval=interval, max_backoff=max_backoff)
@@ -109,8 +116,6 @@ class Submitter(Delivery):
             except Exception:  # never let one bad round kill the only submitter
                 log.exception("submitter round failed")
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
-            except TimeoutError:
-                pass
         await self.release()

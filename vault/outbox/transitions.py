@@ -52,8 +52,13 @@ async def record(sessions: Sessions, entry_id: int, signed: SignedTx) -> None:
 
 
 async def settle(
-    sessions: Sessions, entry_id: int, op: Op, payload: Payload, result: TxResult | None,
-    *, ours: bool = True,
+    sessions: Sessions,
+    entry_id: int,
+    op: Op,
+    payload: Payload,
+    result: TxResult | None,
+    *,
+    ours: bool = True,
 ) -> None:
     """Done, with its effect, in one database transaction. ``ours=False``: the effect came
     from a transaction other than the one recorded (or none was), found by ``locate``."""
@@ -73,7 +78,11 @@ async def settle(
 
 
 async def refuse(
-    sessions: Sessions, entry_id: int, op: Op, payload: Payload, exc: ChainRevertError,
+    sessions: Sessions,
+    entry_id: int,
+    op: Op,
+    payload: Payload,
+    exc: ChainRevertError,
 ) -> None:
     """``failed``: the chain says the write cannot succeed as things stand."""
     log.warning("outbox %s refused by the chain: %s", entry_id, exc)
@@ -122,7 +131,9 @@ async def count_revert(sessions: Sessions, entry_id: int, exc: ChainRevertError)
         entry.attempts += 1
         final = entry.attempts >= MAX_ATTEMPTS
         if not final:
-            log.warning("outbox %s %s reverted after pre-flight (attempt %s): %s", entry_id, entry.kind, entry.attempts, exc)
+            log.warning(
+                "outbox %s %s reverted after pre-flight (attempt %s): %s", entry_id, entry.kind, entry.attempts, exc
+            )
             queue.forget_signed(entry, clock.now())
             entry.last_error = f"reverted: {exc}"[:1000]
     return final

@@ -53,7 +53,7 @@ def decode(text: str) -> bytes:
         values.append(value)
     out = bytearray()
     for i in range(0, len(values), 3):
-        chunk = values[i:i + 3]
+        chunk = values[i : i + 3]
         n = sum(v * 45**k for k, v in enumerate(chunk))
         if len(chunk) == 3:
             if n > 0xFFFF:

@@ -54,8 +54,12 @@ def disclosed_fields(p: Presentation) -> Check:
     if len(set(names)) != len(names) or len({f.index for f in p.fields} | {p.header_index}) != len(p.fields) + 1:
         return Check("disclosed_fields", False, "a field is shown twice; the presentation was altered")
     if credential_root(p) != p.credential:
-        return Check("disclosed_fields", False, "a shown field does not match what the issuer committed to: it was altered, "
-                                                "or it was never part of this credential")
+        return Check(
+            "disclosed_fields",
+            False,
+            "a shown field does not match what the issuer committed to: it was altered, "
+            "or it was never part of this credential",
+        )
     what = ", ".join(names) if names else "no fields, only who holds it and who issued it"
     return Check("disclosed_fields", True, f"every shown field matches the issuer's commitment ({what})")
 
@@ -76,11 +80,18 @@ def holder_check(signer: str | None, expected: str | None, replaced: bool = Fals
     if expected is None:
         return Check("holder_signature", False, "no key is registered for the credential's holder")
     if replaced:
-        return Check("holder_signature", False, "the credential is bound to a key its holder has since replaced: "
-                                                 "check it online, or ask the issuer to re-issue it")
+        return Check(
+            "holder_signature",
+            False,
+            "the credential is bound to a key its holder has since replaced: "
+            "check it online, or ask the issuer to re-issue it",
+        )
     if to_checksum_address(signer) != to_checksum_address(expected):
-        return Check("holder_signature", False, "signed by someone other than the credential's holder "
-                                                 "(or the presentation was changed after signing)")
+        return Check(
+            "holder_signature",
+            False,
+            "signed by someone other than the credential's holder (or the presentation was changed after signing)",
+        )
     return Check("holder_signature", True, "signed by the credential's holder")
 
 
@@ -97,9 +108,13 @@ def fresh(p: Presentation, now: int) -> Check:
     if p.expires_at <= p.created_at or p.expires_at - p.created_at > MAX_TTL:
         return Check("fresh", False, f"the presentation claims a lifetime over {MAX_TTL // 60} minutes")
     if now + CLOCK_SKEW < p.created_at:
-        return Check("fresh", False, "the presentation is dated in the future; check the phone's or this device's clock")
+        return Check(
+            "fresh", False, "the presentation is dated in the future; check the phone's or this device's clock"
+        )
     if now >= p.expires_at:
-        return Check("fresh", False, f"the presentation expired {now - p.expires_at} s ago; ask the holder to show a new code")
+        return Check(
+            "fresh", False, f"the presentation expired {now - p.expires_at} s ago; ask the holder to show a new code"
+        )
     return Check("fresh", True, f"made {max(0, now - p.created_at)} s ago, good for {p.expires_at - now} s more")
 
 
@@ -107,5 +122,7 @@ def issuer_named(p: Presentation, anchoring: str) -> Check | None:
     """A failed check when the credential names a different issuer than the one that anchored
     (online) or signed (offline) its batch; None when they agree."""
     if p.header.issuer_address.lower() != anchoring.lower():
-        return Check("issuer_active", False, "the credential names another department than the one that issued its batch")
+        return Check(
+            "issuer_active", False, "the credential names another department than the one that issued its batch"
+        )
     return None

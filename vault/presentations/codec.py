@@ -75,7 +75,8 @@ def _refuse_tag(*_: Any) -> NoReturn:
 
 # Tags cbor2 makes datetimes, regexes, sets, cycles of; bignums (2, 3) stay; unknown ones: tag_hook.
 _NO_TAGS: dict[int, Callable[..., Any]] = dict.fromkeys(
-    (0, 1, 4, 5, 25, 28, 29, 30, 35, 36, 37, 52, 54, 100, 256, 258, 260, 261, 1004, 43000, 55799), _refuse_tag)
+    (0, 1, 4, 5, 25, 28, 29, 30, 35, 36, 37, 52, 54, 100, 256, 258, 260, 261, 1004, 43000, 55799), _refuse_tag
+)
 
 
 def encode(p: Presentation) -> str:
@@ -101,7 +102,7 @@ def decode(text: str) -> Presentation:
     if not text.startswith(PREFIX):
         raise PresentationFormatError("not a datavault presentation")
     try:
-        array = _list(_load(base45.decode(text[len(PREFIX):])), "presentation", 99)
+        array = _list(_load(base45.decode(text[len(PREFIX) :])), "presentation", 99)
         if not array or type(array[0]) is not int or array[0] != PRESENTATION_VERSION:
             raise PresentationFormatError(f"unsupported presentation version {repr(array[0] if array else None)[:20]}")
         return _from_array(array)
@@ -125,9 +126,16 @@ def _load(payload: bytes) -> Any:
             _bad("the compressed data is cut short or followed by extra bytes")
     stream = io.BytesIO(body)
     try:
-        value = cbor2.CBORDecoder(stream, tag_hook=_refuse_tag, semantic_decoders=_NO_TAGS, max_depth=MAX_DEPTH,
-                                  allow_indefinite=False, allow_duplicate_keys=False, strict_hashable_types=True).decode()
-    except Exception:  # noqa: BLE001 - a C parser fed hostile bytes: whatever it raises means damaged
+        value = cbor2.CBORDecoder(
+            stream,
+            tag_hook=_refuse_tag,
+            semantic_decoders=_NO_TAGS,
+            max_depth=MAX_DEPTH,
+            allow_indefinite=False,
+            allow_duplicate_keys=False,
+            strict_hashable_types=True,
+        ).decode()
+    except Exception:
         _bad("the data cannot be read")
     if stream.tell() != len(body):
         _bad("extra bytes follow the presentation")
@@ -135,13 +143,25 @@ def _load(payload: bytes) -> Any:
 
 
 def _to_array(p: Presentation) -> list[Any]:
-    header = [decode_hex(v) if n in _HEX else uuid.UUID(v).bytes if n == "record_id" and _UUID.fullmatch(v) else v
-              for n, v in zip(_HEADER, p.header.as_list(), strict=True)]
+    header = [
+        decode_hex(v) if n in _HEX else uuid.UUID(v).bytes if n == "record_id" and _UUID.fullmatch(v) else v
+        for n, v in zip(_HEADER, p.header.as_list(), strict=True)
+    ]
     return [
-        PRESENTATION_VERSION, header, p.header_index, p.header_salt, p.leaf_count,
-        [[f.index, f.name, f.value, f.salt] for f in p.fields], _join(p.field_proof, "field"), _join(p.batch_proof, "batch"),
-        _compact(p.issuer_signature, "issuer signature"), p.nonce, p.created_at, p.expires_at,
-        _compact(p.holder_signature, "holder signature") if p.holder_signature else b"", p.credential,
+        PRESENTATION_VERSION,
+        header,
+        p.header_index,
+        p.header_salt,
+        p.leaf_count,
+        [[f.index, f.name, f.value, f.salt] for f in p.fields],
+        _join(p.field_proof, "field"),
+        _join(p.batch_proof, "batch"),
+        _compact(p.issuer_signature, "issuer signature"),
+        p.nonce,
+        p.created_at,
+        p.expires_at,
+        _compact(p.holder_signature, "holder signature") if p.holder_signature else b"",
+        p.credential,
     ]
 
 
@@ -154,11 +174,17 @@ def _from_array(a: list[Any]) -> Presentation:
     header_index = _int(a[2], "header position", 0, leaf_count - 1)
     holder_signature = _bytes(a[12], "holder signature", 0, 64)
     return Presentation(
-        header=_header(a[1]), header_index=header_index, header_salt=_bytes(a[3], "header salt", commitments.SALT_LEN),
-        leaf_count=leaf_count, fields=_fields(_list(a[5], "fields", leaf_count - 1), leaf_count, header_index),
-        field_proof=_hashes(a[6], "field proof", leaf_count), batch_proof=_hashes(a[7], "batch proof", MAX_BATCH_PROOF),
-        issuer_signature=_expand(_bytes(a[8], "issuer signature", 64)), nonce=_bytes(a[9], "nonce", NONCE_LEN),
-        created_at=_int(a[10], "creation time", 0, MAX_UINT40), expires_at=_int(a[11], "expiry time", 0, MAX_UINT40),
+        header=_header(a[1]),
+        header_index=header_index,
+        header_salt=_bytes(a[3], "header salt", commitments.SALT_LEN),
+        leaf_count=leaf_count,
+        fields=_fields(_list(a[5], "fields", leaf_count - 1), leaf_count, header_index),
+        field_proof=_hashes(a[6], "field proof", leaf_count),
+        batch_proof=_hashes(a[7], "batch proof", MAX_BATCH_PROOF),
+        issuer_signature=_expand(_bytes(a[8], "issuer signature", 64)),
+        nonce=_bytes(a[9], "nonce", NONCE_LEN),
+        created_at=_int(a[10], "creation time", 0, MAX_UINT40),
+        expires_at=_int(a[11], "expiry time", 0, MAX_UINT40),
         holder_signature=_expand(holder_signature) if holder_signature else b"",
         credential=_bytes(a[13], "credential hash", 0, 32),
     )
@@ -200,7 +226,7 @@ def _json_value(value: Any, what: str) -> None:
             if isinstance(v, dict) and not all(isinstance(k, str) for k in v):
                 _bad(f"{what} has an object key that is not text")
             stack.extend((x, depth + 1) for x in (v.values() if isinstance(v, dict) else v))
-        elif v is not None and type(v) not in (str, int, float, bool) or type(v) is float and v - v != 0:
+        elif (v is not None and type(v) not in (str, int, float, bool)) or (type(v) is float and v - v != 0):
             _bad(f"{what} holds a {type(v).__name__} JSON cannot carry")  # NaN, infinities, bytes...
     try:
         canonical_json(value)
@@ -209,7 +235,7 @@ def _json_value(value: Any, what: str) -> None:
 
 
 def _list(value: Any, what: str, most: int, *, exactly: bool = False) -> list[Any]:
-    if not isinstance(value, list) or len(value) > most or exactly and len(value) != most:
+    if not isinstance(value, list) or len(value) > most or (exactly and len(value) != most):
         _bad(f"the {what} is not a list of {'' if exactly else 'at most '}{most} items")
     return value
 
@@ -233,7 +259,7 @@ def _join(proof: tuple[bytes, ...], what: str) -> bytes:  # each hash checked: j
 def _hashes(value: Any, what: str, most: int) -> tuple[bytes, ...]:
     if not isinstance(value, bytes) or len(value) % 32 or len(value) > 32 * most:
         _bad(f"the {what} is not a string of at most {most} hashes")
-    return tuple(value[i:i + 32] for i in range(0, len(value), 32))
+    return tuple(value[i : i + 32] for i in range(0, len(value), 32))
 
 
 def _compact(signature: bytes, what: str) -> bytes:

@@ -65,8 +65,15 @@ def check_ttl(ttl: int) -> int:
 
 
 async def prepare(
-    ctx: VaultContext, session: AsyncSession, *, subject_id: str, record_id: str, fields: list[str],
-    nonce: bytes, now: int, ttl: int = DEFAULT_TTL,
+    ctx: VaultContext,
+    session: AsyncSession,
+    *,
+    subject_id: str,
+    record_id: str,
+    fields: list[str],
+    nonce: bytes,
+    now: int,
+    ttl: int = DEFAULT_TTL,
 ) -> Prepared:
     row = await records.latest(session, record_id)
     if row.subject_id != subject_id:
@@ -78,30 +85,50 @@ async def prepare(
     batch = await session.get(AnchorBatch, row.batch_root)
     document = await records.decrypt(ctx, session, row)
     if document.get("version") != 2 or batch is None or batch.issuer_signature is None:
-        raise ConflictError("this credential was issued before fields could be shown one by one; "
-                            "ask the issuer to issue it again (a correction does)")
+        raise ConflictError(
+            "this credential was issued before fields could be shown one by one; "
+            "ask the issuer to issue it again (a correction does)"
+        )
     shown = _check_fields(document, fields)
     leaves = documents.leaves(document)
     salts = {name: bytes.fromhex(s) for name, s in document["salts"].items()}
     header = CredentialHeader.from_document(document)
     header_leaf = header.leaf(salts[commitments.HEADER_NAME])
     disclosed = tuple(
-        DisclosedField(leaves.index(commitments.field_leaf(n, document["fields"][n], salts[n])), n, document["fields"][n], salts[n])
+        DisclosedField(
+            leaves.index(commitments.field_leaf(n, document["fields"][n], salts[n])), n, document["fields"][n], salts[n]
+        )
         for n in shown
     )
     positions = [leaves.index(header_leaf), *(f.index for f in disclosed)]
     presentation = Presentation(
-        header=header, header_index=positions[0], header_salt=salts[commitments.HEADER_NAME],
-        leaf_count=len(leaves), fields=tuple(sorted(disclosed, key=lambda f: f.index)),
+        header=header,
+        header_index=positions[0],
+        header_salt=salts[commitments.HEADER_NAME],
+        leaf_count=len(leaves),
+        fields=tuple(sorted(disclosed, key=lambda f: f.index)),
         field_proof=tuple(commitments.multiproof(leaves, positions)),
         batch_proof=tuple(decode_hex(p) for p in json.loads(row.proof)),
-        issuer_signature=decode_hex(batch.issuer_signature), nonce=nonce,
-        created_at=now, expires_at=now + check_ttl(ttl), credential=decode_hex(row.credential_hash),
+        issuer_signature=decode_hex(batch.issuer_signature),
+        nonce=nonce,
+        created_at=now,
+        expires_at=now + check_ttl(ttl),
+        credential=decode_hex(row.credential_hash),
     )
-    await ctx.events.emit(session, VaultEvent(
-        "credential.presented", "ok", now, "subject", subject_id, subject_id=subject_id,
-        record_types=(row.type,), record_ids=(row.id,), fields=tuple(shown),
-    ))
+    await ctx.events.emit(
+        session,
+        VaultEvent(
+            "credential.presented",
+            "ok",
+            now,
+            "subject",
+            subject_id,
+            subject_id=subject_id,
+            record_types=(row.type,),
+            record_ids=(row.id,),
+            fields=tuple(shown),
+        ),
+    )
     typed = presentation_typed_data(issuer_signatures.credential_domain(ctx), presentation)
     return Prepared(presentation_codec.encode(presentation), typed, presentation)
 
@@ -135,6 +162,8 @@ async def finish(ctx: VaultContext, session: AsyncSession, *, subject_id: str, u
     except SignatureError as exc:
         raise VaultValueError(str(exc), field="signature") from None
     if signer != to_checksum_address(subject.auth_address):
-        raise VaultValueError("the signature is not by your key; sign the typed data the vault prepared", field="signature")
+        raise VaultValueError(
+            "the signature is not by your key; sign the typed data the vault prepared", field="signature"
+        )
     signed = presentation.signed(decode_hex(signature))
     return Signed(presentation_codec.encode(signed), signed)

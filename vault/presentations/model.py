@@ -43,7 +43,12 @@ class CredentialDomain:
     registry: str  # the CredentialRegistry's address
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": "datavault credentials", "version": "1", "chainId": self.chain_id, "verifyingContract": self.registry}
+        return {
+            "name": "datavault credentials",
+            "version": "1",
+            "chainId": self.chain_id,
+            "verifyingContract": self.registry,
+        }
 
 
 @dataclass(frozen=True)
@@ -100,17 +105,31 @@ def shown_positions(p: Presentation) -> list[int]:
     return sorted({p.header_index, *(f.index for f in p.fields)})
 
 
-def _typed(domain: CredentialDomain, primary: str, fields: list[dict[str, str]], message: dict[str, Any]) -> dict[str, Any]:
-    return {"types": {"EIP712Domain": DOMAIN_TYPE, primary: fields}, "primaryType": primary,
-            "domain": domain.as_dict(), "message": message}
+def _typed(
+    domain: CredentialDomain, primary: str, fields: list[dict[str, str]], message: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "types": {"EIP712Domain": DOMAIN_TYPE, primary: fields},
+        "primaryType": primary,
+        "domain": domain.as_dict(),
+        "message": message,
+    }
 
 
 def presentation_typed_data(domain: CredentialDomain, p: Presentation) -> dict[str, Any]:
     """What the holder signs (eth_signTypedData_v4)."""
-    return _typed(domain, "Presentation", PRESENTATION_TYPE, {
-        "credential": p.credential, "disclosure": disclosure_digest(shown_positions(p)),
-        "nonce": p.nonce, "createdAt": p.created_at, "expiresAt": p.expires_at,
-    })
+    return _typed(
+        domain,
+        "Presentation",
+        PRESENTATION_TYPE,
+        {
+            "credential": p.credential,
+            "disclosure": disclosure_digest(shown_positions(p)),
+            "nonce": p.nonce,
+            "createdAt": p.created_at,
+            "expiresAt": p.expires_at,
+        },
+    )
 
 
 def issued_batch_typed_data(domain: CredentialDomain, root: bytes) -> dict[str, Any]:

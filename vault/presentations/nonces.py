@@ -65,17 +65,24 @@ async def use(session: AsyncSession, *, nonce: bytes, verifier: str, expires_at:
             return Check("not_replayed", False, "the challenge it answers has expired")
         if consume:
             done = await session.execute(
-                update(PresentationNonce).where(PresentationNonce.nonce == row.nonce, PresentationNonce.used_at.is_(None))
+                update(PresentationNonce)
+                .where(PresentationNonce.nonce == row.nonce, PresentationNonce.used_at.is_(None))
                 .values(used_at=now)
             )
             if done.rowcount != 1:  # type: ignore[attr-defined]
-                return Check("not_replayed", False, "this presentation was already used; ask the holder to show a new code")
+                return Check(
+                    "not_replayed", False, "this presentation was already used; ask the holder to show a new code"
+                )
         return Check("not_replayed", True, "answers the challenge this counter gave, first use")
     if consume:
         await _purge(session, now)
         try:
             async with session.begin_nested():
-                session.add(PresentationNonce(nonce=_key(nonce), verifier=None, created_at=now, expires_at=expires_at, used_at=now))
+                session.add(
+                    PresentationNonce(
+                        nonce=_key(nonce), verifier=None, created_at=now, expires_at=expires_at, used_at=now
+                    )
+                )
         except IntegrityError:
             return Check("not_replayed", False, "this presentation was already used; ask the holder to show a new code")
     return Check("not_replayed", True, "first use of this presentation")

@@ -3,9 +3,9 @@
 Codes are made at error correction level M: it restores up to 15% of the code (glare, a
 scratched screen), L only 7%. A version at M holds 78% of what it holds at L; Q and H hold
 56% and 43%, which would make a presentation's code several versions larger. segno raises the
-level when that still fits the same version (``boost_error``): free robustness. Text within the QR alphanumeric alphabet (a ``DV1:``
-presentation always is: Base45) is encoded in alphanumeric mode, 5.5 bits a character instead
-of 8. Never micro QR: phones' camera apps do not read it.
+level when that still fits the same version (``boost_error``): free robustness. Text within
+the QR alphanumeric alphabet (a ``DV1:`` presentation always is: Base45) is encoded in
+alphanumeric mode, 5.5 bits a character instead of 8. Never micro QR: phones' camera apps do not read it.
 
 Reading accepts only common raster formats, checks the size before decoding a single pixel
 and turns whatever Pillow or zxing-cpp raise into one ``QrImageError``: images come from
@@ -82,7 +82,7 @@ def decode_image(data: bytes) -> str:
     gray = _open(data)
     try:
         found = zxingcpp.read_barcodes(gray, formats=_QR)
-    except Exception:  # noqa: BLE001 - a C++ reader fed anyone's pixels: any failure is unreadable
+    except Exception:
         raise QrImageError("the image could not be scanned") from None
     texts = {barcode.text for barcode in found if barcode.valid}
     if not texts:
@@ -101,14 +101,16 @@ def _open(data: bytes) -> Image.Image:
         image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)  # reads the header only
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # the warning, if warnings are errors
         raise QrImageError(f"image too large: more than {MAX_PIXELS // 1_000_000} megapixels") from None
-    except Exception:  # noqa: BLE001 - Pillow raises OSError, SyntaxError, ValueError... on junk
+    except Exception:
         raise QrImageError(f"not an image (accepted: {', '.join(IMAGE_FORMATS)})") from None
     width, height = image.size
     if width * height > MAX_PIXELS:
-        raise QrImageError(f"image too large: {width}x{height} pixels, the limit is {MAX_PIXELS // 1_000_000} megapixels")
+        raise QrImageError(
+            f"image too large: {width}x{height} pixels, the limit is {MAX_PIXELS // 1_000_000} megapixels"
+        )
     try:
         return _gray(image)
-    except Exception:  # noqa: BLE001 - truncated or corrupt pixel data raises anything from Pillow
+    except Exception:
         raise QrImageError("the image is damaged or cut short") from None
 
 

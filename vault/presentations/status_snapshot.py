@@ -43,9 +43,16 @@ from vault.errors import ChainStateError, VaultValueError
 from vault.presentations.issuer_signatures import credential_domain
 from vault.presentations.model import CredentialDomain
 
-SNAPSHOT_TYPE = [{"name": n, "type": t} for n, t in (
-    ("createdAt", "uint40"), ("size", "uint64"), ("bitmap", "bytes32"), ("issuers", "bytes32"), ("replacedKeys", "bytes32"),
-)]
+SNAPSHOT_TYPE = [
+    {"name": n, "type": t}
+    for n, t in (
+        ("createdAt", "uint40"),
+        ("size", "uint64"),
+        ("bitmap", "bytes32"),
+        ("issuers", "bytes32"),
+        ("replacedKeys", "bytes32"),
+    )
+]
 KIND = "datavault-status-snapshot"
 VERSION = 1
 # Far above any real snapshot (21.5 KB for a million credentials), far below what would hurt.
@@ -108,11 +115,15 @@ def typed_data(s: StatusSnapshot) -> dict[str, Any]:
     )
     replaced = b"".join(decode_hex(k) for k in sorted(k.lower() for k in s.replaced_keys))
     return {
-        "types": {"EIP712Domain": DOMAIN_TYPE, "StatusSnapshot": SNAPSHOT_TYPE}, "primaryType": "StatusSnapshot",
+        "types": {"EIP712Domain": DOMAIN_TYPE, "StatusSnapshot": SNAPSHOT_TYPE},
+        "primaryType": "StatusSnapshot",
         "domain": s.domain.as_dict(),
         "message": {
-            "createdAt": s.created_at, "size": s.size, "bitmap": keccak(s.bitmap),
-            "issuers": keccak(issuers), "replacedKeys": keccak(replaced),
+            "createdAt": s.created_at,
+            "size": s.size,
+            "bitmap": keccak(s.bitmap),
+            "issuers": keccak(issuers),
+            "replacedKeys": keccak(replaced),
         },
     }
 
@@ -131,27 +142,47 @@ async def build(ctx: VaultContext, session: AsyncSession, now: int) -> StatusSna
             continue  # not registered on chain yet: it has anchored nothing anyone could show
         code = info.code.rstrip(b"\0").decode("utf-8", "replace")
         # The chain decides; a deactivation still on its way there counts already (deny wins).
-        issuers.append(SnapshotIssuer(to_checksum_address(row.chain_address), code, row.name, int(info.roles), info.active and row.active))
+        issuers.append(
+            SnapshotIssuer(
+                to_checksum_address(row.chain_address), code, row.name, int(info.roles), info.active and row.active
+            )
+        )
     size, bitmap = await status_list.bitmap(session)
     replaced = await session.scalars(select(ReplacedSubjectKey.address))
     unsigned = StatusSnapshot(
-        domain=await chain.call(credential_domain, ctx), created_at=now,
-        issuers=tuple(sorted(issuers, key=lambda i: i.address.lower())), size=size,
-        bitmap=bitmap, replaced_keys=tuple(sorted({a.lower() for a in replaced})),
-        signer=operator.address, signature=b"",
+        domain=await chain.call(credential_domain, ctx),
+        created_at=now,
+        issuers=tuple(sorted(issuers, key=lambda i: i.address.lower())),
+        size=size,
+        bitmap=bitmap,
+        replaced_keys=tuple(sorted({a.lower() for a in replaced})),
+        signer=operator.address,
+        signature=b"",
     )
     signed = operator.sign_message(encode_typed_data(full_message=typed_data(unsigned)))
     return replace(unsigned, signature=bytes(signed.signature))
 
 
 def encode(s: StatusSnapshot) -> str:
-    return json.dumps({
-        "type": KIND, "version": VERSION,
-        "domain": {"chain_id": s.domain.chain_id, "registry": s.domain.registry},
-        "created_at": s.created_at, "size": s.size, "bitmap": status_bitmap.compress(s.bitmap),
-        "issuers": [{"address": i.address, "code": i.code, "name": i.name, "roles": i.roles, "active": i.active} for i in s.issuers],
-        "replaced_keys": list(s.replaced_keys), "signer": s.signer, "signature": encode_hex(s.signature),
-    }, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(
+        {
+            "type": KIND,
+            "version": VERSION,
+            "domain": {"chain_id": s.domain.chain_id, "registry": s.domain.registry},
+            "created_at": s.created_at,
+            "size": s.size,
+            "bitmap": status_bitmap.compress(s.bitmap),
+            "issuers": [
+                {"address": i.address, "code": i.code, "name": i.name, "roles": i.roles, "active": i.active}
+                for i in s.issuers
+            ],
+            "replaced_keys": list(s.replaced_keys),
+            "signer": s.signer,
+            "signature": encode_hex(s.signature),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def decode(text: str, *, trusted_signer: str | None = None) -> StatusSnapshot:
@@ -167,7 +198,10 @@ def decode(text: str, *, trusted_signer: str | None = None) -> StatusSnapshot:
     if recovered is None or recovered.lower() != s.signer.lower():
         raise SnapshotError("the snapshot's signature does not match its contents", field="signature")
     if trusted_signer is not None and trusted_signer.lower() != s.signer.lower():
-        raise SnapshotError(f"the snapshot is signed by {s.signer}, not by the trusted {to_checksum_address(trusted_signer)}", field="signer")
+        raise SnapshotError(
+            f"the snapshot is signed by {s.signer}, not by the trusted {to_checksum_address(trusted_signer)}",
+            field="signer",
+        )
     return s
 
 
@@ -192,7 +226,11 @@ def _parse(text: str) -> StatusSnapshot:
         bitmap = status_bitmap.decompress(_str(doc["bitmap"], "bitmap", MAX_TEXT), size)
     except status_bitmap.BitmapError as exc:
         raise SnapshotError(f"not a status snapshot: {exc}", field="bitmap") from None
-    _check(isinstance(doc["replaced_keys"], list) and isinstance(doc["issuers"], list), "replaced_keys and issuers", "lists")
+    _check(
+        isinstance(doc["replaced_keys"], list) and isinstance(doc["issuers"], list),
+        "replaced_keys and issuers",
+        "lists",
+    )
     replaced = [_address(k, "replaced_keys").lower() for k in doc["replaced_keys"]]
     issuers = [_issuer(_object(i, "issuers")) for i in doc["issuers"]]
     if len(set(replaced)) != len(replaced) or len({i.address for i in issuers}) != len(issuers):
@@ -200,10 +238,15 @@ def _parse(text: str) -> StatusSnapshot:
     signature = _str(doc["signature"], "signature", 132)
     _check(re.fullmatch(r"0x[0-9a-fA-F]{130}", signature) is not None, "signature", "0x and 65 bytes of hex")
     return StatusSnapshot(
-        domain=CredentialDomain(_int(domain["chain_id"], "domain.chain_id", 256), _address(domain["registry"], "domain.registry")),
+        domain=CredentialDomain(
+            _int(domain["chain_id"], "domain.chain_id", 256), _address(domain["registry"], "domain.registry")
+        ),
         created_at=_int(doc["created_at"], "created_at", 40),
-        issuers=tuple(sorted(issuers, key=lambda i: i.address.lower())), size=size, bitmap=bitmap,
-        replaced_keys=tuple(sorted(replaced)), signer=_address(doc["signer"], "signer"),
+        issuers=tuple(sorted(issuers, key=lambda i: i.address.lower())),
+        size=size,
+        bitmap=bitmap,
+        replaced_keys=tuple(sorted(replaced)),
+        signer=_address(doc["signer"], "signer"),
         signature=decode_hex(signature),
     )
 
@@ -212,15 +255,20 @@ def _issuer(obj: dict[str, Any]) -> SnapshotIssuer:
     _exact(obj, {"address", "code", "name", "roles", "active"}, "issuers")
     _check(type(obj["active"]) is bool, "issuers.active", "true or false")
     return SnapshotIssuer(
-        address=_address(obj["address"], "issuers.address"), code=_str(obj["code"], "issuers.code", 32),
-        name=_str(obj["name"], "issuers.name", 200), roles=_int(obj["roles"], "issuers.roles", 8), active=obj["active"],
+        address=_address(obj["address"], "issuers.address"),
+        code=_str(obj["code"], "issuers.code", 32),
+        name=_str(obj["name"], "issuers.name", 200),
+        roles=_int(obj["roles"], "issuers.roles", 8),
+        active=obj["active"],
     )
 
 
 def _exact(obj: dict[str, Any], keys: set[str], where: str) -> dict[str, Any]:
     # Unknown keys are refused too: nothing unsigned may ride along and be believed.
     if set(obj) != keys:
-        raise SnapshotError(f"not a status snapshot: missing or unknown {', '.join(sorted(set(obj) ^ keys))}", field=where or None)
+        raise SnapshotError(
+            f"not a status snapshot: missing or unknown {', '.join(sorted(set(obj) ^ keys))}", field=where or None
+        )
     return obj
 
 

@@ -56,7 +56,12 @@ def decode(text_or_image: str | bytes, mode: str) -> Presentation | Presentation
 
 
 async def verify_online(
-    ctx: VaultContext, session: AsyncSession, text_or_image: str | bytes, *, verifier: Department, now: int,
+    ctx: VaultContext,
+    session: AsyncSession,
+    text_or_image: str | bytes,
+    *,
+    verifier: Department,
+    now: int,
 ) -> PresentationVerdict:
     decoded = decode(text_or_image, "online")
     if isinstance(decoded, PresentationVerdict):
@@ -71,8 +76,14 @@ async def verify_online(
     v.add(pc.disclosed_fields(p))
     status = await chain.call(chain.client.credential_status, p.credential, list(p.batch_proof))
     if not status.anchored or status.issuer is None:
-        v.add(Check("batch_inclusion", False, "the proof leads to no batch anchored on chain: the credential was never "
-                                              "issued, or the proof belongs to another batch"))
+        v.add(
+            Check(
+                "batch_inclusion",
+                False,
+                "the proof leads to no batch anchored on chain: the credential was never "
+                "issued, or the proof belongs to another batch",
+            )
+        )
         v.add(Check("issuer_active", False, "no issuer: the batch is not anchored"))
         v.add(Check("not_revoked", False, "not checked: the batch is not anchored"))
     else:
@@ -86,16 +97,26 @@ async def verify_online(
         # Deny wins: a revocation the vault has queued counts before the chain confirms it.
         revoked = status.revoked or (row is not None and row.status in ("revoked", "revoking"))
         v.add(Check("not_revoked", not revoked, "not revoked" if not revoked else "the issuer revoked this credential"))
-    await _finish(v, p, now, lambda consume: presentation_nonces.use(
-        session, nonce=p.nonce, verifier=verifier.code, expires_at=p.expires_at, now=now, consume=consume))
+    await _finish(
+        v,
+        p,
+        now,
+        lambda consume: presentation_nonces.use(
+            session, nonce=p.nonce, verifier=verifier.code, expires_at=p.expires_at, now=now, consume=consume
+        ),
+    )
     v.settle()
     await _trace(ctx, session, v, verifier, now)
     return v
 
 
 async def verify_offline(
-    snapshot: StatusSnapshot, text_or_image: str | bytes, *, now: int,
-    replay: presentation_nonces.FileReplayCache | None = None, max_age: int = MAX_SNAPSHOT_AGE,
+    snapshot: StatusSnapshot,
+    text_or_image: str | bytes,
+    *,
+    now: int,
+    replay: presentation_nonces.FileReplayCache | None = None,
+    max_age: int = MAX_SNAPSHOT_AGE,
 ) -> PresentationVerdict:
     """Without the chain or the vault: ``snapshot`` (signature already checked when it was
     decoded) says who issues and what is revoked; ``replay`` remembers accepted nonces."""
@@ -104,19 +125,29 @@ async def verify_offline(
         return decoded
     p = decoded
     v = PresentationVerdict(False, "offline", presentation=p, snapshot_age=snapshot.age(now))
-    v.add(pc.holder_check(pc.holder_signer(snapshot.domain, p), p.header.holder, snapshot.key_replaced(p.header.holder)))
+    v.add(
+        pc.holder_check(pc.holder_signer(snapshot.domain, p), p.header.holder, snapshot.key_replaced(p.header.holder))
+    )
     v.add(pc.disclosed_fields(p))
     root = _batch_root(p)
     signer = batch_signer(snapshot.domain, root, p.issuer_signature) if root is not None else None
     issuer = snapshot.issuer(signer) if signer is not None else None
     if issuer is None:
-        v.add(Check("batch_inclusion", False, "the proof does not lead to a batch signed by a department this snapshot "
-                                              "knows: the credential was altered, or the proof belongs to another batch"))
+        v.add(
+            Check(
+                "batch_inclusion",
+                False,
+                "the proof does not lead to a batch signed by a department this snapshot "
+                "knows: the credential was altered, or the proof belongs to another batch",
+            )
+        )
         v.add(Check("issuer_active", False, "no known issuer signed this batch"))
     else:
         v.issuer_code, v.issuer_name = issuer.code, issuer.name
         v.add(Check("batch_inclusion", True, f"the credential is in a batch signed by {issuer.name}"))
-        v.add(pc.issuer_named(p, issuer.address) or _issuer_check(issuer.active and bool(issuer.roles & 1), issuer.name))
+        v.add(
+            pc.issuer_named(p, issuer.address) or _issuer_check(issuer.active and bool(issuer.roles & 1), issuer.name)
+        )
     v.add(_bit(snapshot, p.header.status_index))
 
     async def use(consume: bool) -> Check:
@@ -139,7 +170,11 @@ def _batch_root(p: Presentation) -> bytes | None:
 
 def _bit(snapshot: StatusSnapshot, index: int) -> Check:
     if index >= snapshot.size:
-        return Check("not_revoked", False, "issued after this status snapshot was made: its status is unknown; update the snapshot")
+        return Check(
+            "not_revoked",
+            False,
+            "issued after this status snapshot was made: its status is unknown; update the snapshot",
+        )
     if snapshot.revoked(index):
         return Check("not_revoked", False, "the issuer revoked this credential (as of the snapshot)")
     return Check("not_revoked", True, "not revoked as of the snapshot")
@@ -164,20 +199,34 @@ def _age_reason(age: int, max_age: int) -> str:
     if age < 0:
         return "the snapshot is dated in the future; check this device's clock"
     if age > max_age:
-        return f"the status snapshot is {when} old (limit {max_age // 3600} h): revocations since then are unknown; update it"
+        return (
+            f"the status snapshot is {when} old (limit {max_age // 3600} h): "
+            "revocations since then are unknown; update it"
+        )
     return f"status as of {when} ago"
 
 
-async def _trace(ctx: VaultContext, session: AsyncSession, v: PresentationVerdict, verifier: Department, now: int) -> None:
+async def _trace(
+    ctx: VaultContext, session: AsyncSession, v: PresentationVerdict, verifier: Department, now: int
+) -> None:
     # Whose file was read is logged only when the header is the issuer's (it rebuilt an
     # anchored credential); an altered one names no one, so it cannot pollute others' logs.
     passed = {c.name for c in v.checks if c.passed}
     p = v.presentation if {"disclosed_fields", "batch_inclusion"} <= passed else None
     # The outcome is the verdict's: a presentation that failed a check was refused, and the
     # reason names the checks it failed.
-    await ctx.events.emit(session, VaultEvent(
-        "credential.verified", "ok" if v.valid else "refused", now, "department", verifier.code,
-        subject_id=p.header.subject if p else None, record_types=(p.header.type,) if p else (),
-        record_ids=(p.header.record_id,) if p else (), fields=tuple(sorted(v.disclosed)) if p else (),
-        reason="presentation valid" if v.valid else "failed checks: " + ", ".join(v.failed()),
-    ))
+    await ctx.events.emit(
+        session,
+        VaultEvent(
+            "credential.verified",
+            "ok" if v.valid else "refused",
+            now,
+            "department",
+            verifier.code,
+            subject_id=p.header.subject if p else None,
+            record_types=(p.header.type,) if p else (),
+            record_ids=(p.header.record_id,) if p else (),
+            fields=tuple(sorted(v.disclosed)) if p else (),
+            reason="presentation valid" if v.valid else "failed checks: " + ", ".join(v.failed()),
+        ),
+    )

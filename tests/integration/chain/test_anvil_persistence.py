@@ -71,7 +71,7 @@ def test_reset_chain_fails_verification(tmp_path: Path) -> None:
         dep, _ = anchor(engine)
     time.sleep(1.1)  # a later genesis: the reset chain's blocks differ from the original's
     with AnvilEngine(tmp_path / "fresh") as fresh:
-        with pytest.raises(DeploymentError, match="reset or replaced.*refuses to redeploy"):
+        with pytest.raises(DeploymentError, match=r"reset or replaced.*refuses to redeploy"):
             verify_deployment(fresh.w3, dep)
         # The same key redeploying lands at the same address with the same code: still caught.
         again = deploy_registry(fresh, fresh.dev_account())
@@ -118,8 +118,12 @@ def test_a_node_whose_owner_still_runs_is_not_taken_over(tmp_path: Path) -> None
         "import sys, time; from pathlib import Path; from chain.engines.anvil import AnvilEngine;"
         "e = AnvilEngine(Path(sys.argv[1])); e.start(); print(e.pid, flush=True); time.sleep(60)"
     )
-    owner = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True,
-                             cwd=Path(__file__).resolve().parents[3])
+    owner = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
     try:
         assert owner.stdout is not None
         node_pid = int(owner.stdout.readline())

@@ -145,9 +145,14 @@ RULES: dict[tuple[str, str], Kind] = {
 def path_ids(c: Case) -> dict[str, str]:
     s = c.subject
     return {
-        "subject_id": s.id, "record_id": s.licence["id"], "grant_id": s.grant["id"],
-        "correction_id": s.correction["id"], "delegation_id": str(s.delegation["id"]),
-        "notice_id": str(c.w.notice_id), "code": "renshe", "address": s.delegation["agent"],
+        "subject_id": s.id,
+        "record_id": s.licence["id"],
+        "grant_id": s.grant["id"],
+        "correction_id": s.correction["id"],
+        "delegation_id": str(s.delegation["id"]),
+        "notice_id": str(c.w.notice_id),
+        "code": "renshe",
+        "address": s.delegation["agent"],
     }
 
 
@@ -166,8 +171,15 @@ def signed(c: Case, typed: dict[str, Any]) -> str:
 
 def grant_prepare(c: Case) -> dict[str, Any]:
     fields = ["名称"] if c.subject is c.w.firm else ["姓名"]
-    return {"grantee": "renshe", "record_types": ["licence"], "fields": fields, "purpose_code": 101,
-            "purpose": "核验", "expires_at": clock.now() + 10 * DAY, "max_uses": 1}
+    return {
+        "grantee": "renshe",
+        "record_types": ["licence"],
+        "fields": fields,
+        "purpose_code": 101,
+        "purpose": "核验",
+        "expires_at": clock.now() + 10 * DAY,
+        "max_uses": 1,
+    }
 
 
 async def grant_submit(c: Case, prepare_path: str) -> dict[str, Any]:
@@ -196,12 +208,32 @@ async def body_for(method: str, path: str, c: Case) -> Any:
     bodies: dict[tuple[str, str], Callable[[], Awaitable[Any]] | Any] = {
         ("POST", "/auth/challenge"): {"address": fresh},
         ("POST", "/departments"): {"code": "minzheng", "name": "民政局", "roles": ["data_user"], "auth_address": fresh},
-        ("POST", "/subjects"): {"kind": "citizen", "identifier": "110101200001011237", "name": "赵六", "address": fresh},
+        ("POST", "/subjects"): {
+            "kind": "citizen",
+            "identifier": "110101200001011237",
+            "name": "赵六",
+            "address": fresh,
+        },
         ("POST", "/subjects/{subject_id}/registrar"): {"department": "gongan"},
-        ("POST", "/records"): {"subject": {"subject_id": s.id}, "type": "licence", "title": "证", "fields": {"a": "b"},
-                               "valid_until": until},
-        ("POST", "/records/bulk"): {"items": [{"subject": {"subject_id": s.id}, "type": "licence", "title": "证",
-                                               "fields": {"a": "b"}, "valid_until": until}], "dry_run": True},
+        ("POST", "/records"): {
+            "subject": {"subject_id": s.id},
+            "type": "licence",
+            "title": "证",
+            "fields": {"a": "b"},
+            "valid_until": until,
+        },
+        ("POST", "/records/bulk"): {
+            "items": [
+                {
+                    "subject": {"subject_id": s.id},
+                    "type": "licence",
+                    "title": "证",
+                    "fields": {"a": "b"},
+                    "valid_until": until,
+                }
+            ],
+            "dry_run": True,
+        },
         ("POST", "/records/status"): {"ids": [s.licence["id"]]},
         ("POST", "/records/{record_id}/revoke"): {"reason": "核销"},
         ("POST", "/me/grants/prepare"): grant_prepare(c),
@@ -209,19 +241,24 @@ async def body_for(method: str, path: str, c: Case) -> Any:
         ("POST", "/me/grants/{grant_id}/revoke"): lambda: _sig(c, f"/me/grants/{s.grant['id']}/revoke/prepare"),
         ("POST", "/subjects/{subject_id}/grants/prepare"): grant_prepare(c),
         ("POST", "/subjects/{subject_id}/grants"): lambda: grant_submit(c, me),
-        ("POST", "/subjects/{subject_id}/grants/{grant_id}/revoke"):
-            lambda: _sig(c, f"/me/grants/{s.grant['id']}/revoke/prepare"),
+        ("POST", "/subjects/{subject_id}/grants/{grant_id}/revoke"): lambda: _sig(
+            c, f"/me/grants/{s.grant['id']}/revoke/prepare"
+        ),
         ("POST", "/grants/{grant_id}/read"): {},
         ("POST", "/me/delegations/prepare"): {"agent": fresh, "record_types": ["licence"], "expires_at": until},
         ("POST", "/me/delegations"): lambda: _delegation(c, fresh, until),
-        ("POST", "/me/delegations/{delegation_id}/revoke"):
-            lambda: _sig(c, f"/me/delegations/{s.delegation['id']}/revoke/prepare"),
+        ("POST", "/me/delegations/{delegation_id}/revoke"): lambda: _sig(
+            c, f"/me/delegations/{s.delegation['id']}/revoke/prepare"
+        ),
         ("POST", "/subjects/{subject_id}/guardians"): {"address": fresh, "expires_at": until, "reason": "监护"},
         ("POST", "/subjects/{subject_id}/key"): {"address": fresh},
         ("POST", "/verify"): {"document": s.licence["document"], "proof": (s.licence["anchor"] or {}).get("proof", [])},
         ("POST", "/auditors"): {"address": fresh, "name": "审计员二"},
         ("POST", "/me/records/{record_id}/corrections"): {"reason": "有误", "fields": {"准驾车型": "B1"}},
-        ("POST", "/subjects/{subject_id}/records/{record_id}/corrections"): {"reason": "有误", "fields": {"准驾车型": "B1"}},
+        ("POST", "/subjects/{subject_id}/records/{record_id}/corrections"): {
+            "reason": "有误",
+            "fields": {"准驾车型": "B1"},
+        },
         ("POST", "/corrections/{correction_id}/accept"): {"note": "已核实"},
         ("POST", "/corrections/{correction_id}/reject"): {"note": "不予更正"},
         ("POST", "/me/presentations"): {"record_id": s.licence["id"]},
@@ -268,18 +305,31 @@ QUERIES: dict[tuple[str, str], Callable[[Case], dict[str, Any]]] = {
 REFUSED_AS: dict[tuple[str, str], set[int]] = {("POST", "/me/presentations/qr"): {422}}
 
 # Run last, in this order: each changes what the cases after it would find.
-LAST = ["/me/grants/{grant_id}/revoke", "/subjects/{subject_id}/grants/{grant_id}/revoke",
-        "/me/delegations/{delegation_id}/revoke", "/auth/logout", "/me/keys/rotate", "/subjects/{subject_id}/keys/rotate", "/records/{record_id}/revoke",
-        "/subjects/{subject_id}/key", "/departments/{code}/deactivate", "/subjects/{subject_id}/registrar"]
+LAST = [
+    "/me/grants/{grant_id}/revoke",
+    "/subjects/{subject_id}/grants/{grant_id}/revoke",
+    "/me/delegations/{delegation_id}/revoke",
+    "/auth/logout",
+    "/me/keys/rotate",
+    "/subjects/{subject_id}/keys/rotate",
+    "/records/{record_id}/revoke",
+    "/subjects/{subject_id}/key",
+    "/departments/{code}/deactivate",
+    "/subjects/{subject_id}/registrar",
+]
 
 
 def callers(w: World) -> dict[str, tuple[Actor | None, Subject, Subject]]:
     """Each role's key, its own subject and another one."""
     return {
-        "anonymous": (None, w.zhang, w.li), "citizen": (w.zhang.actor, w.zhang, w.li),
-        "other_citizen": (w.li.actor, w.li, w.zhang), "agent": (w.agent, w.firm, w.zhang),
-        "dept_without": (w.renshe, w.zhang, w.li), "dept_with": (w.gongan, w.li, w.wang),
-        "auditor": (w.auditor, w.zhang, w.li), "admin": (w.h.admin, w.zhang, w.li),
+        "anonymous": (None, w.zhang, w.li),
+        "citizen": (w.zhang.actor, w.zhang, w.li),
+        "other_citizen": (w.li.actor, w.li, w.zhang),
+        "agent": (w.agent, w.firm, w.zhang),
+        "dept_without": (w.renshe, w.zhang, w.li),
+        "dept_with": (w.gongan, w.li, w.wang),
+        "auditor": (w.auditor, w.zhang, w.li),
+        "admin": (w.h.admin, w.zhang, w.li),
     }
 
 
@@ -292,7 +342,9 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         await h.close()
 
 
-async def test_every_route_refuses_whom_its_rule_does_not_allow(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_every_route_refuses_whom_its_rule_does_not_allow(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
     w, h = world, world.h
     doc = h.app.openapi()
     routes = [(m.upper(), p) for p, ops in doc["paths"].items() for m in ops if m in METHODS]
@@ -304,8 +356,12 @@ async def test_every_route_refuses_whom_its_rule_does_not_allow(world: World, ca
     cases = 0
     for method, path in routes:
         rule = RULES[(method, path)]
-        names_data = "{" in path or (method, path) in QUERIES or path.startswith("/me/presentations") or \
-            path in ("/records", "/records/bulk", "/records/status", "/verify", "/presentations/verify")
+        names_data = (
+            "{" in path
+            or (method, path) in QUERIES
+            or path.startswith("/me/presentations")
+            or path in ("/records", "/records/bulk", "/records/status", "/verify", "/presentations/verify")
+        )
         for role in ROLES:
             actor, own, other = who[role]
             for is_own in (True, False) if names_data else (True,):
@@ -317,8 +373,9 @@ async def test_every_route_refuses_whom_its_rule_does_not_allow(world: World, ca
                 else:
                     body = await body_for(method, path, case)
                 query = QUERIES.get((method, path), lambda _c: {})(case)
-                r = await h.http.request(method, url, headers=headers, params=query,
-                                         **({"json": body} if body is not None else {}))
+                r = await h.http.request(
+                    method, url, headers=headers, params=query, **({"json": body} if body is not None else {})
+                )
                 cases += 1
                 allowed = rule(case)
                 label = f"{method} {path} as {role} on {'own' if is_own else 'another'}'s data -> {r.status_code}"

@@ -24,8 +24,10 @@ from vault.credentials.documents import DocumentSpec, check_spec
 from vault.db.models import Record
 from vault.errors import VaultValueError
 
-RECORD = ('{"subject":{"kind":"citizen","identifier":"' + CITIZEN_ID + '"},"type":"licence",'
-          '"title":"驾驶证","valid_until":2000000000,"fields":%s}')
+RECORD = (
+    '{"subject":{"kind":"citizen","identifier":"' + CITIZEN_ID + '"},"type":"licence",'
+    '"title":"驾驶证","valid_until":2000000000,"fields":%s}'
+)
 
 
 @dataclass
@@ -60,15 +62,18 @@ def assert_problem(r: httpx.Response, status: int, words: str) -> None:
     assert words in r.json()["detail"], r.json()
 
 
-@pytest.mark.parametrize("fields,words", [
-    ('{"分数": NaN}', "NaN is not a JSON number"),
-    ('{"分数": Infinity}', "Infinity is not a JSON number"),
-    ('{"分数": -Infinity}', "-Infinity is not a JSON number"),
-    ('{"分数": 1e400}', "1e400 is too large"),
-    ('{"姓名": "\\ud800"}', "not valid Unicode"),
-    ('{"\\udfff": "张三"}', "not valid Unicode"),
-    ('{"a": ' + "[" * 1000 + "]" * 1000 + "}", "deeper than 64 levels"),
-])
+@pytest.mark.parametrize(
+    "fields,words",
+    [
+        ('{"分数": NaN}', "NaN is not a JSON number"),
+        ('{"分数": Infinity}', "Infinity is not a JSON number"),
+        ('{"分数": -Infinity}', "-Infinity is not a JSON number"),
+        ('{"分数": 1e400}', "1e400 is too large"),
+        ('{"姓名": "\\ud800"}', "not valid Unicode"),
+        ('{"\\udfff": "张三"}', "not valid Unicode"),
+        ('{"a": ' + "[" * 1000 + "]" * 1000 + "}", "deeper than 64 levels"),
+    ],
+)
 async def test_unrepresentable_json_is_refused_and_nothing_is_written(world: World, fields: str, words: str) -> None:
     before = await records(world.h)
     r = await post_raw(world, "/records", RECORD % fields)
@@ -81,10 +86,13 @@ async def test_unrepresentable_json_is_refused_and_nothing_is_written(world: Wor
 
 
 async def test_non_finite_numbers_are_refused_on_any_route(world: World) -> None:
-    r = await world.h.http.post("/auth/challenge", content=b'{"address": NaN}', headers={"Content-Type": "application/json"})
+    r = await world.h.http.post(
+        "/auth/challenge", content=b'{"address": NaN}', headers={"Content-Type": "application/json"}
+    )
     assert_problem(r, 400, "NaN")
-    r = await world.h.http.post("/verify", content=b'{"document": {"version": 2, "x": 1e999}}',
-                                headers={"Content-Type": "application/json"})
+    r = await world.h.http.post(
+        "/verify", content=b'{"document": {"version": 2, "x": 1e999}}', headers={"Content-Type": "application/json"}
+    )
     assert_problem(r, 400, "too large")
 
 
@@ -117,18 +125,22 @@ def test_the_vault_refuses_what_cannot_be_hashed_whoever_calls_it() -> None:
 async def test_a_malformed_agent_address_is_a_422(world: World) -> None:
     sid = (await world.h.http.get("/me", headers=world.citizen.headers)).json()["id"]
     for agent in ("0xZZ", "0x" + "g" * 40, "12345"):
-        r = await world.h.http.get("/delegations/check", params={"subject_id": sid, "agent": agent},
-                                   headers=world.dept.headers)
+        r = await world.h.http.get(
+            "/delegations/check", params={"subject_id": sid, "agent": agent}, headers=world.dept.headers
+        )
         assert r.status_code == 422, r.text
         assert r.json()["detail"]
 
 
-@pytest.mark.parametrize("who,path", [
-    ("citizen", "/me/delegations/1000000000000000000000000000000/revoke/prepare"),
-    ("citizen", "/me/delegations/9223372036854775808/revoke"),
-    ("dept", "/notifications/9999999999999999999999999999999999999999/read"),
-    ("dept", "/notifications/0/read"),
-])
+@pytest.mark.parametrize(
+    "who,path",
+    [
+        ("citizen", "/me/delegations/1000000000000000000000000000000/revoke/prepare"),
+        ("citizen", "/me/delegations/9223372036854775808/revoke"),
+        ("dept", "/notifications/9999999999999999999999999999999999999999/read"),
+        ("dept", "/notifications/0/read"),
+    ],
+)
 async def test_ids_outside_bigint_are_refused(world: World, who: str, path: str) -> None:
     actor = world.citizen if who == "citizen" else world.dept
     body = {"signature": "0x" + "00" * 65} if path.endswith("/revoke") else None
@@ -153,8 +165,11 @@ async def test_a_declared_length_over_the_limit_is_413_at_once(world: World, sma
     assert_problem(r, 413, "over the limit of 2,000 bytes for this route")
     assert f"({len(body):,} bytes)" in r.json()["detail"]
     assert await records(world.h) == before
-    r = await small.post("/records", content=(RECORD % '{"姓名": "张三"}').encode(),
-                         headers={**world.dept.headers, "Content-Type": "application/json"})
+    r = await small.post(
+        "/records",
+        content=(RECORD % '{"姓名": "张三"}').encode(),
+        headers={**world.dept.headers, "Content-Type": "application/json"},
+    )
     assert r.status_code == 201, r.text
 
 
@@ -166,7 +181,9 @@ async def test_a_chunked_body_is_counted_as_it_arrives(world: World, small: http
             sent.append(1)
             yield b" " * 500
 
-    r = await small.post("/records", content=chunks(), headers={**world.dept.headers, "Content-Type": "application/json"})
+    r = await small.post(
+        "/records", content=chunks(), headers={**world.dept.headers, "Content-Type": "application/json"}
+    )
     assert "content-length" not in r.request.headers
     assert_problem(r, 413, "over the limit of 2,000 bytes for this route")
     assert len(sent) < 100  # refused before the whole body was read
@@ -174,8 +191,10 @@ async def test_a_chunked_body_is_counted_as_it_arrives(world: World, small: http
 
 def test_the_default_limit_holds_a_full_bulk_request() -> None:
     # As bench/bulk_issue.py sends them: 10,000 items of three fields each.
-    items = [item(f"1101051949123{n:05d}", fields={"编号": f"NCR-{n:06d}", "结论": "无犯罪记录", "出具单位": "市公安局"})
-             for n in range(10_000)]
+    items = [
+        item(f"1101051949123{n:05d}", fields={"编号": f"NCR-{n:06d}", "结论": "无犯罪记录", "出具单位": "市公安局"})
+        for n in range(10_000)
+    ]
     size = len(json.dumps({"items": items}).encode())
     assert 1_000_000 < size < DEFAULT_MAX_BODY // 2
 
@@ -189,5 +208,7 @@ async def test_only_bulk_issuance_and_pictures_take_large_bodies(world: World) -
     items = [item(f"1101051949123{n:05d}", fields={"编号": f"NCR-{n:06d}", "备注": "字" * 200}) for n in range(400)]
     body = json.dumps({"items": items, "dry_run": True}).encode()
     assert len(body) > ROUTE_BODY
-    r = await world.h.http.post("/records/bulk", content=body, headers={**world.dept.headers, "Content-Type": "application/json"})
+    r = await world.h.http.post(
+        "/records/bulk", content=body, headers={**world.dept.headers, "Content-Type": "application/json"}
+    )
     assert r.status_code != 413, r.text

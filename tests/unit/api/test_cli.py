@@ -69,8 +69,13 @@ def test_fields_must_be_a_json_object(tmp_path: Path) -> None:
     assert common.parse_fields('{"结论": "无犯罪记录"}') == {"结论": "无犯罪记录"}
     (tmp_path / "f.json").write_text('{"a": [1]}', encoding="utf-8")
     assert common.parse_fields(f"@{tmp_path / 'f.json'}") == {"a": [1]}
-    for text, reason in [("{bad", "not valid JSON"), ("[1]", "non-empty JSON object"), ("{}", "non-empty JSON object"),
-                         (f"@{tmp_path / 'missing.json'}", "No such file"), (f"@{tmp_path}", "cannot read --fields")]:
+    for text, reason in [
+        ("{bad", "not valid JSON"),
+        ("[1]", "non-empty JSON object"),
+        ("{}", "non-empty JSON object"),
+        (f"@{tmp_path / 'missing.json'}", "No such file"),
+        (f"@{tmp_path}", "cannot read --fields"),
+    ]:
         with pytest.raises(common.CliError, match=reason):
             common.parse_fields(text)
 
@@ -83,14 +88,31 @@ def test_unknown_login_key_lists_the_known_ones(capsys: pytest.CaptureFixture[st
     assert "invalid keystore entry name" in error_line(capsys, "--datadir", str(datadir), "records", "--as", "../x")
 
 
-def test_local_mistakes_are_reported_before_looking_for_a_vault(capsys: pytest.CaptureFixture[str], datadir: Path) -> None:
-    base = ["--datadir", str(datadir), "issue", "--as", "dept-gongan", "--identifier", "11010519491231002X",
-            "--type", "certificate", "--title", "t"]
+def test_local_mistakes_are_reported_before_looking_for_a_vault(
+    capsys: pytest.CaptureFixture[str], datadir: Path
+) -> None:
+    base = [
+        "--datadir",
+        str(datadir),
+        "issue",
+        "--as",
+        "dept-gongan",
+        "--identifier",
+        "11010519491231002X",
+        "--type",
+        "certificate",
+        "--title",
+        "t",
+    ]
     assert "not valid JSON" in error_line(capsys, *base, "--fields", "{x", "--valid-until", "2027-12-31")
     assert "is not a date" in error_line(capsys, *base, "--fields", '{"a": 1}', "--valid-until", "soon")
-    assert "no key named" in error_line(capsys, *base[:3], "--as", "dept-nobody", *base[5:], "--fields", '{"a": 1}', "--valid-until", "2027-12-31")
+    assert "no key named" in error_line(
+        capsys, *base[:3], "--as", "dept-nobody", *base[5:], "--fields", '{"a": 1}', "--valid-until", "2027-12-31"
+    )
     assert "no vault is running" in error_line(capsys, *base, "--fields", '{"a": 1}', "--valid-until", "2027-12-31")
-    assert "--export needs a record id" in error_line(capsys, "--datadir", str(datadir), "records", "--as", "citizen-zhang-san", "--export")
+    assert "--export needs a record id" in error_line(
+        capsys, "--datadir", str(datadir), "records", "--as", "citizen-zhang-san", "--export"
+    )
 
 
 def test_verify_input_that_is_no_credential(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -106,7 +128,9 @@ def test_verify_input_that_is_no_credential(capsys: pytest.CaptureFixture[str], 
     }
     for path, reason in cases.items():
         assert reason in error_line(capsys, "--datadir", str(tmp_path), "verify", path), path
-    assert "--proof goes with --hash" in error_line(capsys, "--datadir", str(tmp_path), "verify", str(tmp_path / "five.json"), "--proof", "0x1")
+    assert "--proof goes with --hash" in error_line(
+        capsys, "--datadir", str(tmp_path), "verify", str(tmp_path / "five.json"), "--proof", "0x1"
+    )
 
 
 HOSTILE_JSON = {  # Python's parser takes each; the request would then fail to encode
@@ -136,7 +160,9 @@ def test_no_vault_running(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     (tmp_path / "api.json").write_text(json.dumps({"url": "http://127.0.0.1:9", "pid": gone.pid}))
-    assert "did not stop cleanly" in error_line(capsys, "--datadir", str(tmp_path), "verify", "--hash", "0x" + "ab" * 32)
+    assert "did not stop cleanly" in error_line(
+        capsys, "--datadir", str(tmp_path), "verify", "--hash", "0x" + "ab" * 32
+    )
 
     (tmp_path / "api.json").write_text("{")
     with pytest.raises(ClientError, match="cannot read"):
@@ -161,12 +187,17 @@ def test_argument_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_verdict_summary_names_the_failed_check() -> None:
-    verdict = {"valid": False, "checks": [
-        {"name": "anchored", "passed": False, "reason": "the chain holds no such credential"},
-        {"name": "document_validity", "passed": True, "reason": "within its validity period"},
-    ]}
+    verdict = {
+        "valid": False,
+        "checks": [
+            {"name": "anchored", "passed": False, "reason": "the chain holds no such credential"},
+            {"name": "document_validity", "passed": True, "reason": "within its validity period"},
+        ],
+    }
     assert core._summary(verdict) == "INVALID: anchored: the chain holds no such credential"
-    assert core._summary({"valid": True, "issuer": {"code": "gongan", "name": "市公安局"}, "checks": []}).startswith("valid: issued by 市公安局")
+    assert core._summary({"valid": True, "issuer": {"code": "gongan", "name": "市公安局"}, "checks": []}).startswith(
+        "valid: issued by 市公安局"
+    )
 
 
 def test_one_vault_per_data_directory(tmp_path: Path) -> None:
@@ -227,10 +258,19 @@ def test_a_from_date_starts_that_day() -> None:
     assert common.window(1830211200, 1830254400) == "from 2027-12-31 until 2027-12-31 12:00:00 (UTC)"
 
 
-def test_grant_arguments_are_checked_before_looking_for_a_vault(capsys: pytest.CaptureFixture[str], datadir: Path) -> None:
+def test_grant_arguments_are_checked_before_looking_for_a_vault(
+    capsys: pytest.CaptureFixture[str], datadir: Path
+) -> None:
     def grant(**changes: str) -> str:
-        options = {"--as": "citizen-zhang-san", "--to": "renshe", "--types": "licence", "--fields": "姓名,准驾车型",
-                   "--purpose": "核验驾驶资格", "--until": in_days(30), **changes}
+        options = {
+            "--as": "citizen-zhang-san",
+            "--to": "renshe",
+            "--types": "licence",
+            "--fields": "姓名,准驾车型",
+            "--purpose": "核验驾驶资格",
+            "--until": in_days(30),
+            **changes,
+        }
         return error_line(capsys, "--datadir", str(datadir), "grant", *(x for pair in options.items() for x in pair))
 
     assert "unknown record type 'passport'; use licence, certificate, data" in grant(**{"--types": "licence,passport"})
@@ -249,14 +289,22 @@ def test_grant_arguments_are_checked_before_looking_for_a_vault(capsys: pytest.C
 
 def test_grant_ids_and_options_of_the_other_commands(capsys: pytest.CaptureFixture[str], datadir: Path) -> None:
     base = ["--datadir", str(datadir)]
-    for command in (["read", "--as", "dept-gongan"], ["revoke-grant", "--as", "citizen-zhang-san"], ["grants", "--as", "citizen-zhang-san"]):
+    for command in (
+        ["read", "--as", "dept-gongan"],
+        ["revoke-grant", "--as", "citizen-zhang-san"],
+        ["grants", "--as", "citizen-zhang-san"],
+    ):
         assert "'42' is not a grant id: 0x and 64 hex digits" in error_line(capsys, *base, *command, "42")
     gid = "0x" + "ab" * 32
     assert "--receipt needs a grant id" in error_line(capsys, *base, "grants", "--as", "citizen-zhang-san", "--receipt")
-    assert "unknown record type 'licenses'" in error_line(capsys, *base, "read", "--as", "dept-gongan", gid, "--types", "licenses")
+    assert "unknown record type 'licenses'" in error_line(
+        capsys, *base, "read", "--as", "dept-gongan", gid, "--types", "licenses"
+    )
     assert "--fields: empty item" in error_line(capsys, *base, "read", "--as", "dept-gongan", gid, "--fields", "姓名,")
     assert "no key named 'dept-renshe'" in error_line(capsys, *base, "read", "--as", "dept-renshe", gid)
-    assert "no vault is running" in error_line(capsys, *base, "read", "--as", "dept-gongan", gid, "--fields", "准驾车型")
+    assert "no vault is running" in error_line(
+        capsys, *base, "read", "--as", "dept-gongan", gid, "--fields", "准驾车型"
+    )
 
 
 def test_an_agent_is_an_address_or_a_keystore_entry(capsys: pytest.CaptureFixture[str], datadir: Path) -> None:
@@ -267,26 +315,66 @@ def test_an_agent_is_an_address_or_a_keystore_entry(capsys: pytest.CaptureFixtur
     assert common.agent_address(datadir, address) == address
 
     def delegate(agent: str, until: str = in_days(30)) -> str:
-        return error_line(capsys, "--datadir", str(datadir), "delegate", "--as", "enterprise-minjiang", "--agent", agent,
-                          "--types", "licence", "--until", until)
+        return error_line(
+            capsys,
+            "--datadir",
+            str(datadir),
+            "delegate",
+            "--as",
+            "enterprise-minjiang",
+            "--agent",
+            agent,
+            "--types",
+            "licence",
+            "--until",
+            until,
+        )
 
     assert "--agent 'wang-wu' is neither an address (0x and 40 hex digits) nor a key in" in delegate("wang-wu")
     assert "--agent '0xAb' is neither an address" in delegate("0xAb")
     assert "invalid keystore entry name" in delegate("../agent")
     assert "is already past" in delegate("agent-wang-wu", until="2020-06-30")
-    assert "no key named 'enterprise-minjiang'" in delegate("agent-wang-wu")  # the agent was found; the subject's key is not
+    assert "no key named 'enterprise-minjiang'" in delegate(
+        "agent-wang-wu"
+    )  # the agent was found; the subject's key is not
 
 
 def test_terms_other_than_asked_are_not_signed() -> None:
-    typed = {"primaryType": "Grant", "domain": {}, "message": {
-        "subject": "0x" + "AB" * 32, "grantee": "0x" + "Cd" * 20, "recordTypes": 1, "fields": ["准驾车型"],
-        "purposeCode": "101", "purpose": "核验驾驶资格", "expiresAt": 1830297600, "maxUses": 1, "nonce": 7,
-    }}
-    asked = {"subject": "0x" + "ab" * 32, "grantee": "0x" + "cD" * 20, "recordTypes": 1, "fields": ["准驾车型"],
-             "purposeCode": 101, "purpose": "核验驾驶资格", "expiresAt": 1830297600, "maxUses": 1}
+    typed = {
+        "primaryType": "Grant",
+        "domain": {},
+        "message": {
+            "subject": "0x" + "AB" * 32,
+            "grantee": "0x" + "Cd" * 20,
+            "recordTypes": 1,
+            "fields": ["准驾车型"],
+            "purposeCode": "101",
+            "purpose": "核验驾驶资格",
+            "expiresAt": 1830297600,
+            "maxUses": 1,
+            "nonce": 7,
+        },
+    }
+    asked = {
+        "subject": "0x" + "ab" * 32,
+        "grantee": "0x" + "cD" * 20,
+        "recordTypes": 1,
+        "fields": ["准驾车型"],
+        "purposeCode": 101,
+        "purpose": "核验驾驶资格",
+        "expiresAt": 1830297600,
+        "maxUses": 1,
+    }
     assert common.expect(typed, "Grant", asked) is typed["message"]  # hex in any case, numbers as text
-    for name, other in [("fields", ["准驾车型", "档案编号"]), ("maxUses", 1000), ("grantee", "0x" + "ee" * 20), ("recordTypes", 7)]:
-        with pytest.raises(common.CliError, match=f"a Grant whose {name} differ from what was asked; nothing was signed"):
+    for name, other in [
+        ("fields", ["准驾车型", "档案编号"]),
+        ("maxUses", 1000),
+        ("grantee", "0x" + "ee" * 20),
+        ("recordTypes", 7),
+    ]:
+        with pytest.raises(
+            common.CliError, match=f"a Grant whose {name} differ from what was asked; nothing was signed"
+        ):
             common.expect(typed, "Grant", {**asked, name: other})
     with pytest.raises(common.CliError, match="did not prepare a Revocation"):
         common.expect(typed, "Revocation", {})
@@ -298,10 +386,31 @@ def test_terms_other_than_asked_are_not_signed() -> None:
 
 
 def test_grant_argument_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    grant = ["grant", "--as", "x", "--to", "renshe", "--types", "licence", "--fields", "姓名", "--purpose", "p", "--until", "2030-01-01"]
-    for argv in ([*grant, "--uses", "0"], [*grant, "--uses", "many"], [*grant, "--purpose-code", "70000"],
-                 grant[:3], ["revoke-delegation", "--as", "x", "first"], ["revoke-delegation", "--as", "x", "0"],
-                 ["delegate", "--as", "x", "--types", "licence", "--until", "2030-01-01"], ["read", "--as", "x"]):
+    grant = [
+        "grant",
+        "--as",
+        "x",
+        "--to",
+        "renshe",
+        "--types",
+        "licence",
+        "--fields",
+        "姓名",
+        "--purpose",
+        "p",
+        "--until",
+        "2030-01-01",
+    ]
+    for argv in (
+        [*grant, "--uses", "0"],
+        [*grant, "--uses", "many"],
+        [*grant, "--purpose-code", "70000"],
+        grant[:3],
+        ["revoke-delegation", "--as", "x", "first"],
+        ["revoke-delegation", "--as", "x", "0"],
+        ["delegate", "--as", "x", "--types", "licence", "--until", "2030-01-01"],
+        ["read", "--as", "x"],
+    ):
         with pytest.raises(SystemExit) as exc:
             cli.main(argv)
         assert exc.value.code == 2, argv
@@ -317,7 +426,9 @@ def test_the_head_text_is_the_logs() -> None:
     assert cli_audit.head_text(42, "0x" + root.hex(), 1795000000) == audit_log.head_text(42, root, 1795000000)
 
 
-def test_audit_arguments_are_checked_before_looking_for_a_vault(capsys: pytest.CaptureFixture[str], datadir: Path) -> None:
+def test_audit_arguments_are_checked_before_looking_for_a_vault(
+    capsys: pytest.CaptureFixture[str], datadir: Path
+) -> None:
     Keystore(datadir / "keystore", MasterKey.load(datadir / "master.key")).create("auditor")
 
     def trace(*options: str, key: str = "auditor") -> str:
@@ -329,23 +440,48 @@ def test_audit_arguments_are_checked_before_looking_for_a_vault(capsys: pytest.C
     assert "'42' is not a grant id" in trace("--grant", "42")
     assert "--action 'drop table' is not an action" in trace("--action", "drop table")
     assert "'soon' is not a date" in trace("--from", "soon")
-    assert "--from 2030-01-01 is not before --until 2029-12-31" in trace("--from", "2030-01-01", "--until", "2029-12-31")
+    assert "--from 2030-01-01 is not before --until 2029-12-31" in trace(
+        "--from", "2030-01-01", "--until", "2029-12-31"
+    )
     assert "no key named 'auditor-li'" in trace(key="auditor-li")
     # --until includes its day, --from starts it: one day is a non-empty range.
-    assert "no vault is running" in trace("--from", "2030-01-01", "--until", "2030-01-01", "--official", "0x" + "Ab" * 20,
-                                          "--grant", "0x" + "ab" * 32, "--action", "grant.used", "--format", "csv")
+    assert "no vault is running" in trace(
+        "--from",
+        "2030-01-01",
+        "--until",
+        "2030-01-01",
+        "--official",
+        "0x" + "Ab" * 20,
+        "--grant",
+        "0x" + "ab" * 32,
+        "--action",
+        "grant.used",
+        "--format",
+        "csv",
+    )
     base = ["--datadir", str(datadir)]
-    assert "'0x12' is not a subject id" in error_line(capsys, *base, "access-log", "--as", "citizen-zhang-san", "--for", "0x12")
+    assert "'0x12' is not a subject id" in error_line(
+        capsys, *base, "access-log", "--as", "citizen-zhang-san", "--for", "0x12"
+    )
     assert "no key named 'auditor-li'" in error_line(capsys, *base, "audit", "verify", "--as", "auditor-li")
     assert "no vault is running" in error_line(capsys, *base, "audit", "heads", "--as", "auditor")
     assert "no vault is running" in error_line(capsys, *base, "access-log", "--as", "citizen-zhang-san", "--verify")
 
 
 def test_audit_argument_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in (["audit"], ["audit", "frobnicate"], ["audit", "trace"], ["audit", "verify"], ["access-log"],
-                 ["audit", "trace", "--as", "x", "--limit", "0"], ["audit", "trace", "--as", "x", "--limit", "all"],
-                 ["audit", "trace", "--as", "x", "--format", "xml"], ["audit", "trace", "--as", "x", "--outcome", "maybe"],
-                 ["audit", "heads", "--as", "x", "--limit", "1001"], ["access-log", "--as", "x", "--limit", "-3"]):
+    for argv in (
+        ["audit"],
+        ["audit", "frobnicate"],
+        ["audit", "trace"],
+        ["audit", "verify"],
+        ["access-log"],
+        ["audit", "trace", "--as", "x", "--limit", "0"],
+        ["audit", "trace", "--as", "x", "--limit", "all"],
+        ["audit", "trace", "--as", "x", "--format", "xml"],
+        ["audit", "trace", "--as", "x", "--outcome", "maybe"],
+        ["audit", "heads", "--as", "x", "--limit", "1001"],
+        ["access-log", "--as", "x", "--limit", "-3"],
+    ):
         with pytest.raises(SystemExit) as exc:
             cli.main(argv)
         assert exc.value.code == 2, argv
@@ -354,33 +490,62 @@ def test_audit_argument_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_the_verify_report_in_one_line() -> None:
-    report = {"ok": True, "status": "verified", "tree_size": 17, "anchored_size": 17, "entries_checked": 17,
-              "heads_checked": 1, "anchors_checked": 2, "findings": [],
-              "summary": "the log is complete and untampered up to the head anchored on chain at size 17"}
+    report = {
+        "ok": True,
+        "status": "verified",
+        "tree_size": 17,
+        "anchored_size": 17,
+        "entries_checked": 17,
+        "heads_checked": 1,
+        "anchors_checked": 2,
+        "findings": [],
+        "summary": "the log is complete and untampered up to the head anchored on chain at size 17",
+    }
     assert cli_audit.report_summary(report) == (
         "ok: the log is complete and untampered up to the head anchored on chain at size 17; "
-        "17 entries, 1 signed head, 2 anchored heads checked")
-    findings = [{"kind": "modified", "seq": 3, "detail": "entry 3 was altered"}, {"kind": "unanchored", "seq": None, "detail": "x"}]
+        "17 entries, 1 signed head, 2 anchored heads checked"
+    )
+    findings = [
+        {"kind": "modified", "seq": 3, "detail": "entry 3 was altered"},
+        {"kind": "unanchored", "seq": None, "detail": "x"},
+    ]
     summary = cli_audit.report_summary({**report, "ok": False, "findings": findings})
     assert summary.startswith("FINDINGS (2): modified at seq 3: entry 3 was altered; unanchored: x; ")
 
 
 NOTHING_ANCHORED = {
-    "ok": False, "status": "nothing_anchored", "tree_size": 5, "anchored_size": 0, "entries_checked": 5,
-    "heads_checked": 0, "anchors_checked": 0, "findings": [],
+    "ok": False,
+    "status": "nothing_anchored",
+    "tree_size": 5,
+    "anchored_size": 0,
+    "entries_checked": 5,
+    "heads_checked": 0,
+    "anchors_checked": 0,
+    "findings": [],
     "summary": "nothing anchored yet: no tree head is on chain, so the 5 entries and 0 signed heads fit together "
-               "but are not proven untampered",
+    "but are not proven untampered",
 }
 
 
-@pytest.mark.parametrize(("report", "code", "first_word"), [
-    (NOTHING_ANCHORED, 3, "NOT VERIFIED: nothing anchored yet"),
-    ({**NOTHING_ANCHORED, "ok": True, "status": "verified", "summary": "the log is complete"}, 0, "ok: "),
-    ({**NOTHING_ANCHORED, "status": "findings", "findings": [{"kind": "modified", "seq": 1, "detail": "x"}]}, 1,
-     "FINDINGS (1)"),
-])
-def test_audit_verify_exit_codes(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                                 report: dict[str, Any], code: int, first_word: str) -> None:
+@pytest.mark.parametrize(
+    ("report", "code", "first_word"),
+    [
+        (NOTHING_ANCHORED, 3, "NOT VERIFIED: nothing anchored yet"),
+        ({**NOTHING_ANCHORED, "ok": True, "status": "verified", "summary": "the log is complete"}, 0, "ok: "),
+        (
+            {**NOTHING_ANCHORED, "status": "findings", "findings": [{"kind": "modified", "seq": 1, "detail": "x"}]},
+            1,
+            "FINDINGS (1)",
+        ),
+    ],
+)
+def test_audit_verify_exit_codes(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    report: dict[str, Any],
+    code: int,
+    first_word: str,
+) -> None:
     """0 proven, 1 findings, 3 nothing anchored yet: never "untampered" when nothing was proven."""
     import contextlib
 
@@ -399,13 +564,25 @@ def test_audit_verify_exit_codes(monkeypatch: pytest.MonkeyPatch, capsys: pytest
 
 def access_entries(count: int) -> list[dict[str, Any]]:
     """An access log as the API serves it: entries 0..count-1 proved against the tree of all."""
-    docs = [{"v": 1, "seq": seq, "action": "grant.used", "actor": "renshe", "official": "0x" + "Ab" * 20} for seq in range(count)]
+    docs = [
+        {"v": 1, "seq": seq, "action": "grant.used", "actor": "renshe", "official": "0x" + "Ab" * 20}
+        for seq in range(count)
+    ]
     store = MemoryNodeStore.from_leaf_hashes(leaf_hash(audit_log.canonical(d)) for d in docs)
     root = "0x" + root_at(store, count).hex()
     return [
-        {"seq": d["seq"], "entry": d, "pending": False,
-         "proof": {"tree_size": count, "root": root, "path": ["0x" + p.hex() for p in inclusion_proof(store, d["seq"], count)],
-                   "tx_hash": "0x" + "cd" * 32, "block_number": 7}}
+        {
+            "seq": d["seq"],
+            "entry": d,
+            "pending": False,
+            "proof": {
+                "tree_size": count,
+                "root": root,
+                "path": ["0x" + p.hex() for p in inclusion_proof(store, d["seq"], count)],
+                "tx_hash": "0x" + "cd" * 32,
+                "block_number": 7,
+            },
+        }
         for d in docs
     ]
 

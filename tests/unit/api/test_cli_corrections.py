@@ -50,7 +50,9 @@ def test_correct_checks_its_arguments_first(capsys: pytest.CaptureFixture[str], 
     assert "non-empty JSON object" in correct(RECORD, "--reason", "姓名错误", "--fields", "{}")
     assert "is not a subject id" in correct(RECORD, "--reason", "姓名错误", "--fields", '{"a": 1}', "--for", "zhang")
     # The record id is checked before the key is even looked up.
-    assert "is not a record id" in error_line(capsys, datadir, "correct", "--as", "nobody", "x", "--reason", "r", "--fields", '{"a": 1}')
+    assert "is not a record id" in error_line(
+        capsys, datadir, "correct", "--as", "nobody", "x", "--reason", "r", "--fields", '{"a": 1}'
+    )
     line = error_line(capsys, datadir, "correct", "--as", "nobody", RECORD, "--reason", "r", "--fields", '{"a": 1}')
     assert "no key named 'nobody'" in line and "citizen-zhang-san" in line
     assert "--reason" in usage_error(capsys, datadir, "correct", "--as", "citizen-zhang-san", RECORD, "--fields", "{}")
@@ -60,8 +62,12 @@ def test_decide_needs_a_verdict_and_a_reason_to_reject(capsys: pytest.CaptureFix
     def decide(*argv: str) -> str:
         return error_line(capsys, datadir, "decide", "--as", "dept-gongan", *argv)
 
-    assert "one of the arguments --accept --reject is required" in usage_error(capsys, datadir, "decide", "--as", "dept-gongan", RECORD)
-    assert "not allowed with argument" in usage_error(capsys, datadir, "decide", "--as", "dept-gongan", RECORD, "--accept", "--reject")
+    assert "one of the arguments --accept --reject is required" in usage_error(
+        capsys, datadir, "decide", "--as", "dept-gongan", RECORD
+    )
+    assert "not allowed with argument" in usage_error(
+        capsys, datadir, "decide", "--as", "dept-gongan", RECORD, "--accept", "--reject"
+    )
     assert "--note must say why" in decide(RECORD, "--reject")
     assert "--note must say why" in decide(RECORD, "--reject", "--note", " ")
     assert "at most 500" in decide(RECORD, "--accept", "--note", "注" * 501)
@@ -69,10 +75,18 @@ def test_decide_needs_a_verdict_and_a_reason_to_reject(capsys: pytest.CaptureFix
 
 
 def test_listing_commands_check_their_options(capsys: pytest.CaptureFixture[str], datadir: Path) -> None:
-    assert "invalid choice: 'open'" in usage_error(capsys, datadir, "corrections", "--as", "dept-gongan", "--status", "open")
-    assert "not a notification id" in usage_error(capsys, datadir, "notifications", "--as", "dept-gongan", "--read", "abc")
-    assert "not allowed with argument" in usage_error(capsys, datadir, "notifications", "--as", "dept-gongan", "--unread", "--read", "1")
-    assert "is not a subject id" in error_line(capsys, datadir, "corrections", "--as", "citizen-zhang-san", "--for", "x")
+    assert "invalid choice: 'open'" in usage_error(
+        capsys, datadir, "corrections", "--as", "dept-gongan", "--status", "open"
+    )
+    assert "not a notification id" in usage_error(
+        capsys, datadir, "notifications", "--as", "dept-gongan", "--read", "abc"
+    )
+    assert "not allowed with argument" in usage_error(
+        capsys, datadir, "notifications", "--as", "dept-gongan", "--unread", "--read", "1"
+    )
+    assert "is not a subject id" in error_line(
+        capsys, datadir, "corrections", "--as", "citizen-zhang-san", "--for", "x"
+    )
 
 
 def test_without_a_running_vault_the_commands_say_so(capsys: pytest.CaptureFixture[str], datadir: Path) -> None:

@@ -60,7 +60,8 @@ def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_without_a_keystore_it_says_where_it_looked_and_how_to_point_elsewhere(
-    capsys: pytest.CaptureFixture[str], elsewhere: Path,
+    capsys: pytest.CaptureFixture[str],
+    elsewhere: Path,
 ) -> None:
     line = failed(capsys, "records", "--as", "citizen-zhang-san")
     assert f"no keystore in {elsewhere / '.datavault'};" in line  # absolute: where it looked
@@ -69,7 +70,8 @@ def test_without_a_keystore_it_says_where_it_looked_and_how_to_point_elsewhere(
 
 
 def test_without_a_running_vault_it_says_where_it_looked_and_how_to_point_elsewhere(
-    capsys: pytest.CaptureFixture[str], elsewhere: Path,
+    capsys: pytest.CaptureFixture[str],
+    elsewhere: Path,
 ) -> None:
     make_keystore(elsewhere / ".datavault")
     for argv in (["records", "--as", "citizen-zhang-san"], ["verify", "--hash", "0x" + "ab" * 32]):
@@ -138,7 +140,9 @@ def export(capsys: pytest.CaptureFixture[str], datadir: Path, *extra: str) -> tu
 
 
 def test_export_out_writes_the_credential_whole_and_only_on_success(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, vault: Callable[[dict[str, Any] | None], FakeVault],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    vault: Callable[[dict[str, Any] | None], FakeVault],
 ) -> None:
     out = tmp_path / "licence.json"
     vault({"id": RECORD, "status": "anchored", "document": DOCUMENT, "anchor": {"proof": PROOF}})
@@ -150,38 +154,87 @@ def test_export_out_writes_the_credential_whole_and_only_on_success(
 
     # The vault refuses: the file from before stays as it was, and no temporary file is left.
     fake = vault(None)
-    line = failed(capsys, "--datadir", str(tmp_path), "records", "--as", "citizen-zhang-san", RECORD, "--export", "--out", str(out))
+    line = failed(
+        capsys,
+        "--datadir",
+        str(tmp_path),
+        "records",
+        "--as",
+        "citizen-zhang-san",
+        RECORD,
+        "--export",
+        "--out",
+        str(out),
+    )
     assert "404" in line and "record not found" in line and f"GET /me/records/{RECORD}" in fake.requests
     assert json.loads(out.read_text(encoding="utf-8")) == {"document": DOCUMENT, "proof": PROOF}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keystore", "licence.json", "master.key"]
 
     # Nor is a new file created by a failure.
     fresh = tmp_path / "fresh.json"
-    assert "record not found" in failed(capsys, "--datadir", str(tmp_path), "records", "--as", "citizen-zhang-san",
-                                        RECORD, "--export", "--out", str(fresh))
+    assert "record not found" in failed(
+        capsys,
+        "--datadir",
+        str(tmp_path),
+        "records",
+        "--as",
+        "citizen-zhang-san",
+        RECORD,
+        "--export",
+        "--out",
+        str(fresh),
+    )
     assert not fresh.exists()
 
 
 def test_export_failures_print_nothing_to_stdout(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, vault: Callable[[dict[str, Any] | None], FakeVault],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    vault: Callable[[dict[str, Any] | None], FakeVault],
 ) -> None:
     vault(None)
-    assert "record not found" in failed(capsys, "--datadir", str(tmp_path), "records", "--as", "citizen-zhang-san", RECORD, "--export")
+    assert "record not found" in failed(
+        capsys, "--datadir", str(tmp_path), "records", "--as", "citizen-zhang-san", RECORD, "--export"
+    )
     vault({"id": RECORD, "status": "anchored", "document": DOCUMENT, "anchor": {"proof": PROOF}})
-    line = failed(capsys, "--datadir", str(tmp_path), "records", "--as", "citizen-zhang-san", RECORD, "--export",
-                  "--out", str(tmp_path / "no-such-dir" / "licence.json"))
+    line = failed(
+        capsys,
+        "--datadir",
+        str(tmp_path),
+        "records",
+        "--as",
+        "citizen-zhang-san",
+        RECORD,
+        "--export",
+        "--out",
+        str(tmp_path / "no-such-dir" / "licence.json"),
+    )
     assert "cannot write the credential to" in line
-    assert "is a directory" in failed(capsys, "--datadir", str(tmp_path), "records", "--as", "citizen-zhang-san", RECORD,
-                                      "--export", "--out", str(tmp_path))
+    assert "is a directory" in failed(
+        capsys,
+        "--datadir",
+        str(tmp_path),
+        "records",
+        "--as",
+        "citizen-zhang-san",
+        RECORD,
+        "--export",
+        "--out",
+        str(tmp_path),
+    )
     assert not (tmp_path / "no-such-dir").exists()
 
 
 def test_records_out_without_export_writes_the_listing(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, vault: Callable[[dict[str, Any] | None], FakeVault],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    vault: Callable[[dict[str, Any] | None], FakeVault],
 ) -> None:
     record = {"id": RECORD, "status": "pending", "document": DOCUMENT, "anchor": None}
     vault(record)
     out = tmp_path / "record.json"
-    code, stdout, stderr = run(capsys, "--datadir", str(tmp_path), "records", "--as", "citizen-zhang-san", RECORD, "--out", str(out))
+    code, stdout, stderr = run(
+        capsys, "--datadir", str(tmp_path), "records", "--as", "citizen-zhang-san", RECORD, "--out", str(out)
+    )
     assert (code, stdout) == (0, ""), stderr
     assert json.loads(out.read_text(encoding="utf-8")) == record

@@ -29,7 +29,14 @@ PASSWORD = "长城-correct horse 7"
 def ethers(request: dict[str, Any]) -> str:
     node = shutil.which("node")
     assert node is not None, "Node.js is a requirement of the project"
-    done = subprocess.run([node, str(ETHERS_KEYSTORE)], input=json.dumps(request), capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [node, str(ETHERS_KEYSTORE)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -50,8 +57,16 @@ def datadir(tmp_path: Path) -> Path:
     """A keystore as `datavault up --demo` leaves it (the vault's own keys and the demo's)."""
     path = tmp_path / "data"
     store = store_of(path)
-    for name in ("admin", "audit-log", "dept-gongan", "dept-gongan-chain", "auditor", "citizen-zhang-san",
-                 "enterprise-minjiang", "agent-minjiang-wang-wu"):
+    for name in (
+        "admin",
+        "audit-log",
+        "dept-gongan",
+        "dept-gongan-chain",
+        "auditor",
+        "citizen-zhang-san",
+        "enterprise-minjiang",
+        "agent-minjiang-wang-wu",
+    ):
         store.create(name)
     return path
 
@@ -84,19 +99,37 @@ def test_list_says_what_each_key_is_without_secrets(capsys: pytest.CaptureFixtur
     store = store_of(datadir)
     assert {name: entry["address"] for name, entry in listed.items()} == {n: store.address_of(n) for n in store.names()}
     assert {name: entry["kind"] for name, entry in listed.items()} == {
-        "admin": "admin", "audit-log": "platform", "dept-gongan": "department", "dept-gongan-chain": "department-chain",
-        "auditor": "auditor", "citizen-zhang-san": "subject", "enterprise-minjiang": "subject", "agent-minjiang-wang-wu": "agent",
+        "admin": "admin",
+        "audit-log": "platform",
+        "dept-gongan": "department",
+        "dept-gongan-chain": "department-chain",
+        "auditor": "auditor",
+        "citizen-zhang-san": "subject",
+        "enterprise-minjiang": "subject",
+        "agent-minjiang-wang-wu": "agent",
     }
     assert "department gongan's chain key" in listed["dept-gongan-chain"]["what"]
     assert "ciphertext" not in out and all(set(e) == {"name", "address", "kind", "what"} for e in listed.values())
 
 
 def test_an_exported_key_opens_in_ethers_and_comes_back(
-    capsys: pytest.CaptureFixture[str], datadir: Path, tmp_path: Path, password_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    datadir: Path,
+    tmp_path: Path,
+    password_file: Path,
 ) -> None:
     out_file = tmp_path / "zhang-san.json"
-    code, out, err = run(capsys, datadir, "keys", "export", "citizen-zhang-san", "--out", str(out_file),
-                         "--password-file", str(password_file))
+    code, out, err = run(
+        capsys,
+        datadir,
+        "keys",
+        "export",
+        "citizen-zhang-san",
+        "--out",
+        str(out_file),
+        "--password-file",
+        str(password_file),
+    )
     assert code == 0, err
     key = store_of(datadir).load("citizen-zhang-san")
     assert json.loads(out) == {"name": "citizen-zhang-san", "address": key.address, "file": str(out_file)}
@@ -109,19 +142,27 @@ def test_an_exported_key_opens_in_ethers_and_comes_back(
     assert opened == {"address": key.address, "privateKey": key.hex()}
 
     # The same file comes back in under another name, as the same key.
-    code, out, err = run(capsys, datadir, "keys", "import", "zhang-san-phone", str(out_file), "--password-file", str(password_file))
+    code, out, err = run(
+        capsys, datadir, "keys", "import", "zhang-san-phone", str(out_file), "--password-file", str(password_file)
+    )
     assert code == 0, err
     assert json.loads(out) == {"name": "zhang-san-phone", "address": key.address}
     assert store_of(datadir).load("zhang-san-phone").hex() == key.hex()
 
 
 def test_a_file_ethers_made_imports(
-    capsys: pytest.CaptureFixture[str], datadir: Path, tmp_path: Path, password_file: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    datadir: Path,
+    tmp_path: Path,
+    password_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     wallet = SigningKey.generate()
     made = ethers_file(tmp_path, wallet)
     assert json.loads(made.read_text(encoding="utf-8"))["crypto"]["kdfparams"]["n"] == 4096  # ethers' own choice
-    code, out, err = run(capsys, datadir, "keys", "import", "citizen-li-si", str(made), "--password-file", str(password_file))
+    code, out, err = run(
+        capsys, datadir, "keys", "import", "citizen-li-si", str(made), "--password-file", str(password_file)
+    )
     assert code == 0, err
     assert json.loads(out)["address"] == wallet.address and "--as citizen-li-si" in err
     assert store_of(datadir).load("citizen-li-si").hex() == wallet.hex()
@@ -134,19 +175,29 @@ def test_a_file_ethers_made_imports(
     data["Crypto"] = data.pop("crypto")
     older = tmp_path / "geth.json"
     older.write_text(json.dumps(data), encoding="utf-8")
-    code, out, err = run(capsys, datadir, "keys", "import", "citizen-li-si-3", str(older), "--password-file", str(password_file))
+    code, out, err = run(
+        capsys, datadir, "keys", "import", "citizen-li-si-3", str(older), "--password-file", str(password_file)
+    )
     assert code == 0 and json.loads(out)["address"] == wallet.address, err
 
 
 def test_import_refusals(
-    capsys: pytest.CaptureFixture[str], datadir: Path, tmp_path: Path, password_file: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    datadir: Path,
+    tmp_path: Path,
+    password_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     made = ethers_file(tmp_path, SigningKey.generate())
     pw = ("--password-file", str(password_file))
     assert "already in" in refused(capsys, datadir, "keys", "import", "citizen-zhang-san", str(made), *pw)
     assert store_of(datadir).address_of("citizen-zhang-san") != json.loads(made.read_text(encoding="utf-8"))["address"]
-    assert "a name the vault gives its own keys" in refused(capsys, datadir, "keys", "import", "dept-x-chain", str(made), *pw)
-    assert "a name the vault gives its own keys" in refused(capsys, datadir, "keys", "import", "audit-log", str(made), *pw)
+    assert "a name the vault gives its own keys" in refused(
+        capsys, datadir, "keys", "import", "dept-x-chain", str(made), *pw
+    )
+    assert "a name the vault gives its own keys" in refused(
+        capsys, datadir, "keys", "import", "audit-log", str(made), *pw
+    )
     wrong = tmp_path / "wrong.txt"
     wrong.write_text("not the password\n", encoding="utf-8")
     assert "wrong password" in refused(capsys, datadir, "keys", "import", "x", str(made), "--password-file", str(wrong))
@@ -159,17 +210,23 @@ def test_import_refusals(
         return str(path)
 
     other = SigningKey.generate().address[2:].lower()
-    assert "holds the key of" in refused(capsys, datadir, "keys", "import", "x", variant("a.json", lambda d: d.update(address=other)), *pw)
+    assert "holds the key of" in refused(
+        capsys, datadir, "keys", "import", "x", variant("a.json", lambda d: d.update(address=other)), *pw
+    )
     greedy = variant("n.json", lambda d: d["crypto"]["kdfparams"].update(n=2**30))
     assert "outside what is accepted" in refused(capsys, datadir, "keys", "import", "x", greedy, *pw)
-    assert "not an Ethereum keystore v3 file" in refused(capsys, datadir, "keys", "import", "x", variant("v.json", lambda d: d.update(version=1)), *pw)
+    assert "not an Ethereum keystore v3 file" in refused(
+        capsys, datadir, "keys", "import", "x", variant("v.json", lambda d: d.update(version=1)), *pw
+    )
     assert "x" not in store_of(datadir).names()
     # No terminal and no --password-file: said so, rather than waiting on a prompt.
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     assert "--password-file" in refused(capsys, datadir, "keys", "import", "x", str(made))
 
 
-def test_export_refusals(capsys: pytest.CaptureFixture[str], datadir: Path, tmp_path: Path, password_file: Path) -> None:
+def test_export_refusals(
+    capsys: pytest.CaptureFixture[str], datadir: Path, tmp_path: Path, password_file: Path
+) -> None:
     pw = ("--password-file", str(password_file))
     out = str(tmp_path / "k.json")
     assert "not exported" in refused(capsys, datadir, "keys", "export", "dept-gongan-chain", "--out", out, *pw)
@@ -177,7 +234,9 @@ def test_export_refusals(capsys: pytest.CaptureFixture[str], datadir: Path, tmp_
     assert "no key named 'nobody'" in refused(capsys, datadir, "keys", "export", "nobody", "--out", out, *pw)
     short = tmp_path / "short.txt"
     short.write_text("1234567\n", encoding="utf-8")
-    assert "at least 8 characters" in refused(capsys, datadir, "keys", "export", "citizen-zhang-san", "--out", out, "--password-file", str(short))
+    assert "at least 8 characters" in refused(
+        capsys, datadir, "keys", "export", "citizen-zhang-san", "--out", out, "--password-file", str(short)
+    )
     Path(out).write_text("precious", encoding="utf-8")
     assert "never overwritten" in refused(capsys, datadir, "keys", "export", "citizen-zhang-san", "--out", out, *pw)
     assert Path(out).read_text(encoding="utf-8") == "precious"
@@ -194,15 +253,30 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
 
 
 async def test_a_registrar_registers_the_key_a_person_brings(
-    harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    harness: Harness,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     h = harness
     dept = await h.department("gongan")
     store_of(h.datadir).import_key("dept-gongan", dept.key.hex())
     wallet = SigningKey.generate()
     made = ethers_file(tmp_path, wallet)  # only its address is read: no password asked
-    code, out, err = await run_cli(h, monkeypatch, "register", "--as", "dept-gongan", "--kind", "citizen",
-                                   "--identifier", CITIZEN_ID, "--name", "张三", "--key-file", str(made))
+    code, out, err = await run_cli(
+        h,
+        monkeypatch,
+        "register",
+        "--as",
+        "dept-gongan",
+        "--kind",
+        "citizen",
+        "--identifier",
+        CITIZEN_ID,
+        "--name",
+        "张三",
+        "--key-file",
+        str(made),
+    )
     assert code == 0, err
     subject = json.loads(out)
     assert subject["address"] == wallet.address and subject["kind"] == "citizen" and subject["name"] == "张三"
@@ -212,14 +286,56 @@ async def test_a_registrar_registers_the_key_a_person_brings(
     assert me.status_code == 200 and me.json()["id"] == subject["id"]
 
     other = SigningKey.generate()
-    code, out, err = await run_cli(h, monkeypatch, "register", "--as", "dept-gongan", "--kind", "enterprise",
-                                   "--identifier", "91350100M000100Y43", "--name", "闽江数据科技有限公司", "--address", other.address)
+    code, out, err = await run_cli(
+        h,
+        monkeypatch,
+        "register",
+        "--as",
+        "dept-gongan",
+        "--kind",
+        "enterprise",
+        "--identifier",
+        "91350100M000100Y43",
+        "--name",
+        "闽江数据科技有限公司",
+        "--address",
+        other.address,
+    )
     assert code == 0 and json.loads(out)["address"] == other.address, err
-    code, _, err = await run_cli(h, monkeypatch, "register", "--as", "dept-gongan", "--kind", "citizen",
-                                 "--identifier", CITIZEN_ID, "--name", "张三", "--address", "0x1234")
+    code, _, err = await run_cli(
+        h,
+        monkeypatch,
+        "register",
+        "--as",
+        "dept-gongan",
+        "--kind",
+        "citizen",
+        "--identifier",
+        CITIZEN_ID,
+        "--name",
+        "张三",
+        "--address",
+        "0x1234",
+    )
     assert code == common.EXIT_ERROR and "not an address" in err
     bare = tmp_path / "bare.json"
-    bare.write_text(json.dumps({k: v for k, v in json.loads(made.read_text(encoding="utf-8")).items() if k != "address"}), encoding="utf-8")
-    code, _, err = await run_cli(h, monkeypatch, "register", "--as", "dept-gongan", "--kind", "citizen",
-                                 "--identifier", CITIZEN_ID, "--name", "张三", "--key-file", str(bare))
+    bare.write_text(
+        json.dumps({k: v for k, v in json.loads(made.read_text(encoding="utf-8")).items() if k != "address"}),
+        encoding="utf-8",
+    )
+    code, _, err = await run_cli(
+        h,
+        monkeypatch,
+        "register",
+        "--as",
+        "dept-gongan",
+        "--kind",
+        "citizen",
+        "--identifier",
+        CITIZEN_ID,
+        "--name",
+        "张三",
+        "--key-file",
+        str(bare),
+    )
     assert code == common.EXIT_ERROR and "names no address" in err

@@ -86,7 +86,11 @@ def test_no_module_outside_the_cli_imports_it() -> None:
 
 def test_python_m_api_cli_runs() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "api.cli", "--help"], check=False, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "api.cli", "--help"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
         cwd=PACKAGE.parent.parent,
     )
     assert done.returncode == 0, done.stderr

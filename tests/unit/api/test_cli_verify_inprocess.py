@@ -33,7 +33,9 @@ async def exported(h: Harness) -> dict[str, Any]:
 
 
 async def test_a_damaged_export_is_invalid_not_an_error(
-    harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    harness: Harness,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     h = harness
     credential = await exported(h)

@@ -9,10 +9,15 @@ import pytest
 from api.cli import main
 
 
-@pytest.mark.parametrize(("var", "value"), [("DATAVAULT_MAX_BODY_BYTES", "abc"), ("DATAVAULT_CHAIN", "foo"),
-                                            ("DATAVAULT_LOG_FORMAT", "xml")])
+@pytest.mark.parametrize(
+    ("var", "value"), [("DATAVAULT_MAX_BODY_BYTES", "abc"), ("DATAVAULT_CHAIN", "foo"), ("DATAVAULT_LOG_FORMAT", "xml")]
+)
 def test_a_bad_variable_is_one_line_and_exit_2(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], var: str, value: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    var: str,
+    value: str,
 ) -> None:
     monkeypatch.setenv(var, value)
     assert main(["--datadir", str(tmp_path), "up", "--port", "0"]) == 2

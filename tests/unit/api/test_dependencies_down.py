@@ -73,8 +73,11 @@ async def test_chain_routes_answer_503_without_the_address_when_the_node_is_gone
     answers = [
         await h.http.post("/verify", json={"document": s.document}),
         await h.http.get("/status/snapshot"),
-        await h.http.get("/delegations/check", params={"subject_id": s.subject_id, "agent": s.dept.key.address},
-                         headers=s.dept.headers),
+        await h.http.get(
+            "/delegations/check",
+            params={"subject_id": s.subject_id, "agent": s.dept.key.address},
+            headers=s.dept.headers,
+        ),
         await h.http.post("/audit/verify", headers=s.auditor.headers),
         await h.http.get("/audit/heads", headers=s.auditor.headers),
     ]

@@ -42,9 +42,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
 
 
 async def prepare_as(h: Harness, actor: Actor, base: str = "/me", **overrides: Any) -> Any:
-    return await h.http.post(
-        f"{base}/grants/prepare", json=grant_body(**overrides), headers=actor.headers
-    )
+    return await h.http.post(f"{base}/grants/prepare", json=grant_body(**overrides), headers=actor.headers)
 
 
 # -- item 4: fields that no record has ---------------------------------------------------------
@@ -65,17 +63,13 @@ async def test_fields_no_record_has_are_refused_at_prepare_naming_the_fields_tha
     assert f"the fields that exist are {', '.join(existing)}." in detail
     assert "结论" not in detail and "allow_unissued_fields" in detail
     # Said explicitly, fields of records still to be issued are accepted.
-    assert (
-        await prepare_as(h, citizen, fields=["姓名", "血型"], allow_unissued_fields=True)
-    ).status_code == 200
+    assert (await prepare_as(h, citizen, fields=["姓名", "血型"], allow_unissued_fields=True)).status_code == 200
     # A subject with no record of the type yet is told so.
     newcomer = await h.subject(issuer, identifier="110101199003073511", name="李四")
     r = await prepare_as(h, newcomer)
     assert r.status_code == 422 and "holds no licence record yet" in r.json()["detail"]
     # Fields that exist pass as before, nested paths and whole subtrees alike.
-    assert (
-        await prepare_as(h, citizen, fields=["住址", "住址.城市", "准驾车型"])
-    ).status_code == 200
+    assert (await prepare_as(h, citizen, fields=["住址", "住址.城市", "准驾车型"])).status_code == 200
 
 
 async def test_an_agent_is_refused_fields_no_record_has_too(harness: Harness) -> None:
@@ -87,11 +81,7 @@ async def test_an_agent_is_refused_fields_no_record_has_too(harness: Harness) ->
     agent = await h.login(Actor(key))
     base = f"/subjects/{sid}"
     r = await prepare_as(h, agent, base, fields=["注册资本"], expires_at=delegation["expires_at"])
-    assert (
-        r.status_code == 422
-        and "注册资本:" in r.json()["detail"]
-        and "准驾车型" in r.json()["detail"]
-    )
+    assert r.status_code == 422 and "注册资本:" in r.json()["detail"] and "准驾车型" in r.json()["detail"]
     ok = await prepare_as(
         h,
         agent,
@@ -115,17 +105,11 @@ async def test_a_read_that_discloses_nothing_spends_no_use(harness: Harness) -> 
     await h.settle()
     log = (await h.http.get("/me/access-log", headers=citizen.headers)).json()["entries"]
     empty = [e for e in log if e["action"] == "grant.read_empty"]
-    assert len(empty) == 3 and all(
-        e["outcome"] == "ok" and "no use counted" in e["reason"] for e in empty
-    )
+    assert len(empty) == 3 and all(e["outcome"] == "ok" and "no use counted" in e["reason"] for e in empty)
     # Once a record with the field is issued, the one use discloses it.
     await h.issue(issuer, title="献血证", fields={**LICENCE_FIELDS, "血型": "O"})
     r = await read(h, reader, grant["id"])
-    assert (
-        r.status_code == 200
-        and r.json()["records"][0]["fields"] == {"血型": "O"}
-        and r.json()["uses"] == 1
-    )
+    assert r.status_code == 200 and r.json()["records"][0]["fields"] == {"血型": "O"} and r.json()["uses"] == 1
     assert (await read(h, reader, grant["id"])).json()["code"] == "exhausted"
 
 
@@ -143,10 +127,7 @@ async def test_a_narrower_read_that_finds_nothing_spends_no_use(harness: Harness
 
 async def outbox_payloads(h: Harness) -> list[dict[str, Any]]:
     async with h.vault.ctx.sessions() as s:
-        return [
-            json.loads(e.payload)
-            for e in await s.scalars(select(OutboxEntry).where(OutboxEntry.kind == "grant"))
-        ]
+        return [json.loads(e.payload) for e in await s.scalars(select(OutboxEntry).where(OutboxEntry.kind == "grant"))]
 
 
 async def test_a_purpose_never_reaches_the_disk_in_clear_and_its_readers_still_see_it(
@@ -176,16 +157,9 @@ async def test_a_purpose_never_reaches_the_disk_in_clear_and_its_readers_still_s
     # The subject, the grantee department and the receipt still see it in words.
     mine = (await h.http.get(f"/me/grants/{grant['id']}", headers=citizen.headers)).json()
     assert mine["purpose"] == PURPOSE and mine["status"] == "active"  # created and anchored
-    assert [g["purpose"] for g in (await h.http.get("/grants", headers=reader.headers)).json()] == [
-        PURPOSE
-    ]
-    receipt = (
-        await h.http.get(f"/me/grants/{grant['id']}/receipt", headers=citizen.headers)
-    ).json()
-    assert (
-        receipt["purpose"]["text"] == PURPOSE
-        and receipt["typed_data"]["message"]["purpose"] == PURPOSE
-    )
+    assert [g["purpose"] for g in (await h.http.get("/grants", headers=reader.headers)).json()] == [PURPOSE]
+    receipt = (await h.http.get(f"/me/grants/{grant['id']}/receipt", headers=citizen.headers)).json()
+    assert receipt["purpose"]["text"] == PURPOSE and receipt["typed_data"]["message"]["purpose"] == PURPOSE
     # ...also after the subject's key-encryption key is rotated, which rewraps it under the new one.
     async with h.vault.ctx.sessions.begin() as s:
         version = await keyring.rotate(s, h.vault.ctx.master, grant["subject_id"], clock.now())
@@ -224,22 +198,15 @@ async def test_purposes_stored_in_clear_before_0009_are_sealed_when_the_vault_op
             {"p": PURPOSE},
         )
     await queue_as_an_older_vault(h, grant["id"], words=True)
-    assert (await h.http.get(f"/me/grants/{grant['id']}", headers=citizen.headers)).json()[
-        "purpose"
-    ] == PURPOSE
+    assert (await h.http.get(f"/me/grants/{grant['id']}", headers=citizen.headers)).json()["purpose"] == PURPOSE
     assert files_containing(h.datadir, [PURPOSE.split("-", 1)[1]]) != []  # there in clear, for now
     assert await grant_purposes.seal_plaintext(h.vault.ctx.sessions, h.vault.ctx.master) == 2
-    assert (
-        await grant_purposes.seal_plaintext(h.vault.ctx.sessions, h.vault.ctx.master) == 0
-    )  # once
+    assert await grant_purposes.seal_plaintext(h.vault.ctx.sessions, h.vault.ctx.master) == 0  # once
     async with h.vault.ctx.sessions() as s:
         row = await s.get(GrantRow, grant["id"])
         assert row is not None and row.purpose is None and row.purpose_body is not None
     (payload,) = await outbox_payloads(h)
-    assert (
-        "purpose" not in payload["terms"]
-        and payload["terms"]["purposeHash"] == "0x" + text_hash(PURPOSE).hex()
-    )
+    assert "purpose" not in payload["terms"] and payload["terms"]["purposeHash"] == "0x" + text_hash(PURPOSE).hex()
     await h.settle()  # the rewritten payload still anchors the grant the subject signed
     mine = (await h.http.get(f"/me/grants/{grant['id']}", headers=citizen.headers)).json()
     assert mine["status"] == "active" and mine["purpose"] == PURPOSE
@@ -248,9 +215,7 @@ async def test_purposes_stored_in_clear_before_0009_are_sealed_when_the_vault_op
 
 
 @pytest.mark.parametrize("words", [True, False], ids=["purpose-in-words", "purpose-hash"])
-async def test_a_grant_queued_with_its_terms_in_the_payload_is_still_anchored(
-    harness: Harness, words: bool
-) -> None:
+async def test_a_grant_queued_with_its_terms_in_the_payload_is_still_anchored(harness: Harness, words: bool) -> None:
     """Payloads queued by an older vault (the signed message, with the purpose's words or its
     hash), not yet rewritten, relay the same signed grant."""
     h = harness
@@ -258,9 +223,7 @@ async def test_a_grant_queued_with_its_terms_in_the_payload_is_still_anchored(
     grant = await granted(h, citizen, settle=False, purpose=PURPOSE)
     await queue_as_an_older_vault(h, grant["id"], words=words)
     await h.settle()
-    assert (await h.http.get(f"/me/grants/{grant['id']}", headers=citizen.headers)).json()[
-        "status"
-    ] == "active"
+    assert (await h.http.get(f"/me/grants/{grant['id']}", headers=citizen.headers)).json()["status"] == "active"
 
 
 async def test_migration_0009_keeps_old_purposes_until_they_are_sealed_and_matches_the_models(
@@ -282,17 +245,13 @@ async def test_migration_0009_keeps_old_purposes_until_they_are_sealed_and_match
             )
         await upgrade(engine)
         async with engine.connect() as conn:
-            row = (
-                await conn.execute(text("SELECT purpose, purpose_key, purpose_body FROM grants"))
-            ).one()
+            row = (await conn.execute(text("SELECT purpose, purpose_key, purpose_body FROM grants"))).one()
             assert tuple(row) == (
                 PURPOSE,
                 None,
                 None,
             )  # sealed when the vault next opens, with the master key
-            diff = await conn.run_sync(
-                lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
-            )
+            diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata))
         assert [d for d in diff if "'grants'" in repr(d) or "purpose" in repr(d)] == []
     finally:
         await engine.dispose()

@@ -34,7 +34,10 @@ async def test_a_grant_signed_with_ethers_is_accepted(harness: Harness) -> None:
     node = shutil.which("node")
     assert node is not None, "Node.js is a requirement of the project"
     proc = await asyncio.create_subprocess_exec(
-        node, str(ETHERS_SIGN), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        node,
+        str(ETHERS_SIGN),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
     )
     out, _ = await proc.communicate(request.encode())
     assert proc.returncode == 0

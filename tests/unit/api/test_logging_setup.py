@@ -18,8 +18,10 @@ from api import logging_setup, request_ids
 def stream() -> Iterator[io.StringIO]:
     root = logging.getLogger()
     level, handlers = root.level, list(root.handlers)
-    uvicorn = {name: (logging.getLogger(name).level, list(logging.getLogger(name).handlers),
-                      logging.getLogger(name).propagate) for name in logging_setup.UVICORN_LOGGERS}
+    uvicorn = {
+        name: (logging.getLogger(name).level, list(logging.getLogger(name).handlers), logging.getLogger(name).propagate)
+        for name in logging_setup.UVICORN_LOGGERS
+    }
     out = io.StringIO()
     yield out
     for handler in [h for h in root.handlers if h not in handlers]:

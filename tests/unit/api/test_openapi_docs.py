@@ -96,8 +96,14 @@ async def test_the_document_says_how_to_log_in(http: httpx.AsyncClient) -> None:
     # The challenge's format, line by line, as the vault makes it.
     for line in challenge_text("ADDRESS", "NONCE", 0).splitlines():
         assert line.split(" ")[0] in text
-    for needed in ("POST /auth/challenge", "POST /auth/token", "EIP-191", "personal_sign",
-                   "Authorization: Bearer <access_token>", "application/problem+json"):
+    for needed in (
+        "POST /auth/challenge",
+        "POST /auth/token",
+        "EIP-191",
+        "personal_sign",
+        "Authorization: Bearer <access_token>",
+        "application/problem+json",
+    ):
         assert needed in text, needed
     scheme = doc["components"]["securitySchemes"]["HTTPBearer"]
     assert scheme["scheme"] == "bearer" and "POST /auth/token" in scheme["description"]
@@ -111,7 +117,9 @@ async def test_a_client_written_from_the_document_logs_in(harness: Harness) -> N
     r = await h.http.post("/auth/challenge", json={"address": wallet.address.lower()})
     challenge = r.json()["challenge"]
     assert challenge.splitlines()[0] == "datavault login" and challenge.splitlines()[1] == f"address: {wallet.address}"
-    signature = "0x" + Account.sign_message(encode_defunct(text=challenge), wallet.key).signature.hex().removeprefix("0x")
+    signature = "0x" + Account.sign_message(encode_defunct(text=challenge), wallet.key).signature.hex().removeprefix(
+        "0x"
+    )
     token = (await h.http.post("/auth/token", json={"challenge": challenge, "signature": signature})).json()
     assert token["token_type"] == "bearer" and token["role"] == "auditor"
     r = await h.http.get("/audit/entries", headers={"Authorization": f"Bearer {token['access_token']}"})

@@ -10,6 +10,9 @@ import pytest
 from tests.presentation_conformance import *  # the shared suite runs here
 from tests.support.harness import Harness, open_harness
 
+# ethers signs the typed data here, as a wallet on the phone would.
+ETHERS_SIGN = Path(__file__).resolve().parents[2] / "support" / "ethers_sign.js"
+
 
 @pytest.fixture
 async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
@@ -32,13 +35,19 @@ async def test_a_presentation_signed_with_ethers_verifies(harness: Harness) -> N
     node = shutil.which("node")
     assert node is not None, "Node.js is a requirement of the project"
     proc = await asyncio.create_subprocess_exec(
-        node, str(Path(__file__).resolve().parents[2] / "support" / "ethers_sign.js"),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        node,
+        str(ETHERS_SIGN),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
     )
-    out, _ = await proc.communicate(json.dumps({"typedData": p["typed_data"], "privateKey": w.citizen.key.hex()}).encode())
+    out, _ = await proc.communicate(
+        json.dumps({"typedData": p["typed_data"], "privateKey": w.citizen.key.hex()}).encode()
+    )
     assert proc.returncode == 0
     signature = out.decode().strip()
     assert signature == w.citizen.key.sign_typed_data(p["typed_data"])  # RFC 6979: same digest, same bytes
-    r = await h.http.post("/me/presentations/sign", json={"unsigned": p["unsigned"], "signature": signature}, headers=w.citizen.headers)
+    r = await h.http.post(
+        "/me/presentations/sign", json={"unsigned": p["unsigned"], "signature": signature}, headers=w.citizen.headers
+    )
     assert r.status_code == 200, r.text
     assert (await check(h, w.counter, r.json()["text"]))["valid"] is True

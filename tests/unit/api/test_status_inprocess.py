@@ -70,7 +70,9 @@ async def test_the_snapshot_marks_revoked_credentials_and_nothing_else(harness: 
     indexes = await status_indexes(h, citizen)
     assert len(set(indexes.values())) == 3 and snapshot.size >= 3
     assert {rid: snapshot.revoked(i) for rid, i in indexes.items()} == {
-        records[0]["id"]: False, records[1]["id"]: True, records[2]["id"]: False,
+        records[0]["id"]: False,
+        records[1]["id"]: True,
+        records[2]["id"]: False,
     }
     assert snapshot.revoked_count() == 1 and snapshot.revoked(snapshot.size) is None
 
@@ -155,7 +157,9 @@ def client_of(answers: dict[str, httpx.Response | str]) -> VaultClient:
     return VaultClient("http://vault.test", transport=httpx.MockTransport(handle))
 
 
-async def test_the_cli_checks_the_snapshot(harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_the_cli_checks_the_snapshot(
+    harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     h = harness
     dept = await h.department("gongan")
     await h.subject(dept)

@@ -57,9 +57,7 @@ def env() -> Env:
     admin, issuer, other, verifier, stranger = list(w3.eth.accounts)[:5]
     art = load_artifact("CredentialRegistry")
     factory = w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
-    receipt = w3.eth.wait_for_transaction_receipt(
-        factory.constructor(admin).transact({"from": admin})
-    )
+    receipt = w3.eth.wait_for_transaction_receipt(factory.constructor(admin).transact({"from": admin}))
     c = w3.eth.contract(address=receipt["contractAddress"], abi=art.abi)
     e = Env(w3, c, admin, issuer, other, verifier, stranger, receipt)
     e.send(c.functions.addDepartment(issuer, code("GA"), ISSUER), admin)

@@ -27,8 +27,7 @@ def test_credential_registry_artifact_exists() -> None:
 def test_artifact_source_hash_is_current(path: Path) -> None:
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["sourceHash"] == current_source_hash(), (
-        f"{data['contractName']}.json is stale against contracts/*.sol or compiler settings; "
-        + REGENERATE
+        f"{data['contractName']}.json is stale against contracts/*.sol or compiler settings; " + REGENERATE
     )
 
 

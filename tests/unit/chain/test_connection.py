@@ -68,12 +68,15 @@ def test_a_stuck_node_times_out() -> None:
     assert "in time" in str(error)
 
 
-@pytest.mark.parametrize("body,status", [
-    (b"<html>502 Bad Gateway</html>", 502),
-    (b"<html>not json</html>", 200),
-    (b'{"jsonrpc":"2.0","id":0}', 200),
-    (b'["no", "object"]', 200),
-])
+@pytest.mark.parametrize(
+    "body,status",
+    [
+        (b"<html>502 Bad Gateway</html>", 502),
+        (b"<html>not json</html>", 200),
+        (b'{"jsonrpc":"2.0","id":0}', 200),
+        (b'["no", "object"]', 200),
+    ],
+)
 def test_an_answer_that_is_not_json_rpc_is_node_unavailable(body: bytes, status: int) -> None:
     with node_answering(body, status=status) as url:
         assert_unavailable(url)

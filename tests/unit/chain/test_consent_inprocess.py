@@ -23,14 +23,25 @@ def engine(inprocess_engine: Engine) -> Engine:
 MAIL: dict[str, Any] = {
     "types": {
         "EIP712Domain": [
-            {"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-            {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"},
+            {"name": "name", "type": "string"},
+            {"name": "version", "type": "string"},
+            {"name": "chainId", "type": "uint256"},
+            {"name": "verifyingContract", "type": "address"},
         ],
         "Person": [{"name": "name", "type": "string"}, {"name": "wallet", "type": "address"}],
-        "Mail": [{"name": "from", "type": "Person"}, {"name": "to", "type": "Person"}, {"name": "contents", "type": "string"}],
+        "Mail": [
+            {"name": "from", "type": "Person"},
+            {"name": "to", "type": "Person"},
+            {"name": "contents", "type": "string"},
+        ],
     },
     "primaryType": "Mail",
-    "domain": {"name": "Ether Mail", "version": "1", "chainId": 1, "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"},
+    "domain": {
+        "name": "Ether Mail",
+        "version": "1",
+        "chainId": 1,
+        "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC",
+    },
     "message": {
         "from": {"name": "Cow", "wallet": "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},
         "to": {"name": "Bob", "wallet": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},
@@ -50,7 +61,8 @@ def test_eip712_specification_example() -> None:
     signature = cow.sign_typed_data(MAIL)
     assert signature == (
         "0x4355c47d63924e8a72e509b65029052eb6c299d53a04e167c5775fd466751c9d"
-        "07299936d304c153f6443dfa05f40ff007d72911b6f72307f996231605b91562" "1c"
+        "07299936d304c153f6443dfa05f40ff007d72911b6f72307f996231605b91562"
+        "1c"
     )
     assert recover_typed_data(MAIL, signature) == cow.address
 

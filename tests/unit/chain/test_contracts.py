@@ -169,9 +169,7 @@ def test_one_topic_logs_are_issuances(env: Any) -> None:
     events = {e["name"]: e for e in env.c.abi if e["type"] == "event"}
     issued = events.pop("CredentialIssued")
     assert issued["anonymous"] is True
-    assert issued["inputs"] == [
-        {"indexed": True, "internalType": "bytes32", "name": "root", "type": "bytes32"}
-    ]
+    assert issued["inputs"] == [{"indexed": True, "internalType": "bytes32", "name": "root", "type": "bytes32"}]
     assert events, "the other events are missing from the ABI"
     for name, e in events.items():
         assert e["anonymous"] is False, name

@@ -14,7 +14,9 @@ import pytest
 from chain.engines.anvil import AnvilEngine
 
 
-def test_anvil_is_told_absolute_paths_whatever_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_anvil_is_told_absolute_paths_whatever_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     engine = AnvilEngine(Path(".datavault"), binary=Path("/usr/bin/true"))  # only the command line is looked at
     monkeypatch.chdir("/")  # later changes of directory change nothing

@@ -86,9 +86,7 @@ def test_header_names_key(kek: Kek) -> None:
     assert sealed.body[0] == 1
 
 
-@pytest.mark.parametrize(
-    "blob", [b"", b"DVWK", b"XXXX\x01\x00\x01a", MAGIC + b"\x02" + b"\x00" * 80]
-)
+@pytest.mark.parametrize("blob", [b"", b"DVWK", b"XXXX\x01\x00\x01a", MAGIC + b"\x02" + b"\x00" * 80])
 def test_key_header_malformed(blob: bytes) -> None:
     assert_fails(lambda: key_header(blob))
 
@@ -122,12 +120,8 @@ def test_truncated_and_extended(kek: Kek) -> None:
         assert_fails(open_sealed, Sealed(sealed.wrapped_key[:n], sealed.body), AAD, lookup)
     for n in range(len(sealed.body)):
         assert_fails(open_sealed, Sealed(sealed.wrapped_key, sealed.body[:n]), AAD, lookup)
-    assert_fails(
-        lambda: open_sealed(Sealed(sealed.wrapped_key + b"\x00", sealed.body), AAD, lookup)
-    )
-    assert_fails(
-        lambda: open_sealed(Sealed(sealed.wrapped_key, sealed.body + b"\x00"), AAD, lookup)
-    )
+    assert_fails(lambda: open_sealed(Sealed(sealed.wrapped_key + b"\x00", sealed.body), AAD, lookup))
+    assert_fails(lambda: open_sealed(Sealed(sealed.wrapped_key, sealed.body + b"\x00"), AAD, lookup))
 
 
 def test_wrong_aad(kek: Kek) -> None:

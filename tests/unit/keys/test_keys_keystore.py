@@ -78,7 +78,7 @@ def test_wrong_master(store: Keystore, tmp_path: Path) -> None:
     store.create("a")
     other = Keystore(store.directory, MasterKey.generate())
     assert other.address_of("a") == store.address_of("a")
-    with pytest.raises(DecryptionError, match="^decryption failed$"):
+    with pytest.raises(DecryptionError, match=r"^decryption failed$"):
         other.load("a")
 
 
@@ -108,9 +108,7 @@ def test_corrupt_entry(store: Keystore) -> None:
             store.load(name)
 
 
-@pytest.mark.parametrize(
-    "name", ["", "a" * 65, "a/b", "../x", "a b", "ünïcode", "a\n", "x:y", "a\\b"]
-)
+@pytest.mark.parametrize("name", ["", "a" * 65, "a/b", "../x", "a b", "ünïcode", "a\n", "x:y", "a\\b"])
 def test_invalid_names(store: Keystore, name: str) -> None:
     with pytest.raises(KeystoreError, match="invalid keystore entry name"):
         store.create(name)

@@ -152,7 +152,7 @@ def test_wrap_round_trip_and_failures() -> None:
         lambda: key.unwrap(blob[:5] + bytes([blob[5] ^ 1]) + blob[6:], b"aad"),
     ]
     for bad in failures:
-        with pytest.raises(DecryptionError, match="^decryption failed$"):
+        with pytest.raises(DecryptionError, match=r"^decryption failed$"):
             bad()
 
 

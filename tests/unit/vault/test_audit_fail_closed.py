@@ -31,12 +31,17 @@ from vault.db.models import Record
 CANARY = "金丝雀-fail-closed-4c1d"  # a field value that must never leave a refused request
 NEW_CANARY = "金丝雀-not-issued-9b2e"
 
-SQLITE_TRIGGER = ("CREATE TRIGGER audit_unwritable BEFORE INSERT ON audit_queue "
-                  "BEGIN SELECT RAISE(ABORT, 'the access log is read-only'); END")
-PG_FUNCTION = ("CREATE FUNCTION audit_unwritable() RETURNS trigger LANGUAGE plpgsql AS "
-               "$$ BEGIN RAISE EXCEPTION 'the access log is read-only'; END $$")
-PG_TRIGGER = ("CREATE TRIGGER audit_unwritable BEFORE INSERT ON audit_queue "
-              "FOR EACH ROW EXECUTE FUNCTION audit_unwritable()")
+SQLITE_TRIGGER = (
+    "CREATE TRIGGER audit_unwritable BEFORE INSERT ON audit_queue "
+    "BEGIN SELECT RAISE(ABORT, 'the access log is read-only'); END"
+)
+PG_FUNCTION = (
+    "CREATE FUNCTION audit_unwritable() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'the access log is read-only'; END $$"
+)
+PG_TRIGGER = (
+    "CREATE TRIGGER audit_unwritable BEFORE INSERT ON audit_queue FOR EACH ROW EXECUTE FUNCTION audit_unwritable()"
+)
 LOCK = {"sqlite": [SQLITE_TRIGGER], "postgresql": [PG_FUNCTION, PG_TRIGGER]}
 UNLOCK = {
     "sqlite": ["DROP TRIGGER audit_unwritable"],
@@ -133,8 +138,13 @@ async def test_a_record_issue_is_refused_and_stores_nothing(harness: Harness) ->
     h = harness
     s = await scene(h)
     stored, before = await records(h), await log_rows(h)
-    body = {"subject": {"kind": "citizen", "identifier": CITIZEN_ID}, "type": "certificate", "title": "无犯罪记录证明",
-            "fields": {"结论": NEW_CANARY}, "valid_until": clock.now() + YEAR}
+    body = {
+        "subject": {"kind": "citizen", "identifier": CITIZEN_ID},
+        "type": "certificate",
+        "title": "无犯罪记录证明",
+        "fields": {"结论": NEW_CANARY},
+        "valid_until": clock.now() + YEAR,
+    }
     await make_log_unwritable(h)
     refused(await h.http.post("/records", json=body, headers=s.issuer.headers), NEW_CANARY)
     assert await records(h) == stored and await log_rows(h) == before

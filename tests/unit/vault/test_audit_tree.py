@@ -52,12 +52,9 @@ from vault.errors import VaultValueError
 
 EMPTY_TREE_HASH = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 HASHER_VECTORS = [  # (what, computed by the module, published)
-    ("empty leaf", leaf_hash(b""),
-     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"),
-    ("leaf", leaf_hash(b"L123456"),
-     "395aa064aa4c29f7010acfe3f25db9485bbd4b91897b6ad7ad547639252b4d56"),
-    ("node", node_hash(b"N123", b"N456"),
-     "aa217fe888e47007fa15edab33c2b492a722cb106c64667fc2b044444de66bbb"),
+    ("empty leaf", leaf_hash(b""), "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"),
+    ("leaf", leaf_hash(b"L123456"), "395aa064aa4c29f7010acfe3f25db9485bbd4b91897b6ad7ad547639252b4d56"),
+    ("node", node_hash(b"N123", b"N456"), "aa217fe888e47007fa15edab33c2b492a722cb106c64667fc2b044444de66bbb"),
 ]
 CT_INPUTS = [
     "",
@@ -81,44 +78,72 @@ CT_ROOTS = [  # root of the first n inputs, n = 1..8
 ]
 CT_PATHS = [  # (leaf index from 0, tree size, audit path)
     (0, 1, []),
-    (0, 8, [
-        "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-        "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
-    ]),
-    (5, 8, [
-        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-        "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-    ]),
+    (
+        0,
+        8,
+        [
+            "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+        ],
+    ),
+    (
+        5,
+        8,
+        [
+            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        ],
+    ),
     (2, 3, ["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
-    (1, 5, [
-        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-    ]),
+    (
+        1,
+        5,
+        [
+            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+        ],
+    ),
 ]
 CT_CONSISTENCY = [  # (size1, size2, proof)
     (1, 1, []),
-    (1, 8, [
-        "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-        "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
-    ]),
-    (6, 8, [
-        "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-        "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-    ]),
-    (2, 5, [
-        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-    ]),
-    (6, 7, [
-        "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-        "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
-        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-    ]),
+    (
+        1,
+        8,
+        [
+            "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+        ],
+    ),
+    (
+        6,
+        8,
+        [
+            "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        ],
+    ),
+    (
+        2,
+        5,
+        [
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+        ],
+    ),
+    (
+        6,
+        7,
+        [
+            "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+            "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        ],
+    ),
 ]
 # Which subtrees each proof is made of, from transparency-dev/merkle proof/proof_test.go
 # (TestInclusion, TestConsistency). There they are node ids (level, index), with a "rehash"
@@ -216,8 +241,8 @@ def naive_path(m: int, start: int, end: int) -> list[bytes]:
         return []
     k = _k(n)
     if m < k:
-        return naive_path(m, start, start + k) + [naive_mth(start + k, end)]
-    return naive_path(m - k, start + k, end) + [naive_mth(start, start + k)]
+        return [*naive_path(m, start, start + k), naive_mth(start + k, end)]
+    return [*naive_path(m - k, start + k, end), naive_mth(start, start + k)]
 
 
 def naive_subproof(m: int, start: int, end: int, whole: bool) -> list[bytes]:
@@ -226,8 +251,8 @@ def naive_subproof(m: int, start: int, end: int, whole: bool) -> list[bytes]:
         return [] if whole else [naive_mth(start, end)]
     k = _k(n)
     if m <= k:
-        return naive_subproof(m, start, start + k, whole) + [naive_mth(start + k, end)]
-    return naive_subproof(m - k, start + k, end, False) + [naive_mth(start, start + k)]
+        return [*naive_subproof(m, start, start + k, whole), naive_mth(start + k, end)]
+    return [*naive_subproof(m - k, start + k, end, False), naive_mth(start, start + k)]
 
 
 def naive_consistency(m: int, n: int) -> list[bytes]:
@@ -248,27 +273,27 @@ def flip(h: bytes, bit: int) -> bytes:
 def proof_mutations(proof: Sequence[bytes], every_bit: bool) -> list[tuple[str, list[bytes]]]:
     p = list(proof)
     out: list[tuple[str, list[bytes]]] = [
-        ("trailing garbage", p + [SOME_HASH]),
-        ("trailing empty-tree hash", p + [EMPTY_ROOT]),
-        ("preceding garbage", [SOME_HASH] + p),
+        ("trailing garbage", [*p, SOME_HASH]),
+        ("trailing empty-tree hash", [*p, EMPTY_ROOT]),
+        ("preceding garbage", [SOME_HASH, *p]),
     ]
     if p:
         out += [
             ("truncated", p[:-1]),
             ("first removed", p[1:]),
-            ("repeated last", p + [p[-1]]),
-            ("repeated first", [p[0]] + p),
-            ("inserted component", p[:1] + [SOME_HASH] + p[1:]),
+            ("repeated last", [*p, p[-1]]),
+            ("repeated first", [p[0], *p]),
+            ("inserted component", [*p[:1], SOME_HASH, *p[1:]]),
         ]
     if p != p[::-1]:
         out.append(("reversed", p[::-1]))
     for i in range(len(p)):
         for bit in range(256) if every_bit else (3, 100, 255):
-            out.append((f"proof[{i}] bit {bit}", p[:i] + [flip(p[i], bit)] + p[i + 1 :]))
-        out.append((f"proof[{i}] replaced", p[:i] + [EMPTY_ROOT] + p[i + 1 :]))
-        out.append((f"proof[{i}] truncated to 31 bytes", p[:i] + [p[i][:31]] + p[i + 1 :]))
+            out.append((f"proof[{i}] bit {bit}", [*p[:i], flip(p[i], bit), *p[i + 1 :]]))
+        out.append((f"proof[{i}] replaced", [*p[:i], EMPTY_ROOT, *p[i + 1 :]]))
+        out.append((f"proof[{i}] truncated to 31 bytes", [*p[:i], p[i][:31], *p[i + 1 :]]))
         if i + 1 < len(p) and p[i] != p[i + 1]:
-            out.append((f"proof[{i}] <-> proof[{i + 1}]", p[:i] + [p[i + 1], p[i]] + p[i + 2 :]))
+            out.append((f"proof[{i}] <-> proof[{i + 1}]", [*p[:i], p[i + 1], p[i], *p[i + 2 :]]))
     return out
 
 
@@ -316,10 +341,10 @@ def consistency_probes(
         ("root2 + 1 bit", v(m, n, r1, flip(r2, 200), proof)),
         ("swapped roots", v(m, n, r2, r1, proof)),
         ("empty proof", v(m, n, r1, r2, [])),
-        ("trailing root1", v(m, n, r1, r2, proof + [r1])),
-        ("trailing root2", v(m, n, r1, r2, proof + [r2])),
-        ("preceding root1", v(m, n, r1, r2, [r1] + proof)),
-        ("preceding root2", v(m, n, r1, r2, [r2] + proof)),
+        ("trailing root1", v(m, n, r1, r2, [*proof, r1])),
+        ("trailing root2", v(m, n, r1, r2, [*proof, r2])),
+        ("preceding root1", v(m, n, r1, r2, [r1, *proof])),
+        ("preceding root2", v(m, n, r1, r2, [r2, *proof])),
         ("size1 ^ 2", v(m ^ 2, n, r1, r2, proof)),
         ("size2 * 2", v(m, n * 2, r1, r2, proof)),
         ("size2 // 2", v(m, n // 2, r1, r2, proof)),
@@ -643,25 +668,23 @@ def test_verifiers_say_false_and_never_raise_on_malformed_input() -> None:
     assert verify_inclusion(index, size, leaf, proof, rt)
     assert verify_inclusion(index, size, leaf, tuple(proof), rt)  # any list or tuple
     args: list[object] = [index, size, leaf, proof, rt]
-    for position, bads in [(0, BAD_SIZES), (1, BAD_SIZES), (2, BAD_HASHES), (3, BAD_PROOFS),
-                           (4, BAD_HASHES)]:
+    for position, bads in [(0, BAD_SIZES), (1, BAD_SIZES), (2, BAD_HASHES), (3, BAD_PROOFS), (4, BAD_HASHES)]:
         for bad in bads:
-            spoiled = args[:position] + [bad] + args[position + 1 :]
+            spoiled = [*args[:position], bad, *args[position + 1 :]]
             assert verify_inclusion(*spoiled) is False, (position, bad)  # type: ignore[arg-type]
 
     c = consistency_proof(CT_STORE, 6, 8)
     r1 = H(CT_ROOTS[5])
     cargs: list[object] = [6, 8, r1, rt, c]
     assert verify_consistency(*cargs)  # type: ignore[arg-type]
-    for position, bads in [(0, BAD_SIZES), (1, BAD_SIZES), (2, BAD_HASHES), (3, BAD_HASHES),
-                           (4, BAD_PROOFS)]:
+    for position, bads in [(0, BAD_SIZES), (1, BAD_SIZES), (2, BAD_HASHES), (3, BAD_HASHES), (4, BAD_PROOFS)]:
         for bad in bads:
-            spoiled = cargs[:position] + [bad] + cargs[position + 1 :]
+            spoiled = [*cargs[:position], bad, *cargs[position + 1 :]]
             assert verify_consistency(*spoiled) is False, (position, bad)  # type: ignore[arg-type]
     # Power-of-two size1: the proof's first element is the old root's sibling, not the root.
     c4 = consistency_proof(CT_STORE, 4, 8)
     assert verify_consistency(4, 8, H(CT_ROOTS[3]), rt, c4)
-    assert not verify_consistency(4, 8, H(CT_ROOTS[3]), rt, [b"short"] + c4[1:])
+    assert not verify_consistency(4, 8, H(CT_ROOTS[3]), rt, [b"short", *c4[1:]])
 
 
 class CountingProof(list[bytes]):

@@ -85,8 +85,11 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def verify(h: Harness, *, with_chain: bool = True) -> AuditReport:
-    return await verify_log(h.vault.ctx, log_key_address=h.vault.sequencer.log_key.address,
-                            anchor=h.vault.ctx.chain.audit if with_chain else None)
+    return await verify_log(
+        h.vault.ctx,
+        log_key_address=h.vault.sequencer.log_key.address,
+        anchor=h.vault.ctx.chain.audit if with_chain else None,
+    )
 
 
 def entry_findings(report: AuditReport) -> set[tuple[str, int | None]]:
@@ -149,8 +152,14 @@ async def forged(log: Log, seq: int, claim: int) -> dict[str, Any]:
     document = json.loads(original["entry"])
     document["actor"] = "gongan"
     body = audit_log.canonical(document)
-    return {**original, "seq": seq, "entry": body.decode(), "leaf_hash": leaf_hash(body), "mac": os.urandom(32),
-            "actor": "gongan"}
+    return {
+        **original,
+        "seq": seq,
+        "entry": body.decode(),
+        "leaf_hash": leaf_hash(body),
+        "mac": os.urandom(32),
+        "actor": "gongan",
+    }
 
 
 async def insert_a_forged_row(log: Log) -> int:
@@ -207,25 +216,34 @@ class Tamper:
 TAMPERS = {
     "flip a byte": Tamper(flip_a_byte, lambda _: {("modified", 6)}, detail="MAC does not verify"),
     "change a field": Tamper(change_a_field, lambda _: {("modified", 3)}),
-    "change an indexed column": Tamper(change_an_indexed_column, lambda _: {("modified", 7)}, moves_tree=False,
-                                       detail="'actor'"),
+    "change an indexed column": Tamper(
+        change_an_indexed_column, lambda _: {("modified", 7)}, moves_tree=False, detail="'actor'"
+    ),
     "delete a row": Tamper(delete_a_row, lambda _: {("deleted", 4)}, detail="entry 4 is missing"),
     "insert a forged row": Tamper(
         insert_a_forged_row,
         lambda log: {("inserted", 6)} | {("reordered", seq) for seq in range(6, log.size)},
-        detail="forged row claiming to be entry 6"),
-    "append a forged row": Tamper(append_a_forged_row, lambda log: {("inserted", log.size)}, moves_tree=False,
-                                  detail="claiming to be entry 2"),
-    "replay an entry": Tamper(replay_an_entry, lambda log: {("inserted", log.size)}, moves_tree=False,
-                              detail="copy of entry 6"),
-    "swap two rows": Tamper(swap_two_rows, lambda _: {("reordered", 2), ("reordered", 9)},
-                            detail="entry 2 is authentic but stored at position 9"),
-    "truncate the tail": Tamper(truncate_the_tail, lambda log: {("deleted", log.size - 3)},
-                                detail="entries 8 to 10 (3 entries) are missing"),
+        detail="forged row claiming to be entry 6",
+    ),
+    "append a forged row": Tamper(
+        append_a_forged_row, lambda log: {("inserted", log.size)}, moves_tree=False, detail="claiming to be entry 2"
+    ),
+    "replay an entry": Tamper(
+        replay_an_entry, lambda log: {("inserted", log.size)}, moves_tree=False, detail="copy of entry 6"
+    ),
+    "swap two rows": Tamper(
+        swap_two_rows,
+        lambda _: {("reordered", 2), ("reordered", 9)},
+        detail="entry 2 is authentic but stored at position 9",
+    ),
+    "truncate the tail": Tamper(
+        truncate_the_tail, lambda log: {("deleted", log.size - 3)}, detail="entries 8 to 10 (3 entries) are missing"
+    ),
 }
 
 
 # -- tests -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("chunk", [audit_scan.CHUNK, 3])
 async def test_a_clean_log_verifies(log: Log, chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -234,9 +252,17 @@ async def test_a_clean_log_verifies(log: Log, chunk: int, monkeypatch: pytest.Mo
     assert report.ok and report.findings == []
     assert (report.tree_size, report.entries_checked) == (log.size, log.size) == (11, 11)
     assert (report.heads_checked, report.anchors_checked) == (3, 3)
-    assert report.to_dict() == {"ok": True, "tree_size": 11, "entries_checked": 11, "heads_checked": 3,
-                                "anchors_checked": 3, "findings": [], "status": "verified", "anchored_size": 11,
-                                "summary": "the log is complete and untampered up to the head anchored on chain at size 11"}
+    assert report.to_dict() == {
+        "ok": True,
+        "tree_size": 11,
+        "entries_checked": 11,
+        "heads_checked": 3,
+        "anchors_checked": 3,
+        "findings": [],
+        "status": "verified",
+        "anchored_size": 11,
+        "summary": "the log is complete and untampered up to the head anchored on chain at size 11",
+    }
 
 
 async def test_a_log_with_no_anchored_head_is_not_called_untampered(harness: Harness) -> None:
@@ -292,7 +318,9 @@ async def rewrite_history(h: Harness, seq: int, **change: Any) -> None:
         tree, nodes, roots = CompactRange(), [], {}
         for r in rows:
             index = tree.size
-            nodes += [{"level": lv, "idx": index >> lv, "hash": v} for lv, v in enumerate(tree.append(r.leaf_hash)) if lv]
+            nodes += [
+                {"level": lv, "idx": index >> lv, "hash": v} for lv, v in enumerate(tree.append(r.leaf_hash)) if lv
+            ]
             roots[tree.size] = tree.root()
         await s.execute(delete(AuditNode))
         await s.execute(insert(AuditNode), nodes)
@@ -310,7 +338,11 @@ async def test_a_consistent_rewrite_with_the_keys_is_caught_by_the_chain(log: Lo
     # The re-signed heads of sizes 8 and 11 say "anchored", but the chain holds other roots.
     assert kinds(report) == ["anchor_mismatch", "unanchored"]
     detail = one(report, "anchor_mismatch")
-    assert "anchored on chain at size 8 " in detail and "entries 5 to 7" in detail and "1 later anchored head fails too" in detail
+    assert (
+        "anchored on chain at size 8 " in detail
+        and "entries 5 to 7" in detail
+        and "1 later anchored head fails too" in detail
+    )
     assert "head of size 8 is recorded as anchored" in one(report, "unanchored")
 
 
@@ -338,7 +370,9 @@ async def test_a_head_not_signed_by_the_log_key(log: Log) -> None:
     async with log.h.vault.ctx.sessions.begin() as s:
         head = await s.get(AuditHead, log.anchored[1])
         assert head is not None
-        head.signature = SigningKey.generate().sign_message(audit_log.head_text(head.tree_size, head.root, head.signed_at))
+        head.signature = SigningKey.generate().sign_message(
+            audit_log.head_text(head.tree_size, head.root, head.signed_at)
+        )
     report = await verify(log.h)
     assert kinds(report) == ["bad_head_signature"]
     assert f"head of size {log.anchored[1]} " in one(report, "bad_head_signature")
@@ -361,8 +395,11 @@ async def test_a_head_recorded_as_anchored_that_the_chain_never_saw(log: Log) ->
     head = await h.vault.sequencer.sign_head(clock.now())  # not settled: never sent to the chain
     assert head is not None
     async with h.vault.ctx.sessions.begin() as s:
-        await s.execute(update(AuditHead).where(AuditHead.tree_size == head.tree_size)
-                        .values(status="anchored", tx_hash="0x" + "ab" * 32))
+        await s.execute(
+            update(AuditHead)
+            .where(AuditHead.tree_size == head.tree_size)
+            .values(status="anchored", tx_hash="0x" + "ab" * 32)
+        )
     report = await verify(h)
     assert kinds(report) == ["unanchored"]
     assert f"head of size {head.tree_size} is recorded as anchored" in one(report, "unanchored")

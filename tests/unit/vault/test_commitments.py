@@ -61,4 +61,6 @@ def test_bad_shapes() -> None:
     assert commitments.root_from_multiproof(4, {}, []) is None
     assert commitments.root_from_multiproof(4, {4: b"x" * 32}, []) is None
     assert commitments.root_from_multiproof(4, {0: b"x" * 32}, [b"short", b"y" * 32]) is None
-    assert commitments.leaf_count_for(1) == 2 and commitments.leaf_count_for(5) == 8 and commitments.leaf_count_for(8) == 8
+    assert (
+        commitments.leaf_count_for(1) == 2 and commitments.leaf_count_for(5) == 8 and commitments.leaf_count_for(8) == 8
+    )

@@ -16,9 +16,20 @@ KEY = bytes(range(32))
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for var in ("DATAVAULT_DATADIR", "DATAVAULT_DATABASE_URL", "DATAVAULT_CHAIN", "DATAVAULT_RPC_URL",
-                "DATAVAULT_SIGNER_KEY", "DATAVAULT_ZERO_GAS", "DATAVAULT_MASTER_KEY", "DATAVAULT_MASTER_KEY_FILE",
-                "DATAVAULT_ANVIL", "DATAVAULT_MAX_BODY_BYTES", "DATAVAULT_LOG_LEVEL", "DATAVAULT_LOG_FORMAT"):
+    for var in (
+        "DATAVAULT_DATADIR",
+        "DATAVAULT_DATABASE_URL",
+        "DATAVAULT_CHAIN",
+        "DATAVAULT_RPC_URL",
+        "DATAVAULT_SIGNER_KEY",
+        "DATAVAULT_ZERO_GAS",
+        "DATAVAULT_MASTER_KEY",
+        "DATAVAULT_MASTER_KEY_FILE",
+        "DATAVAULT_ANVIL",
+        "DATAVAULT_MAX_BODY_BYTES",
+        "DATAVAULT_LOG_LEVEL",
+        "DATAVAULT_LOG_FORMAT",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -49,15 +60,18 @@ def test_the_environment_and_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert (s.log_level, s.log_format) == ("warning", "json")
 
 
-@pytest.mark.parametrize(("var", "value", "said"), [
-    ("DATAVAULT_MAX_BODY_BYTES", "abc", "DATAVAULT_MAX_BODY_BYTES='abc': input should be a valid integer"),
-    ("DATAVAULT_MAX_BODY_BYTES", "0", "DATAVAULT_MAX_BODY_BYTES='0'"),
-    ("DATAVAULT_CHAIN", "foo", "DATAVAULT_CHAIN='foo': choose one of anvil, inprocess, hardhat, rpc"),
-    ("DATAVAULT_ZERO_GAS", "maybe", "DATAVAULT_ZERO_GAS='maybe'"),
-    ("DATAVAULT_LOG_LEVEL", "loud", "DATAVAULT_LOG_LEVEL='loud': choose one of debug"),
-    ("DATAVAULT_LOG_FORMAT", "xml", "DATAVAULT_LOG_FORMAT='xml'"),
-    ("DATAVAULT_MASTER_KEY", "c2VjcmV0", "DATAVAULT_MASTER_KEY: not 32 bytes of base64 or hex"),
-])
+@pytest.mark.parametrize(
+    ("var", "value", "said"),
+    [
+        ("DATAVAULT_MAX_BODY_BYTES", "abc", "DATAVAULT_MAX_BODY_BYTES='abc': input should be a valid integer"),
+        ("DATAVAULT_MAX_BODY_BYTES", "0", "DATAVAULT_MAX_BODY_BYTES='0'"),
+        ("DATAVAULT_CHAIN", "foo", "DATAVAULT_CHAIN='foo': choose one of anvil, inprocess, hardhat, rpc"),
+        ("DATAVAULT_ZERO_GAS", "maybe", "DATAVAULT_ZERO_GAS='maybe'"),
+        ("DATAVAULT_LOG_LEVEL", "loud", "DATAVAULT_LOG_LEVEL='loud': choose one of debug"),
+        ("DATAVAULT_LOG_FORMAT", "xml", "DATAVAULT_LOG_FORMAT='xml'"),
+        ("DATAVAULT_MASTER_KEY", "c2VjcmV0", "DATAVAULT_MASTER_KEY: not 32 bytes of base64 or hex"),
+    ],
+)
 def test_a_bad_value_names_its_variable(monkeypatch: pytest.MonkeyPatch, var: str, value: str, said: str) -> None:
     monkeypatch.setenv(var, value)
     with pytest.raises(ConfigError) as info:

@@ -34,7 +34,8 @@ async def appoint_unsettled(h: Harness, firm: Actor, agent: SigningKey) -> tuple
     body = {"agent": agent.address, "record_types": ["licence"], "expires_at": clock.now() + 10 * DAY}
     typed = (await h.http.post("/me/delegations/prepare", json=body, headers=firm.headers)).json()["typed_data"]
     r = await h.http.post(
-        "/me/delegations", json={"message": typed["message"], "signature": firm.key.sign_typed_data(typed)},
+        "/me/delegations",
+        json={"message": typed["message"], "signature": firm.key.sign_typed_data(typed)},
         headers=firm.headers,
     )
     assert r.status_code == 201, r.text

@@ -16,15 +16,28 @@ from vault.errors import VaultValueError
 
 
 def spec(**overrides: object) -> DocumentSpec:
-    values: dict[str, object] = {"type": "licence", "title": "驾驶证", "fields": {"准驾车型": "C1"}, "valid_from": 1, "valid_until": 2}
+    values: dict[str, object] = {
+        "type": "licence",
+        "title": "驾驶证",
+        "fields": {"准驾车型": "C1"},
+        "valid_from": 1,
+        "valid_until": 2,
+    }
     values.update(overrides)
     return DocumentSpec(**values)  # type: ignore[arg-type]
 
 
 def doc(**overrides: object) -> dict[str, object]:
     return build_document(
-        spec(**overrides), subject_id="0x" + "aa" * 32, holder="0x" + "cc" * 20, issuer_code="gongan",
-        issuer_address="0x" + "bb" * 20, record_id="r1", record_version=1, issued_at=1, status_index=7,
+        spec(**overrides),
+        subject_id="0x" + "aa" * 32,
+        holder="0x" + "cc" * 20,
+        issuer_code="gongan",
+        issuer_address="0x" + "bb" * 20,
+        record_id="r1",
+        record_version=1,
+        issued_at=1,
+        status_index=7,
     )
 
 
@@ -99,7 +112,18 @@ def test_decoys_pad_to_a_power_of_two_and_the_shape_is_checked() -> None:
 
 
 def test_version_1_documents_still_hash_as_before() -> None:
-    v1 = {"version": 1, "type": "licence", "title": "t", "subject": "0x" + "aa" * 32, "issuer": {"code": "g", "address": "0x" + "bb" * 20},
-          "record": {"id": "r", "version": 1}, "issued_at": 1, "valid_from": 1, "valid_until": 2, "fields": {"a": 1}, "salt": "00" * 16}
+    v1 = {
+        "version": 1,
+        "type": "licence",
+        "title": "t",
+        "subject": "0x" + "aa" * 32,
+        "issuer": {"code": "g", "address": "0x" + "bb" * 20},
+        "record": {"id": "r", "version": 1},
+        "issued_at": 1,
+        "valid_from": 1,
+        "valid_until": 2,
+        "fields": {"a": 1},
+        "salt": "00" * 16,
+    }
     assert parse_document(v1) is v1
     assert credential_hash(v1) == "0x" + keccak(b"datavault:credential:v1\x00" + canonical_json(v1)).hex()

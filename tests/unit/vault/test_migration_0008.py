@@ -17,7 +17,10 @@ from vault.db.engine import create_engine, sqlite_url
 from vault.db.migrate import upgrade
 from vault.db.models import Base
 
-SUBJECT = "INSERT INTO subjects (id, kind, auth_address, profile_key, profile, created_at) VALUES (:id, 'citizen', :a, x'00', x'00', 1)"
+SUBJECT = (
+    "INSERT INTO subjects (id, kind, auth_address, profile_key, profile, created_at) "
+    "VALUES (:id, 'citizen', :a, x'00', x'00', 1)"
+)
 ENTRY = (
     "INSERT INTO audit_entries (seq, entry, leaf_hash, mac, at, action, outcome, actor_role, actor, subject_id) "
     "VALUES (:seq, '{}', x'00', x'00', 1, :action, 'ok', :role, :actor, :sid)"
@@ -30,14 +33,23 @@ async def test_revision_0008_backfills_registrars_and_matches_the_models(tmp_pat
     try:
         await upgrade(engine, "0007")
         async with engine.begin() as conn:
-            await conn.execute(text(
-                "INSERT INTO departments (code, name, roles, active, auth_address, chain_address, chain_key_name, created_at) "
-                "VALUES ('gongan', 'x', 7, 1, :a, :c, 'dept-gongan-chain', 1)"
-            ), {"a": "0x" + "01" * 20, "c": "0x" + "02" * 20})
+            await conn.execute(
+                text(
+                    "INSERT INTO departments (code, name, roles, active, auth_address, chain_address, "
+                    "chain_key_name, created_at) "
+                    "VALUES ('gongan', 'x', 7, 1, :a, :c, 'dept-gongan-chain', 1)"
+                ),
+                {"a": "0x" + "01" * 20, "c": "0x" + "02" * 20},
+            )
             await conn.execute(text(SUBJECT), {"id": known, "a": "0x" + "03" * 20})
             await conn.execute(text(SUBJECT), {"id": unknown, "a": "0x" + "04" * 20})
-            await conn.execute(text(ENTRY), {"seq": 0, "action": "grant.created", "role": "subject", "actor": unknown, "sid": unknown})
-            await conn.execute(text(ENTRY), {"seq": 1, "action": "subject.registered", "role": "registrar", "actor": "gongan", "sid": known})
+            await conn.execute(
+                text(ENTRY), {"seq": 0, "action": "grant.created", "role": "subject", "actor": unknown, "sid": unknown}
+            )
+            await conn.execute(
+                text(ENTRY),
+                {"seq": 1, "action": "subject.registered", "role": "registrar", "actor": "gongan", "sid": known},
+            )
         await upgrade(engine)
         async with engine.connect() as conn:
             found = (await conn.execute(text("SELECT id, registered_by FROM subjects"))).all()

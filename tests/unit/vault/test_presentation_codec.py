@@ -37,8 +37,14 @@ from vault.presentations.model import (
 )
 
 LICENCE = {
-    "姓名": "张三", "性别": "男", "国籍": "中国", "住址": "北京市东城区景山前街4号故宫博物院院内西三所",
-    "出生日期": "1990-01-01", "初次领证日期": "2010-06-15", "准驾车型": "C1", "证号": "11010519900101002X",
+    "姓名": "张三",
+    "性别": "男",
+    "国籍": "中国",
+    "住址": "北京市东城区景山前街4号故宫博物院院内西三所",
+    "出生日期": "1990-01-01",
+    "初次领证日期": "2010-06-15",
+    "准驾车型": "C1",
+    "证号": "11010519900101002X",
 }
 DOMAIN = CredentialDomain(chain_id=31337, registry="0x" + "ab" * 20)
 HOLDER = SigningKey.generate()
@@ -52,13 +58,21 @@ def signature(rng: random.Random | None = None) -> bytes:
     return bytes(raw)
 
 
-def present(fields: dict[str, Any], shown: list[str], *, record_id: str | None = None, sign: bool = True) -> Presentation:
+def present(
+    fields: dict[str, Any], shown: list[str], *, record_id: str | None = None, sign: bool = True
+) -> Presentation:
     """A presentation built as the vault builds one: real document, leaves and multiproof."""
     spec = DocumentSpec("licence", "机动车驾驶证", fields, 1_700_000_000, 1_900_000_000)
     document = build_document(
-        spec, subject_id="0x" + secrets.token_hex(32), holder=HOLDER.address.lower(), issuer_code="gongan",
-        issuer_address="0x" + secrets.token_hex(20), record_id=record_id or str(uuid.uuid4()), record_version=1,
-        issued_at=1_700_000_000, status_index=4711,
+        spec,
+        subject_id="0x" + secrets.token_hex(32),
+        holder=HOLDER.address.lower(),
+        issuer_code="gongan",
+        issuer_address="0x" + secrets.token_hex(20),
+        record_id=record_id or str(uuid.uuid4()),
+        record_version=1,
+        issued_at=1_700_000_000,
+        status_index=4711,
     )
     tree = leaves(document)
     header = CredentialHeader.from_document(document)
@@ -66,13 +80,23 @@ def present(fields: dict[str, Any], shown: list[str], *, record_id: str | None =
     disclosed = []
     for name in shown:
         salt = bytes.fromhex(document["salts"][name])
-        disclosed.append(DisclosedField(tree.index(commitments.field_leaf(name, fields[name], salt)), name, fields[name], salt))
+        disclosed.append(
+            DisclosedField(tree.index(commitments.field_leaf(name, fields[name], salt)), name, fields[name], salt)
+        )
     header_index = tree.index(header.leaf(header_salt))
     p = Presentation(
-        header=header, header_index=header_index, header_salt=header_salt, leaf_count=len(tree), fields=tuple(disclosed),
+        header=header,
+        header_index=header_index,
+        header_salt=header_salt,
+        leaf_count=len(tree),
+        fields=tuple(disclosed),
         field_proof=tuple(commitments.multiproof(tree, [header_index, *(f.index for f in disclosed)])),
-        batch_proof=tuple(secrets.token_bytes(32) for _ in range(14)), issuer_signature=signature(),
-        nonce=secrets.token_bytes(16), created_at=1_750_000_000, expires_at=1_750_000_300, credential=commitments.root(tree),
+        batch_proof=tuple(secrets.token_bytes(32) for _ in range(14)),
+        issuer_signature=signature(),
+        nonce=secrets.token_bytes(16),
+        created_at=1_750_000_000,
+        expires_at=1_750_000_300,
+        credential=commitments.root(tree),
     )
     assert credential_root(p) == p.credential
     if sign:
@@ -82,7 +106,7 @@ def present(fields: dict[str, Any], shown: list[str], *, record_id: str | None =
 
 
 def payload_array(text: str) -> list[Any]:
-    payload = base45.decode(text[len(PREFIX):])
+    payload = base45.decode(text[len(PREFIX) :])
     body = zlib.decompress(payload[1:]) if payload[0] == 1 else payload[1:]
     array = cbor2.loads(body)
     assert isinstance(array, list)
@@ -107,7 +131,7 @@ def test_round_trip_is_equal_and_keeps_the_commitments(shown: list[str]) -> None
     p = present(LICENCE, shown)
     text = encode(p)
     print(f"\n{len(shown)} fields: {len(text)} characters")
-    assert text.startswith(PREFIX) and set(text[len(PREFIX):]) <= set(base45.ALPHABET)
+    assert text.startswith(PREFIX) and set(text[len(PREFIX) :]) <= set(base45.ALPHABET)
     assert len(text) < 2500  # sanity only; bench/PRESENTATION.md has the figures
     back = decode(text)
     assert back == p
@@ -146,9 +170,15 @@ def test_signatures_are_carried_in_64_bytes_and_expanded_back(v: int) -> None:
 
 
 VALUES: dict[str, Any] = {
-    "中文": "中华人民共和国机动车驾驶证 — ✓ 𠀀", "nested": {"地址": {"省": "北京", "门牌": [4, "号", None]}, "b": []},
-    "floats": [0.1, 1.5, -0.0, 1e300, 3.141592653589793, 2.5e-8], "ints": [0, -1, 2**64, -(2**70), 10**40],
-    "flags": [True, False, None], "empty": {"": ""}, "one": 1, "one_float": 1.0, "bool": True,
+    "中文": "中华人民共和国机动车驾驶证 — ✓ 𠀀",
+    "nested": {"地址": {"省": "北京", "门牌": [4, "号", None]}, "b": []},
+    "floats": [0.1, 1.5, -0.0, 1e300, 3.141592653589793, 2.5e-8],
+    "ints": [0, -1, 2**64, -(2**70), 10**40],
+    "flags": [True, False, None],
+    "empty": {"": ""},
+    "one": 1,
+    "one_float": 1.0,
+    "bool": True,
 }
 
 
@@ -177,16 +207,18 @@ def test_header_hex_goes_as_bytes_and_proofs_as_one_byte_string() -> None:
     array = payload_array(encode(p))
     assert [len(array[1][i]) for i in (2, 3, 5)] == [32, 20, 20]
     assert array[6] == b"".join(p.field_proof) and array[7] == b"".join(p.batch_proof)
-    with pytest.raises(PresentationFormatError, match="cannot encode the presentation: the batch proof hash is not 32 bytes"):
+    with pytest.raises(
+        PresentationFormatError, match="cannot encode the presentation: the batch proof hash is not 32 bytes"
+    ):
         encode(replace(p, batch_proof=(b"\x00" * 31, b"\x00" * 33)))  # joined, they would look like two good ones
 
 
 def test_compression_only_when_it_is_shorter() -> None:
     plain = encode(present(LICENCE, list(LICENCE)))
-    assert base45.decode(plain[len(PREFIX):])[0] == 0  # random salts and hashes do not compress
+    assert base45.decode(plain[len(PREFIX) :])[0] == 0  # random salts and hashes do not compress
     p = present({"备注": "同上。" * 200}, ["备注"])
     text = encode(p)
-    assert base45.decode(text[len(PREFIX):])[0] == 1
+    assert base45.decode(text[len(PREFIX) :])[0] == 1
     assert decode(text) == p
 
 
@@ -198,8 +230,19 @@ def test_a_trailing_newline_is_ignored() -> None:
 def test_the_codec_knows_every_part_of_a_presentation() -> None:
     # A part added to the dataclass must get a position here, or encode would silently drop it.
     assert [f.name for f in dataclass_fields(Presentation)] == [
-        "header", "header_index", "header_salt", "leaf_count", "fields", "field_proof", "batch_proof",
-        "issuer_signature", "nonce", "created_at", "expires_at", "holder_signature", "credential",
+        "header",
+        "header_index",
+        "header_salt",
+        "leaf_count",
+        "fields",
+        "field_proof",
+        "batch_proof",
+        "issuer_signature",
+        "nonce",
+        "created_at",
+        "expires_at",
+        "holder_signature",
+        "credential",
     ]
 
 
@@ -207,7 +250,10 @@ def test_the_codec_knows_every_part_of_a_presentation() -> None:
 
 
 def test_oversized_text_is_refused_before_parsing_with_the_limit_named() -> None:
-    e = refused(PREFIX + "!" * MAX_TEXT_CHARS, f"payload too large: {MAX_TEXT_CHARS + 4} characters, the limit is {MAX_TEXT_CHARS}")
+    e = refused(
+        PREFIX + "!" * MAX_TEXT_CHARS,
+        f"payload too large: {MAX_TEXT_CHARS + 4} characters, the limit is {MAX_TEXT_CHARS}",
+    )
     assert isinstance(e, VaultValueError) and e.field == "presentation"
 
 
@@ -228,24 +274,27 @@ def test_unsupported_version() -> None:
     refused(text_of(cbor2.dumps([True, *array[1:]])), "unsupported presentation version True")
 
 
-@pytest.mark.parametrize(("position", "value", "match"), [
-    (2, -1, "header position"),
-    (2, True, "header position"),
-    (2, 1.0, "header position"),
-    (3, "00" * 16, "header salt"),
-    (4, 3, "power of two"),
-    (4, 2048, "leaf count"),
-    (5, "fields", "fields"),
-    (6, b"\x00" * 31, "field proof"),
-    (6, [b"\x00" * 32], "field proof"),
-    (7, b"\x00" * 32 * 33, "batch proof"),
-    (8, b"\x00" * 65, "issuer signature"),
-    (9, b"\x00" * 15, "nonce"),
-    (10, 2**40, "creation time"),
-    (11, None, "expiry time"),
-    (12, b"\x00" * 65, "holder signature"),
-    (13, b"\x00" * 31, "credential hash"),
-])
+@pytest.mark.parametrize(
+    ("position", "value", "match"),
+    [
+        (2, -1, "header position"),
+        (2, True, "header position"),
+        (2, 1.0, "header position"),
+        (3, "00" * 16, "header salt"),
+        (4, 3, "power of two"),
+        (4, 2048, "leaf count"),
+        (5, "fields", "fields"),
+        (6, b"\x00" * 31, "field proof"),
+        (6, [b"\x00" * 32], "field proof"),
+        (7, b"\x00" * 32 * 33, "batch proof"),
+        (8, b"\x00" * 65, "issuer signature"),
+        (9, b"\x00" * 15, "nonce"),
+        (10, 2**40, "creation time"),
+        (11, None, "expiry time"),
+        (12, b"\x00" * 65, "holder signature"),
+        (13, b"\x00" * 31, "credential hash"),
+    ],
+)
 def test_wrong_types_and_ranges_are_damage(position: int, value: Any, match: str) -> None:
     array = payload_array(encode(present(LICENCE, ["姓名"])))
     array[position] = value
@@ -258,45 +307,51 @@ def mutated_field(change: Any) -> str:
     return text_of(zlib.compress(cbor2.dumps(array)), flag=1)  # zlib: room for a 7,000-digit integer
 
 
-@pytest.mark.parametrize(("change", "match"), [
-    (lambda a: a[5][0].__setitem__(1, "@header"), "no valid name"),
-    (lambda a: a[5][0].__setitem__(1, ""), "no valid name"),
-    (lambda a: a[5][0].__setitem__(1, 7), "no valid name"),
-    (lambda a: a[5][1].__setitem__(1, a[5][0][1]), "repeats"),
-    (lambda a: a[5][1].__setitem__(0, a[5][0][0]), "repeats"),
-    (lambda a: a[5][0].__setitem__(0, a[2]), "repeats"),
-    (lambda a: a[5][0].__setitem__(2, float("nan")), "JSON cannot carry"),
-    (lambda a: a[5][0].__setitem__(2, b"bytes"), "JSON cannot carry"),
-    (lambda a: a[5][0].__setitem__(2, {b"k": 1}), "not text"),
-    (lambda a: a[5][0].__setitem__(2, 2**24000 - 1), "cannot be written as JSON"),
-    (lambda a: a[5][0].append(b""), "field 1"),
-    (lambda a: a[1].__setitem__(2, b"\x00" * 31), "subject"),
-    (lambda a: a[1].__setitem__(1, ""), "title"),
-    (lambda a: a[1].__setitem__(7, "1"), "record_version"),
-    (lambda a: a[1].__setitem__(6, b"\x00" * 15), "record id"),
-    (lambda a: a[1].pop(), "header"),
-    (lambda a: a.append(0), "14"),
-    (lambda a: a.pop(), "14"),
-])
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda a: a[5][0].__setitem__(1, "@header"), "no valid name"),
+        (lambda a: a[5][0].__setitem__(1, ""), "no valid name"),
+        (lambda a: a[5][0].__setitem__(1, 7), "no valid name"),
+        (lambda a: a[5][1].__setitem__(1, a[5][0][1]), "repeats"),
+        (lambda a: a[5][1].__setitem__(0, a[5][0][0]), "repeats"),
+        (lambda a: a[5][0].__setitem__(0, a[2]), "repeats"),
+        (lambda a: a[5][0].__setitem__(2, float("nan")), "JSON cannot carry"),
+        (lambda a: a[5][0].__setitem__(2, b"bytes"), "JSON cannot carry"),
+        (lambda a: a[5][0].__setitem__(2, {b"k": 1}), "not text"),
+        (lambda a: a[5][0].__setitem__(2, 2**24000 - 1), "cannot be written as JSON"),
+        (lambda a: a[5][0].append(b""), "field 1"),
+        (lambda a: a[1].__setitem__(2, b"\x00" * 31), "subject"),
+        (lambda a: a[1].__setitem__(1, ""), "title"),
+        (lambda a: a[1].__setitem__(7, "1"), "record_version"),
+        (lambda a: a[1].__setitem__(6, b"\x00" * 15), "record id"),
+        (lambda a: a[1].pop(), "header"),
+        (lambda a: a.append(0), "14"),
+        (lambda a: a.pop(), "14"),
+    ],
+)
 def test_malformed_parts_are_damage(change: Any, match: str) -> None:
     refused(mutated_field(change), f"the code is damaged: .*{match}")
 
 
-@pytest.mark.parametrize("body", [
-    cbor2.dumps(cbor2.CBORTag(1, 0)),                       # a datetime
-    cbor2.dumps(cbor2.CBORTag(35, "(a+)+$")),               # a regex
-    cbor2.dumps(cbor2.CBORTag(258, [1, 2])),                # a set
-    cbor2.dumps(cbor2.CBORTag(9999, [1])),                  # an unknown tag
-    bytes([0xD8, 28, 0x81, 0xD8, 29, 0x00]),                # a list that contains itself
-    b"\x81" * 100 + b"\x00",                                # a nesting bomb
-    b"\x9f\x01\xff",                                        # indefinite length
-    b"\x5b" + (2**62).to_bytes(8, "big"),                   # a 4 EiB byte string, announced
-    b"\x82\x01",                                            # cut short
-    cbor2.dumps([1]) + b"\x00",                             # trailing bytes
-    b"\xa2\x61a\x01\x61a\x02",                              # duplicate keys
-    b"\xf7",                                                # undefined
-    b"",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        cbor2.dumps(cbor2.CBORTag(1, 0)),  # a datetime
+        cbor2.dumps(cbor2.CBORTag(35, "(a+)+$")),  # a regex
+        cbor2.dumps(cbor2.CBORTag(258, [1, 2])),  # a set
+        cbor2.dumps(cbor2.CBORTag(9999, [1])),  # an unknown tag
+        bytes([0xD8, 28, 0x81, 0xD8, 29, 0x00]),  # a list that contains itself
+        b"\x81" * 100 + b"\x00",  # a nesting bomb
+        b"\x9f\x01\xff",  # indefinite length
+        b"\x5b" + (2**62).to_bytes(8, "big"),  # a 4 EiB byte string, announced
+        b"\x82\x01",  # cut short
+        cbor2.dumps([1]) + b"\x00",  # trailing bytes
+        b"\xa2\x61a\x01\x61a\x02",  # duplicate keys
+        b"\xf7",  # undefined
+        b"",
+    ],
+)
 def test_hostile_cbor_is_damage(body: bytes) -> None:
     refused(text_of(body), "the code is damaged")
     refused(text_of(zlib.compress(body + body[-1:] * 20_000), flag=1), "the code is damaged")
@@ -310,12 +365,15 @@ def test_zlib_bomb_is_refused() -> None:
     refused(text_of(deep, flag=1), "the code is damaged: the data cannot be read")
 
 
-@pytest.mark.parametrize(("payload", "match"), [
-    (b"\x02" + cbor2.dumps([1]), "compression flag"),
-    (b"\x01not zlib", "compressed data is corrupt"),
-    (b"\x01" + zlib.compress(b"\x01")[:-2], "cut short"),
-    (b"\x01" + zlib.compress(b"\x01") + b"x", "extra bytes"),
-])
+@pytest.mark.parametrize(
+    ("payload", "match"),
+    [
+        (b"\x02" + cbor2.dumps([1]), "compression flag"),
+        (b"\x01not zlib", "compressed data is corrupt"),
+        (b"\x01" + zlib.compress(b"\x01")[:-2], "cut short"),
+        (b"\x01" + zlib.compress(b"\x01") + b"x", "extra bytes"),
+    ],
+)
 def test_bad_compression_is_damage(payload: bytes, match: str) -> None:
     refused(PREFIX + base45.encode(payload), match)
 
@@ -326,7 +384,8 @@ def test_bad_base45_is_damage() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", [b"\x00" * 64, signature()[:64] + b"\x1d", signature()[:32] + b"\xff" * 32 + b"\x1b"],
+    "bad",
+    [b"\x00" * 64, signature()[:64] + b"\x1d", signature()[:32] + b"\xff" * 32 + b"\x1b"],
     ids=["64 bytes", "v is 29", "s is above n"],  # fixed ids: the signatures are random
 )
 def test_encode_refuses_signatures_the_compact_form_cannot_carry(bad: bytes) -> None:
@@ -340,7 +399,7 @@ def test_nesting_allowed_by_encode_is_what_decode_allows() -> None:
         deep = [deep] if len(str(deep)) % 2 else {"层": deep}
     p = present({"深": deep}, ["深"])
     assert decode(encode(p)) == p
-    with pytest.raises(PresentationFormatError, match="cannot encode the presentation: .*nested too deep"):
+    with pytest.raises(PresentationFormatError, match=r"cannot encode the presentation: .*nested too deep"):
         encode(replace(p, fields=(replace(p.fields[0], value=[deep]),)))
     cyclic: list[Any] = []
     cyclic.append(cyclic)
@@ -352,7 +411,7 @@ def test_encode_refuses_what_decode_would_refuse() -> None:
     p = present(LICENCE, ["姓名"])
     with pytest.raises(PresentationFormatError, match="cannot encode the presentation: the nonce"):
         encode(replace(p, nonce=b"short"))
-    with pytest.raises(PresentationFormatError, match="cannot encode the presentation: .*JSON cannot carry"):
+    with pytest.raises(PresentationFormatError, match=r"cannot encode the presentation: .*JSON cannot carry"):
         encode(replace(p, fields=(replace(p.fields[0], value={"when": uuid.uuid4()}),)))
 
 
@@ -379,7 +438,7 @@ def test_fuzz_truncations_and_bit_flips_of_a_valid_payload() -> None:
     rng = random.Random(2)
     for p in (present(LICENCE, ["姓名", "住址"]), present({"备注": "同上。" * 100}, ["备注"], sign=False)):
         text = encode(p)
-        payload = base45.decode(text[len(PREFIX):])
+        payload = base45.decode(text[len(PREFIX) :])
         for cut in range(len(payload)):
             decodes_or_refuses(PREFIX + base45.encode(payload[:cut]))
         for cut in range(0, len(text), 7):
@@ -404,5 +463,5 @@ def test_fuzz_swapped_parts() -> None:
                 break
             target = inner
         if isinstance(target, list) and target:
-            target[rng.randrange(len(target))] = copy.deepcopy(rng.choice(pool + [array[5], array[1]]))
+            target[rng.randrange(len(target))] = copy.deepcopy(rng.choice([*pool, array[5], array[1]]))
         decodes_or_refuses(text_of(cbor2.dumps(array)))

@@ -28,8 +28,12 @@ async def test_used_nonces_are_kept_until_their_presentation_is_stale(tmp_path: 
     h = await open_harness(tmp_path)
     try:
         async with h.vault.ctx.sessions.begin() as s:
-            first = await presentation_nonces.use(s, nonce=b"\x01" * 16, verifier="a", expires_at=1_300, now=1_000, consume=True)
-            again = await presentation_nonces.use(s, nonce=b"\x01" * 16, verifier="b", expires_at=1_300, now=1_100, consume=True)
+            first = await presentation_nonces.use(
+                s, nonce=b"\x01" * 16, verifier="a", expires_at=1_300, now=1_000, consume=True
+            )
+            again = await presentation_nonces.use(
+                s, nonce=b"\x01" * 16, verifier="b", expires_at=1_300, now=1_100, consume=True
+            )
             assert first.passed and not again.passed
             await presentation_nonces.challenge(s, verifier="a", now=1_300 + 61)  # purges the stale one
             assert await s.scalar(select(func.count()).select_from(PresentationNonce)) == 1

@@ -28,17 +28,38 @@ def presentation(seed: int = 7, fields: int = 3) -> Presentation:
     """Shaped like a real one (sizes, types); it only has to encode and decode."""
     rng = random.Random(seed)
     header = CredentialHeader(
-        type="licence", title="机动车驾驶证", subject="0x" + rng.randbytes(32).hex(), holder="0x" + rng.randbytes(20).hex(),
-        issuer_code="gongan", issuer_address="0x" + rng.randbytes(20).hex(), record_id=str(uuid.UUID(bytes=rng.randbytes(16))),
-        record_version=1, issued_at=1_700_000_000, valid_from=1_700_000_000, valid_until=1_900_000_000, status_index=4711,
+        type="licence",
+        title="机动车驾驶证",
+        subject="0x" + rng.randbytes(32).hex(),
+        holder="0x" + rng.randbytes(20).hex(),
+        issuer_code="gongan",
+        issuer_address="0x" + rng.randbytes(20).hex(),
+        record_id=str(uuid.UUID(bytes=rng.randbytes(16))),
+        record_version=1,
+        issued_at=1_700_000_000,
+        valid_from=1_700_000_000,
+        valid_until=1_900_000_000,
+        status_index=4711,
     )
-    shown = [("姓名", "张三"), ("准驾车型", "C1"), ("住址", "北京市东城区景山前街4号"), ("证号", "11010519900101002X")][:fields]
+    shown = [("姓名", "张三"), ("准驾车型", "C1"), ("住址", "北京市东城区景山前街4号"), ("证号", "11010519900101002X")][
+        :fields
+    ]
     return Presentation(
-        header=header, header_index=0, header_salt=rng.randbytes(16), leaf_count=16,
-        fields=tuple(DisclosedField(1 + 2 * i, name, value, rng.randbytes(16)) for i, (name, value) in enumerate(shown)),
-        field_proof=tuple(rng.randbytes(32) for _ in range(4)), batch_proof=tuple(rng.randbytes(32) for _ in range(14)),
-        issuer_signature=signature(rng), nonce=rng.randbytes(16), created_at=1_750_000_000, expires_at=1_750_000_300,
-        holder_signature=signature(rng), credential=rng.randbytes(32),
+        header=header,
+        header_index=0,
+        header_salt=rng.randbytes(16),
+        leaf_count=16,
+        fields=tuple(
+            DisclosedField(1 + 2 * i, name, value, rng.randbytes(16)) for i, (name, value) in enumerate(shown)
+        ),
+        field_proof=tuple(rng.randbytes(32) for _ in range(4)),
+        batch_proof=tuple(rng.randbytes(32) for _ in range(14)),
+        issuer_signature=signature(rng),
+        nonce=rng.randbytes(16),
+        created_at=1_750_000_000,
+        expires_at=1_750_000_300,
+        holder_signature=signature(rng),
+        credential=rng.randbytes(32),
     )
 
 
@@ -82,7 +103,9 @@ def test_svg_is_well_formed_xml_of_the_expected_size() -> None:
 
 def test_a_photo_like_jpeg_still_decodes() -> None:
     with Image.open(io.BytesIO(qr.png(TEXT, scale=4))) as image:
-        photo = image.convert("RGB").rotate(8, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(235, 230, 220))
+        photo = image.convert("RGB").rotate(
+            8, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(235, 230, 220)
+        )
     photo = photo.resize((int(photo.width * 1.7), int(photo.height * 1.7)), Image.Resampling.BILINEAR)
     photo = photo.filter(ImageFilter.GaussianBlur(1.2))
     assert qr.decode_image(image_bytes(photo, "JPEG", quality=55)) == TEXT
@@ -100,11 +123,13 @@ def test_the_same_code_twice_is_one_code_and_two_codes_are_refused() -> None:
     other = presentation_codec.encode(presentation(seed=8, fields=1))
     with Image.open(io.BytesIO(qr.png(TEXT))) as a, Image.open(io.BytesIO(qr.png(other))) as b:
         a, b = a.convert("L"), b.convert("L")
+
     def side_by_side(left: Image.Image, right: Image.Image) -> bytes:
         sheet = Image.new("L", (left.width + right.width, max(left.height, right.height)), 255)
         sheet.paste(left, (0, 0))
         sheet.paste(right, (left.width, 0))
         return image_bytes(sheet)
+
     assert qr.decode_image(side_by_side(a, a)) == TEXT
     with pytest.raises(QrImageError, match="2 different QR codes"):
         qr.decode_image(side_by_side(a, b))
@@ -123,7 +148,7 @@ def test_random_bytes_are_not_an_image(data: bytes) -> None:
 
 def test_formats_other_than_the_common_raster_ones_are_refused() -> None:
     tiff = image_bytes(Image.new("L", (50, 50), 255), "TIFF")
-    with pytest.raises(QrImageError, match="not an image .*accepted: PNG, JPEG"):
+    with pytest.raises(QrImageError, match=r"not an image .*accepted: PNG, JPEG"):
         qr.decode_image(tiff)
 
 
@@ -137,7 +162,7 @@ def test_bytes_flipped_in_the_middle_of_a_png_are_refused() -> None:
     data = bytearray(qr.png(TEXT))
     for i in range(len(data) // 2, len(data) // 2 + 64):
         data[i] ^= 0xFF
-    with pytest.raises(QrImageError, match="damaged|no QR code"):
+    with pytest.raises(QrImageError, match=r"damaged|no QR code"):
         qr.decode_image(bytes(data))
 
 

@@ -33,8 +33,10 @@ def test_the_cli_copy_of_the_bits_is_the_chains() -> None:
 
 def test_the_definition_imports_nothing_heavy() -> None:
     # The CLI reads it before any command runs: no web3, SQLAlchemy, pydantic or chain.
-    code = ("import sys, vault.record_types; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "{'chain', 'keys', 'api', 'web3', 'eth_account', 'sqlalchemy', 'pydantic', 'fastapi'}))")
+    code = (
+        "import sys, vault.record_types; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'chain', 'keys', 'api', 'web3', 'eth_account', 'sqlalchemy', 'pydantic', 'fastapi'}))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

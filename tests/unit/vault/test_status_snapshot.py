@@ -47,7 +47,9 @@ def signed(s: StatusSnapshot, account: Any = ADMIN) -> StatusSnapshot:
 def make(size: int = 20, revoked: tuple[int, ...] = (3, 17), replaced: tuple[str, ...] = ()) -> StatusSnapshot:
     issuers = tuple(sorted((issuer(1), issuer(2, active=False), issuer(3, roles=4)), key=lambda i: i.address.lower()))
     keys = tuple(sorted(k.lower() for k in replaced))
-    return signed(StatusSnapshot(DOMAIN, 1_760_000_000, issuers, size, status_bitmap.pack(size, revoked), keys, "", b""))
+    return signed(
+        StatusSnapshot(DOMAIN, 1_760_000_000, issuers, size, status_bitmap.pack(size, revoked), keys, "", b"")
+    )
 
 
 OLD_KEY = Account.from_key(b"\x03" * 32).address
@@ -101,13 +103,19 @@ def test_the_signed_digests_are_the_documented_encodings() -> None:
     s = make(replaced=(OLD_KEY, STRANGER.address))
     message = typed_data(s)["message"]
     issuers = b"".join(
-        bytes.fromhex(i.address[2:]) + bytes([i.roles, 1 if i.active else 0]) + keccak(i.code.encode()) + keccak(i.name.encode())
+        bytes.fromhex(i.address[2:])
+        + bytes([i.roles, 1 if i.active else 0])
+        + keccak(i.code.encode())
+        + keccak(i.name.encode())
         for i in sorted(s.issuers, key=lambda i: bytes.fromhex(i.address[2:]))
     )
     keys = b"".join(sorted(bytes.fromhex(k[2:]) for k in (OLD_KEY, STRANGER.address)))
     assert message == {
-        "createdAt": s.created_at, "size": s.size, "bitmap": keccak(s.bitmap),
-        "issuers": keccak(issuers), "replacedKeys": keccak(keys),
+        "createdAt": s.created_at,
+        "size": s.size,
+        "bitmap": keccak(s.bitmap),
+        "issuers": keccak(issuers),
+        "replacedKeys": keccak(keys),
     }
     assert typed_data(make())["message"]["replacedKeys"] == keccak(b"")
 
@@ -136,7 +144,9 @@ TAMPERING: dict[str, Callable[[dict[str, Any]], object]] = {
     "the chain": lambda d: d["domain"].update(chain_id=1),
     "the registry": lambda d: d["domain"].update(registry=STRANGER.address),
     "the signer": lambda d: d.update(signer=STRANGER.address),
-    "the signature": lambda d: d.update(signature=d["signature"][:-4] + ("1b1c" if d["signature"][-4:] != "1b1c" else "1b1b")),
+    "the signature": lambda d: d.update(
+        signature=d["signature"][:-4] + ("1b1c" if d["signature"][-4:] != "1b1c" else "1b1b")
+    ),
 }
 
 
@@ -196,7 +206,9 @@ MALFORMED: dict[str, str | Callable[[dict[str, Any]], object]] = {
     "bitmap too short": lambda d: d.update(bitmap=status_bitmap.compress(b"\x00\x00")),
     "bitmap too long": lambda d: d.update(bitmap=status_bitmap.compress(bytes(4))),
     "bits past the size": lambda d: d.update(bitmap=status_bitmap.compress(b"\x00\x00\x01")),
-    "two zlib streams": lambda d: d.update(bitmap=base64.urlsafe_b64encode(zlib.compress(bytes(3)) * 2).rstrip(b"=").decode()),
+    "two zlib streams": lambda d: d.update(
+        bitmap=base64.urlsafe_b64encode(zlib.compress(bytes(3)) * 2).rstrip(b"=").decode()
+    ),
     "size negative": lambda d: d.update(size=-1),
     "size a float": lambda d: d.update(size=20.0),
     "size a bool": lambda d: d.update(size=True),
@@ -210,7 +222,9 @@ MALFORMED: dict[str, str | Callable[[dict[str, Any]], object]] = {
     "an issuer's address short": lambda d: d["issuers"][0].update(address="0x1234"),
     "an issuer's code too long": lambda d: d["issuers"][0].update(code="x" * 33),
     "an issuer with an extra key": lambda d: d["issuers"][0].update(extra=1),
-    "a replaced key listed twice": lambda d: d["replaced_keys"].append(d["replaced_keys"][0].upper().replace("0X", "0x")),
+    "a replaced key listed twice": lambda d: d["replaced_keys"].append(
+        d["replaced_keys"][0].upper().replace("0X", "0x")
+    ),
     "a replaced key not an address": lambda d: d["replaced_keys"].append(17),
     "signature short": lambda d: d.update(signature=d["signature"][:-2]),
     "signature not hex": lambda d: d.update(signature="0x" + "zz" * 65),
@@ -279,7 +293,7 @@ def test_fuzz_decode_raises_nothing_but_snapshot_errors(text: str) -> None:
                 if kind < 0.4:
                     raw[at] = rng.randrange(256)
                 elif kind < 0.7:
-                    del raw[at:at + rng.randint(1, 40)]
+                    del raw[at : at + rng.randint(1, 40)]
                 else:
                     raw[at:at] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
             candidate = raw.decode("utf-8", "surrogateescape")
@@ -299,14 +313,24 @@ def test_measured_size_of_a_million_credentials() -> None:
     rng = random.Random(1)
     size = 1_000_000
     revoked = rng.sample(range(size), size // 100)
-    issuers = tuple(sorted(
-        (SnapshotIssuer(Account.from_key(bytes([i + 1]) * 32).address, f"dept-{i:02d}", f"某某市第{i}局", 3, i % 7 != 0) for i in range(20)),
-        key=lambda i: i.address.lower(),
-    ))
+    issuers = tuple(
+        sorted(
+            (
+                SnapshotIssuer(
+                    Account.from_key(bytes([i + 1]) * 32).address, f"dept-{i:02d}", f"某某市第{i}局", 3, i % 7 != 0
+                )
+                for i in range(20)
+            ),
+            key=lambda i: i.address.lower(),
+        )
+    )
     s = signed(StatusSnapshot(DOMAIN, 1_760_000_000, issuers, size, status_bitmap.pack(size, revoked), (), "", b""))
     text = encode(s)
     encoded = len(text.encode())
     bitmap = len(status_bitmap.compress(s.bitmap))
-    print(f"\nstatus snapshot of {size:,} indexes, {len(revoked):,} revoked, 20 issuers: {encoded:,} bytes (bitmap {bitmap:,})")
+    print(
+        f"\nstatus snapshot of {size:,} indexes, {len(revoked):,} revoked, 20 issuers: {encoded:,} bytes "
+        f"(bitmap {bitmap:,})"
+    )
     assert decode(text) == s
     assert encoded < 40_000  # the raw bitmap alone is 125,000 bytes

@@ -115,7 +115,7 @@ async def assert_anchored_once(h: Harness, citizen: Actor, records: list[dict[st
     view = await mine(h, citizen)
     roots = {view[r["id"]]["anchor"]["root"] for r in records}
     counts = issuances(h)
-    assert {root: counts[root] for root in roots} == {root: 1 for root in roots}
+    assert {root: counts[root] for root in roots} == dict.fromkeys(roots, 1)
     for rec in records:
         mine_rec = view[rec["id"]]
         assert mine_rec["status"] == "anchored", mine_rec
@@ -132,7 +132,9 @@ async def assert_anchored_once(h: Harness, citizen: Actor, records: list[dict[st
 
 
 async def test_crash_after_recording_before_broadcast(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch, signatures: list[str],
+    harness: Harness,
+    monkeypatch: pytest.MonkeyPatch,
+    signatures: list[str],
 ) -> None:
     h = harness
     _, citizen, records = await issued(h)
@@ -213,7 +215,9 @@ async def test_repeated_crashes_still_send_one_transaction(harness: Harness, mon
 
 
 async def test_restart_while_the_transaction_is_in_the_pool_sends_nothing_new(
-    harness: Harness, tester: Any, signatures: list[str],
+    harness: Harness,
+    tester: Any,
+    signatures: list[str],
 ) -> None:
     h = harness
     _, citizen, records = await issued(h)
@@ -248,7 +252,9 @@ async def _signed_but_not_sent(h: Harness, monkeypatch: pytest.MonkeyPatch) -> O
     return entry
 
 
-async def test_nonce_taken_by_another_transaction_is_signed_again(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_nonce_taken_by_another_transaction_is_signed_again(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     h = harness
     _, citizen, records = await issued(h)
     entry = await _signed_but_not_sent(h, monkeypatch)
@@ -264,7 +270,8 @@ async def test_nonce_taken_by_another_transaction_is_signed_again(harness: Harne
 
 
 async def test_replaced_by_a_transaction_with_the_same_effect_is_done_with_that_hash(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch,
+    harness: Harness,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     h = harness
     _, citizen, records = await issued(h)
@@ -273,7 +280,11 @@ async def test_replaced_by_a_transaction_with_the_same_effect_is_done_with_that_
     payload = outbox.payload_of(entry)
     client, issuer = h.vault.ctx.chain.client, h.vault.ctx.account("dept-gongan-chain")
     replacement = client.issue(
-        issuer, bytes.fromhex(payload["root"][2:]), payload["valid_from"], payload["valid_until"], nonce=entry.nonce,
+        issuer,
+        bytes.fromhex(payload["root"][2:]),
+        payload["valid_from"],
+        payload["valid_until"],
+        nonce=entry.nonce,
     )
 
     await make_submitter(h.vault.ctx).run_once()
@@ -281,7 +292,9 @@ async def test_replaced_by_a_transaction_with_the_same_effect_is_done_with_that_
 
 
 async def test_recorded_bytes_the_node_refuses_are_signed_again_at_the_same_nonce(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch, tester: Any,
+    harness: Harness,
+    monkeypatch: pytest.MonkeyPatch,
+    tester: Any,
 ) -> None:
     h = harness
     _, citizen, records = await issued(h)
@@ -390,6 +403,7 @@ async def test_an_unreachable_node_never_fails_an_entry(harness: Harness, monkey
     # The node goes away between recording and broadcasting: the recorded bytes wait for it.
     outage(False)
     with monkeypatch.context() as m:
+
         def unreachable(*_args: Any, **_kwargs: Any) -> Any:
             raise requests.ConnectionError("connection reset")
 
@@ -494,10 +508,13 @@ async def test_migration_0002_keeps_queued_work_and_matches_the_models(tmp_path:
     try:
         await upgrade(engine, "0001")
         async with engine.begin() as conn:
-            await conn.execute(text(
-                "INSERT INTO outbox (kind, payload, sender, status, attempts, created_at, updated_at) "
-                "VALUES ('issue', :p, 'dept-x-chain', 'pending', 0, 1, 1)"
-            ), {"p": json.dumps({"root": "0x" + "11" * 32})})
+            await conn.execute(
+                text(
+                    "INSERT INTO outbox (kind, payload, sender, status, attempts, created_at, updated_at) "
+                    "VALUES ('issue', :p, 'dept-x-chain', 'pending', 0, 1, 1)"
+                ),
+                {"p": json.dumps({"root": "0x" + "11" * 32})},
+            )
         await upgrade(engine)
         async with engine.connect() as conn:
             row = (await conn.execute(text("SELECT status, raw_tx, nonce, tx_from, signed_at FROM outbox"))).one()

@@ -16,7 +16,9 @@ def test_token_round_trip_and_expiry() -> None:
         verify_token(KEY, token, now=1060)
 
 
-@pytest.mark.parametrize("mangle", [lambda t: t + "x", lambda t: "x" + t, lambda t: t.replace(".", ""), lambda t: "a.b.c"])
+@pytest.mark.parametrize(
+    "mangle", [lambda t: t + "x", lambda t: "x" + t, lambda t: t.replace(".", ""), lambda t: "a.b.c"]
+)
 def test_mangled_tokens_are_refused(mangle: object) -> None:
     token = issue_token(KEY, Principal("admin", "a", "a"), now=0)
     with pytest.raises(AuthenticationError):

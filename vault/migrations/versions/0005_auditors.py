@@ -10,20 +10,21 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0005'
-down_revision = '0004'
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('auditors',
-    sa.Column('address', sa.String(length=42), nullable=False),
-    sa.Column('name', sa.String(length=100), nullable=False),
-    sa.Column('created_at', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('address')
+    op.create_table(
+        "auditors",
+        sa.Column("address", sa.String(length=42), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("address"),
     )
 
 
 def downgrade() -> None:
-    op.drop_table('auditors')
+    op.drop_table("auditors")

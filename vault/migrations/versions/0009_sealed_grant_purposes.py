@@ -15,17 +15,17 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0009'
-down_revision = '0008'
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('grants') as batch:
-        batch.add_column(sa.Column('purpose_key', sa.LargeBinary(), nullable=True))
-        batch.add_column(sa.Column('purpose_body', sa.LargeBinary(), nullable=True))
-        batch.alter_column('purpose', existing_type=sa.Text(), nullable=True)
+    with op.batch_alter_table("grants") as batch:
+        batch.add_column(sa.Column("purpose_key", sa.LargeBinary(), nullable=True))
+        batch.add_column(sa.Column("purpose_body", sa.LargeBinary(), nullable=True))
+        batch.alter_column("purpose", existing_type=sa.Text(), nullable=True)
 
 
 def downgrade() -> None:
@@ -35,7 +35,7 @@ def downgrade() -> None:
     sealed = op.get_bind().execute(count).scalar()
     if sealed:
         raise RuntimeError(f"{sealed} grants have sealed purposes; downgrading below 0009 loses them")
-    with op.batch_alter_table('grants') as batch:
-        batch.alter_column('purpose', existing_type=sa.Text(), nullable=False)
-        batch.drop_column('purpose_body')
-        batch.drop_column('purpose_key')
+    with op.batch_alter_table("grants") as batch:
+        batch.alter_column("purpose", existing_type=sa.Text(), nullable=False)
+        batch.drop_column("purpose_body")
+        batch.drop_column("purpose_key")
