@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
+from vault.config import Settings
+
 if TYPE_CHECKING:  # at run time `keys` costs half a second of imports that `verify` never needs
     from keys import SigningKey
 
@@ -29,7 +31,8 @@ class ApiError(ClientError):
         super().__init__(f"{status} {problem.get('title', '')}: {problem.get('detail', problem)}")
 
 
-DEFAULT_DATADIR = Path(".datavault")
+# The default of ``Settings.datadir``, as typed (relative): hints say no --datadir for it.
+DEFAULT_DATADIR: Path = Settings.model_fields["datadir"].default
 
 
 def api_file(datadir: Path) -> Path:

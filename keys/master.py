@@ -68,11 +68,6 @@ class MasterKey:
         return cls(secret)
 
     @classmethod
-    def from_env(cls, var: str = DEFAULT_ENV_VAR) -> MasterKey | None:
-        """The key from environment variable ``var``, or None if it is unset or empty."""
-        return cls.from_text(os.environ.get(var, ""), source=var)
-
-    @classmethod
     def from_file(cls, path: Path) -> MasterKey:
         try:
             data = Path(path).read_bytes()
@@ -96,23 +91,23 @@ class MasterKey:
         cls,
         key_file: Path,
         *,
-        text: str | None = None,
-        env_var: str = DEFAULT_ENV_VAR,
+        text: str = "",
+        source: str = DEFAULT_ENV_VAR,
         create: bool = False,
     ) -> MasterKey:
         """``text`` if not empty, else ``key_file``; with ``create`` a missing file is generated.
 
-        The vault passes ``text`` (``DATAVAULT_MASTER_KEY``, read by its settings); with
-        ``text`` None the key is looked up in environment variable ``env_var`` here.
+        The vault passes ``text`` as its settings read it (``DATAVAULT_MASTER_KEY``); ``source``
+        names where it came from in errors. Nothing here reads the environment.
         """
-        given = cls.from_env(env_var) if text is None else cls.from_text(text, source=env_var)
+        given = cls.from_text(text, source=source)
         if given is not None:
             return given
         key_file = Path(key_file)
         if not key_file.exists():
             if not create:
                 raise MasterKeyError(
-                    f"no master key: {env_var} is not set and {key_file} does not exist "
+                    f"no master key: {source} is not set and {key_file} does not exist "
                     "(create one, or start with key creation enabled)"
                 )
             key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

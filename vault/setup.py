@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from chain.audit_anchor import AuditAnchorClient
 from chain.consent import ConsentClient
 from chain.deployment import Deployment, deploy, deploy_audit, deploy_consent, verify_deployment
-from chain.engines import make_engine
+from chain.engines import Engine, make_engine
 from chain.errors import DeploymentError
 from chain.registry import RegistryClient
 from keys import Keystore
@@ -45,10 +45,14 @@ class OpenVault:
     sequencer: audit_log.Sequencer
     batcher: Batcher
 
+    # False when the caller handed ``open_vault`` a running engine: closing leaves it running.
+    owns_engine: bool = True
+
     async def close(self) -> None:
         await self.submitter.release()
         await self.db.dispose()
-        self.ctx.chain.engine.stop()
+        if self.owns_engine:
+            self.ctx.chain.engine.stop()
 
 
 async def _holds_data(session: AsyncSession) -> bool:
@@ -89,7 +93,9 @@ async def _deployment(engine: object, db: AsyncEngine, operator: object, wait: o
         return dep
 
 
-async def open_vault(settings: Settings, *, start_chain: bool = True) -> OpenVault:
+async def open_vault(settings: Settings, *, start_chain: bool = True, engine: Engine | None = None) -> OpenVault:
+    """Opens the vault ``settings`` describe, on the chain engine they name, or on ``engine``
+    (a node the caller runs, left running when the vault closes)."""
     settings.datadir.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.datadir, 0o700)
     master = settings.load_master_key(create=True)
@@ -98,7 +104,8 @@ async def open_vault(settings: Settings, *, start_chain: bool = True) -> OpenVau
     await upgrade(db)
     # Grants from before revision 0009 hold their purpose in clear; sealing needs the master key.
     await grant_purposes.seal_plaintext(session_factory(db), master)
-    engine = make_engine(
+    owns_engine = engine is None
+    engine = engine or make_engine(
         settings.chain,
         datadir=settings.datadir,
         rpc_url=settings.rpc_url,
@@ -143,10 +150,19 @@ async def open_vault(settings: Settings, *, start_chain: bool = True) -> OpenVau
     except BaseException:
         # Whatever stops the opening (a node that went away during reconcile, too) must not
         # leave a node process or database connections behind.
-        engine.stop()
+        if owns_engine:
+            engine.stop()
         await db.dispose()
         raise
-    return OpenVault(ctx=ctx, submitter=submitter, db=db, deployment=dep, sequencer=sequencer, batcher=batcher)
+    return OpenVault(
+        ctx=ctx,
+        submitter=submitter,
+        db=db,
+        deployment=dep,
+        sequencer=sequencer,
+        batcher=batcher,
+        owns_engine=owns_engine,
+    )
 
 
 def make_submitter(

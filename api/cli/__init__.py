@@ -26,6 +26,7 @@ from api.cli import audit, bulk, core, corrections, delegations, grants, keys, p
 from api.cli.common import EXIT_ERROR, CliError
 from api.client import DEFAULT_DATADIR, ClientError
 from chain.errors import ChainError
+from vault.config import Settings
 from vault.errors import VaultError
 
 __all__ = ["main", "parser"]
@@ -40,8 +41,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--datadir",
         type=Path,
-        default=Path(os.environ.get("DATAVAULT_DATADIR") or DEFAULT_DATADIR),
-        help="data directory (default $DATAVAULT_DATADIR, else .datavault)",
+        help=f"data directory (default $DATAVAULT_DATADIR, else {DEFAULT_DATADIR})",
     )
     p.add_argument("--api", help="API base URL (default: the vault running from --datadir)")
     sub = p.add_subparsers(dest="command", required=True)
@@ -58,9 +58,17 @@ def _user_errors() -> tuple[type[Exception], ...]:
     return errors + ((key_package.KeysError,) if key_package is not None else ())
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line, with the data directory the settings give when it names none."""
     args = parser().parse_args(argv)
+    if args.datadir is None:
+        args.datadir = Settings.from_env().datadir
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     try:
+        args = parse(argv)
         code: int = args.func(args)
         sys.stdout.flush()
         return code

@@ -34,10 +34,6 @@ EXIT_INVALID = 1
 EXIT_ERROR = 2
 DAY = 24 * 3600
 
-# The chain's encoding of the record types (vault.record_types), chain.consent.RECORD_TYPE_BITS
-# spelled out so that a typo is answered without importing web3 first; a unit test keeps the
-# three equal.
-RECORD_TYPE_BITS = {"licence": 1, "certificate": 2, "data": 4}
 ROLES = {
     "admin": "the governance admin's key",
     "department": "a department's key",
@@ -227,11 +223,15 @@ def agent_address(datadir: Path, text: str) -> str:
 
 
 def type_bits(types: list[str]) -> int:
-    return sum(RECORD_TYPE_BITS[t] for t in types)
+    from vault import record_bits  # web3 comes with it: only for the commands that need it
+
+    return record_bits.bits_of(types)
 
 
 def type_names(bits: int) -> str:
-    return ", ".join(name for name, bit in RECORD_TYPE_BITS.items() if bits & bit)
+    from vault import record_bits
+
+    return ", ".join(record_bits.names_of(bits))
 
 
 def moment(ts: int, *, end: bool = False) -> str:
@@ -250,13 +250,13 @@ def window(start: int, end: int) -> str:
 
 
 def keystore(datadir: Path) -> Keystore:
-    from keys import Keystore, MasterKey
+    from keys import Keystore
     from vault.config import Settings
 
     if not (datadir / "keystore").is_dir():
         # Keys are read from the data directory even with --api: name it, not the URL.
         raise CliError(f"no keystore in {datadir.absolute()}; {elsewhere(datadir, api=False)}")
-    return Keystore(datadir / "keystore", MasterKey.load(Settings.from_env(datadir=datadir).master_key_file))
+    return Keystore(datadir / "keystore", Settings.from_env(datadir=datadir).load_master_key())
 
 
 def login_key(datadir: Path, name: str) -> SigningKey:

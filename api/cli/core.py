@@ -28,15 +28,12 @@ from api.cli.common import (
     write_atomically,
 )
 from api.client import command
+from vault.config import CHAIN_KINDS
 from vault.record_types import RECORD_TYPES
 
 # SQLAlchemy and uvicorn are imported by the commands that use them (see api.cli.common).
 if TYPE_CHECKING:
     from vault.config import Settings
-
-# vault.config.CHAIN_KINDS, spelled out so that building the parser needs no SQLAlchemy;
-# a unit test keeps the two equal.
-CHAIN_KINDS = ("anvil", "inprocess", "hardhat", "rpc")
 
 
 def _settings(args: argparse.Namespace) -> Settings:

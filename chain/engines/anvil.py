@@ -56,6 +56,16 @@ def _valid_json(path: Path) -> bool:
         return False
 
 
+def _saved_block(path: Path) -> int:
+    """The newest block in anvil's state file; -1 while it is missing or half-written."""
+    try:
+        with open(path, "rb") as f:
+            number = json.load(f).get("best_block_number", -1)
+        return int(number, 16) if isinstance(number, str) else int(number)
+    except (OSError, ValueError, TypeError, AttributeError):
+        return -1
+
+
 class AnvilEngine(ManagedNodeEngine):
     name = "anvil"
 
@@ -114,8 +124,25 @@ class AnvilEngine(ManagedNodeEngine):
         anvil_binary(self.binary)  # fail with the npm hint before touching any process
         self._spawn(self._argv, cwd=self.datadir)
 
-    def wait_persisted(self) -> None:
-        """Returns once anvil has written a state file that includes everything mined so far."""
-        if self.is_running:
-            # The next periodic dump starts within one interval and takes milliseconds.
-            time.sleep(STATE_INTERVAL + 0.5)
+    def wait_persisted(self, timeout: float = 10 * STATE_INTERVAL) -> None:
+        """Returns once anvil has written a state file that includes everything mined so far.
+
+        The state file is read each time anvil rewrites it (once an interval), until the
+        block it holds is the head: on average half an interval, rather than a fixed wait.
+        """
+        if not self.is_running:
+            return
+        head = int(self.w3.eth.block_number)
+        deadline = time.monotonic() + timeout
+        seen: int | None = None
+        while time.monotonic() < deadline:
+            try:
+                mtime = self.state_path.stat().st_mtime_ns
+            except FileNotFoundError:
+                mtime = None
+            if mtime is not None and mtime != seen:
+                seen = mtime
+                if _saved_block(self.state_path) >= head:
+                    return
+            time.sleep(0.02)
+        log.warning("anvil has not saved block %s to %s within %.0f s", head, self.state_path, timeout)

@@ -19,6 +19,7 @@ from web3.types import RPCEndpoint, RPCResponse
 
 from chain.connection import guard
 from chain.engines.base import Engine
+from chain.errors import NodeError
 from chain.reverts import ERROR_STRING
 
 # eth-tester funds the keys 1..10; the first is our dev account.
@@ -72,13 +73,27 @@ def _revert_bytes(exc: TransactionFailed) -> bytes | None:
 class InProcessEngine(Engine):
     name = "inprocess"
 
+    _tester: EthereumTester | None = None
+
     def start(self) -> None:
         if self._w3 is None:
-            tester = EthereumTester(PyEVMBackend())
-            self._w3 = guard(Web3(_RevertDataProvider(tester)))
+            self._tester = EthereumTester(PyEVMBackend())
+            self._w3 = guard(Web3(_RevertDataProvider(self._tester)))
 
     def stop(self) -> None:
-        self._w3 = None
+        self._w3, self._tester = None, None
+
+    def snapshot(self) -> int:
+        """An id for the chain as it is now, to ``revert`` to (as anvil's ``evm_snapshot``)."""
+        if self._tester is None:
+            raise NodeError("the in-process chain is not started")
+        return int(self._tester.take_snapshot())
+
+    def revert(self, snapshot_id: int) -> None:
+        """Back to the chain as it was at ``snapshot`` (which stays usable, unlike anvil's)."""
+        if self._tester is None:
+            raise NodeError("the in-process chain is not started")
+        self._tester.revert_to_snapshot(snapshot_id)
 
     def dev_account(self) -> LocalAccount:
         account: LocalAccount = Account.from_key(INPROCESS_DEV_KEY)

@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from api import deps
 from api.app import create_app
 from keys import SigningKey
+from tests.support import templates
 from vault import clock
 from vault.accounts import admins
 from vault.config import Settings
@@ -51,12 +52,16 @@ class Harness:
     admin: Actor = field(default_factory=lambda: Actor(SigningKey.generate()))
     chain: str = "inprocess"
     database_url: str = ""
+    rpc_url: str = ""  # chain "rpc": a node someone else runs (signed for by its first dev account)
+    signer_key: str = field(default="", repr=False)
 
     async def login(self, actor: Actor) -> Actor:
         r = await self.http.post("/auth/challenge", json={"address": actor.key.address})
         assert r.status_code == 200, r.text
         challenge = r.json()["challenge"]
-        r = await self.http.post("/auth/token", json={"challenge": challenge, "signature": actor.key.sign_message(challenge)})
+        r = await self.http.post(
+            "/auth/token", json={"challenge": challenge, "signature": actor.key.sign_message(challenge)}
+        )
         assert r.status_code == 200, r.text
         actor.token = r.json()["access_token"]
         return actor
@@ -68,13 +73,20 @@ class Harness:
 
     async def department(self, code: str, roles: list[str] | None = None, name: str = "") -> Actor:
         actor = Actor(SigningKey.generate())
-        body = {"code": code, "name": name or f"{code} bureau", "roles": roles or ["issuer", "verifier", "registrar"], "auth_address": actor.key.address}
+        body = {
+            "code": code,
+            "name": name or f"{code} bureau",
+            "roles": roles or ["issuer", "verifier", "registrar"],
+            "auth_address": actor.key.address,
+        }
         r = await self.http.post("/departments", json=body, headers=self.admin.headers)
         assert r.status_code == 201, r.text
         await self.settle()
         return await self.login(actor)
 
-    async def subject(self, registrar: Actor, identifier: str = CITIZEN_ID, kind: str = "citizen", name: str = "张三") -> Actor:
+    async def subject(
+        self, registrar: Actor, identifier: str = CITIZEN_ID, kind: str = "citizen", name: str = "张三"
+    ) -> Actor:
         actor = Actor(SigningKey.generate())
         body = {"kind": kind, "identifier": identifier, "name": name, "address": actor.key.address}
         r = await self.http.post("/subjects", json=body, headers=registrar.headers)
@@ -99,16 +111,20 @@ class Harness:
     async def close(self) -> None:
         await self.http.aclose()
         await self.vault.close()
+        if not self.vault.owns_engine:
+            templates.INPROCESS.release()
 
 
-async def open_harness(datadir: Path, *, chain: str = "inprocess", database_url: str = "") -> Harness:
-    return await _open(datadir, chain, database_url, None)
+async def open_harness(
+    datadir: Path, *, chain: str = "inprocess", database_url: str = "", rpc_url: str = "", signer_key: str = ""
+) -> Harness:
+    return await _open(datadir, chain, database_url, None, rpc_url, signer_key)
 
 
 async def reopen_harness(old: Harness) -> Harness:
     """The same vault opened again (same data directory, database and chain), as after a
     restart; ``old`` must be closed (or its node killed) first. The admin keeps its key."""
-    return await _open(old.datadir, old.chain, old.database_url, old.admin)
+    return await _open(old.datadir, old.chain, old.database_url, old.admin, old.rpc_url, old.signer_key)
 
 
 # Tests decide when the access log signs a head (``h.vault.sequencer.sign_head``), so that a
@@ -116,13 +132,44 @@ async def reopen_harness(old: Harness) -> Harness:
 NEVER = 2**62
 
 
-async def _open(datadir: Path, chain: str, database_url: str, admin: Actor | None) -> Harness:
-    settings = Settings(datadir=datadir, chain=chain, database_url=database_url,
-                        audit_head_every=NEVER, audit_head_interval=NEVER)
-    vault = await open_vault(settings)
+async def _open(
+    datadir: Path, chain: str, database_url: str, admin: Actor | None, rpc_url: str = "", signer_key: str = ""
+) -> Harness:
+    def settings(at: Path) -> Settings:
+        return Settings(
+            datadir=at,
+            chain=chain,
+            database_url=database_url,
+            rpc_url=rpc_url or None,
+            signer_key=signer_key or None,
+            audit_head_every=NEVER,
+            audit_head_interval=NEVER,
+        )
+
+    fresh = not database_url and not (datadir / "vault.db").exists()
+    shared = None
+    if fresh and chain == "inprocess":
+        shared = await templates.INPROCESS.checkout(datadir, settings)
+    elif fresh:
+        await templates.migrated_sqlite(datadir / "vault.db")
+    try:
+        vault = await open_vault(settings(datadir), engine=shared)
+    except BaseException:
+        if shared is not None:
+            templates.INPROCESS.release()
+        raise
     app = create_app(vault=vault, run_submitter=False)
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://vault.test")
-    harness = Harness(vault=vault, app=app, http=http, datadir=datadir, chain=chain, database_url=database_url)
+    harness = Harness(
+        vault=vault,
+        app=app,
+        http=http,
+        datadir=datadir,
+        chain=chain,
+        database_url=database_url,
+        rpc_url=rpc_url,
+        signer_key=signer_key,
+    )
     if admin is None:
         async with vault.ctx.sessions.begin() as session:
             await admins.add(session, harness.admin.key.address, "test admin", clock.now())
@@ -161,5 +208,13 @@ def wait_until(predicate: Any, timeout: float = 10.0) -> None:
 
 
 __all__ = [
-    "Actor", "Harness", "asyncio", "freeze", "issuances", "kill_node", "open_harness", "reopen_harness", "wait_until",
+    "Actor",
+    "Harness",
+    "asyncio",
+    "freeze",
+    "issuances",
+    "kill_node",
+    "open_harness",
+    "reopen_harness",
+    "wait_until",
 ]

@@ -11,6 +11,7 @@ inside a function. A known exception is named here, so that nothing new creeps i
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -273,3 +274,16 @@ def test_every_outbox_kind_enqueued_has_an_operation() -> None:
                     enqueued.add(call.args[1].value)
     assert len(enqueued) >= 12, enqueued  # the walk finds them (a few kinds are passed by name)
     assert enqueued <= OPS.keys(), sorted(enqueued - OPS.keys())
+
+
+def test_only_the_settings_read_the_environment() -> None:
+    # Passing the environment on to a child process (a node) is not reading a setting.
+    reads = re.compile(r"os\.environ\.get|os\.getenv|os\.environ\[|environ\.get\(")
+    found = [
+        f"{name}:{n}"
+        for name, path in MODULES.items()
+        if name != "vault.config"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if reads.search(line)
+    ]
+    assert found == [], "read settings through vault.config.Settings"

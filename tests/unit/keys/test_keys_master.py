@@ -21,8 +21,8 @@ def no_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(VAR, raising=False)
 
 
-def test_from_env_unset_is_none() -> None:
-    assert MasterKey.from_env() is None
+def test_from_text_empty_is_none() -> None:
+    assert MasterKey.from_text("") is None and MasterKey.from_text("  \n") is None
 
 
 @pytest.mark.parametrize(
@@ -35,9 +35,8 @@ def test_from_env_unset_is_none() -> None:
         "  " + RAW.hex() + "\n",
     ],
 )
-def test_from_env_encodings(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
-    monkeypatch.setenv(VAR, text)
-    assert MasterKey.from_env() == MasterKey(RAW)
+def test_from_text_encodings(text: str) -> None:
+    assert MasterKey.from_text(text) == MasterKey(RAW)
 
 
 @pytest.mark.parametrize(
@@ -50,17 +49,16 @@ def test_from_env_encodings(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
         base64.b64encode(RAW).decode() + "!",
     ],
 )
-def test_from_env_invalid(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
-    monkeypatch.setenv(VAR, text)
+def test_from_text_invalid(text: str) -> None:
     with pytest.raises(MasterKeyError) as info:
-        MasterKey.from_env()
+        MasterKey.from_text(text)
     assert VAR in str(info.value)
     assert text.strip() not in str(info.value)
 
 
-def test_from_env_custom_var(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OTHER_KEY", RAW.hex())
-    assert MasterKey.from_env("OTHER_KEY") == MasterKey(RAW)
+def test_from_text_names_its_source() -> None:
+    with pytest.raises(MasterKeyError, match="OTHER_KEY"):
+        MasterKey.from_text("not a key", source="OTHER_KEY")
 
 
 def test_from_file(tmp_path: Path) -> None:
@@ -79,12 +77,11 @@ def test_from_file_invalid_or_missing(tmp_path: Path) -> None:
         MasterKey.from_file(tmp_path / "missing")
 
 
-def test_load_env_wins_over_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_load_text_wins_over_file_and_keys_read_no_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "master.key"
     path.write_bytes(os.urandom(32))
-    monkeypatch.setenv(VAR, RAW.hex())
-    assert MasterKey.load(path) == MasterKey(RAW)
-    monkeypatch.delenv(VAR)
+    assert MasterKey.load(path, text=RAW.hex()) == MasterKey(RAW)
+    monkeypatch.setenv(VAR, RAW.hex())  # the vault's settings read it; keys/ does not
     assert MasterKey.load(path) != MasterKey(RAW)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from api.cli import common
 from chain import consent
 from vault.record_bits import ALL_BITS, bits_of, names_of
 from vault.record_types import RECORD_TYPES, RecordType
@@ -24,11 +23,6 @@ def test_bits_and_names_round_trip() -> None:
     for t in RecordType:
         assert names_of(bits_of([t])) == [t]
     assert bits_of([]) == 0 and names_of(0) == []
-
-
-def test_the_cli_copy_of_the_bits_is_the_chains() -> None:
-    assert common.RECORD_TYPE_BITS == consent.RECORD_TYPE_BITS
-    assert tuple(common.RECORD_TYPE_BITS) == RECORD_TYPES
 
 
 def test_the_definition_imports_nothing_heavy() -> None:
