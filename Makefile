@@ -6,8 +6,9 @@ STAMP   := $(VENV)/.installed
 NODE    := hardhat-node/node_modules/.package-lock.json
 DATADIR ?= .datavault
 # Tests in three workers (pytest-xdist): on two cores the integration tests mostly wait on
-# nodes and anchors, so a third worker pays; XDIST= runs them in one process.
-XDIST   ?= -n 3
+# nodes and anchors, so a third worker pays. Work stealing: a few tests take a minute, and an
+# idle worker takes queued tests from a busy one. XDIST= runs them in one process.
+XDIST   ?= -n 3 --dist worksteal
 
 .PHONY: run demo test test-unit test-integration install contracts bench lint clean
 
