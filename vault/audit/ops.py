@@ -10,12 +10,13 @@ from chain.audit_anchor import AuditAnchorClient
 from chain.transactions import TxResult
 from vault.context import ChainContext
 from vault.db.audit import AuditHead
+from vault.errors import ChainStateError
 from vault.outbox import Op, Payload, TxRequest
 
 
 def _client(c: ChainContext) -> AuditAnchorClient:
     if c.audit is None:
-        raise RuntimeError("no audit anchor in this vault's chain context")
+        raise ChainStateError("this vault has no audit anchor deployed")
     return c.audit
 
 

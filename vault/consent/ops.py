@@ -30,12 +30,13 @@ from vault.consent.grants import terms_from_message, terms_of
 from vault.consent.purposes import purpose_hash
 from vault.context import ChainContext
 from vault.db.grants import DelegationRow, GrantRow
+from vault.errors import ChainStateError
 from vault.outbox import Op, Payload, TxRequest, contract_call
 
 
 def _consent(c: ChainContext) -> ConsentClient:
     if c.consent is None:
-        raise RuntimeError("no consent registry in this vault's chain context")
+        raise ChainStateError("this vault has no consent registry deployed")
     return c.consent
 
 
