@@ -18,16 +18,16 @@ run: install  ## run the vault on the embedded default (SQLite + anvil in $(DATA
 demo: install  ## seed sample data into the running vault
 	$(BIN)/datavault --datadir $(DATADIR) demo
 
-test: install  ## the whole suite: unit, then integration on anvil, hardhat and PostgreSQL
-	@set -e; url=$$(scripts/postgres.sh start); trap 'scripts/postgres.sh stop' EXIT; \
-	DATAVAULT_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -q $(XDIST) $(PYTEST_ARGS)
+test: install  ## the whole suite: unit, then integration on anvil, hardhat, PostgreSQL and Chromium
+	@set -e; chromium=$$(scripts/chromium.sh); url=$$(scripts/postgres.sh start); trap 'scripts/postgres.sh stop' EXIT; \
+	DATAVAULT_TEST_CHROMIUM=$$chromium DATAVAULT_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -q $(XDIST) $(PYTEST_ARGS)
 
 test-unit: install  ## fast: in-process chain and SQLite only
 	$(BIN)/python -m pytest -q $(XDIST) tests/unit $(PYTEST_ARGS)
 
-test-integration: install  ## real nodes (anvil, hardhat) and a throwaway PostgreSQL
-	@set -e; url=$$(scripts/postgres.sh start); trap 'scripts/postgres.sh stop' EXIT; \
-	DATAVAULT_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -q $(XDIST) tests/integration $(PYTEST_ARGS)
+test-integration: install  ## real nodes (anvil, hardhat), a throwaway PostgreSQL, Chromium for the pages
+	@set -e; chromium=$$(scripts/chromium.sh); url=$$(scripts/postgres.sh start); trap 'scripts/postgres.sh stop' EXIT; \
+	DATAVAULT_TEST_CHROMIUM=$$chromium DATAVAULT_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -q $(XDIST) tests/integration $(PYTEST_ARGS)
 
 install: $(STAMP) $(NODE)
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from api import openapi, problems, request_ids
+from api import openapi, problems, request_ids, web
 from api.limits import DEFAULT_MAX_BODY, BodyLimit
 from api.routes import (
     audit,
@@ -89,4 +89,5 @@ def create_app(
     ):
         app.include_router(openapi.documented(module.router))
     openapi.install(app)
+    web.install(app)
     return app

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 
 from api.deps import Ctx
 from api.problems import problem
@@ -46,14 +46,4 @@ async def ready(request: Request, ctx: Ctx) -> dict[str, object] | JSONResponse:
     reasons = "; ".join(f"{name}: {getattr(found, name).reason}" for name in down)
     return problem(
         503, "Not ready", f"{' and '.join(down)} down ({reasons})", chain=report["chain"], database=report["database"]
-    )
-
-
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def index() -> str:
-    return (
-        "<!doctype html><meta charset=utf-8><title>数字保险箱 Data vault</title>"
-        "<h1>数字保险箱 · Data vault</h1>"
-        "<p>API documentation: <a href=/docs>/docs</a> (OpenAPI: <a href=/openapi.json>/openapi.json</a>)."
-        "<p>Health: <a href=/health>/health</a>"
     )

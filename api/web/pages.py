@@ -1,0 +1,55 @@
+"""Rendering a page: the Jinja2 environment, the reader's language and text size, and the
+words of the page in that language."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from api.web.i18n import LANGS, Lang, translate
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=HERE / "templates")
+
+LANG_COOKIE = "dv_lang"
+LARGE_COOKIE = "dv_large"
+SESSION_COOKIE = "dv_session"  # api.web.session.COOKIE, which imports the API's dependencies
+
+
+def lang_of(request: Request) -> Lang:
+    chosen = request.cookies.get(LANG_COOKIE)
+    for lang in LANGS:
+        if chosen == lang:
+            return lang
+    return "zh"
+
+
+def large_of(request: Request) -> bool:
+    return request.cookies.get(LARGE_COOKIE) == "1"
+
+
+def day(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d")
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    lang = lang_of(request)
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "lang": lang,
+            "large": large_of(request),
+            "t": lambda key: translate(lang, key),
+            "day": day,
+            # For the menu only: whether the session is live is decided by the page's dependency.
+            "signed_in": SESSION_COOKIE in request.cookies,
+            **context,
+        },
+        status_code=status_code,
+    )

@@ -1,0 +1,24 @@
+"""我的数据: a citizen's or an enterprise's own records, grouped by type."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import Ctx, Now, Session
+from api.web.pages import render
+from api.web.session import PagePrincipal
+from vault.credentials import records
+from vault.errors import PermissionDeniedError
+from vault.record_types import RecordType
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/my", response_class=HTMLResponse)
+async def my_records(request: Request, principal: PagePrincipal, ctx: Ctx, session: Session, now: Now) -> HTMLResponse:
+    if principal.role != "subject":
+        raise PermissionDeniedError("this page is a citizen's or an enterprise's own")
+    views = await records.list_for_subject(ctx, session, principal.id, now)
+    groups = [(t.value, [v for v in views if v.type == t.value]) for t in RecordType]
+    return render(request, "my/records.html", groups=[(t, vs) for t, vs in groups if vs], count=len(views))

@@ -1,0 +1,35 @@
+"""The landing page, and the reader's choices of language and text size (cookies, so that they
+work without JavaScript and hold on every page)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from api.web.i18n import LANGS
+from api.web.pages import LANG_COOKIE, LARGE_COOKIE, render
+
+router = APIRouter(include_in_schema=False)
+YEAR = 365 * 24 * 3600
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request) -> HTMLResponse:
+    return render(request, "home.html")
+
+
+def _local(url: str) -> str:
+    # Only a path on this site: a link elsewhere would make this an open redirect.
+    return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else "/"
+
+
+@router.get("/prefs")
+async def prefs(
+    request: Request, lang: str | None = None, large: str | None = None, next: str = "/"
+) -> RedirectResponse:
+    response = RedirectResponse(_local(next), status_code=303)
+    if lang in LANGS:
+        response.set_cookie(LANG_COOKIE, lang, max_age=YEAR, samesite="lax", path="/")
+    if large in ("0", "1"):
+        response.set_cookie(LARGE_COOKIE, large, max_age=YEAR, samesite="lax", path="/")
+    return response

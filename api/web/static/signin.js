@@ -1,0 +1,113 @@
+// Sign in: ask the vault for a challenge, sign it here (a key of this browser, or its wallet),
+// and trade the signature for a session cookie.
+"use strict";
+(() => {
+  const text = JSON.parse(document.getElementById("messages").textContent);
+  const status = document.getElementById("status");
+  const form = document.getElementById("signin");
+  const say = (message) => { status.textContent = message; };
+
+  async function post(url, body) {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      credentials: "same-origin",
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(answer.detail || answer.title || response.statusText);
+    return answer;
+  }
+
+  async function signIn(address, sign) {
+    say(text.working);
+    const { challenge } = await post("/auth/challenge", { address });
+    const signature = await sign(challenge);
+    const { next } = await post("/signin", { challenge, signature, next: form.dataset.next || "" });
+    window.location.assign(next);
+  }
+
+  function render() {
+    const keys = Wallet.list();
+    const ul = document.getElementById("keys");
+    ul.textContent = "";
+    document.getElementById("no-keys").hidden = keys.length > 0;
+    keys.forEach((k, i) => {
+      const li = document.createElement("li");
+      const id = `key-${i}`;
+      li.innerHTML = `<input type="radio" name="key" id="${id}"><label for="${id}"><code></code></label> <button type="button" class="link"></button>`;
+      const radio = li.querySelector("input");
+      radio.value = k.address;
+      radio.checked = i === keys.length - 1;
+      li.querySelector("code").textContent = k.address;
+      const exportButton = li.querySelector("button");
+      exportButton.textContent = text.export;
+      exportButton.setAttribute("aria-label", `${text.export} ${k.address}`);
+      exportButton.addEventListener("click", () => Wallet.download(k.address));
+      ul.appendChild(li);
+    });
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const chosen = form.querySelector("input[name=key]:checked");
+    if (!chosen) return;
+    const password = document.getElementById("password").value;
+    let wallet;
+    try {
+      wallet = await Wallet.unlock(chosen.value, password);
+    } catch (_) {
+      say(text.badpassword);
+      return;
+    }
+    try {
+      await signIn(wallet.address, (challenge) => wallet.signMessage(challenge));
+    } catch (error) {
+      say(error.message);
+    }
+  });
+
+  const walletButton = document.getElementById("wallet");
+  walletButton.hidden = !window.ethereum;
+  walletButton.addEventListener("click", async () => {
+    if (!window.ethereum) return say(text.nowallet);
+    try {
+      const [address] = await window.ethereum.request({ method: "eth_requestAccounts" });
+      await signIn(ethers.getAddress(address), (challenge) =>
+        window.ethereum.request({ method: "personal_sign", params: [ethers.hexlify(ethers.toUtf8Bytes(challenge)), address] }));
+    } catch (error) {
+      say(error.message);
+    }
+  });
+
+  document.getElementById("create").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const one = document.getElementById("new-password").value;
+    const two = document.getElementById("new-password2").value;
+    if (one.length < 8) return say(text.short);
+    if (one !== two) return say(text.mismatch);
+    say(text.working);
+    const { address } = await Wallet.create(one);
+    render();
+    document.getElementById("created-address").textContent = address;
+    const qr = document.getElementById("created-qr");
+    qr.src = `/qr/address/${address}.svg`;
+    qr.alt = `${text.address} ${address}`;
+    document.getElementById("created").hidden = false;
+    say("");
+  });
+
+  document.getElementById("import-file").addEventListener("change", async (event) => {
+    const file = event.target.files[0];
+    if (!file) return;
+    try {
+      Wallet.add(await file.text());
+      render();
+      say("");
+    } catch (error) {
+      say(error.message);
+    }
+  });
+
+  render();
+})();

@@ -1,0 +1,135 @@
+"""A citizen's first pages in a real browser (issue 11): a key made in the browser, registered at
+the counter from its address, signing in by signing the challenge in the page, and the records
+shown grouped by type. Each page at a phone's and a desktop's width, in both languages and in
+large text, with no console error and no axe-core violation."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.support.backends import shared_anvil
+from tests.support.browser import DESKTOP, PHONE, Console, browser, screenshot
+from tests.support.harness import CITIZEN_ID
+from tests.support.served import Served, served
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Iterator[Served]:
+    node = shared_anvil()
+    assert node.rpc_url is not None
+    key = "0x" + bytes(node.dev_account().key).hex()
+    with served(tmp_path, chain="rpc", rpc_url=node.rpc_url, signer_key=key) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    with browser() as launched:
+        yield launched
+
+
+def axe(page: Page) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it is (served by the vault, like every asset)."""
+    page.add_script_tag(url="/vendor/axe.min.js")
+    result: dict[str, Any] = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]} for v in result["violations"]]
+
+
+def register(s: Served, address: str) -> Any:
+    """The registration counter registers the address the person showed, then issues a licence."""
+    h = s.harness
+
+    async def at_the_counter() -> Any:
+        registrar = await h.department("gongan")
+        body = {"kind": "citizen", "identifier": CITIZEN_ID, "name": "张三", "address": address}
+        r = await h.http.post("/subjects", json=body, headers=registrar.headers)
+        assert r.status_code == 201, r.text
+        licence = await h.issue(registrar)
+        await h.issue(registrar, type="certificate", title="无犯罪记录证明", fields={"结论": "无犯罪记录"})
+        await h.settle()
+        return licence
+
+    return s.run(at_the_counter())
+
+
+def test_a_citizen_makes_a_key_is_registered_signs_in_and_sees_the_records(vault: Served, chromium: Browser) -> None:
+    console = Console()
+    context = chromium.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    console.listen(page)
+
+    page.goto(vault.url + "/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("数字保险箱")
+    screenshot(page, "home-phone-zh")
+    assert axe(page) == []
+
+    page.get_by_role("link", name="登录").first.click()
+    expect(page.get_by_text("本浏览器中还没有密钥。")).to_be_visible()
+    page.get_by_label("密钥密码", exact=True).nth(1).fill(PASSWORD)
+    page.get_by_label("再次输入密码").fill(PASSWORD)
+    page.get_by_role("button", name="新建").click()
+    address_shown = page.locator("#created-address")
+    expect(address_shown).to_have_text(re.compile(r"^0x[0-9a-fA-F]{40}$"), timeout=60_000)
+    address = address_shown.inner_text()
+    expect(page.locator("#created-qr")).to_have_attribute("src", f"/qr/address/{address}.svg")
+    page.wait_for_function("document.getElementById('created-qr').naturalWidth > 0")
+    screenshot(page, "signin-new-key-phone-zh")
+    assert axe(page) == []
+
+    # The server never saw the key: only the address comes back to it, from the counter.
+    (stored,) = json.loads(page.evaluate("localStorage.getItem('datavault.keystores')"))
+    keystore = json.loads(stored["json"])
+    assert (
+        stored["address"] == address
+        and keystore["version"] == 3
+        and "ciphertext" in (keystore.get("crypto") or keystore["Crypto"])
+    )
+
+    licence = register(vault, address)
+
+    page.get_by_label("密钥密码", exact=True).first.fill("a wrong password")
+    page.get_by_role("button", name="签名并登录").click()
+    expect(page.get_by_role("status")).to_have_text("密码不对，或者密钥文件已损坏", timeout=60_000)
+    page.get_by_label("密钥密码", exact=True).first.fill(PASSWORD)
+    page.get_by_role("button", name="签名并登录").click()
+    page.wait_for_url("**/my", timeout=60_000)
+
+    expect(page.get_by_role("heading", name="我的证照")).to_be_visible()
+    expect(page.get_by_role("heading", name="证照 1")).to_be_visible()
+    expect(page.get_by_role("heading", name="证明 1")).to_be_visible()
+    card = page.locator(f"[data-record='{licence['id']}']")
+    expect(card.get_by_role("heading", name="机动车驾驶证")).to_be_visible()
+    expect(card).to_contain_text("gongan")
+    expect(card).to_contain_text("已上链")
+    screenshot(page, "my-records-phone-zh")
+    assert axe(page) == []
+
+    page.set_viewport_size(DESKTOP)
+    screenshot(page, "my-records-desktop-zh")
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", name="My credentials")).to_be_visible()
+    page.get_by_role("link", name="Large text").click()
+    expect(page.locator("html")).to_have_class("large")
+    size = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    assert size >= 21, size
+    screenshot(page, "my-records-desktop-en-large")
+    assert axe(page) == []
+
+    # The session is an HttpOnly cookie: the page's scripts cannot read it.
+    assert "dv_session" not in page.evaluate("document.cookie")
+    page.get_by_role("button", name="Sign out").click()
+    page.goto(vault.url + "/my")
+    page.wait_for_url("**/signin?next=/my")
+    assert console.errors == []
+    context.close()

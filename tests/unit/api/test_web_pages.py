@@ -1,0 +1,103 @@
+"""The pages without a browser (issue 11): both languages say everything, a session cookie is
+HttpOnly and SameSite=Strict, writes from another site are refused, a page that needs a
+session sends the reader to sign in and back, and a page's error is a page."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from api.web.i18n import MESSAGES
+from keys import SigningKey
+from tests.support.harness import Harness, open_harness
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    h = await open_harness(tmp_path, chain="inprocess")
+    yield h
+    await h.close()
+
+
+def test_both_languages_have_every_message() -> None:
+    assert MESSAGES["zh"].keys() == MESSAGES["en"].keys()
+    assert all(MESSAGES["zh"].values()) and all(MESSAGES["en"].values())
+
+
+async def sign_in(h: Harness, key: SigningKey, **headers: str) -> object:
+    challenge = (await h.http.post("/auth/challenge", json={"address": key.address})).json()["challenge"]
+    body = {"challenge": challenge, "signature": key.sign_message(challenge)}
+    return await h.http.post("/signin", json=body, headers=headers)
+
+
+async def test_signing_in_sets_a_session_cookie_scripts_and_other_sites_cannot_use(harness: Harness) -> None:
+    h = harness
+    registrar = await h.department("gongan")
+    key = SigningKey.generate()
+    body = {"kind": "citizen", "identifier": "11010519491231002X", "name": "张三", "address": key.address}
+    assert (await h.http.post("/subjects", json=body, headers=registrar.headers)).status_code == 201
+
+    refused = await sign_in(h, key, origin="https://elsewhere.example")
+    assert refused.status_code == 403 and "set-cookie" not in refused.headers  # type: ignore[attr-defined]
+    refused = await sign_in(h, key, **{"sec-fetch-site": "cross-site"})
+    assert refused.status_code == 403  # type: ignore[attr-defined]
+
+    r = await sign_in(h, key, origin="http://vault.test", **{"sec-fetch-site": "same-origin"})
+    assert r.status_code == 200 and r.json() == {"next": "/my"}  # type: ignore[attr-defined]
+    cookie = r.headers["set-cookie"]  # type: ignore[attr-defined]
+    assert cookie.startswith("dv_session=") and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    page = await h.http.get("/my")
+    assert page.status_code == 200 and "我的证照" in page.text
+
+    out = await h.http.post("/signout", headers={"origin": "http://vault.test"})
+    assert out.status_code == 303
+    # The session ended on the server too: the old token is refused by the API.
+    token = cookie.split(";")[0].split("=", 1)[1]
+    assert (await h.http.get("/me", headers={"Authorization": f"Bearer {token}"})).status_code == 401
+
+
+async def test_a_page_that_needs_a_session_sends_the_reader_to_sign_in_and_back(harness: Harness) -> None:
+    r = await harness.http.get("/my")
+    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/my"
+    harness.http.cookies.set("dv_session", "forged.token")
+    r = await harness.http.get("/my")
+    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/my"
+
+
+async def test_a_department_on_the_citizens_page_gets_a_page_saying_why(harness: Harness) -> None:
+    h = harness
+    dept = await h.department("gongan")
+    h.http.cookies.set("dv_session", dept.token)
+    r = await h.http.get("/my")
+    assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
+    assert "出错了" in r.text and "citizen" in r.text
+
+
+async def test_preferences_are_cookies_and_redirect_only_within_the_site(harness: Harness) -> None:
+    h = harness
+    r = await h.http.get("/prefs", params={"lang": "en", "large": "1", "next": "/signin"})
+    assert r.status_code == 303 and r.headers["location"] == "/signin"
+    assert "dv_lang=en" in r.headers.get_list("set-cookie")[0] + r.headers.get_list("set-cookie")[1]
+    home = await h.http.get("/")
+    assert 'class="large"' in home.text and "Citizens and enterprises" in home.text
+    for elsewhere in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        r = await h.http.get("/prefs", params={"lang": "zh", "next": elsewhere})
+        assert r.headers["location"] == "/", elsewhere
+    assert (await h.http.get("/prefs", params={"lang": "xx"})).headers.get("set-cookie") is None
+
+
+async def test_an_address_qr_code_is_an_svg_and_anything_else_is_refused(harness: Harness) -> None:
+    key = SigningKey.generate()
+    r = await harness.http.get(f"/qr/address/{key.address}.svg")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/svg+xml" and b"<svg" in r.content
+    r = await harness.http.get("/qr/address/not-an-address.svg")
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_vendor_files_are_served_from_the_lock_and_nothing_else(harness: Harness) -> None:
+    r = await harness.http.get("/vendor/ethers.umd.min.js")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
+    assert (await harness.http.get("/vendor/..%2Fpackage.json")).status_code == 404
+    assert (await harness.http.get("/vendor/hardhat.js")).status_code == 404
