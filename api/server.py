@@ -280,7 +280,7 @@ async def _announce(server: uvicorn.Server, settings: Settings, url: str, demo: 
     while not server.started:  # noqa: ASYNC110 - uvicorn sets a flag, it offers no event
         await asyncio.sleep(0.05)
     _write_api_file(settings.datadir, url)
-    say(f"\n数字保险箱 data vault is up: {url}  (API docs {url}/docs)")
+    say(f"\n数字保险箱 data vault is up: {url}  (pages {url}/ , API docs {url}/docs)")
     say(f"data directory: {settings.datadir.resolve()}  ({_describe(settings)})")
     if demo:
         # A thread, not the event loop: seeding talks to this very server synchronously.
