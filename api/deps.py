@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import cookies
 from vault import clock
 from vault.accounts import agents, departments
 from vault.accounts.auth import Principal, check_live, verify_token
@@ -53,11 +54,18 @@ async def get_principal(
     ctx: Ctx,
     now: Now,
     session: Session,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if credentials is None:
+    if credentials is not None:
+        token = credentials.credentials
+    elif cookies.SESSION in request.cookies:
+        # The pages' scripts call the API with the session cookie: only from the pages.
+        cookies.same_origin(request)
+        token = request.cookies[cookies.SESSION]
+    else:
         raise AuthenticationError("missing bearer token")
-    principal = verify_token(ctx.token_key, credentials.credentials, now)
+    principal = verify_token(ctx.token_key, token, now)
     await check_live(session, principal)
     # Every event this request emits names the individual who made it.
     current = request_context.get()

@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from api import cookies
 from api.web.i18n import LANGS, Lang, translate
 
 HERE = Path(__file__).resolve().parent
@@ -18,7 +19,6 @@ templates = Jinja2Templates(directory=HERE / "templates")
 
 LANG_COOKIE = "dv_lang"
 LARGE_COOKIE = "dv_large"
-SESSION_COOKIE = "dv_session"  # api.web.session.COOKIE, which imports the API's dependencies
 
 
 def lang_of(request: Request) -> Lang:
@@ -48,7 +48,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
             "t": lambda key: translate(lang, key),
             "day": day,
             # For the menu only: whether the session is live is decided by the page's dependency.
-            "signed_in": SESSION_COOKIE in request.cookies,
+            "signed_in": cookies.SESSION in request.cookies,
             **context,
         },
         status_code=status_code,

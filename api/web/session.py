@@ -9,13 +9,13 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import Response
 
+from api import cookies
 from api.deps import Ctx, Now, Session
-from api.web.pages import SESSION_COOKIE
 from vault.accounts import auth
 from vault.accounts.auth import Principal
 from vault.errors import VaultError
 
-COOKIE = SESSION_COOKIE
+COOKIE = cookies.SESSION
 
 
 class SignInRequired(Exception):

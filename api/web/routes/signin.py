@@ -11,9 +11,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from api.cookies import same_origin
 from api.deps import Ctx, Now, Session
 from api.web import session as page_session
-from api.web.origin import same_origin
 from api.web.pages import render
 from api.web.routes.home import _local
 from vault.accounts import auth

@@ -57,8 +57,9 @@ def register(s: Served, address: str) -> Any:
         assert r.status_code == 201, r.text
         licence = await h.issue(registrar)
         await h.issue(registrar, type="certificate", title="无犯罪记录证明", fields={"结论": "无犯罪记录"})
+        reader = await h.department("renshe", roles=["data_user"], name="人社局")
         await h.settle()
-        return licence
+        return licence, reader
 
     return s.run(at_the_counter())
 
@@ -96,7 +97,7 @@ def test_a_citizen_makes_a_key_is_registered_signs_in_and_sees_the_records(vault
         and "ciphertext" in (keystore.get("crypto") or keystore["Crypto"])
     )
 
-    licence = register(vault, address)
+    licence, reader = register(vault, address)
 
     page.get_by_label("密钥密码", exact=True).first.fill("a wrong password")
     page.get_by_role("button", name="签名并登录").click()
@@ -126,10 +127,63 @@ def test_a_citizen_makes_a_key_is_registered_signs_in_and_sees_the_records(vault
     screenshot(page, "my-records-desktop-en-large")
     assert axe(page) == []
 
+    page.get_by_role("link", name="中文").click()
+    page.get_by_role("link", name="标准字号").click()
+    grant_and_revoke(vault, page, reader)
+
     # The session is an HttpOnly cookie: the page's scripts cannot read it.
     assert "dv_session" not in page.evaluate("document.cookie")
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="退出").click()
     page.goto(vault.url + "/my")
     page.wait_for_url("**/signin?next=/my")
     assert console.errors == []
     context.close()
+
+
+def department_reads(s: Served, reader: Any, grant_id: str) -> Any:
+    async def read() -> Any:
+        return await s.harness.http.post(f"/grants/{grant_id}/read", json={}, headers=reader.headers)
+
+    return s.run(read())
+
+
+def grant_and_revoke(s: Served, page: Page, reader: Any) -> None:
+    """The citizen grants 人社局 one field of the licence, in plain words, signed in the page;
+    the department reads exactly that field; the citizen revokes; the next read is refused."""
+    page.set_viewport_size(PHONE)
+    page.get_by_role("link", name="我的授权").click()
+    expect(page.get_by_role("heading", name="我的授权", level=1)).to_be_visible()
+    page.get_by_label("授权给").select_option(label="人社局")
+    page.get_by_role("checkbox", name="姓名").check()
+    page.get_by_label("用途说明（只有你和该部门看得到）").fill("办理社保卡")
+    page.get_by_label("有效天数").fill("10")
+    page.get_by_label("最多使用次数").fill("2")
+    expect(page.locator("#summary")).to_have_text("人社局 可以在 10 天内读取：姓名，最多 2 次。")
+    screenshot(page, "grant-new-phone-zh")
+    assert axe(page) == []
+    page.get_by_label("密钥密码", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="签名并授权").click()
+    card = page.locator("li[data-grant]").first
+    expect(card.get_by_role("heading", name="人社局")).to_be_visible(timeout=60_000)
+    grant_id = card.get_attribute("data-grant")
+    assert grant_id is not None
+    s.run(s.harness.settle())
+    page.reload()
+    expect(card).to_contain_text("有效")
+    expect(card).to_contain_text("0 / 2")
+
+    read = department_reads(s, reader, grant_id)
+    assert read.status_code == 200, read.text
+    (record,) = read.json()["records"]
+    assert record["fields"] == {"姓名": "张三"}  # 准驾车型 was not granted
+    page.reload()
+    expect(card).to_contain_text("1 / 2")
+    screenshot(page, "grants-phone-zh")
+    assert axe(page) == []
+
+    page.get_by_label("撤销时用的密钥密码").fill(PASSWORD)
+    card.get_by_role("button", name="撤销授权").click()
+    expect(card).to_contain_text("已撤销", timeout=60_000)
+    assert department_reads(s, reader, grant_id).status_code == 403
+    page.set_viewport_size(DESKTOP)
+    screenshot(page, "grants-revoked-desktop-zh")

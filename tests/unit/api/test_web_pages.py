@@ -101,3 +101,16 @@ async def test_vendor_files_are_served_from_the_lock_and_nothing_else(harness: H
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
     assert (await harness.http.get("/vendor/..%2Fpackage.json")).status_code == 404
     assert (await harness.http.get("/vendor/hardhat.js")).status_code == 404
+
+
+async def test_the_pages_scripts_call_the_api_with_the_cookie_only_from_the_pages(harness: Harness) -> None:
+    h = harness
+    registrar = await h.department("gongan")
+    h.http.cookies.set("dv_session", registrar.token)
+    assert (await h.http.get("/grants")).status_code == 200  # same site (no header says otherwise)
+    r = await h.http.post("/records/status", json={"ids": ["x"]}, headers={"origin": "https://evil.example"})
+    assert r.status_code == 403 and "own pages" in r.json()["detail"]
+    r = await h.http.get("/grants", headers={"sec-fetch-site": "cross-site"})
+    assert r.status_code == 403
+    h.http.cookies.clear()
+    assert (await h.http.get("/grants")).status_code == 401

@@ -1,0 +1,69 @@
+"""A citizen's grants (授权): what each department may read, why and until when; a new grant,
+shown in plain words and signed in the browser; revocation in one click.
+
+The page's script calls the JSON API (``/me/grants/prepare``, ``/me/grants``, and the
+revocation pair) with the session cookie: the rules are the API's, stated once."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import Ctx, Now, Session
+from api.web.pages import render
+from api.web.session import PagePrincipal
+from vault.accounts import departments
+from vault.consent import grants, purposes
+from vault.credentials import records
+from vault.errors import PermissionDeniedError
+from vault.record_bits import names_of
+from vault.record_types import RecordType
+
+router = APIRouter(include_in_schema=False)
+
+# Purposes offered on the page (their codes are what the chain records; the words are the
+# person's own, sealed under their key).
+PURPOSE_CODES = (101, 102, 103, 199)
+
+
+@router.get("/my/grants", response_class=HTMLResponse)
+async def my_grants(request: Request, principal: PagePrincipal, ctx: Ctx, session: Session, now: Now) -> HTMLResponse:
+    if principal.role != "subject":
+        raise PermissionDeniedError("this page is a citizen's or an enterprise's own")
+    rows = await grants.list_for_subject(session, principal.id)
+    words = await purposes.purposes(ctx.master, session, rows)
+    known = await departments.list_all(session)
+    names = {d.code: d.name for d in known}
+    given = [
+        {
+            "id": row.id,
+            "grantee": names.get(row.grantee_code, row.grantee_code),
+            "types": [t.value for t in names_of(row.record_types)],
+            "fields": json.loads(row.fields),
+            "purpose": words[row.id],
+            "status": grants.status_at(row, now),
+            "uses": row.uses,
+            "max_uses": row.max_uses,
+            "expires_at": row.expires_at,
+        }
+        for row in reversed(rows)
+    ]
+    held = await records.list_for_subject(ctx, session, principal.id, now)
+    fields: dict[str, list[str]] = {}
+    for view in held:
+        names = fields.setdefault(view.type, [])
+        for name in (view.document or {}).get("fields", {}):
+            if name not in names:
+                names.append(name)
+    users = [d for d in known if d.active and "data_user" in d.roles]
+    return render(
+        request,
+        "my/grants.html",
+        given=given,
+        fields=[(t.value, fields[t.value]) for t in RecordType if t.value in fields],
+        departments=users,
+        purpose_codes=PURPOSE_CODES,
+        default_days=30,
+    )
