@@ -35,11 +35,11 @@ async def my_grants(request: Request, principal: PagePrincipal, ctx: Ctx, sessio
     rows = await grants.list_for_subject(session, principal.id)
     words = await purposes.purposes(ctx.master, session, rows)
     known = await departments.list_all(session)
-    names = {d.code: d.name for d in known}
+    name_of: dict[str, str] = {d.code: d.name for d in known}
     given = [
         {
             "id": row.id,
-            "grantee": names.get(row.grantee_code, row.grantee_code),
+            "grantee": name_of.get(row.grantee_code, row.grantee_code),
             "types": [t.value for t in names_of(row.record_types)],
             "fields": json.loads(row.fields),
             "purpose": words[row.id],
