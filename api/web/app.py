@@ -14,10 +14,10 @@ from fastapi.staticfiles import StaticFiles
 
 from api.web import assets
 from api.web.pages import HERE, render
-from api.web.routes import citizen, grants, home, signin
+from api.web.routes import access, citizen, grants, home, signin
 from api.web.session import SignInRequired, sign_in_url
 
-ROUTERS = (home.router, signin.router, citizen.router, grants.router, assets.router)
+ROUTERS = (home.router, signin.router, citizen.router, grants.router, access.router, assets.router)
 
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 

@@ -37,6 +37,10 @@ def day(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d")
 
 
+def moment(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     lang = lang_of(request)
     return templates.TemplateResponse(
@@ -45,8 +49,9 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         {
             "lang": lang,
             "large": large_of(request),
-            "t": lambda key: translate(lang, key),
+            "t": lambda key, default=None: translate(lang, key, default),
             "day": day,
+            "moment": moment,
             # For the menu only: whether the session is live is decided by the page's dependency.
             "signed_in": cookies.SESSION in request.cookies,
             **context,

@@ -18,6 +18,7 @@ from tests.support.backends import shared_anvil
 from tests.support.browser import DESKTOP, PHONE, Console, browser, screenshot
 from tests.support.harness import CITIZEN_ID
 from tests.support.served import Served, served
+from vault import clock
 
 pytestmark = pytest.mark.integration
 
@@ -180,6 +181,8 @@ def grant_and_revoke(s: Served, page: Page, reader: Any) -> None:
     expect(card).to_contain_text("1 / 2")
     screenshot(page, "grants-phone-zh")
     assert axe(page) == []
+    who_read_it(s, page)
+    page.get_by_role("link", name="我的授权").click()
 
     page.get_by_label("撤销时用的密钥密码").fill(PASSWORD)
     card.get_by_role("button", name="撤销授权").click()
@@ -187,3 +190,41 @@ def grant_and_revoke(s: Served, page: Page, reader: Any) -> None:
     assert department_reads(s, reader, grant_id).status_code == 403
     page.set_viewport_size(DESKTOP)
     screenshot(page, "grants-revoked-desktop-zh")
+
+
+def who_read_it(s: Served, page: Page) -> None:
+    """使用知情: the department's read is listed with its purpose and fields, and once a tree
+    head is anchored the page proves the entry itself against it; a changed entry does not."""
+    h = s.harness
+
+    async def anchor_a_head() -> None:
+        await h.vault.sequencer.run_once(clock.now())
+        await h.vault.sequencer.sign_head(clock.now())
+        await h.settle()
+
+    s.run(h.settle())  # the submitter's round writes the read into the log: not yet anchored
+    page.get_by_role("link", name="使用知情").click()
+    entry = page.locator("li.access").filter(has_text="按授权读取").first
+    expect(entry.get_by_role("heading", name="人社局")).to_be_visible()
+    expect(entry).to_contain_text("姓名")
+    expect(entry).to_contain_text("办理政务服务")
+    expect(entry).to_contain_text("成功")
+    mine = page.locator("li.access").filter(has_text="建立授权").first
+    expect(mine.get_by_role("heading", name="你本人")).to_be_visible()
+    badge = entry.locator(".badge")
+    expect(badge).to_have_text("待下一次上链")
+    s.run(anchor_a_head())
+    page.reload()
+    expect(badge).to_have_text("已在链上证明")
+    expect(entry).to_contain_text("交易 0x")
+    screenshot(page, "access-phone-zh")
+    assert axe(page) == []
+    tampered = page.evaluate(
+        """() => {
+            const b = document.querySelector('li.access .badge.proven');
+            const proof = JSON.parse(b.dataset.proof);
+            return [AccessLog.check(b.dataset.entry, proof),
+                    AccessLog.check(b.dataset.entry.replace('"outcome":"', '"outcome":"x'), proof)];
+        }"""
+    )
+    assert tampered == [True, False]

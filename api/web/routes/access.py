@@ -1,0 +1,49 @@
+"""使用知情: who read a person's data, when and why, each entry with a badge once the page has
+checked it, in the browser, against the access log's tree head anchored on chain.
+
+The server hands over each entry as it was hashed (canonical JSON) with its RFC 9162 audit
+path; the page recomputes the leaf hash and the root itself (static/access.js), so a badge
+does not rest on the server's word but on the anchored root and its transaction."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import Now, Session
+from api.web.pages import render
+from api.web.session import PagePrincipal
+from vault.accounts import departments
+from vault.audit import access_log
+from vault.audit import log as audit_log
+from vault.errors import PermissionDeniedError
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/my/access", response_class=HTMLResponse)
+async def my_access(request: Request, principal: PagePrincipal, session: Session, now: Now) -> HTMLResponse:
+    if principal.role != "subject":
+        raise PermissionDeniedError("this page is a citizen's or an enterprise's own")
+    found = await access_log.access_log(session, principal.id, limit=100, order="newest")
+    name_of: dict[str, str] = {d.code: d.name for d in await departments.list_all(session)}
+    entries = [
+        {
+            "seq": a.seq,
+            "at": a.at,
+            "action": a.action,
+            "outcome": a.outcome,
+            "who": name_of.get(a.department or "", a.department or ""),
+            "role": a.actor_role,
+            "purpose_code": a.purpose_code,
+            "fields": a.fields,
+            "entry": audit_log.canonical(a.entry).decode(),
+            "proof": None
+            if a.proof is None
+            else {"size": a.proof.tree_size, "root": a.proof.root, "path": a.proof.path},
+            "tx_hash": None if a.proof is None else a.proof.tx_hash,
+            "block": None if a.proof is None else a.proof.block_number,
+        }
+        for a in found.entries
+    ]
+    return render(request, "my/access.html", entries=entries)
