@@ -14,10 +14,18 @@ from fastapi.staticfiles import StaticFiles
 
 from api.web import assets
 from api.web.pages import HERE, render
-from api.web.routes import access, citizen, grants, home, signin
+from api.web.routes import access, citizen, grants, home, show, signin
 from api.web.session import SignInRequired, sign_in_url
 
-ROUTERS = (home.router, signin.router, citizen.router, grants.router, access.router, assets.router)
+ROUTERS = (
+    home.router,
+    signin.router,
+    citizen.router,
+    grants.router,
+    access.router,
+    show.router,
+    assets.router,
+)
 
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 

@@ -228,3 +228,88 @@ def who_read_it(s: Served, page: Page) -> None:
         }"""
     )
     assert tampered == [True, False]
+
+
+def make_key(page: Page, url: str) -> str:
+    """A new key made in this browser on the sign-in page; its address."""
+    page.goto(url + "/signin")
+    page.get_by_label("密钥密码", exact=True).nth(1).fill(PASSWORD)
+    page.get_by_label("再次输入密码").fill(PASSWORD)
+    page.get_by_role("button", name="新建").click()
+    shown = page.locator("#created-address")
+    expect(shown).to_have_text(re.compile(r"^0x[0-9a-fA-F]{40}$"), timeout=60_000)
+    return shown.inner_text()
+
+
+def sign_in(page: Page, landing: str) -> None:
+    page.get_by_label("密钥密码", exact=True).first.fill(PASSWORD)
+    page.get_by_role("button", name="签名并登录").click()
+    page.wait_for_url(f"**{landing}", timeout=60_000)
+
+
+def counter_department(s: Served, address: str) -> None:
+    """The platform admin registers a counter department whose officer's key is ``address``."""
+    h = s.harness
+
+    async def register_it() -> None:
+        body = {"code": "zhengwu", "name": "政务服务中心", "roles": ["verifier"], "auth_address": address}
+        r = await h.http.post("/departments", json=body, headers=h.admin.headers)
+        assert r.status_code == 201, r.text
+        await h.settle()
+
+    s.run(register_it())
+
+
+def test_a_licence_shown_as_a_qr_code_is_verified_at_the_counter_from_its_picture(
+    vault: Served, chromium: Browser, tmp_path: Path
+) -> None:
+    console = Console()
+    citizen = chromium.new_context(viewport=PHONE, locale="zh-CN")
+    phone = citizen.new_page()
+    console.listen(phone)
+    licence, _ = register(vault, make_key(phone, vault.url))
+    sign_in(phone, "/my")
+
+    phone.get_by_role("link", name="亮证 机动车驾驶证").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("亮证: 机动车驾驶证")
+    phone.get_by_role("checkbox", name="姓名").check()
+    phone.get_by_label("密钥密码").fill(PASSWORD)
+    phone.get_by_role("button", name="签名并生成二维码").click()
+    code = phone.locator("#code")
+    expect(code).to_be_visible(timeout=60_000)
+    phone.wait_for_function("document.getElementById('code').naturalWidth > 0")
+    expect(phone.locator("#left")).to_have_text(re.compile(r"^剩余 [45]:\d\d$"))
+    screenshot(phone, "show-qr-phone-zh")
+    assert axe(phone) == []
+    picture = tmp_path / "shown.png"
+    code.screenshot(path=str(picture))  # what the counter's camera sees: the phone's screen
+
+    desk = chromium.new_context(viewport=DESKTOP, locale="zh-CN")
+    counter = desk.new_page()
+    console.listen(counter)
+    counter_department(vault, make_key(counter, vault.url))
+    sign_in(counter, "/counter")
+    expect(counter.get_by_role("heading", level=1)).to_have_text("窗口核验")
+    counter.get_by_label("二维码图片").set_input_files(str(picture))
+    counter.get_by_role("button", name="核验").click()
+    verdict = counter.locator("#verdict")
+    expect(verdict.get_by_role("heading", name="核验通过")).to_be_visible(timeout=60_000)
+    expect(counter.locator("#disclosed")).to_contain_text("姓名")
+    expect(counter.locator("#disclosed")).to_contain_text("张三")
+    expect(counter.locator("#disclosed")).not_to_contain_text("准驾车型")  # not chosen: not shown
+    expect(counter.locator("#credential")).to_contain_text("机动车驾驶证")
+    checks = counter.locator("#checks li")
+    assert checks.count() >= 6
+    assert counter.locator("#checks li.bad").count() == 0
+    expect(counter.locator("li[data-check='holder_signature']")).to_contain_text("通过 · 持证人签名")
+    screenshot(counter, "counter-verified-desktop-zh")
+    assert axe(counter) == []
+
+    # The same picture again: a presentation is shown once.
+    counter.get_by_role("button", name="核验").click()
+    expect(verdict.get_by_role("heading", name="核验不通过")).to_be_visible(timeout=60_000)
+    expect(counter.locator("li[data-check='not_replayed']")).to_have_class(re.compile("bad"))
+    assert licence["id"]
+    assert console.errors == []
+    citizen.close()
+    desk.close()
