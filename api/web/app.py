@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.web import assets
 from api.web.pages import HERE, render
-from api.web.routes import access, citizen, grants, home, show, signin
+from api.web.routes import access, citizen, counter, grants, home, show, signin
 from api.web.session import SignInRequired, sign_in_url
 
 ROUTERS = (
@@ -24,6 +24,7 @@ ROUTERS = (
     grants.router,
     access.router,
     show.router,
+    counter.router,
     assets.router,
 )
 

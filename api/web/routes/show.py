@@ -1,6 +1,5 @@
-"""扫码亮证 and the counter: a citizen shows chosen fields of a credential as a QR code, signed
-in the browser and alive for minutes; a department's counter verifies a picture of it and
-reads each check in plain words. Both pages' scripts call the JSON API with the session."""
+"""扫码亮证: a citizen shows chosen fields of a credential as a QR code, signed in the browser
+and alive for minutes. The page's script calls the JSON API with the session."""
 
 from __future__ import annotations
 
@@ -34,10 +33,3 @@ async def show(
         fields=list(document.get("fields", {})),
         ttls=TTL_CHOICES,
     )
-
-
-@router.get("/counter", response_class=HTMLResponse)
-async def counter(request: Request, principal: PagePrincipal) -> HTMLResponse:
-    if principal.role != "department":
-        raise PermissionDeniedError("this page is a department counter's")
-    return render(request, "counter.html", department=principal.id)

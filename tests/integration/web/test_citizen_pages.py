@@ -248,11 +248,12 @@ def sign_in(page: Page, landing: str) -> None:
 
 
 def counter_department(s: Served, address: str) -> None:
-    """The platform admin registers a counter department whose officer's key is ``address``."""
+    """The platform admin registers a counter department (it verifies and registers) whose
+    officer's key is ``address``."""
     h = s.harness
 
     async def register_it() -> None:
-        body = {"code": "zhengwu", "name": "政务服务中心", "roles": ["verifier"], "auth_address": address}
+        body = {"code": "zhengwu", "name": "政务服务中心", "roles": ["verifier", "registrar"], "auth_address": address}
         r = await h.http.post("/departments", json=body, headers=h.admin.headers)
         assert r.status_code == 201, r.text
         await h.settle()
@@ -263,11 +264,38 @@ def counter_department(s: Served, address: str) -> None:
 def test_a_licence_shown_as_a_qr_code_is_verified_at_the_counter_from_its_picture(
     vault: Served, chromium: Browser, tmp_path: Path
 ) -> None:
-    console = Console()
+    console = Console(expected=("status of 409",))  # the second enrolment, refused on purpose
     citizen = chromium.new_context(viewport=PHONE, locale="zh-CN")
     phone = citizen.new_page()
     console.listen(phone)
-    licence, _ = register(vault, make_key(phone, vault.url))
+    address = make_key(phone, vault.url)
+
+    # The counter's officer has a key of their own, in the counter's browser.
+    desk = chromium.new_context(viewport=DESKTOP, locale="zh-CN")
+    counter = desk.new_page()
+    console.listen(counter)
+    counter_department(vault, make_key(counter, vault.url))
+    sign_in(counter, "/counter")
+    expect(counter.get_by_role("heading", level=1)).to_have_text("窗口核验")
+
+    # Enrolment at the registration counter, from the address the phone shows.
+    counter.get_by_role("link", name="登记窗口").click()
+    counter.get_by_label("市民（身份证号）").check()
+    counter.get_by_label("证件号码").fill(CITIZEN_ID)
+    counter.get_by_label("姓名或名称").fill("张三")
+    counter.get_by_label("对方密钥的地址").fill(address)
+    counter.get_by_role("button", name="登记").click()
+    expect(counter.locator("#enrolled")).to_contain_text(f"已登记 张三，地址 {address}", timeout=60_000)
+    screenshot(counter, "registrar-enrolled-desktop-zh")
+    assert axe(counter) == []
+    counter.get_by_role("link", name="登记窗口").click()
+    counter.get_by_label("证件号码").fill(CITIZEN_ID)
+    counter.get_by_label("姓名或名称").fill("张三")
+    counter.get_by_label("对方密钥的地址").fill(address)
+    counter.get_by_role("button", name="登记").click()
+    expect(counter.get_by_role("status")).not_to_be_empty(timeout=60_000)  # already registered: the API's reason
+    assert "已登记" not in counter.locator("#enrolled").inner_text()
+    licence = issue_licence(vault)
     sign_in(phone, "/my")
 
     phone.get_by_role("link", name="亮证 机动车驾驶证").click()
@@ -284,12 +312,7 @@ def test_a_licence_shown_as_a_qr_code_is_verified_at_the_counter_from_its_pictur
     picture = tmp_path / "shown.png"
     code.screenshot(path=str(picture))  # what the counter's camera sees: the phone's screen
 
-    desk = chromium.new_context(viewport=DESKTOP, locale="zh-CN")
-    counter = desk.new_page()
-    console.listen(counter)
-    counter_department(vault, make_key(counter, vault.url))
-    sign_in(counter, "/counter")
-    expect(counter.get_by_role("heading", level=1)).to_have_text("窗口核验")
+    counter.get_by_role("link", name="窗口核验").click()
     counter.get_by_label("二维码图片").set_input_files(str(picture))
     counter.get_by_role("button", name="核验").click()
     verdict = counter.locator("#verdict")
@@ -313,3 +336,16 @@ def test_a_licence_shown_as_a_qr_code_is_verified_at_the_counter_from_its_pictur
     assert console.errors == []
     citizen.close()
     desk.close()
+
+
+def issue_licence(s: Served) -> Any:
+    """公安局 (an issuer of the harness's own) issues the enrolled citizen a driving licence."""
+    h = s.harness
+
+    async def issue() -> Any:
+        issuer = await h.department("gongan", roles=["issuer"])
+        licence = await h.issue(issuer)
+        await h.settle()
+        return licence
+
+    return s.run(issue())
