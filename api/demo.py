@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from api import demo_keys
 from api.client import ApiError, VaultClient
 from keys import Keystore, SigningKey
 
@@ -205,6 +206,9 @@ def seed(client_factory: Callable[[], VaultClient], store: Keystore, say: Callab
     with client_factory() as firm:
         firm.login(minjiang)
         appoint_once(firm, minjiang, key(store, AGENT["key"]), now, say)
+    people = [(CITIZEN["key"], CITIZEN["name"]), (ENTERPRISE["key"], ENTERPRISE["name"]), (AGENT["key"], AGENT["name"])]
+    people += [(f"dept-{code}", name) for code, name, _ in DEPARTMENTS] + [(AUDITOR["key"], AUDITOR["name"])]
+    demo_keys.write(store, people, say)
     return subject_ids
 
 

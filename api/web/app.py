@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.web import assets
 from api.web.pages import HERE, render
-from api.web.routes import access, citizen, counter, grants, home, show, signin
+from api.web.routes import access, citizen, counter, demo, grants, home, show, signin
 from api.web.session import SignInRequired, sign_in_url
 
 ROUTERS = (
@@ -25,6 +25,7 @@ ROUTERS = (
     access.router,
     show.router,
     counter.router,
+    demo.router,
     assets.router,
 )
 

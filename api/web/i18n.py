@@ -160,6 +160,15 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "registrar.address": "对方密钥的地址",
         "registrar.go": "登记",
         "registrar.done": "已登记 {name}，地址 {address}。对方现在可以用自己的密钥登录。",
+        "demo.title": "演示密钥",
+        "demo.intro": (
+            "这个保险箱运行在演示模式：下面是示例人员的密钥文件。放进本浏览器后，到登录页用下面的密码登录即可体验。"
+        ),
+        "demo.password": "密钥密码：",
+        "demo.use": "放进本浏览器",
+        "demo.download": "下载密钥文件",
+        "demo.added": "已放进本浏览器：{address}。现在可以去登录。",
+        "home.demo": "演示密钥：一键体验示例市民、企业和部门",
         "role.subject": "你本人",
         "role.delegate": "你的经办人",
         "role.admin": "平台管理员",
@@ -349,6 +358,16 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "registrar.address": "Address of their key",
         "registrar.go": "Register",
         "registrar.done": "Registered {name}, address {address}. They can now sign in with their own key.",
+        "demo.title": "Demo keys",
+        "demo.intro": (
+            "This vault runs as a demo: here are the sample people's key files. Put one into this browser, "
+            "then sign in with the password below."
+        ),
+        "demo.password": "Key password:",
+        "demo.use": "Put into this browser",
+        "demo.download": "Download the key file",
+        "demo.added": "In this browser now: {address}. You can sign in.",
+        "home.demo": "Demo keys: try the sample citizen, enterprise and departments at once",
         "role.subject": "You",
         "role.delegate": "Your agent",
         "role.admin": "Platform admin",

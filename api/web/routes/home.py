@@ -6,6 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from api import demo_keys
+from api.deps import Ctx
 from api.web.i18n import LANGS
 from api.web.pages import LANG_COOKIE, LARGE_COOKIE, render
 
@@ -14,8 +16,8 @@ YEAR = 365 * 24 * 3600
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request) -> HTMLResponse:
-    return render(request, "home.html")
+async def home(request: Request, ctx: Ctx) -> HTMLResponse:
+    return render(request, "home.html", demo=bool(demo_keys.listed(ctx.keystore.directory.parent)))
 
 
 def _local(url: str) -> str:
