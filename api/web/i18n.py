@@ -169,6 +169,12 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "demo.download": "下载密钥文件",
         "demo.added": "已放进本浏览器：{address}。现在可以去登录。",
         "home.demo": "演示密钥：一键体验示例市民、企业和部门",
+        "nav.cgrants": "按授权读取",
+        "cgrants.title": "按授权读取",
+        "cgrants.intro": "市民和企业授权本部门读取的数据。每次读取都计入次数，并记入对方可以查看的访问日志。",
+        "cgrants.none": "还没有给本部门的授权。",
+        "cgrants.read": "读取",
+        "cgrants.nothing": "授权范围内目前没有可读的数据。",
         "role.subject": "你本人",
         "role.delegate": "你的经办人",
         "role.admin": "平台管理员",
@@ -368,6 +374,15 @@ MESSAGES: dict[Lang, dict[str, str]] = {
         "demo.download": "Download the key file",
         "demo.added": "In this browser now: {address}. You can sign in.",
         "home.demo": "Demo keys: try the sample citizen, enterprise and departments at once",
+        "nav.cgrants": "Read under grants",
+        "cgrants.title": "Read under grants",
+        "cgrants.intro": (
+            "What citizens and enterprises let this department read. Every read counts as a use and is "
+            "logged where they can see it."
+        ),
+        "cgrants.none": "No grant to this department yet.",
+        "cgrants.read": "Read",
+        "cgrants.nothing": "Nothing within the grant to read for now.",
         "role.subject": "You",
         "role.delegate": "Your agent",
         "role.admin": "Platform admin",

@@ -7,16 +7,20 @@ revocation pair) with the session cookie: the rules are the API's, stated once."
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Ctx, Now, Session
 from api.web.pages import render
 from api.web.session import PagePrincipal
 from vault.accounts import departments
 from vault.consent import grants, purposes
+from vault.context import VaultContext
 from vault.credentials import records
+from vault.db.grants import GrantRow
 from vault.errors import PermissionDeniedError
 from vault.record_bits import names_of
 from vault.record_types import RecordType
@@ -28,15 +32,12 @@ router = APIRouter(include_in_schema=False)
 PURPOSE_CODES = (101, 102, 103, 199)
 
 
-@router.get("/my/grants", response_class=HTMLResponse)
-async def my_grants(request: Request, principal: PagePrincipal, ctx: Ctx, session: Session, now: Now) -> HTMLResponse:
-    if principal.role != "subject":
-        raise PermissionDeniedError("this page is a citizen's or an enterprise's own")
-    rows = await grants.list_for_subject(session, principal.id)
+async def _shown(
+    ctx: VaultContext, session: AsyncSession, rows: list[GrantRow], now: int, name_of: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The grants as a page lists them, newest first, purposes opened."""
     words = await purposes.purposes(ctx.master, session, rows)
-    known = await departments.list_all(session)
-    name_of: dict[str, str] = {d.code: d.name for d in known}
-    given = [
+    return [
         {
             "id": row.id,
             "grantee": name_of.get(row.grantee_code, row.grantee_code),
@@ -50,6 +51,15 @@ async def my_grants(request: Request, principal: PagePrincipal, ctx: Ctx, sessio
         }
         for row in reversed(rows)
     ]
+
+
+@router.get("/my/grants", response_class=HTMLResponse)
+async def my_grants(request: Request, principal: PagePrincipal, ctx: Ctx, session: Session, now: Now) -> HTMLResponse:
+    if principal.role != "subject":
+        raise PermissionDeniedError("this page is a citizen's or an enterprise's own")
+    known = await departments.list_all(session)
+    name_of: dict[str, str] = {d.code: d.name for d in known}
+    given = await _shown(ctx, session, await grants.list_for_subject(session, principal.id), now, name_of)
     held = await records.list_for_subject(ctx, session, principal.id, now)
     fields: dict[str, list[str]] = {}
     for view in held:
@@ -67,3 +77,16 @@ async def my_grants(request: Request, principal: PagePrincipal, ctx: Ctx, sessio
         purpose_codes=PURPOSE_CODES,
         default_days=30,
     )
+
+
+@router.get("/counter/grants", response_class=HTMLResponse)
+async def counter_grants(
+    request: Request, principal: PagePrincipal, ctx: Ctx, session: Session, now: Now
+) -> HTMLResponse:
+    """The grants given to this department, each read with one click (by the API, which counts
+    the use and logs the access)."""
+    if principal.role != "department":
+        raise PermissionDeniedError("this page is a department counter's")
+    rows = await grants.list_for_department(session, principal.id)
+    received = await _shown(ctx, session, rows, now, {})
+    return render(request, "counter_grants.html", received=received)

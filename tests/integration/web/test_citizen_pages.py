@@ -253,7 +253,8 @@ def counter_department(s: Served, address: str) -> None:
     h = s.harness
 
     async def register_it() -> None:
-        body = {"code": "zhengwu", "name": "政务服务中心", "roles": ["verifier", "registrar"], "auth_address": address}
+        roles = ["verifier", "registrar", "data_user"]
+        body = {"code": "zhengwu", "name": "政务服务中心", "roles": roles, "auth_address": address}
         r = await h.http.post("/departments", json=body, headers=h.admin.headers)
         assert r.status_code == 201, r.text
         await h.settle()
@@ -333,6 +334,28 @@ def test_a_licence_shown_as_a_qr_code_is_verified_at_the_counter_from_its_pictur
     expect(verdict.get_by_role("heading", name="核验不通过")).to_be_visible(timeout=60_000)
     expect(counter.locator("li[data-check='not_replayed']")).to_have_class(re.compile("bad"))
     assert licence["id"]
+
+    # The citizen lets the counter read one field; the counter reads it from its own page.
+    phone.goto(vault.url + "/my/grants")
+    phone.get_by_label("授权给").select_option(label="政务服务中心")
+    phone.get_by_role("checkbox", name="姓名").check()
+    phone.get_by_label("用途说明（只有你和该部门看得到）").fill("窗口办理居住证")
+    phone.get_by_label("密钥密码", exact=True).fill(PASSWORD)
+    phone.get_by_role("button", name="签名并授权").click()
+    expect(phone.locator("li[data-grant]").first).to_contain_text("政务服务中心", timeout=60_000)
+    vault.run(vault.harness.settle())
+    counter.get_by_role("link", name="按授权读取").click()
+    received = counter.locator("li[data-grant]").first
+    expect(received).to_contain_text("窗口办理居住证")
+    received.get_by_role("button", name="读取").click()
+    shown = received.locator(".disclosed")
+    expect(shown).to_contain_text("机动车驾驶证", timeout=60_000)
+    expect(shown).to_contain_text("张三")
+    expect(shown).not_to_contain_text("准驾车型")
+    counter.reload()
+    expect(counter.locator("li[data-grant]").first).to_contain_text("1 / 1")
+    screenshot(counter, "counter-read-desktop-zh")
+    assert axe(counter) == []
     assert console.errors == []
     citizen.close()
     desk.close()
