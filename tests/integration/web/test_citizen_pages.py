@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from keys import SigningKey
 from tests.support.backends import shared_anvil
 from tests.support.browser import DESKTOP, PHONE, Console, browser, screenshot
 from tests.support.harness import CITIZEN_ID
@@ -372,3 +373,49 @@ def issue_licence(s: Served) -> Any:
         return licence
 
     return s.run(issue())
+
+
+def test_an_auditor_traces_exports_and_verifies_the_log(vault: Served, chromium: Browser, tmp_path: Path) -> None:
+    h = vault.harness
+    register(vault, SigningKey.generate().address)
+
+    async def anchor_a_head() -> None:
+        await h.settle()
+        await h.vault.sequencer.sign_head(clock.now())
+        await h.settle()
+
+    vault.run(anchor_a_head())
+    console = Console()
+    context = chromium.new_context(viewport=DESKTOP, locale="zh-CN", accept_downloads=True)
+    page = context.new_page()
+    console.listen(page)
+    address = make_key(page, vault.url)
+
+    async def appoint() -> None:
+        r = await h.http.post("/auditors", json={"address": address, "name": "市审计局"}, headers=h.admin.headers)
+        assert r.status_code == 201, r.text
+
+    vault.run(appoint())
+    sign_in(page, "/auditor")
+    expect(page.get_by_role("heading", level=1)).to_have_text("审计")
+    expect(page.locator("li[data-size]").first).to_contain_text("已在链上证明")
+
+    page.get_by_label("操作").fill("record.issued")
+    page.get_by_role("button", name="筛选").click()
+    page.wait_for_url("**/auditor?*action=record.issued*")
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("签发证照")
+    with page.expect_download() as waiting:
+        page.get_by_role("link", name="导出 CSV").click()
+    csv = Path(waiting.value.path()).read_text(encoding="utf-8").strip().splitlines()
+    assert len(csv) == 3 and all("record.issued" in line for line in csv[1:]), csv
+
+    page.get_by_role("button", name="开始核验").click()
+    summary = page.locator("#report-summary")
+    expect(summary).to_have_attribute("data-status", "verified", timeout=60_000)
+    expect(page.locator("#findings li")).to_have_count(0)
+    screenshot(page, "auditor-desktop-zh")
+    assert axe(page) == []
+    assert console.errors == []
+    context.close()

@@ -114,3 +114,13 @@ async def test_the_pages_scripts_call_the_api_with_the_cookie_only_from_the_page
     assert r.status_code == 403
     h.http.cookies.clear()
     assert (await h.http.get("/grants")).status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/auditor", "/counter", "/counter/grants", "/registrar", "/my/grants", "/my/access"])
+async def test_each_page_is_its_users_own(harness: Harness, path: str) -> None:
+    h = harness
+    dept = await h.department("gongan")
+    wrong = dept if not path.startswith(("/counter", "/registrar")) else h.admin
+    h.http.cookies.set("dv_session", wrong.token)
+    r = await h.http.get(path)
+    assert r.status_code == 403 and "出错了" in r.text, (path, r.status_code)
