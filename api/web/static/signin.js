@@ -87,14 +87,18 @@
     if (one.length < 8) return say(text.short);
     if (one !== two) return say(text.mismatch);
     say(text.working);
-    const { address } = await Wallet.create(one);
-    render();
-    document.getElementById("created-address").textContent = address;
-    const qr = document.getElementById("created-qr");
-    qr.src = `/qr/address/${address}.svg`;
-    qr.alt = `${text.address} ${address}`;
-    document.getElementById("created").hidden = false;
-    say("");
+    try {
+      const { address } = await Wallet.create(one, (done) => say(`${text.working} ${Math.round(done * 100)}%`));
+      render();
+      document.getElementById("created-address").textContent = address;
+      const qr = document.getElementById("created-qr");
+      qr.src = `/qr/address/${address}.svg`;
+      qr.alt = `${text.address} ${address}`;
+      document.getElementById("created").hidden = false;
+      say("");
+    } catch (error) {
+      say(error.message);
+    }
   });
 
   document.getElementById("import-file").addEventListener("change", async (event) => {

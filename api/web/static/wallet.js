@@ -31,9 +31,10 @@ const Wallet = (() => {
     return address;
   }
 
-  async function create(password) {
+  // scrypt at ethers' standard cost: seconds on a phone, so the caller is told the progress.
+  async function create(password, progress) {
     const wallet = ethers.Wallet.createRandom();
-    const json = await wallet.encrypt(password);
+    const json = await wallet.encrypt(password, (done) => progress && progress(done));
     return { address: add(json), wallet };
   }
 
