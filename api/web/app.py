@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.web import assets
 from api.web.pages import HERE, render
-from api.web.routes import access, auditor, citizen, counter, demo, grants, home, show, signin
+from api.web.routes import access, admin, auditor, citizen, counter, demo, grants, home, show, signin
 from api.web.session import SignInRequired, sign_in_url
 
 ROUTERS = (
@@ -27,6 +27,7 @@ ROUTERS = (
     counter.router,
     demo.router,
     auditor.router,
+    admin.router,
     assets.router,
 )
 

@@ -20,6 +20,7 @@ from tests.support.browser import DESKTOP, PHONE, Console, browser, screenshot
 from tests.support.harness import CITIZEN_ID
 from tests.support.served import Served, served
 from vault import clock
+from vault.accounts import admins
 
 pytestmark = pytest.mark.integration
 
@@ -414,5 +415,48 @@ def test_an_auditor_traces_exports_and_verifies_the_log(vault: Served, chromium:
     expect(page.locator("#findings li")).to_have_count(0)
     screenshot(page, "auditor-desktop-zh")
     assert axe(page) == []
+    assert console.errors == []
+    context.close()
+
+
+def test_the_admin_adds_a_department_deactivates_it_and_appoints_an_auditor(vault: Served, chromium: Browser) -> None:
+    h = vault.harness
+    console = Console()
+    context = chromium.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    console.listen(page)
+    address = make_key(page, vault.url)
+
+    async def make_admin() -> None:
+        async with h.vault.ctx.sessions.begin() as session:
+            await admins.add(session, address, "平台管理员", clock.now())
+
+    vault.run(make_admin())
+    sign_in(page, "/admin")
+    officer, auditor = SigningKey.generate().address, SigningKey.generate().address
+    page.get_by_label("代码").fill("minzheng")
+    page.get_by_label("名称", exact=True).first.fill("市民政局")
+    page.get_by_role("checkbox", name="登记").check()
+    page.get_by_label("经办人密钥地址").first.fill(officer)
+    page.get_by_role("button", name="新增", exact=True).click()
+    row = page.locator("tr[data-department='minzheng']")
+    expect(row).to_contain_text("市民政局", timeout=KEY_TIMEOUT)
+    expect(row).to_contain_text("在用")
+    row.get_by_role("button", name="停用 市民政局").click()
+    expect(page.locator("tr[data-department='minzheng']")).to_contain_text("已停用", timeout=KEY_TIMEOUT)
+
+    page.get_by_label("名称", exact=True).last.fill("市审计局 审计员")
+    page.get_by_label("经办人密钥地址").last.fill(auditor)
+    page.get_by_role("button", name="任命审计员").click()
+    expect(page.locator(f"li[data-auditor='{auditor}']")).to_contain_text("市审计局", timeout=KEY_TIMEOUT)
+    screenshot(page, "admin-desktop-zh")
+    assert axe(page) == []
+
+    async def roster() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = (await h.http.get("/departments")).json()
+        return found
+
+    (minzheng,) = [d for d in vault.run(roster()) if d["code"] == "minzheng"]
+    assert minzheng["roles"] == ["registrar"] and not minzheng["active"] and minzheng["auth_address"] == officer
     assert console.errors == []
     context.close()

@@ -116,7 +116,9 @@ async def test_the_pages_scripts_call_the_api_with_the_cookie_only_from_the_page
     assert (await h.http.get("/grants")).status_code == 401
 
 
-@pytest.mark.parametrize("path", ["/auditor", "/counter", "/counter/grants", "/registrar", "/my/grants", "/my/access"])
+@pytest.mark.parametrize(
+    "path", ["/admin", "/auditor", "/counter", "/counter/grants", "/registrar", "/my/grants", "/my/access"]
+)
 async def test_each_page_is_its_users_own(harness: Harness, path: str) -> None:
     h = harness
     dept = await h.department("gongan")
