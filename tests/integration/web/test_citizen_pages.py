@@ -437,7 +437,7 @@ def test_the_admin_adds_a_department_deactivates_it_and_appoints_an_auditor(vaul
     page.get_by_label("代码").fill("minzheng")
     page.get_by_label("名称", exact=True).first.fill("市民政局")
     page.get_by_role("checkbox", name="登记").check()
-    page.get_by_label("经办人密钥地址").first.fill(officer)
+    page.get_by_label("经办人密钥地址").fill(officer)
     page.get_by_role("button", name="新增", exact=True).click()
     row = page.locator("tr[data-department='minzheng']")
     expect(row).to_contain_text("市民政局", timeout=KEY_TIMEOUT)
@@ -446,7 +446,7 @@ def test_the_admin_adds_a_department_deactivates_it_and_appoints_an_auditor(vaul
     expect(page.locator("tr[data-department='minzheng']")).to_contain_text("已停用", timeout=KEY_TIMEOUT)
 
     page.get_by_label("名称", exact=True).last.fill("市审计局 审计员")
-    page.get_by_label("经办人密钥地址").last.fill(auditor)
+    page.get_by_label("审计员密钥地址").fill(auditor)
     page.get_by_role("button", name="任命审计员").click()
     expect(page.locator(f"li[data-auditor='{auditor}']")).to_contain_text("市审计局", timeout=KEY_TIMEOUT)
     screenshot(page, "admin-desktop-zh")
