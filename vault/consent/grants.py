@@ -439,7 +439,7 @@ async def receipt(ctx: VaultContext, session: AsyncSession, row: GrantRow, now: 
         "max_uses": row.max_uses,
         "status": status_at(row, now),
         "chain": {
-            "chain_id": int(ctx.chain.engine.w3.eth.chain_id),
+            "chain_id": ctx.chain.chain_id(),  # known since the vault opened: no call to the node
             "consent_registry": client.address,
             "tx_hash": row.tx_hash,
             "block_number": row.block_number,
