@@ -22,3 +22,23 @@ async def my_records(request: Request, principal: PagePrincipal, ctx: Ctx, sessi
     views = await records.list_for_subject(ctx, session, principal.id, now)
     groups = [(t.value, [v for v in views if v.type == t.value]) for t in RecordType]
     return render(request, "my/records.html", groups=[(t, vs) for t, vs in groups if vs], count=len(views))
+
+
+@router.get("/my/records/{record_id}", response_class=HTMLResponse)
+async def my_record(
+    record_id: str, request: Request, principal: PagePrincipal, ctx: Ctx, session: Session, now: Now
+) -> HTMLResponse:
+    """One record, every field, and its verification against the chain on request (the page
+    sends the document and its Merkle proof to the public ``/verify``, as any verifier would)."""
+    if principal.role != "subject":
+        raise PermissionDeniedError("this page is a citizen's or an enterprise's own")
+    view = await records.read_for_subject(ctx, session, principal.id, record_id, now)
+    document = view.document or {}
+    return render(
+        request,
+        "my/record.html",
+        record=view,
+        title=document.get("title", view.id),
+        fields=document.get("fields", {}),
+        check={"document": document, "proof": list(view.anchor.proof) if view.anchor else None},
+    )

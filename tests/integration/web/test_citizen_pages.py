@@ -115,6 +115,17 @@ def test_a_citizen_makes_a_key_is_registered_signs_in_and_sees_the_records(vault
     screenshot(page, "my-records-phone-zh")
     assert axe(page) == []
 
+    # A record's detail, checked against the chain as any verifier would.
+    card.get_by_role("link", name="机动车驾驶证", exact=True).click()
+    expect(page.locator("dl.fields")).to_contain_text("准驾车型")
+    expect(page.locator("dl.fields")).to_contain_text("C1")
+    page.get_by_role("button", name="核验这份证照").click()
+    expect(page.get_by_role("status")).to_have_text("这份证照有效：与链上记录一致", timeout=KEY_TIMEOUT)
+    assert page.locator("#checks li.bad").count() == 0 and page.locator("#checks li").count() >= 3
+    screenshot(page, "record-verified-phone-zh")
+    assert axe(page) == []
+    page.get_by_role("link", name="我的数据").click()
+
     page.set_viewport_size(DESKTOP)
     screenshot(page, "my-records-desktop-zh")
     page.get_by_role("link", name="English").click()
@@ -170,6 +181,10 @@ def grant_and_revoke(s: Served, page: Page, reader: Any) -> None:
     page.reload()
     expect(card).to_contain_text("有效")
     expect(card).to_contain_text("0 / 2")
+    with page.expect_download() as waiting:
+        card.get_by_role("link", name="下载授权凭证").click()
+    receipt = json.loads(Path(waiting.value.path()).read_text(encoding="utf-8"))
+    assert receipt["grant_id"] == grant_id and receipt["fields"] == ["姓名"] and receipt["signature"].startswith("0x")
 
     read = department_reads(s, reader, grant_id)
     assert read.status_code == 200, read.text
