@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -13,3 +14,10 @@ from chain.engines import Engine, make_engine
 def inprocess_engine() -> Iterator[Engine]:
     with make_engine("inprocess") as engine:
         yield engine
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # The backend suites' shared anvil node, stopped here rather than left to exit handlers.
+    backends = sys.modules.get("tests.support.backends")
+    if backends is not None:
+        backends.stop_shared()

@@ -37,6 +37,15 @@ def shared_anvil() -> AnvilEngine:
     return _node
 
 
+def stop_shared() -> None:
+    """Stops this process's anvil node, if it started one (at the end of the session: an
+    xdist worker may leave without running its exit handlers)."""
+    global _node
+    if _node is not None:
+        _node.stop()
+        _node = None
+
+
 @asynccontextmanager
 async def harness_on(backend: str, tmp_path: Path) -> AsyncIterator[Harness]:
     """A harness on this process's anvil node, with SQLite in ``tmp_path`` or a fresh
