@@ -10,9 +10,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 ENV = "DATAVAULT_TEST_CHROMIUM"
+# A page's answer comes from a vault that shares two cores with the rest of the suite: wait for
+# it as long as a loaded machine needs, not Playwright's 5 s.
+expect.set_options(timeout=60_000)
 # Chromium as the machine lets it run: headless, no sandbox (root in CI), and none of its
 # background connections to hosts this machine cannot reach.
 FLAGS = [
