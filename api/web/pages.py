@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api import cookies
-from api.web.i18n import LANGS, Lang, translate
+from api.web.i18n import LANGS, MESSAGES, Lang, translate
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -41,6 +41,16 @@ def moment(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def check_words(lang: Lang) -> dict[str, dict[str, str]]:
+    """Each verification check's name in plain words, and what to do when it fails: the vault's
+    own reasons are in English, so a clerk reads these first."""
+    names = {key.split(".")[1] for key in MESSAGES["zh"] if key.startswith("check.") and key.count(".") == 1}
+    return {
+        name: {"ok": translate(lang, f"check.{name}"), "bad": translate(lang, f"check.{name}.bad")}
+        for name in sorted(names)
+    }
+
+
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     lang = lang_of(request)
     return templates.TemplateResponse(
@@ -52,6 +62,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
             "t": lambda key, default=None: translate(lang, key, default),
             "day": day,
             "moment": moment,
+            "check_words": lambda: check_words(lang),
             # For the menu only: whether the session is live is decided by the page's dependency.
             "signed_in": cookies.SESSION in request.cookies,
             **context,

@@ -3,7 +3,7 @@
 // followed to the root of the tree head anchored on chain.
 "use strict";
 (() => {
-  const text = JSON.parse(document.getElementById("messages").textContent);
+  const { text } = Page;
   const bytes = (hex) => ethers.getBytes(hex);
   const hash = (...parts) => ethers.sha256(ethers.concat(parts));
 

@@ -1,31 +1,23 @@
 // The admin's changes go through the JSON API; the page reloads to show the roster as it is.
 "use strict";
 (() => {
-  const text = JSON.parse(document.getElementById("messages").textContent);
-  const status = document.getElementById("status");
+  const { text, say } = Page;
 
-  async function api(url, body) {
-    status.textContent = text.working;
+  async function change(url, body) {
+    say(text.working);
     try {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(body || {}),
-        credentials: "same-origin",
-      });
-      const answer = await response.json().catch(() => ({}));
-      if (!response.ok) throw new Error(answer.detail || answer.title || response.statusText);
+      await Page.post(url, body);
       window.location.reload();
     } catch (error) {
-      status.textContent = error.message;
+      say(error.message);
     }
   }
 
   document.getElementById("add-department").addEventListener("submit", (event) => {
     event.preventDefault();
     const roles = [...event.target.querySelectorAll("input[name=role]:checked")].map((c) => c.value);
-    if (!roles.length) { status.textContent = text.noroles; return; }
-    api("/departments", {
+    if (!roles.length) return say(text.noroles);
+    change("/departments", {
       code: document.getElementById("d-code").value.trim(),
       name: document.getElementById("d-name").value.trim(),
       roles,
@@ -35,13 +27,13 @@
 
   document.getElementById("add-auditor").addEventListener("submit", (event) => {
     event.preventDefault();
-    api("/auditors", {
+    change("/auditors", {
       name: document.getElementById("a-name").value.trim(),
       address: document.getElementById("a-address").value.trim(),
     });
   });
 
   document.querySelectorAll("button.toggle").forEach((button) => {
-    button.addEventListener("click", () => api(`/departments/${button.dataset.code}/${button.dataset.action}`));
+    button.addEventListener("click", () => change(`/departments/${button.dataset.code}/${button.dataset.action}`));
   });
 })();

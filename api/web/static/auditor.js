@@ -2,8 +2,7 @@
 // anchors on chain; the page shows its conclusion and each finding where the log was changed.
 "use strict";
 (() => {
-  const text = JSON.parse(document.getElementById("messages").textContent);
-  const status = document.getElementById("status");
+  const { text, say } = Page;
 
   // A filter left empty is no filter: leave it out of the address (the API refuses "").
   document.querySelector("form.filters").addEventListener("submit", (event) => {
@@ -12,11 +11,9 @@
     });
   });
   document.getElementById("run-verify").addEventListener("click", async () => {
-    status.textContent = text.working;
+    say(text.working);
     try {
-      const response = await fetch("/audit/verify", { method: "POST", credentials: "same-origin" });
-      const report = await response.json();
-      if (!response.ok) throw new Error(report.detail || report.title || response.statusText);
+      const report = await Page.post("/audit/verify");
       const summary = document.getElementById("report-summary");
       summary.textContent = report.summary;
       summary.className = report.ok ? "verdict ok" : "verdict bad";
@@ -30,9 +27,9 @@
         list.appendChild(li);
       }
       document.getElementById("report").hidden = false;
-      status.textContent = "";
+      say("");
     } catch (error) {
-      status.textContent = error.message;
+      say(error.message);
     }
   });
 })();

@@ -2,21 +2,13 @@
 // records, counts the use and logs the access, which the subject then sees.
 "use strict";
 (() => {
-  const text = JSON.parse(document.getElementById("messages").textContent);
-  const status = document.getElementById("status");
+  const { text, say } = Page;
   document.querySelectorAll("button.read").forEach((button) => {
     button.addEventListener("click", async () => {
-      status.textContent = text.working;
+      say(text.working);
       const card = button.closest("li");
       try {
-        const response = await fetch(`/grants/${button.dataset.grant}/read`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: "{}",
-          credentials: "same-origin",
-        });
-        const answer = await response.json().catch(() => ({}));
-        if (!response.ok) throw new Error(answer.detail || answer.title || response.statusText);
+        const answer = await Page.post(`/grants/${button.dataset.grant}/read`);
         const box = card.querySelector(".disclosed");
         box.textContent = "";
         if (!answer.records.length) box.textContent = text.nothing;
@@ -24,21 +16,13 @@
           const h = document.createElement("h3");
           h.textContent = record.title;
           const dl = document.createElement("dl");
-          for (const [name, value] of Object.entries(record.fields)) {
-            const row = document.createElement("div");
-            const dt = document.createElement("dt");
-            const dd = document.createElement("dd");
-            dt.textContent = name;
-            dd.textContent = typeof value === "string" ? value : JSON.stringify(value);
-            row.append(dt, dd);
-            dl.appendChild(row);
-          }
+          Page.pairs(dl, Object.entries(record.fields));
           box.append(h, dl);
         }
         box.hidden = false;
-        status.textContent = "";
+        say("");
       } catch (error) {
-        status.textContent = error.message;
+        say(error.message);
       }
     });
   });

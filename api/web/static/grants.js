@@ -3,39 +3,9 @@
 // session cookie, so the rules are the API's.
 "use strict";
 (() => {
-  const text = JSON.parse(document.getElementById("messages").textContent);
-  const status = document.getElementById("status");
-  const say = (message) => { status.textContent = message; };
-
-  async function api(url, body) {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-      credentials: "same-origin",
-    });
-    const answer = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(answer.detail || answer.title || response.statusText);
-    return answer;
-  }
-
-  // The key that signs is the one this session signed in with: the first key in this browser
-  // whose password opens it.
-  async function unlock(password) {
-    for (const k of Wallet.list()) {
-      try {
-        return await Wallet.unlock(k.address, password);
-      } catch (_) { /* not this one */ }
-    }
-    throw new Error(Wallet.list().length ? text.badpassword : text.nokey);
-  }
-
-  async function sign(typed, password) {
-    const wallet = await unlock(password);
-    const types = { ...typed.types };
-    delete types.EIP712Domain;
-    return wallet.signTypedData(typed.domain, types, typed.message);
-  }
+  const { text, say } = Page;
+  const api = Page.post;
+  const sign = Wallet.signTyped;
 
   const form = document.getElementById("grant");
   if (form) {

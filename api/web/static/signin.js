@@ -2,28 +2,17 @@
 // and trade the signature for a session cookie.
 "use strict";
 (() => {
-  const text = JSON.parse(document.getElementById("messages").textContent);
-  const status = document.getElementById("status");
+  const { text, say, post } = Page;
   const form = document.getElementById("signin");
-  const say = (message) => { status.textContent = message; };
 
-  async function post(url, body) {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-      credentials: "same-origin",
-    });
-    const answer = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(answer.detail || answer.title || response.statusText);
-    return answer;
-  }
-
-  async function signIn(address, sign) {
+  // signer: the address of this browser's key, or "ethereum" for the browser's wallet; the
+  // pages then sign grants and presentations with the same key.
+  async function signIn(address, sign, signer) {
     say(text.working);
     const { challenge } = await post("/auth/challenge", { address });
     const signature = await sign(challenge);
     const { next } = await post("/signin", { challenge, signature, next: form.dataset.next || "" });
+    Wallet.rememberSigner(signer);
     window.location.assign(next);
   }
 
@@ -61,7 +50,7 @@
       return;
     }
     try {
-      await signIn(wallet.address, (challenge) => wallet.signMessage(challenge));
+      await signIn(wallet.address, (challenge) => wallet.signMessage(challenge), wallet.address);
     } catch (error) {
       say(error.message);
     }
@@ -74,7 +63,7 @@
     try {
       const [address] = await window.ethereum.request({ method: "eth_requestAccounts" });
       await signIn(ethers.getAddress(address), (challenge) =>
-        window.ethereum.request({ method: "personal_sign", params: [ethers.hexlify(ethers.toUtf8Bytes(challenge)), address] }));
+        window.ethereum.request({ method: "personal_sign", params: [ethers.hexlify(ethers.toUtf8Bytes(challenge)), address] }), "ethereum");
     } catch (error) {
       say(error.message);
     }

@@ -44,6 +44,42 @@ const Wallet = (() => {
     return ethers.Wallet.fromEncryptedJson(item.json, password);
   }
 
+  // The key this tab signed in with: signin.js records it, so a page signs with that key and
+  // no other (several people may share a browser at a counter or in a family).
+  const SIGNER = "datavault.signer";
+  function rememberSigner(address) {
+    sessionStorage.setItem(SIGNER, address);
+  }
+  function signer() {
+    return sessionStorage.getItem(SIGNER);
+  }
+
+  // Sign EIP-712 typed data as prepared by the vault: with the browser's wallet when the session
+  // signed in with it, else with this browser's key, opened by the password.
+  async function signTyped(typed, password) {
+    const who = signer();
+    if (who === "ethereum" && window.ethereum) {
+      const [address] = await window.ethereum.request({ method: "eth_requestAccounts" });
+      return window.ethereum.request({ method: "eth_signTypedData_v4", params: [address, JSON.stringify(typed)] });
+    }
+    const text = (typeof Page === "object" && Page.text) || {};
+    const keys = list();
+    if (!keys.length) throw new Error(text.nokey || "no key in this browser");
+    const candidates = keys.filter((k) => !who || k.address === who);
+    for (const k of candidates.length ? candidates : keys) {
+      let wallet;
+      try {
+        wallet = await unlock(k.address, password);
+      } catch (_) {
+        continue; // not this key's password
+      }
+      const types = { ...typed.types };
+      delete types.EIP712Domain;
+      return wallet.signTypedData(typed.domain, types, typed.message);
+    }
+    throw new Error(text.badpassword || "wrong password");
+  }
+
   function download(address) {
     const item = list().find((k) => k.address === address);
     if (!item) return;
@@ -57,5 +93,5 @@ const Wallet = (() => {
     URL.revokeObjectURL(link.href);
   }
 
-  return { list, add, create, unlock, download };
+  return { list, add, create, unlock, download, rememberSigner, signer, signTyped };
 })();

@@ -4,12 +4,14 @@ session sends the reader to sign in and back, and a page's error is a page."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from api.web.i18n import MESSAGES
+from api.web.pages import check_words
 from keys import SigningKey
 from tests.support.harness import Harness, open_harness
 
@@ -24,6 +26,20 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
 def test_both_languages_have_every_message() -> None:
     assert MESSAGES["zh"].keys() == MESSAGES["en"].keys()
     assert all(MESSAGES["zh"].values()) and all(MESSAGES["en"].values())
+
+
+def test_every_check_the_vault_makes_has_plain_words_and_advice_in_both_languages() -> None:
+    """A clerk reads each verdict's checks in their language: a check named anywhere in the vault
+    needs a label and a what-to-do-when-it-fails in both."""
+    names: set[str] = set()
+    for path in (Path(__file__).parents[3] / "vault").rglob("*.py"):
+        names |= set(re.findall(r'Check\(\s*"([a-z_]+)"', path.read_text(encoding="utf-8")))
+    assert {"holder_signature", "not_replayed", "anchored", "qr_image"} <= names  # the scan finds them
+    words = check_words("zh")
+    assert names <= words.keys(), names - words.keys()
+    for lang in ("zh", "en"):
+        for name in names:
+            assert MESSAGES[lang][f"check.{name}"] and MESSAGES[lang][f"check.{name}.bad"]
 
 
 async def sign_in(h: Harness, key: SigningKey, **headers: str) -> object:

@@ -1,0 +1,87 @@
+// What every page's script shares: the page's words (a JSON block the template fills in the
+// reader's language), its status line, and calls to the JSON API with the session cookie.
+// A refusal comes back as an RFC 9457 problem; its reason is what the person is shown.
+"use strict";
+const Page = (() => {
+  const node = document.getElementById("messages");
+  const text = node ? JSON.parse(node.textContent) : {};
+  const line = document.getElementById("status");
+
+  function say(message) {
+    if (line) line.textContent = message;
+  }
+
+  class Problem extends Error {
+    constructor(response, answer) {
+      super(answer.detail || answer.title || response.statusText || String(response.status));
+      this.status = response.status;
+      this.answer = answer;
+    }
+  }
+
+  // body: an object (sent as JSON), a Blob/File (sent as is), or undefined.
+  // as: "json" (default), "blob", "text" or "response".
+  async function call(url, { method = "POST", body, as = "json", type } = {}) {
+    const init = { method, credentials: "same-origin", headers: {} };
+    if (body instanceof Blob) {
+      init.body = body;
+      init.headers["Content-Type"] = type || body.type || "application/octet-stream";
+    } else if (method !== "GET") {
+      init.body = JSON.stringify(body || {});
+      init.headers["Content-Type"] = "application/json";
+    }
+    const response = await fetch(url, init);
+    if (!response.ok) throw new Problem(response, await response.json().catch(() => ({})));
+    if (as === "response") return response;
+    if (as === "blob") return response.blob();
+    if (as === "text") return response.text();
+    return response.status === 204 ? null : response.json();
+  }
+
+  const post = (url, body) => call(url, { body });
+  const get = (url) => call(url, { method: "GET" });
+
+  // Name/value rows of a <dl>, values shown as text (never as HTML).
+  function pairs(dl, entries) {
+    dl.textContent = "";
+    for (const [name, value] of entries) {
+      const row = document.createElement("div");
+      const dt = document.createElement("dt");
+      const dd = document.createElement("dd");
+      dt.textContent = name;
+      dd.textContent = typeof value === "string" ? value : JSON.stringify(value);
+      row.append(dt, dd);
+      dl.appendChild(row);
+    }
+  }
+
+  // Each check of a verdict as a line a clerk reads at a glance: passed or failed, the check in
+  // plain words, what to do when it failed; the vault's own reason (English) under "details".
+  function checks(list, items) {
+    list.textContent = "";
+    const words = text.checks || {};
+    for (const check of items) {
+      const known = words[check.name];
+      const li = document.createElement("li");
+      li.className = check.passed ? "check ok" : "check bad";
+      li.dataset.check = check.name;
+      const head = document.createElement("strong");
+      head.textContent = `${check.passed ? text.passed : text.failed} · ${known ? known.ok : check.name}`;
+      li.appendChild(head);
+      if (!check.passed && known && known.bad) {
+        const advice = document.createElement("span");
+        advice.className = "advice";
+        advice.textContent = ` ${known.bad}`;
+        li.appendChild(advice);
+      }
+      const more = document.createElement("small");
+      more.className = "reason";
+      more.lang = "en";
+      more.textContent = ` (${text.details || "details"}: ${check.reason})`;
+      li.appendChild(more);
+      list.appendChild(li);
+    }
+  }
+
+  return { text, say, call, post, get, pairs, checks, Problem };
+})();
