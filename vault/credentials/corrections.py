@@ -40,7 +40,7 @@ from vault.db.corrections import CorrectionRow
 from vault.db.models import Department, Record, Subject
 from vault.errors import ConflictError, NotFoundError, PermissionDeniedError, VaultValueError
 from vault.events import VaultEvent
-from vault.ids import Hash32, RecordId, new_record_id
+from vault.ids import new_record_id
 
 MAX_REASON = 500
 MAX_NOTE = 500
@@ -504,18 +504,4 @@ async def _issue_version(
             reason=f"version {version} corrects version {old.version}",
         ),
     )
-    return records.RecordView(
-        id=RecordId(row.id),
-        version=row.version,
-        subject_id=row.subject_id,
-        type=row.type,
-        issuer_code=row.issuer_code,
-        status=row.status,
-        status_reason=row.status_reason,
-        credential_hash=Hash32(row.credential_hash),
-        valid_from=row.valid_from,
-        valid_until=row.valid_until,
-        created_at=row.created_at,
-        anchor=None,
-        document=new_document,
-    )
+    return await records.view_of(session, row, new_document)

@@ -63,7 +63,8 @@ def _anchor(row: Record, batch: AnchorBatch | None) -> Anchor | None:
     )
 
 
-async def _view(session: AsyncSession, row: Record, document: dict[str, Any] | None = None) -> RecordView:
+async def view_of(session: AsyncSession, row: Record, document: dict[str, Any] | None = None) -> RecordView:
+    """A record's view, with its anchor if it has one: every RecordView is built here."""
     batch = await session.get(AnchorBatch, row.batch_root) if row.batch_root else None
     return RecordView(
         id=RecordId(row.id),
@@ -163,7 +164,7 @@ async def issue(
             record_ids=(row.id,),
         ),
     )
-    return await _view(session, row, document)
+    return await view_of(session, row, document)
 
 
 async def decrypt(
@@ -194,7 +195,7 @@ async def list_for_subject(
         )
     )
     lookup = await keyring.lookup_for(session, ctx.master, subject_id)
-    views = [await _view(session, row, await decrypt(ctx, session, row, lookup)) for row in rows]
+    views = [await view_of(session, row, await decrypt(ctx, session, row, lookup)) for row in rows]
     await _read_by_subject(ctx, session, subject_id, [row.id for row in rows], now)
     return views
 
@@ -235,7 +236,7 @@ async def read_for_subject(
     if row.subject_id != subject_id:
         # Same answer as a missing record: a subject learns nothing about others' ids.
         raise NotFoundError("record", record_id)
-    view = await _view(session, row, await decrypt(ctx, session, row))
+    view = await view_of(session, row, await decrypt(ctx, session, row))
     await _read_by_subject(ctx, session, subject_id, [row.id], now)
     return view
 
@@ -295,4 +296,4 @@ async def revoke(
             reason=row.status_reason,
         ),
     )
-    return await _view(session, row)
+    return await view_of(session, row)
