@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,39 +14,14 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from keys import SigningKey
-from tests.support.backends import shared_anvil
-from tests.support.browser import DESKTOP, PHONE, Console, browser, screenshot
+from tests.support.browser import DESKTOP, PHONE, Console, screenshot
 from tests.support.harness import CITIZEN_ID
-from tests.support.served import Served, served
+from tests.support.pages import KEY_TIMEOUT, PASSWORD, axe, counter_department, make_key, sign_in
+from tests.support.served import Served
 from vault import clock
 from vault.accounts import admins
 
 pytestmark = pytest.mark.integration
-
-PASSWORD = "correct horse battery"
-KEY_TIMEOUT = 180_000  # ms
-
-
-@pytest.fixture
-def vault(tmp_path: Path) -> Iterator[Served]:
-    node = shared_anvil()
-    assert node.rpc_url is not None
-    key = "0x" + bytes(node.dev_account().key).hex()
-    with served(tmp_path, chain="rpc", rpc_url=node.rpc_url, signer_key=key) as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with browser() as launched:
-        yield launched
-
-
-def axe(page: Page) -> list[dict[str, Any]]:
-    """axe-core's violations on the page as it is (served by the vault, like every asset)."""
-    page.add_script_tag(url="/vendor/axe.min.js")
-    result: dict[str, Any] = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]} for v in result["violations"]]
 
 
 def register(s: Served, address: str) -> Any:
@@ -241,39 +215,6 @@ def who_read_it(s: Served, page: Page) -> None:
         }"""
     )
     assert tampered == [True, False]
-
-
-def make_key(page: Page, url: str) -> str:
-    """A new key made in this browser on the sign-in page; its address."""
-    page.goto(url + "/signin")
-    page.get_by_label("密钥密码", exact=True).nth(1).fill(PASSWORD)
-    page.get_by_label("再次输入密码").fill(PASSWORD)
-    page.get_by_role("button", name="新建").click()
-    shown = page.locator("#created-address")
-    # scrypt at ethers' standard cost: seconds alone, longer beside a busy test suite.
-    expect(shown).to_have_text(re.compile(r"^0x[0-9a-fA-F]{40}$"), timeout=KEY_TIMEOUT)
-    return shown.inner_text()
-
-
-def sign_in(page: Page, landing: str) -> None:
-    page.get_by_label("密钥密码", exact=True).first.fill(PASSWORD)
-    page.get_by_role("button", name="签名并登录").click()
-    page.wait_for_url(f"**{landing}", timeout=KEY_TIMEOUT)
-
-
-def counter_department(s: Served, address: str) -> None:
-    """The platform admin registers a counter department (it verifies and registers) whose
-    officer's key is ``address``."""
-    h = s.harness
-
-    async def register_it() -> None:
-        roles = ["verifier", "registrar", "data_user"]
-        body = {"code": "zhengwu", "name": "政务服务中心", "roles": roles, "auth_address": address}
-        r = await h.http.post("/departments", json=body, headers=h.admin.headers)
-        assert r.status_code == 201, r.text
-        await h.settle()
-
-    s.run(register_it())
 
 
 def test_a_licence_shown_as_a_qr_code_is_verified_at_the_counter_from_its_picture(

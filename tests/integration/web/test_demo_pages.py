@@ -4,37 +4,18 @@ and sees the demo's records. A vault never seeded has no such page."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Browser, expect
 
 from api import demo_keys
 from api.client import VaultClient
 from api.demo import seed
-from tests.support.backends import shared_anvil
-from tests.support.browser import PHONE, Console, browser, screenshot
-from tests.support.served import Served, served
+from tests.support.browser import PHONE, Console, screenshot
+from tests.support.served import Served
 from vault import clock
 from vault.accounts import admins
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def vault(tmp_path: Path) -> Iterator[Served]:
-    node = shared_anvil()
-    assert node.rpc_url is not None
-    key = "0x" + bytes(node.dev_account().key).hex()
-    with served(tmp_path, chain="rpc", rpc_url=node.rpc_url, signer_key=key) as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with browser() as launched:
-        yield launched
 
 
 def seeded(s: Served) -> None:
