@@ -1,9 +1,11 @@
 """Consent: what a subject lets a department read, for what purpose and until when, signed
 with the subject's own key; agents and guardians appointed to act for a subject; revocations.
 
-Public: ``grants`` (prepare, submit, read under a grant), ``access`` (which grant allows what),
-``disclosure`` (field paths), ``revocations``, ``delegations``, ``purposes``, ``typed_data``
-(the EIP-712 domain the wallet signs in), ``ops`` (the consent registry's chain writes).
+Public: ``grants`` (prepare, submit, read under a grant), ``terms`` (a grant's terms checked,
+parsed and rebuilt, and who may sign them), ``receipts`` (a grant's status and consent receipt),
+``access`` (which grant allows what), ``disclosure`` (field paths), ``revocations``,
+``delegations``, ``purposes``, ``typed_data`` (the EIP-712 domain the wallet signs in), ``ops``
+(the consent registry's chain writes).
 """
 
 from vault.consent import (
@@ -13,8 +15,21 @@ from vault.consent import (
     grants,
     ops,
     purposes,
+    receipts,
     revocations,
+    terms,
     typed_data,
 )
 
-__all__ = ["access", "delegations", "disclosure", "grants", "ops", "purposes", "revocations", "typed_data"]
+__all__ = [
+    "access",
+    "delegations",
+    "disclosure",
+    "grants",
+    "ops",
+    "purposes",
+    "receipts",
+    "revocations",
+    "terms",
+    "typed_data",
+]

@@ -26,8 +26,8 @@ from chain.consent import (
 )
 from chain.transactions import TxResult
 from vault.consent.delegations import terms_from_message as delegation_terms
-from vault.consent.grants import terms_from_message, terms_of
 from vault.consent.purposes import purpose_hash
+from vault.consent.terms import terms_from_message, terms_of
 from vault.context import ChainContext
 from vault.db.grants import DelegationRow, GrantRow
 from vault.errors import ChainStateError
