@@ -11,7 +11,7 @@ from typing import Any
 
 from keys import SigningKey
 from tests.grant_conformance import LICENCE_FIELDS, grant_body, read
-from tests.support.harness import ENTERPRISE_ID, Actor, Harness
+from tests.support.harness import CITIZEN_ID, ENTERPRISE_ID, Actor, Harness
 from vault import clock
 
 DAY = 24 * 3600
@@ -263,3 +263,35 @@ async def test_a_rotated_out_key_signs_nothing_but_its_grants_stand(harness: Har
     # What it signed before the rotation still holds.
     assert (await read(h, reader, before.json()["id"])).status_code == 200
     assert (await grant_as(h, renewed, sid, new_key)).status_code == 201
+
+
+async def test_a_registrar_finds_its_subject_by_the_number_the_person_shows(harness: Harness) -> None:
+    """Replacing a lost key starts from the ID number: the registrar that registered the person
+    finds the pseudonymous id; a bad number, an unknown one, or another registrar's subject is
+    refused with a reason, and the number is never echoed back."""
+    h = harness
+    registrar = await h.department("gongan")
+    other = await h.department("minzheng", roles=["registrar"])
+    citizen = await h.subject(registrar, identifier=CITIZEN_ID, name="张三")
+    sid = await subject_id(h, citizen)
+
+    r = await h.http.post(
+        "/subjects/find", json={"kind": "citizen", "identifier": CITIZEN_ID}, headers=registrar.headers
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["id"] == sid and r.json()["name"] == "张三" and r.json()["address"] == citizen.key.address
+    assert CITIZEN_ID not in r.text
+
+    bad = await h.http.post("/subjects/find", json={"kind": "citizen", "identifier": "123"}, headers=registrar.headers)
+    assert bad.status_code == 422 and bad.json()["field"] == "identifier"
+    unknown = await h.http.post(
+        "/subjects/find", json={"kind": "citizen", "identifier": "110101199003073511"}, headers=registrar.headers
+    )
+    assert unknown.status_code == 404 and "no one is registered" in unknown.json()["detail"]
+    theirs = await h.http.post(
+        "/subjects/find", json={"kind": "citizen", "identifier": CITIZEN_ID}, headers=other.headers
+    )
+    assert theirs.status_code == 403 and "another registrar" in theirs.json()["detail"]
+    assert (
+        await h.http.post("/subjects/find", json={"kind": "citizen", "identifier": CITIZEN_ID}, headers=citizen.headers)
+    ).status_code == 403

@@ -8,6 +8,7 @@ from api.schemas.subjects import (
     RegistrarAssign,
     RegistrarPublic,
     SubjectCreate,
+    SubjectFind,
     SubjectPublic,
 )
 from vault.accounts import departments, subjects
@@ -39,6 +40,16 @@ async def register(
     )
     ctx.nudge()
     return public(view)
+
+
+@router.post("/subjects/find", response_model=SubjectPublic)
+async def find(body: SubjectFind, registrar: CurrentRegistrar, ctx: Ctx, session: Session) -> SubjectPublic:
+    """Find a subject in your care by its ID number or credit code.
+
+    For a registrar replacing a lost key or appointing a guardian: the person shows the number,
+    the counter needs the subject's pseudonymous id. A POST, so the number stays out of
+    addresses and access logs."""
+    return public(await subjects.find(ctx, session, registrar=registrar, kind=body.kind, identifier=body.identifier))
 
 
 @router.get("/me", response_model=SubjectPublic)

@@ -19,6 +19,14 @@ class SubjectCreate(SubjectBase, Strict):
     address: str = Field(pattern=ADDRESS, description="the key the subject logs in with")
 
 
+class SubjectFind(Strict):
+    """A registrar's look-up by the number the person shows; like ``SubjectCreate``, the only
+    model that carries the raw number, and only inbound."""
+
+    kind: Literal["citizen", "enterprise"]
+    identifier: str = Field(min_length=1, max_length=40, description="resident ID number or unified social credit code")
+
+
 class SubjectPublic(SubjectBase):
     id: str = Field(description="pseudonymous subject id (keyed hash of the identifier)")
     address: str

@@ -25,6 +25,8 @@ class Subject:
     grant: dict[str, Any]  # a grant over the licence
     correction: dict[str, Any]  # an open correction request on the licence
     delegation: dict[str, Any]  # an agent for licences (the firm's is World.agent)
+    kind: str  # and the number it is registered by: what a registrar looks it up with
+    identifier: str
 
 
 @dataclass
@@ -154,6 +156,8 @@ async def build_world(h: Harness) -> World:
             zhang_grant,
             await _correction(h, zhang, zhang_licence["id"], {"准驾车型": "C2"}),
             zhang_delegation,
+            "citizen",
+            CITIZEN_ID,
         ),
         li=Subject(
             li,
@@ -162,6 +166,8 @@ async def build_world(h: Harness) -> World:
             li_grant,
             await _correction(h, li, li_licence["id"], {"准驾车型": "C2"}),
             li_delegation,
+            "citizen",
+            OTHER_CITIZEN_ID,
         ),
         firm=Subject(
             firm,
@@ -170,6 +176,8 @@ async def build_world(h: Harness) -> World:
             firm_grant,
             await _correction(h, firm, firm_licence["id"], {"法定代表人": "王六"}),
             delegation,
+            "enterprise",
+            ENTERPRISE_ID,
         ),
         wang=Subject(
             wang,
@@ -178,6 +186,8 @@ async def build_world(h: Harness) -> World:
             wang_grant,
             await _correction(h, wang, wang_licence["id"], {"准驾车型": "C2"}),
             wang_delegation,
+            "citizen",
+            THIRD_CITIZEN_ID,
         ),
         minzheng=minzheng,
         agent=agent,

@@ -203,6 +203,22 @@ async def get(ctx: VaultContext, session: AsyncSession, subject_id: str) -> Subj
     )
 
 
+async def find(
+    ctx: VaultContext, session: AsyncSession, *, registrar: Department, kind: str, identifier: str
+) -> SubjectView:
+    """The subject in ``registrar``'s care whose ID number or credit code the person shows at the
+    counter (hashed as at registration): where replacing a lost key or appointing a guardian
+    starts. Another registrar's subject is refused, as acting for it would be."""
+    if kind not in SUBJECT_KINDS:
+        raise VaultValueError("subject kind must be 'citizen' or 'enterprise'", field="kind")
+    check_kind(registrar, kind)
+    row = await session.get(Subject, subject_id_for(ctx, kind, identifier))
+    if row is None:
+        raise NotFoundError("subject", "no one is registered with this number")
+    check_answerable(registrar, row)
+    return await get(ctx, session, row.id)
+
+
 async def resolve(
     ctx: VaultContext, session: AsyncSession, *, subject_id: str | None, kind: str | None, identifier: str | None
 ) -> Subject:
