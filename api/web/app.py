@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.web import assets
 from api.web.pages import HERE, render
-from api.web.routes import access, admin, auditor, citizen, counter, demo, grants, home, show, signin
+from api.web.routes import access, admin, auditor, citizen, corrections, counter, demo, grants, home, show, signin
 from api.web.session import SignInRequired, sign_in_url
 
 ROUTERS = (
@@ -22,6 +22,7 @@ ROUTERS = (
     signin.router,
     citizen.router,
     grants.router,
+    corrections.router,
     access.router,
     show.router,
     counter.router,

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from api.deps import Ctx, Now, Session
 from api.web.pages import render
 from api.web.session import PagePrincipal
-from vault.credentials import records
+from vault.credentials import corrections, records
 from vault.errors import PermissionDeniedError
 from vault.record_types import RecordType
 
@@ -34,6 +34,7 @@ async def my_record(
         raise PermissionDeniedError("this page is a citizen's or an enterprise's own")
     view = await records.read_for_subject(ctx, session, principal.id, record_id, now)
     document = view.document or {}
+    asked = await corrections.list_for_subject(ctx, session, principal.id)
     return render(
         request,
         "my/record.html",
@@ -41,4 +42,6 @@ async def my_record(
         title=document.get("title", view.id),
         fields=document.get("fields", {}),
         check={"document": document, "proof": list(view.anchor.proof) if view.anchor else None},
+        # 申请纠错: one open request per record (the API's rule), so the page says so instead.
+        open_correction=any(c.record_id == view.id and c.status == "requested" for c in asked),
     )
