@@ -3,7 +3,9 @@ revocation and status bits, corrections, bulk issuance and verification.
 
 Public: ``records`` (issue, read, revoke), ``documents`` (a record's fields and their
 commitments), ``commitments``, ``header``, ``verification`` (a credential checked against the
-chain), ``bulk``, ``corrections``, ``correction_notices``, ``status_list`` and
+chain), ``bulk``, ``corrections`` (a subject's request and the issuer's decision; its parts in
+``correction_requests``, ``correction_views`` and ``corrected_versions``),
+``correction_notices``, ``status_list`` and
 ``status_bitmap``, ``anchoring`` (the round's batches), ``holdings`` (what a subject holds,
 decrypted), ``ops`` (the registry's chain writes).
 """
@@ -12,7 +14,10 @@ from vault.credentials import (
     anchoring,
     bulk,
     commitments,
+    corrected_versions,
     correction_notices,
+    correction_requests,
+    correction_views,
     corrections,
     documents,
     header,
@@ -28,7 +33,10 @@ __all__ = [
     "anchoring",
     "bulk",
     "commitments",
+    "corrected_versions",
     "correction_notices",
+    "correction_requests",
+    "correction_views",
     "corrections",
     "documents",
     "header",
