@@ -14,7 +14,20 @@ from fastapi.staticfiles import StaticFiles
 
 from api.web import assets
 from api.web.pages import HERE, render
-from api.web.routes import access, admin, auditor, citizen, corrections, counter, demo, grants, home, show, signin
+from api.web.routes import (
+    access,
+    admin,
+    auditor,
+    citizen,
+    corrections,
+    counter,
+    demo,
+    grants,
+    home,
+    issuing,
+    show,
+    signin,
+)
 from api.web.session import SignInRequired, sign_in_url
 
 ROUTERS = (
@@ -26,6 +39,7 @@ ROUTERS = (
     access.router,
     show.router,
     counter.router,
+    issuing.router,
     demo.router,
     auditor.router,
     admin.router,

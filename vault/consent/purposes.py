@@ -27,6 +27,8 @@ from vault.db.grants import GrantRow
 from vault.db.models import OutboxEntry
 
 PURPOSE_HASH = "purposeHash"
+# Codes offered to citizens (101 public services, 102 social security, 103 employment, 199 other); any uint16 is valid.
+OFFERED: tuple[int, ...] = (101, 102, 103, 199)
 
 
 async def seal_onto(session: AsyncSession, master: MasterKey, row: GrantRow, purpose: str) -> None:
