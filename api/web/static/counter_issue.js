@@ -143,14 +143,17 @@
     return [{ field: answer.field || "", reason: error.message }];
   }
 
-  // Follows records until the chain has them; calls back with each round's answers.
-  async function follow(ids, shown) {
+  // Follows records until the chain has them, calling back with each round's answers; stops
+  // early (returning null) once ``current()`` is false: the clerk has moved on.
+  async function follow(ids, shown, current) {
     for (;;) {
+      if (!current()) return null;
       const found = [];
       for (let start = 0; start < ids.length; start += STATUS_CHUNK) {
         found.push(...(await Page.post("/records/status", { ids: ids.slice(start, start + STATUS_CHUNK) })));
       }
       const settled = found.filter((r) => r.status !== "pending" && (r.status !== "anchored" || r.tx_hash));
+      if (!current()) return null;
       shown(found, settled.length);
       if (settled.length === found.length) return found;
       await sleep(1500);
@@ -168,8 +171,10 @@
   }
 
   const one = $("one");
+  let shownRecord = 0; // which issuance the record box shows (an older one stops following)
   one.addEventListener("submit", async (event) => {
     event.preventDefault();
+    const mine = ++shownRecord;
     clearErrors();
     $("issued").hidden = true;
     const fields = {};
@@ -194,7 +199,8 @@
       Page.say(words("issue.done", { id: record.id }));
       showRecord(record, { status: record.status, tx_hash: record.anchor && record.anchor.tx_hash });
       $("issued").hidden = false;
-      follow([record.id], (found) => showRecord(record, found[0])).catch((error) => Page.say(error.message));
+      const current = () => mine === shownRecord;
+      follow([record.id], (found) => showRecord(record, found[0]), current).catch((error) => Page.say(error.message));
     } catch (error) {
       Page.say("");
       const inputsShown = problemsOf(error).map((p) => showBeside(p.field, p.reason));
@@ -351,6 +357,7 @@
   const progress = $("progress");
   const issueAll = $("issue-all");
   let ready = null; // the checked file's items, when every line passed
+  let run = 0; // which check or issuance the batch part shows (an older one stops following)
 
   async function dryRun(entries) {
     const problems = [];
@@ -416,6 +423,7 @@
   }
 
   $("csv").addEventListener("change", () => {
+    run += 1;
     ready = null;
     issueAll.hidden = true;
     $("checked").hidden = true;
@@ -425,6 +433,7 @@
 
   $("batch").addEventListener("submit", async (event) => {
     event.preventDefault();
+    run += 1;
     ready = null;
     issueAll.hidden = true;
     $("checked").hidden = true;
@@ -490,6 +499,7 @@
   issueAll.addEventListener("click", async () => {
     if (!ready) return;
     const entries = ready;
+    const mine = ++run;
     ready = null;
     issueAll.hidden = true;
     $("run").hidden = false;
@@ -506,6 +516,9 @@
     let stopped = "";
     sent();
     batchSay(text["issue.working"]);
+    // No other file while this one is being issued.
+    const locked = [$("csv"), $("batch").querySelector("button[type=submit]")];
+    locked.forEach((control) => { control.disabled = true; });
     for (const chunk of chunks(entries, CHUNK)) {
       try {
         const answer = await Page.post("/records/bulk", { items: chunk.map((e) => e.item) });
@@ -517,6 +530,7 @@
       progress.value = ids.length;
       sent();
     }
+    locked.forEach((control) => { control.disabled = false; });
     const issued = stopped || words("issue.issued", { n: ids.length });
     result.textContent = issued;
     batchSay("");
@@ -524,7 +538,8 @@
     try {
       const found = await follow(ids, (rows, settled) => {
         $("progress-text").textContent = `${words("issue.sent", { done: ids.length, total: entries.length })} · ${words("issue.waiting", { done: settled, total: rows.length })}`;
-      });
+      }, () => mine === run);
+      if (!found) return;
       const failed = found.filter((r) => !["anchored", "revoking", "revoked"].includes(r.status)).length;
       showAnchors(found);
       const anchored = words("issue.anchored", { n: found.length - failed });

@@ -197,5 +197,11 @@ def test_a_counter_issues_one_credential_then_a_checked_csv_batch(
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, "counter-issue-phone-zh-large")
     assert axe(page) == []
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Issue credentials")
+    expect(page.get_by_role("link", name="Download a CSV template")).to_be_visible()
+    expect(page.get_by_label("Name of item 1")).to_be_visible()
+    screenshot(page, "counter-issue-phone-en-large")
+    assert axe(page) == []
     assert console.errors == []
     context.close()
