@@ -252,12 +252,14 @@
         cell += c;
       }
     }
-    if (cell !== "" || cells.length) {
+    // An unclosed quote swallowed the rest of the file: that row is reported, not read.
+    if (!quoted && (cell !== "" || cells.length)) {
       cells.push(cell);
       found.push({ line: start, cells });
     }
     return { rows: found, unclosed: quoted ? start : null };
   }
+  window.Issuing = { parseCsv };
 
   const SUBJECT = ["kind", "identifier", "subject_id"];
   const KNOWN = [...SUBJECT, "type", "title", "valid_from", "valid_until", "fields"];

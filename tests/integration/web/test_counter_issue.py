@@ -119,11 +119,26 @@ def test_a_counter_issues_one_credential_then_a_checked_csv_batch(
     expect(issued).to_contain_text(re.compile(r"上链交易\s*0x[0-9a-f]{64}"))
     screenshot(page, "counter-issue-one-phone-zh")
     assert axe(page) == []
-    (held, *_) = records_of(vault, people)
-    (mine,) = [r for r in held if r["id"] == record_id]
+    (zhang, *_) = records_of(vault, people)
+    (mine,) = [r for r in zhang if r["id"] == record_id]
     assert mine["issuer"] == "gongan" and mine["status"] == "anchored" and mine["type"] == "certificate"
     assert mine["document"]["fields"] == {"结论": "无犯罪记录", "姓名": "张三"}
     assert mine["document"]["title"] == "无犯罪记录证明"
+
+    # How the page reads a file: quotes, doubled quotes, line breaks in cells, a BOM, CR, CRLF
+    # or LF; each row with the line it starts on; an unclosed quote named by its line.
+    parsed = page.evaluate(
+        """() => Issuing.parseCsv('\\ufeffa,b\\r\\n"x,1","say ""hi""\\r\\nbye"\\r\\n\\r\\n3,\\r4,"5')"""
+    )
+    assert parsed == {
+        "rows": [
+            {"line": 1, "cells": ["a", "b"]},
+            {"line": 2, "cells": ["x,1", 'say "hi"\nbye']},
+            {"line": 4, "cells": [""]},
+            {"line": 5, "cells": ["3", ""]},
+        ],
+        "unclosed": 6,
+    }
 
     # The template to start from, as Excel opens it.
     with page.expect_download() as waiting:
