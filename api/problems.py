@@ -58,7 +58,7 @@ def _vault_error(exc: VaultError) -> JSONResponse:
     if isinstance(exc, PermissionDeniedError):
         return problem(403, "Forbidden", exc.reason)
     if isinstance(exc, AuthenticationError):
-        return problem(401, "Unauthorized", exc.reason)
+        return problem(401, "Unauthorized", exc.reason, **({"code": exc.code} if exc.code else {}))
     if isinstance(exc, RateLimitedError):
         response = problem(429, "Too many requests", exc.reason, retry_after=exc.retry_after)
         response.headers["Retry-After"] = str(exc.retry_after)

@@ -252,9 +252,18 @@ async def test_a_rotated_out_key_signs_nothing_but_its_grants_stand(harness: Har
     assert (bound.key, bound.version) == (new_key.address, 2)
     # The old key can neither log in nor sign.
     challenge = (await h.http.post("/auth/challenge", json={"address": old_key.address})).json()["challenge"]
-    assert (
-        await h.http.post("/auth/token", json={"challenge": challenge, "signature": old_key.sign_message(challenge)})
-    ).status_code == 401
+    refused = await h.http.post(
+        "/auth/token", json={"challenge": challenge, "signature": old_key.sign_message(challenge)}
+    )
+    # Its holder is told what happened and what to do; a stranger's key just is not registered.
+    assert refused.status_code == 401 and refused.json()["code"] == "replaced", refused.text
+    assert "sign in with the new key" in refused.json()["detail"]
+    stranger = SigningKey.generate()
+    challenge = (await h.http.post("/auth/challenge", json={"address": stranger.address})).json()["challenge"]
+    unknown = await h.http.post(
+        "/auth/token", json={"challenge": challenge, "signature": stranger.sign_message(challenge)}
+    )
+    assert unknown.status_code == 401 and unknown.json()["code"] == "unregistered"
     renewed = await h.login(Actor(new_key))
     r = await h.http.post(
         "/me/grants", json={"message": prepared["typed_data"]["message"], "signature": stale}, headers=renewed.headers

@@ -83,10 +83,15 @@ class AccessRefused(PermissionDeniedError):
 
 
 class AuthenticationError(VaultError):
-    """Bad, expired or replayed challenge, signature or token. Deliberately vague."""
+    """Bad, expired or replayed challenge, signature or token. Deliberately vague.
 
-    def __init__(self, reason: str = "authentication failed") -> None:
+    ``code`` names, for a page to say in the reader's language, the two refusals a person can
+    act on once their signature has proven the key is theirs: ``unregistered`` (go to a
+    registration counter) and ``replaced`` (sign in with the new key)."""
+
+    def __init__(self, reason: str = "authentication failed", code: str | None = None) -> None:
         self.reason = reason
+        self.code = code
         super().__init__(reason)
 
 

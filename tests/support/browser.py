@@ -4,12 +4,14 @@ tests fail loudly, as the PostgreSQL cases do: pages that are never tested are n
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from PIL import Image
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 ENV = "DATAVAULT_TEST_CHROMIUM"
@@ -55,6 +57,17 @@ def browser() -> Iterator[Browser]:
             launched.close()
 
 
+@contextmanager
+def beside(running: Browser, *extra: str) -> Iterator[Browser]:
+    """A second Chromium with more flags (a fake camera), from the Playwright that runs
+    ``running``: one thread holds one synchronous Playwright."""
+    launched = running.browser_type.launch(executable_path=chromium_path(), args=[*FLAGS, *extra])
+    try:
+        yield launched
+    finally:
+        launched.close()
+
+
 @dataclass
 class Console:
     """What the page said on its console: errors fail a test."""
@@ -70,6 +83,27 @@ class Console:
 
         page.on("console", heard)
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+
+def camera_showing(picture: bytes, path: Path) -> tuple[str, ...]:
+    """Chromium's flags for a camera that films ``picture`` (a PNG): Chromium's fake capture
+    device plays a Y4M file, so the picture becomes two seconds of 4:2:0 frames, centred on a
+    white 640x480 field as a phone held up to the camera would be."""
+    with Image.open(io.BytesIO(picture)) as shown:
+        shown.thumbnail((440, 440))
+        field = Image.new("RGB", (640, 480), "white")
+        field.paste(shown.convert("RGB"), ((640 - shown.width) // 2, (480 - shown.height) // 2))
+    y, cb, cr = field.convert("YCbCr").split()
+    planes = y.tobytes() + cb.resize((320, 240)).tobytes() + cr.resize((320, 240)).tobytes()
+    with path.open("wb") as out:
+        out.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
+        for _ in range(20):
+            out.write(b"FRAME\n" + planes)
+    return (
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={path}",
+    )
 
 
 def screenshot(page: Page, name: str) -> Path:

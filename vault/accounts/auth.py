@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from keys import KeysError, recover_message
 from vault.accounts import agents
 from vault.accounts.subjects import check_address
-from vault.db.models import Admin, Auditor, Challenge, Department, RevokedToken, Subject
+from vault.db.models import Admin, Auditor, Challenge, Department, ReplacedSubjectKey, RevokedToken, Subject
 from vault.errors import AuthenticationError, RateLimitedError
 
 Role = Literal["admin", "auditor", "department", "subject", "delegate"]
@@ -103,8 +103,14 @@ async def redeem(sessions: async_sessionmaker[AsyncSession], challenge: str, sig
         raise AuthenticationError("signature does not match the address")
     async with sessions() as session:
         principal = await principal_for(session, signer, now)
+        replaced = principal is None and await session.get(ReplacedSubjectKey, signer) is not None
+    if replaced:
+        # Only the key's holder gets this far (the signature is checked): tell them what to do.
+        raise AuthenticationError(
+            "this key was replaced at a registration counter; sign in with the new key", code="replaced"
+        )
     if principal is None:
-        raise AuthenticationError("this address is not registered")
+        raise AuthenticationError("this address is not registered", code="unregistered")
     return principal
 
 

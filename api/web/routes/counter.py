@@ -1,7 +1,6 @@
-"""A department's counter and its registration counter: the counter verifies a picture of a
-shown QR code and reads each check in plain words; the registration counter enrols a citizen
-or an enterprise from the address their phone shows. Both pages' scripts call the JSON API
-with the session, so the rules (roles included) are the API's."""
+"""A department's counter: it verifies a picture of a shown QR code (or the camera's frames)
+and reads each check in plain words. The page's script calls the JSON API with the session,
+so the rules (roles included) are the API's."""
 
 from __future__ import annotations
 
@@ -20,10 +19,3 @@ async def counter(request: Request, principal: PagePrincipal) -> HTMLResponse:
     if principal.role != "department":
         raise PermissionDeniedError("this page is a department counter's")
     return render(request, "counter.html", department=principal.id)
-
-
-@router.get("/registrar", response_class=HTMLResponse)
-async def registrar(request: Request, principal: PagePrincipal) -> HTMLResponse:
-    if principal.role != "department":
-        raise PermissionDeniedError("this page is a registration counter's")
-    return render(request, "registrar.html")

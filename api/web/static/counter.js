@@ -26,56 +26,21 @@
     }
   }
 
-  // The camera, where the browser allows it: a frame about every second goes to the same
-  // picture check until one holds a QR code (the vault reads it; no decoder ships to the page).
-  const video = document.getElementById("camera");
-  const start = document.getElementById("camera-start");
-  const stop = document.getElementById("camera-stop");
-  const canFilm = Boolean(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
-  let stream = null;
-  let timer = null;
-  function cameraOff() {
-    clearTimeout(timer);
-    if (stream) stream.getTracks().forEach((track) => track.stop());
-    stream = null;
-    video.hidden = true;
-    stop.hidden = true;
-    start.hidden = !canFilm;
-  }
-  async function look() {
-    if (!stream) return;
-    const canvas = document.createElement("canvas");
-    canvas.width = video.videoWidth;
-    canvas.height = video.videoHeight;
-    if (canvas.width && canvas.height) {
-      canvas.getContext("2d").drawImage(video, 0, 0);
-      const frame = await new Promise((done) => canvas.toBlob(done, "image/png"));
-      const verdict = frame && (await verify(frame, true));
+  // A frame is read when the vault found a QR code in it (whatever its verdict).
+  const camera = Camera.attach({
+    video: document.getElementById("camera"),
+    start: document.getElementById("camera-start"),
+    stop: document.getElementById("camera-stop"),
+    looking: text.looking,
+    failed: text.nocamera,
+    say,
+    read: async (frame) => {
+      const verdict = await verify(frame, true);
       const unread = !verdict || (verdict.checks.length === 1 && verdict.checks[0].name === "qr_image");
-      if (!unread) return cameraOff();
-      document.getElementById("verdict").hidden = true;
-      say(text.looking);
-    }
-    timer = setTimeout(look, 900);
-  }
-  if (canFilm) {
-    start.hidden = false;
-    start.addEventListener("click", async () => {
-      try {
-        stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
-      } catch (_) {
-        return say(text.nocamera);
-      }
-      video.srcObject = stream;
-      video.hidden = false;
-      start.hidden = true;
-      stop.hidden = false;
-      await video.play();
-      say(text.looking);
-      look();
-    });
-    stop.addEventListener("click", () => { cameraOff(); say(""); });
-  }
+      if (unread) document.getElementById("verdict").hidden = true;
+      return !unread;
+    },
+  });
   window.Counter = { verify };
 
   const form = document.getElementById("verify");
@@ -87,7 +52,7 @@
   // Esc clears the verdict for the next person in the queue.
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Escape") return;
-    cameraOff();
+    camera.off();
     form.reset();
     document.getElementById("verdict").hidden = true;
     say("");

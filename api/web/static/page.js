@@ -38,6 +38,13 @@ const Page = (() => {
     return response.status === 204 ? null : response.json();
   }
 
+  // What to tell the person about a failure: the page's own words for a problem's code when it
+  // has them ("code.<code>" in its messages), else the vault's reason.
+  function reason(error) {
+    const code = error && error.answer && error.answer.code;
+    return (code && text[`code.${code}`]) || (error && error.message) || String(error);
+  }
+
   const post = (url, body) => call(url, { body });
   const get = (url) => call(url, { method: "GET" });
 
@@ -83,5 +90,5 @@ const Page = (() => {
     }
   }
 
-  return { text, say, call, post, get, pairs, checks, Problem };
+  return { text, say, call, post, get, pairs, checks, reason, Problem };
 })();

@@ -52,7 +52,7 @@
     try {
       await signIn(wallet.address, (challenge) => wallet.signMessage(challenge), wallet.address);
     } catch (error) {
-      say(error.message);
+      say(Page.reason(error));
     }
   });
 
@@ -65,7 +65,7 @@
       await signIn(ethers.getAddress(address), (challenge) =>
         window.ethereum.request({ method: "personal_sign", params: [ethers.hexlify(ethers.toUtf8Bytes(challenge)), address] }), "ethereum");
     } catch (error) {
-      say(error.message);
+      say(Page.reason(error));
     }
   });
 

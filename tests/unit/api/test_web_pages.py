@@ -14,6 +14,8 @@ from api.web.i18n import MESSAGES
 from api.web.pages import check_words
 from keys import SigningKey
 from tests.support.harness import Harness, open_harness
+from vault import clock
+from vault.presentations import qr
 
 
 @pytest.fixture
@@ -133,7 +135,8 @@ async def test_the_pages_scripts_call_the_api_with_the_cookie_only_from_the_page
 
 
 @pytest.mark.parametrize(
-    "path", ["/admin", "/auditor", "/counter", "/counter/grants", "/registrar", "/my/grants", "/my/access"]
+    "path",
+    ["/admin", "/auditor", "/counter", "/counter/grants", "/registrar", "/my/grants", "/my/access", "/my/agents"],
 )
 async def test_each_page_is_its_users_own(harness: Harness, path: str) -> None:
     h = harness
@@ -142,3 +145,39 @@ async def test_each_page_is_its_users_own(harness: Harness, path: str) -> None:
     h.http.cookies.set("dv_session", wrong.token)
     r = await h.http.get(path)
     assert r.status_code == 403 and "出错了" in r.text, (path, r.status_code)
+
+
+async def test_the_registrar_reads_only_an_address_from_a_picture(harness: Harness) -> None:
+    """``/registrar/scan`` answers the key address a QR code holds (plain, or as a wallet's
+    ``ethereum:`` link), and refuses with a reason anything else: a page's, not a QR service."""
+    h = harness
+    address = SigningKey.generate().address
+    image = {"content-type": "image/png"}
+    assert (await h.http.post("/registrar/scan", content=qr.png(address), headers=image)).status_code == 303
+    h.http.cookies.set("dv_session", (await h.department("gongan")).token)
+    r = await h.http.post("/registrar/scan", content=qr.png(address.lower()), headers=image)
+    assert r.status_code == 200 and r.json() == {"address": address}
+    r = await h.http.post("/registrar/scan", content=qr.png(f"ethereum:{address}@1"), headers=image)
+    assert r.json() == {"address": address}
+    r = await h.http.post("/registrar/scan", content=qr.png("hello"), headers=image)
+    assert r.status_code == 422 and "no key address" in r.json()["detail"]
+    r = await h.http.post("/registrar/scan", content=b"not a picture", headers=image)
+    assert r.status_code == 422 and r.json()["field"] == "image"
+    r = await h.http.post("/registrar/scan", content=qr.png(address), headers={"content-type": "text/plain"})
+    assert r.status_code == 422 and "Content-Type" in r.json()["detail"]
+    h.http.cookies.set("dv_session", h.admin.token)
+    assert (await h.http.post("/registrar/scan", content=qr.png(address), headers=image)).status_code == 403
+
+
+async def test_a_subjects_agents_page_shows_a_guardians_reason(harness: Harness) -> None:
+    h = harness
+    registrar = await h.department("gongan")
+    citizen = await h.subject(registrar)
+    sid = (await h.http.get("/me", headers=citizen.headers)).json()["id"]
+    guardian = SigningKey.generate().address
+    body = {"address": guardian, "expires_at": clock.now() + 86400, "reason": "法院裁定指定监护"}
+    assert (await h.http.post(f"/subjects/{sid}/guardians", json=body, headers=registrar.headers)).status_code == 201
+    h.http.cookies.set("dv_session", citizen.token)
+    page = await h.http.get("/my/agents")
+    assert page.status_code == 200
+    assert guardian in page.text and "法院裁定指定监护" in page.text and "监护人只能由登记窗口解除" in page.text
