@@ -27,11 +27,6 @@ from vault.record_types import RecordType
 
 router = APIRouter(include_in_schema=False)
 
-# Purposes offered on the page (their codes are what the chain records; the words are the
-# person's own, sealed under their key).
-PURPOSE_CODES = (101, 102, 103, 199)
-
-
 async def _shown(
     ctx: VaultContext, session: AsyncSession, rows: list[GrantRow], now: int, name_of: dict[str, str]
 ) -> list[dict[str, Any]]:
@@ -74,7 +69,7 @@ async def my_grants(request: Request, principal: PagePrincipal, ctx: Ctx, sessio
         given=given,
         fields=[(t.value, fields[t.value]) for t in RecordType if t.value in fields],
         departments=users,
-        purpose_codes=PURPOSE_CODES,
+        purpose_codes=purposes.OFFERED,
         default_days=30,
     )
 
