@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_utils.hexadecimal import decode_hex, encode_hex
-from sqlalchemy import ColumnElement, and_, not_, select
+from sqlalchemy import ColumnElement, and_, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chain.consent import record_type_bits
@@ -76,6 +76,29 @@ def about_subject(subject_id: str) -> list[ColumnElement[bool]]:
     """Entries about the subject made by anyone but the subject reading its own file."""
     e = AuditEntry
     return [e.subject_id == subject_id.lower(), not_(and_(e.action == "record.read", e.actor_role == "subject"))]
+
+
+# What counts as a department using a person's data: reading it under a grant, reading a
+# record, verifying a credential the person showed. Issuing, correcting or registering do not.
+USES = ("grant.used", "record.read", "credential.verified")
+
+
+async def accesses_since(session: AsyncSession, subject_id: str, since: int) -> int:
+    """How many times departments used the subject's data since ``since``: the number a person's
+    home page puts up front (本月被访问 N 次), counted by the database, whatever the log holds."""
+    e = AuditEntry
+    query = (
+        select(func.count())
+        .select_from(e)
+        .where(
+            *about_subject(subject_id),
+            e.at >= since,
+            e.action.in_(USES),
+            e.actor_role.in_(DEPARTMENT_ROLES),
+            e.outcome == "ok",
+        )
+    )
+    return int(await session.scalar(query) or 0)
 
 
 async def latest_anchored(session: AsyncSession) -> AuditHead | None:

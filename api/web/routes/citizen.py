@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import Ctx, Now, Session
 from api.web.pages import render
 from api.web.session import PagePrincipal
+from vault.accounts import subjects
+from vault.audit import access_log
+from vault.consent import grants, receipts
 from vault.credentials import corrections, records
 from vault.errors import PermissionDeniedError
 from vault.record_types import RecordType
@@ -21,7 +26,27 @@ async def my_records(request: Request, principal: PagePrincipal, ctx: Ctx, sessi
         raise PermissionDeniedError("this page is a citizen's or an enterprise's own")
     views = await records.list_for_subject(ctx, session, principal.id, now)
     groups = [(t.value, [v for v in views if v.type == t.value]) for t in RecordType]
-    return render(request, "my/records.html", groups=[(t, vs) for t, vs in groups if vs], count=len(views))
+    me = await subjects.get(ctx, session, principal.id)
+    given = await grants.list_for_subject(session, principal.id)
+    using = {row.grantee_code for row in given if receipts.status_at(row, now) == "active"}
+    month = datetime.fromtimestamp(now, UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return render(
+        request,
+        "my/records.html",
+        groups=[(t, vs) for t, vs in groups if vs],
+        count=len(views),
+        greeting_name=masked_name(me.name, me.kind),
+        using=len(using),
+        accessed=await access_log.accesses_since(session, principal.id, int(month.timestamp())),
+    )
+
+
+def masked_name(name: str, kind: str) -> str:
+    """A person's name as a greeting shows it in a queue: the family name, the rest hidden
+    (张三 -> 张*); an enterprise's name is public and shown whole."""
+    if kind == "enterprise" or len(name) < 2:
+        return name
+    return name[0] + "*" * (len(name) - 1)
 
 
 @router.get("/my/records/{record_id}", response_class=HTMLResponse)

@@ -27,6 +27,7 @@ from vault.record_types import RecordType
 
 router = APIRouter(include_in_schema=False)
 
+
 async def _shown(
     ctx: VaultContext, session: AsyncSession, rows: list[GrantRow], now: int, name_of: dict[str, str]
 ) -> list[dict[str, Any]]:

@@ -3,6 +3,9 @@
 ZH: dict[str, str] = {
     "my.title": "我的数据",
     "my.records": "我的证照",
+    "my.hello": "{name}，你好",
+    "my.using": "{n} 个部门正在使用你的数据",
+    "my.accessed": "本月被访问 {n} 次",
     "my.empty": "还没有证照。部门签发后会出现在这里。",
     "record.issuer": "签发部门",
     "record.valid": "有效期",
@@ -58,6 +61,9 @@ ZH: dict[str, str] = {
 EN: dict[str, str] = {
     "my.title": "My data",
     "my.records": "My credentials",
+    "my.hello": "Hello, {name}",
+    "my.using": "{n} departments are using your data",
+    "my.accessed": "Accessed {n} times this month",
     "my.empty": "No credentials yet. They appear here once a department issues them.",
     "record.issuer": "Issuer",
     "record.valid": "Valid",

@@ -169,6 +169,12 @@ def grant_and_revoke(s: Served, page: Page, reader: Any) -> None:
     screenshot(page, "grants-phone-zh")
     assert axe(page) == []
     who_read_it(s, page)
+    # The home page puts the numbers that matter first, each a link to its list.
+    page.get_by_role("link", name="我的数据").click()
+    expect(page.locator(".greeting")).to_have_text("张*，你好")
+    expect(page.get_by_role("link", name="1 个部门正在使用你的数据")).to_be_visible()
+    page.get_by_role("link", name="本月被访问 1 次").click()
+    page.wait_for_url("**/my/access")
     page.get_by_role("link", name="我的授权").click()
 
     page.get_by_label("撤销时用的密钥密码").fill(PASSWORD)

@@ -181,3 +181,16 @@ async def test_a_subjects_agents_page_shows_a_guardians_reason(harness: Harness)
     page = await h.http.get("/my/agents")
     assert page.status_code == 200
     assert guardian in page.text and "法院裁定指定监护" in page.text and "监护人只能由登记窗口解除" in page.text
+
+
+async def test_the_home_page_counts_uses_not_issuance(harness: Harness) -> None:
+    """本月被访问 N 次 counts departments using the data (a read under a grant, in the browser
+    test); a department issuing a credential is not a use."""
+    h = harness
+    registrar = await h.department("gongan")
+    citizen = await h.subject(registrar, name="张三")
+    await h.issue(registrar)
+    await h.settle()
+    h.http.cookies.set("dv_session", citizen.token)
+    page = await h.http.get("/my")
+    assert "张*，你好" in page.text and "本月被访问 0 次" in page.text and "0 个部门正在使用你的数据" in page.text
