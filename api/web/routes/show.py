@@ -15,6 +15,8 @@ from vault.errors import PermissionDeniedError
 router = APIRouter(include_in_schema=False)
 
 TTL_CHOICES = (120, 300, 600)  # seconds a shown code lives (the API allows 30-600)
+# Ticked at first: what a counter usually needs, the holder's name; the rest is the person's choice.
+USUAL = ("姓名", "名称")
 
 
 @router.get("/my/show/{record_id}", response_class=HTMLResponse)
@@ -32,4 +34,5 @@ async def show(
         title=document.get("title", view.id),
         fields=list(document.get("fields", {})),
         ttls=TTL_CHOICES,
+        usual=USUAL,
     )

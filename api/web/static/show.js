@@ -24,6 +24,28 @@
     timer = setInterval(tick, 1000);
   }
 
+  // One line saying what the counter will see and what it will not, as the boxes change.
+  function sees() {
+    const boxes = [...form.querySelectorAll("input[name=field]")];
+    const shown = boxes.filter((b) => b.checked).map((b) => b.value);
+    const hidden = boxes.filter((b) => !b.checked).map((b) => b.value);
+    return text.sees
+      .replace("{shown}", shown.length ? shown.join("、") : text.nothing)
+      .replace("{hidden}", hidden.length ? hidden.join("、") : text.hidden);
+  }
+  const seesLine = document.getElementById("sees");
+  form.addEventListener("change", () => { seesLine.textContent = sees(); });
+  seesLine.textContent = sees();
+
+  // While the code is shown, the screen shows nothing else (a counter's scanner, a queue).
+  const shownBox = document.getElementById("shown");
+  document.getElementById("refresh").addEventListener("click", () => form.requestSubmit());
+  document.getElementById("change").addEventListener("click", () => {
+    clearInterval(timer);
+    shownBox.hidden = true;
+    form.hidden = false;
+  });
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     say(text.working);
@@ -38,7 +60,9 @@
       const code = document.getElementById("code");
       code.classList.remove("expired");
       code.src = URL.createObjectURL(image);
-      document.getElementById("shown").hidden = false;
+      document.getElementById("shown-sees").textContent = sees();
+      shownBox.hidden = false;
+      form.hidden = true;
       countdown(signed.expires_at);
       say("");
     } catch (error) {

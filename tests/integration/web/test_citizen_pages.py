@@ -264,13 +264,20 @@ def test_a_licence_shown_as_a_qr_code_is_verified_at_the_counter_from_its_pictur
 
     phone.get_by_role("link", name="亮证 机动车驾驶证").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("亮证: 机动车驾驶证")
-    phone.get_by_role("checkbox", name="姓名").check()
+    # The name is ticked at first (what a counter usually needs); one line says what is seen.
+    expect(phone.get_by_role("checkbox", name="姓名")).to_be_checked()
+    expect(phone.locator("#sees")).to_contain_text("对方将看到：姓名；看不到：准驾车型")
     phone.get_by_label("密钥密码").fill(PASSWORD)
     phone.get_by_role("button", name="签名并生成二维码").click()
     code = phone.locator("#code")
     expect(code).to_be_visible(timeout=KEY_TIMEOUT)
     phone.wait_for_function("document.getElementById('code').naturalWidth > 0")
     expect(phone.locator("#left")).to_have_text(re.compile(r"^剩余 [45]:\d\d$"))
+    expect(phone.locator("#show")).to_be_hidden()  # nothing else on the screen while the code is up
+    first = code.get_attribute("src")
+    phone.get_by_role("button", name="刷新").click()
+    expect(code).not_to_have_attribute("src", first or "", timeout=KEY_TIMEOUT)
+    phone.wait_for_function("document.getElementById('code').naturalWidth > 0")
     screenshot(phone, "show-qr-phone-zh")
     assert axe(phone) == []
     picture = tmp_path / "shown.png"
