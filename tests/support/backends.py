@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
 from eth_utils.hexadecimal import encode_hex
 
 from chain.engines.anvil import AnvilEngine
@@ -66,3 +67,10 @@ async def harness_on(backend: str, tmp_path: Path) -> AsyncIterator[Harness]:
             yield h
         finally:
             await h.close()
+
+
+@pytest.fixture(name="harness", params=BACKENDS)
+async def backend_harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    """``harness``: a vault on this process's anvil node, once with each database backend."""
+    async with harness_on(request.param, tmp_path) as h:
+        yield h

@@ -12,11 +12,13 @@ import os
 import signal
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from api import deps
@@ -207,11 +209,20 @@ def wait_until(predicate: Any, timeout: float = 10.0) -> None:
         time.sleep(0.05)
 
 
+@pytest.fixture(name="harness")
+async def inprocess_harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    """``harness``: a vault on the in-process chain, with SQLite in ``tmp_path``."""
+    h = await open_harness(tmp_path, chain="inprocess")
+    yield h
+    await h.close()
+
+
 __all__ = [
     "Actor",
     "Harness",
     "asyncio",
     "freeze",
+    "inprocess_harness",
     "issuances",
     "kill_node",
     "open_harness",

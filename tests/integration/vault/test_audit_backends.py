@@ -6,21 +6,15 @@ that raises on insert into ``audit_queue``)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from tests.audit_log_conformance import *  # the shared suites run here
-from tests.support.backends import BACKENDS, harness_on
-from tests.support.harness import Harness
+from tests.support.backends import backend_harness
 from tests.unit.vault.audit.test_audit_fail_closed import *
 from tests.unit.vault.audit.test_audit_verify import *
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(params=BACKENDS)
-async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    async with harness_on(request.param, tmp_path) as h:
-        yield h
+# The unit suites imported above bring their in-process ``harness``; these run on each backend.
+harness = backend_harness

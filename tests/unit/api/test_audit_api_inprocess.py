@@ -2,20 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from tests.audit_api_conformance import *  # the shared suite runs here
-from tests.support.harness import Harness, open_harness
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await open_harness(tmp_path, chain="inprocess")
-    yield h
-    await h.close()
+from tests.support.harness import Harness
 
 
 async def test_an_export_reads_in_chunks_and_keeps_to_the_log_it_began_with(harness: Harness) -> None:

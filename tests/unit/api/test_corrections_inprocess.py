@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from tests.correction_conformance import *  # the shared suite runs here
 from tests.support.canary import files_containing
-from tests.support.harness import CITIZEN_ID, Harness, open_harness
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await open_harness(tmp_path, chain="inprocess")
-    yield h
-    await h.close()
+from tests.support.harness import CITIZEN_ID, Harness
 
 
 async def test_no_plaintext_of_a_correction_reaches_the_sqlite_file(harness: Harness) -> None:

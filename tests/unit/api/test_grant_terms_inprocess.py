@@ -7,7 +7,6 @@ key, so a canary typed there reaches neither the SQLite file, its WAL nor the ou
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from keys import SigningKey, key_header
 from tests.delegation_conformance import appoint, enterprise, subject_id
 from tests.grant_conformance import LICENCE_FIELDS, grant_body, granted, read, setup, uses
 from tests.support.canary import files_containing
-from tests.support.harness import Actor, Harness, open_harness
+from tests.support.harness import Actor, Harness
 from vault import clock, keyring
 from vault.consent import grants
 from vault.consent import purposes as grant_purposes
@@ -32,13 +31,6 @@ from vault.db.migrate import upgrade
 from vault.db.models import Base, OutboxEntry
 
 PURPOSE = "用途金丝雀-purpose-canary-5e1b"
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await open_harness(tmp_path, chain="inprocess")
-    yield h
-    await h.close()
 
 
 async def prepare_as(h: Harness, actor: Actor, base: str = "/me", **overrides: Any) -> Any:

@@ -5,22 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
 from tests.grant_conformance import *  # the shared suite runs here
-from tests.support.harness import Harness, open_harness
+from tests.support.harness import Harness
 
 ETHERS_SIGN = Path(__file__).resolve().parents[2] / "support" / "ethers_sign.js"
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await open_harness(tmp_path, chain="inprocess")
-    yield h
-    await h.close()
 
 
 async def test_a_grant_signed_with_ethers_is_accepted(harness: Harness) -> None:

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
 from tests.presentation_conformance import *  # the shared suite runs here
-from tests.support.harness import Harness, open_harness
+from tests.support.harness import Harness
 
 # ethers signs the typed data here, as a wallet on the phone would.
 ETHERS_SIGN = Path(__file__).resolve().parents[2] / "support" / "ethers_sign.js"
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await open_harness(tmp_path, chain="inprocess")
-    yield h
-    await h.close()
 
 
 async def test_a_presentation_signed_with_ethers_verifies(harness: Harness) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +15,9 @@ from api.cli import status as cli_status
 from api.cli.common import CliError
 from api.client import VaultClient
 from keys import SigningKey
-from tests.support.harness import Harness, freeze, open_harness
+from tests.support.harness import Harness, freeze
 from vault.accounts.departments import Role
 from vault.presentations.status_snapshot import SnapshotError, StatusSnapshot, decode
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await open_harness(tmp_path, chain="inprocess")
-    yield h
-    await h.close()
 
 
 async def fetch(h: Harness) -> tuple[StatusSnapshot, httpx.Response]:

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from tests.support.canary import files_containing
-from tests.support.harness import CITIZEN_ID, Harness, open_harness
+from tests.support.harness import CITIZEN_ID, Harness
 from tests.vault_conformance import *
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await open_harness(tmp_path, chain="inprocess")
-    yield h
-    await h.close()
 
 
 async def test_no_plaintext_reaches_the_sqlite_file(harness: Harness) -> None:
