@@ -56,3 +56,54 @@ def counter_department(
         await h.settle()
 
     s.run(register_it())
+
+
+# Tab through the page as a keyboard user does; mark what took focus and whether it showed it.
+_TAB_STEP = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return false;
+  if (e.dataset.kbdReached) return false;
+  e.dataset.kbdReached = "1";
+  const style = getComputedStyle(e);
+  const shows = (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== "none";
+  if (!shows) e.dataset.kbdUnseen = "1";
+  return true;
+}"""
+_UNREACHED = """() => {
+  const visible = (e) => !e.disabled && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden";
+  const controls = [...document.querySelectorAll("a[href], button, input, select, textarea, summary")]
+    .filter((e) => e.type !== "hidden" && visible(e));
+  const label = (e) => (e.getAttribute("aria-label") || e.textContent || e.name || "").trim().slice(0, 30);
+  const name = (e) => `${e.tagName.toLowerCase()}#${e.id || ""}[${label(e)}]`;
+  const groupReached = (e) =>
+    e.type === "radio" && [...document.getElementsByName(e.name)].some((r) => r.dataset.kbdReached);
+  const unreached = controls.filter((e) => !e.dataset.kbdReached && !groupReached(e)).map(name);
+  const unseen = controls.filter((e) => e.dataset.kbdUnseen).map(name);
+  controls.forEach((e) => { delete e.dataset.kbdReached; delete e.dataset.kbdUnseen; });
+  return { unreached, unseen };
+}"""
+
+
+def keyboard_gaps(page: Page, limit: int = 300) -> dict[str, list[str]]:
+    """Every visible control is reached by Tab alone, and shows that it has the focus. Answers
+    the controls that are not, and those that take the focus without showing it."""
+    # Start where a keyboard user starts: the page's first control (the skip link). Blurring is
+    # not enough: Chromium keeps tabbing from where the focus last was.
+    # (Focus given by a script need not show: the first control's look is not judged.)
+    page.evaluate(
+        "(() => { const e = document.querySelector('a[href], button, input, select, textarea');"
+        " e.focus(); e.dataset.kbdReached = '1'; })()"
+    )
+    misses = 0
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if not page.evaluate(_TAB_STEP):
+            misses += 1
+            # A date input takes several Tabs (year, month, day); more than that in a row without
+            # a new control: back at the start.
+            if misses > 6:
+                break
+        else:
+            misses = 0
+    gaps: dict[str, list[str]] = page.evaluate(_UNREACHED)
+    return {k: v for k, v in gaps.items() if v}

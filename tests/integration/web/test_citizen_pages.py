@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 from keys import SigningKey
 from tests.support.browser import DESKTOP, PHONE, Console, screenshot
 from tests.support.harness import CITIZEN_ID
-from tests.support.pages import KEY_TIMEOUT, PASSWORD, axe, counter_department, make_key, sign_in
+from tests.support.pages import KEY_TIMEOUT, PASSWORD, axe, counter_department, keyboard_gaps, make_key, sign_in
 from tests.support.served import Served
 from vault import clock
 from vault.accounts import admins
@@ -59,6 +59,7 @@ def test_a_citizen_makes_a_key_is_registered_signs_in_and_sees_the_records(vault
     expect(page.locator("#created-qr")).to_have_attribute("src", f"/qr/address/{address}.svg")
     page.wait_for_function("document.getElementById('created-qr').naturalWidth > 0")
     screenshot(page, "signin-new-key-phone-zh")
+    assert keyboard_gaps(page) == {}
     assert axe(page) == []
 
     # The server never saw the key: only the address comes back to it, from the counter.
@@ -87,6 +88,7 @@ def test_a_citizen_makes_a_key_is_registered_signs_in_and_sees_the_records(vault
     expect(card).to_contain_text("gongan")
     expect(card).to_contain_text("已上链")
     screenshot(page, "my-records-phone-zh")
+    assert keyboard_gaps(page) == {}
     assert axe(page) == []
 
     # A record's detail, checked against the chain as any verifier would.
@@ -97,6 +99,7 @@ def test_a_citizen_makes_a_key_is_registered_signs_in_and_sees_the_records(vault
     expect(page.get_by_role("status")).to_have_text("这份证照有效：与链上记录一致", timeout=KEY_TIMEOUT)
     assert page.locator("#checks li.bad").count() == 0 and page.locator("#checks li").count() >= 3
     screenshot(page, "record-verified-phone-zh")
+    assert keyboard_gaps(page) == {}
     assert axe(page) == []
     page.get_by_role("link", name="我的数据").click()
 
@@ -144,6 +147,7 @@ def grant_and_revoke(s: Served, page: Page, reader: Any) -> None:
     page.get_by_label("最多使用次数").fill("2")
     expect(page.locator("#summary")).to_have_text("人社局 可以在 10 天内读取：姓名，最多 2 次。")
     screenshot(page, "grant-new-phone-zh")
+    assert keyboard_gaps(page) == {}
     assert axe(page) == []
     page.get_by_label("密钥密码", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="签名并授权").click()
@@ -211,6 +215,7 @@ def who_read_it(s: Served, page: Page) -> None:
     expect(badge).to_have_text("已在链上证明")
     expect(entry).to_contain_text("交易 0x")
     screenshot(page, "access-phone-zh")
+    assert keyboard_gaps(page) == {}
     assert axe(page) == []
     tampered = page.evaluate(
         """() => {
@@ -250,6 +255,7 @@ def test_a_licence_shown_as_a_qr_code_is_verified_at_the_counter_from_its_pictur
     enrol.get_by_role("button", name="登记").click()
     expect(counter.locator("#enrolled")).to_contain_text(f"已登记 张三，地址 {address}", timeout=KEY_TIMEOUT)
     screenshot(counter, "registrar-enrolled-desktop-zh")
+    assert keyboard_gaps(counter) == {}
     assert axe(counter) == []
     counter.get_by_role("link", name="登记窗口").click()
     enrol = counter.locator("#enrol")
@@ -297,6 +303,7 @@ def test_a_licence_shown_as_a_qr_code_is_verified_at_the_counter_from_its_pictur
     assert counter.locator("#checks li.bad").count() == 0
     expect(counter.locator("li[data-check='holder_signature']")).to_contain_text("通过 · 持证人签名")
     screenshot(counter, "counter-verified-desktop-zh")
+    assert keyboard_gaps(counter) == {}
     assert axe(counter) == []
 
     # The same picture again: a presentation is shown once.
@@ -330,6 +337,7 @@ def test_a_licence_shown_as_a_qr_code_is_verified_at_the_counter_from_its_pictur
     counter.reload()
     expect(counter.locator("li[data-grant]").first).to_contain_text("1 / 1")
     screenshot(counter, "counter-read-desktop-zh")
+    assert keyboard_gaps(counter) == {}
     assert axe(counter) == []
     assert console.errors == []
     citizen.close()
@@ -390,6 +398,7 @@ def test_an_auditor_traces_exports_and_verifies_the_log(vault: Served, chromium:
     expect(summary).to_have_attribute("data-status", "verified", timeout=KEY_TIMEOUT)
     expect(page.locator("#findings li")).to_have_count(0)
     screenshot(page, "auditor-desktop-zh")
+    assert keyboard_gaps(page) == {}
     assert axe(page) == []
     assert console.errors == []
     context.close()
@@ -426,6 +435,7 @@ def test_the_admin_adds_a_department_deactivates_it_and_appoints_an_auditor(vaul
     page.get_by_role("button", name="任命审计员").click()
     expect(page.locator(f"li[data-auditor='{auditor}']")).to_contain_text("市审计局", timeout=KEY_TIMEOUT)
     screenshot(page, "admin-desktop-zh")
+    assert keyboard_gaps(page) == {}
     assert axe(page) == []
 
     async def roster() -> list[dict[str, Any]]:

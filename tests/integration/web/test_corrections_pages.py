@@ -16,7 +16,7 @@ from api import cookies
 from keys import SigningKey
 from tests.support.browser import DESKTOP, PHONE, Console, screenshot
 from tests.support.harness import CITIZEN_ID, Actor
-from tests.support.pages import KEY_TIMEOUT, PASSWORD, axe, counter_department, make_key, sign_in
+from tests.support.pages import KEY_TIMEOUT, PASSWORD, axe, counter_department, keyboard_gaps, make_key, sign_in
 from tests.support.served import Served
 
 pytestmark = pytest.mark.integration
@@ -96,6 +96,7 @@ def test_a_citizen_asks_for_corrections_the_issuer_rejects_one_and_accepts_anoth
     phone.reload()
     expect(phone.get_by_text("这份证照已有一份待处理的纠错申请")).to_be_visible()
     screenshot(phone, "correction-asked-phone-zh")
+    assert keyboard_gaps(phone) == {}
     assert axe(phone) == []
 
     # The issuing department sees it, with the value now and the value asked; a rejection
@@ -158,6 +159,7 @@ def test_a_citizen_asks_for_corrections_the_issuer_rejects_one_and_accepts_anoth
     expect(card).to_contain_text("已在窗口提交增驾材料")
     expect(desk.locator("li[data-correction]").nth(1).locator(".badge")).to_have_text("已驳回")
     screenshot(desk, "counter-corrections-desktop-zh")
+    assert keyboard_gaps(desk) == {}
     card.get_by_role("button", name="受理并更正").click()
     expect(card.locator(".status-line")).to_have_text("已受理：第 2 版已签发，上链后生效，旧版本已作废。")
     expect(card.locator(".badge")).to_have_text("已更正")
@@ -175,6 +177,7 @@ def test_a_citizen_asks_for_corrections_the_issuer_rejects_one_and_accepts_anoth
     expect(mine.locator(".badge")).to_have_text("已更正")
     expect(phone.locator("li[data-correction]").nth(1).locator(".badge")).to_have_text("已驳回")
     screenshot(phone, "my-corrections-phone-zh")
+    assert keyboard_gaps(phone) == {}
     assert axe(phone) == []
     narrowest(phone)
     mine.get_by_role("link", name="查看更正后的证照（第 2 版）").click()
@@ -207,6 +210,7 @@ def test_a_citizen_asks_for_corrections_the_issuer_rejects_one_and_accepts_anoth
     expect(office.get_by_role("button", name="标为已读")).to_have_count(0)
     office.set_viewport_size(DESKTOP)
     screenshot(office, "counter-notices-desktop-zh")
+    assert keyboard_gaps(office) == {}
     assert axe(office) == []
     office.get_by_role("link", name="English").click()
     expect(office.get_by_role("heading", level=1)).to_have_text("Corrections and notices")

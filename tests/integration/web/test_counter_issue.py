@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.support.browser import DESKTOP, PHONE, Console, screenshot
 from tests.support.harness import CITIZEN_ID, Actor
-from tests.support.pages import KEY_TIMEOUT, axe, counter_department, make_key, sign_in
+from tests.support.pages import KEY_TIMEOUT, axe, counter_department, keyboard_gaps, make_key, sign_in
 from tests.support.served import Served
 from vault.accounts.identifiers import resident_id_check
 
@@ -158,6 +158,7 @@ def test_a_counter_issues_one_credential_then_a_checked_csv_batch(
     expect(page.locator("#csv-error")).to_contain_text("本文件未签发任何证照")
     expect(page.locator("#issue-all")).to_be_hidden()
     screenshot(page, "counter-issue-dry-run-desktop-zh")
+    assert keyboard_gaps(page) == {}
     assert axe(page) == []
     assert sum(len(r) for r in records_of(vault, people)) == 1  # the dry run wrote nothing
 
@@ -205,6 +206,7 @@ def test_a_counter_issues_one_credential_then_a_checked_csv_batch(
     # On a phone, and in large text.
     page.set_viewport_size(PHONE)
     screenshot(page, "counter-issue-anchored-phone-zh")
+    assert keyboard_gaps(page) == {}
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.get_by_role("link", name="大字模式").click()
     expect(page.locator("html")).to_have_class("large")

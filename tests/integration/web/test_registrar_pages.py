@@ -19,7 +19,7 @@ from tests.presentation_conformance import present
 from tests.presentation_conformance import world as presentation_world
 from tests.support.browser import DESKTOP, PHONE, Console, beside, camera_showing, screenshot
 from tests.support.harness import CITIZEN_ID
-from tests.support.pages import KEY_TIMEOUT, PASSWORD, axe, counter_department, make_key, sign_in
+from tests.support.pages import KEY_TIMEOUT, PASSWORD, axe, counter_department, keyboard_gaps, make_key, sign_in
 from tests.support.served import Served
 from vault.presentations import qr
 
@@ -92,6 +92,7 @@ def test_a_lost_key_is_replaced_and_a_guardian_appointed_at_the_registration_cou
     expect(replaced).to_contain_text("已为 张三 更换密钥", timeout=KEY_TIMEOUT)
     expect(replaced).to_contain_text("旧密钥立即失效")
     screenshot(counter, "registrar-key-replaced-desktop-zh")
+    assert keyboard_gaps(counter) == {}
     assert axe(counter) == []
     vault.run(vault.harness.settle())
 
@@ -139,6 +140,7 @@ def test_a_lost_key_is_replaced_and_a_guardian_appointed_at_the_registration_cou
     phone.reload()
     expect(appointed).to_contain_text("有效")
     screenshot(phone, "my-agents-phone-zh")
+    assert keyboard_gaps(phone) == {}
     assert axe(phone) == []
     phone.get_by_label("撤回时使用的密钥密码").fill(PASSWORD)
     appointed.get_by_role("button", name="撤回").click()
