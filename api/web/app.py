@@ -16,6 +16,7 @@ from api.web import assets
 from api.web.pages import HERE, render
 from api.web.routes import (
     access,
+    acting,
     admin,
     agents,
     auditor,
@@ -38,6 +39,7 @@ ROUTERS = (
     citizen.router,
     grants.router,
     agents.router,
+    acting.router,
     corrections.router,
     access.router,
     show.router,
@@ -66,7 +68,17 @@ def _shown_as_page(handler: Handler, pages: set[str]) -> Handler:
         route = request.scope.get("route")
         if request.method == "GET" and getattr(route, "path", None) in pages and isinstance(response, JSONResponse):
             problem = json.loads(bytes(response.body))
-            return render(request, "error.html", status_code=response.status_code, problem=problem)
+            # The headline and what to do next are the page's words; the vault's reason (English)
+            # stays as a detail line. A department page opened without its role names the role.
+            return render(
+                request,
+                "error.html",
+                status_code=response.status_code,
+                problem=problem,
+                status=response.status_code,
+                needs=getattr(exc, "needs", None),
+                dept_roles=getattr(exc, "roles", None),
+            )
         return response
 
     return handle

@@ -9,7 +9,7 @@
       await Page.post(url, body);
       window.location.reload();
     } catch (error) {
-      say(error.message);
+      say(Page.reason(error));
     }
   }
 

@@ -29,7 +29,7 @@
       document.getElementById("report").hidden = false;
       say("");
     } catch (error) {
-      say(error.message);
+      say(Page.reason(error));
     }
   });
 })();

@@ -56,9 +56,9 @@
         const field = fieldOf(error);
         if (error.status === 422 && boxes[field]) {
           status.textContent = "";
-          advise(boxes[field], words[field], error.message);
+          advise(boxes[field], words[field], Page.reason(error));
         } else {
-          status.textContent = error.message;
+          status.textContent = Page.reason(error);
         }
       }
     });
@@ -85,7 +85,7 @@
         const answer = await Page.post(`/corrections/${id}/accept`, { note: acceptNote.value });
         done(words.accepted.replace("{n}", answer.correction.new_version), "accepted");
       } catch (error) {
-        status.textContent = error.message;
+        status.textContent = Page.reason(error);
       }
     });
     card.querySelector("button.reject").addEventListener("click", async () => {
@@ -97,9 +97,9 @@
       } catch (error) {
         if (error.status === 422 && fieldOf(error) === "note") {
           status.textContent = "";
-          advise(note, words.note, error.message);
+          advise(note, words.note, Page.reason(error));
         } else {
-          status.textContent = error.message;
+          status.textContent = Page.reason(error);
         }
       }
     });
@@ -123,7 +123,7 @@
         if (count) count.textContent = left ? words.unread.replace("{n}", left) : "";
         status.textContent = words.marked;
       } catch (error) {
-        status.textContent = error.message;
+        status.textContent = Page.reason(error);
       }
     });
   });

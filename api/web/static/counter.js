@@ -21,7 +21,7 @@
       say("");
       return verdict;
     } catch (error) {
-      say(error.message);
+      say(Page.reason(error));
       return null;
     }
   }

@@ -22,7 +22,7 @@
         box.hidden = false;
         say("");
       } catch (error) {
-        say(error.message);
+        say(Page.reason(error));
       }
     });
   });

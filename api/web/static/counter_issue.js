@@ -139,8 +139,8 @@
         reason: e.reason || e.msg || "",
       }));
     }
-    if (error.status === 404) return [{ field: "subject", reason: error.message }];
-    return [{ field: answer.field || "", reason: error.message }];
+    if (error.status === 404) return [{ field: "subject", reason: Page.reason(error) }];
+    return [{ field: answer.field || "", reason: Page.reason(error) }];
   }
 
   // Follows records until the chain has them, calling back with each round's answers; stops
@@ -200,7 +200,7 @@
       showRecord(record, { status: record.status, tx_hash: record.anchor && record.anchor.tx_hash });
       $("issued").hidden = false;
       const current = () => mine === shownRecord;
-      follow([record.id], (found) => showRecord(record, found[0]), current).catch((error) => Page.say(error.message));
+      follow([record.id], (found) => showRecord(record, found[0]), current).catch((error) => Page.say(Page.reason(error)));
     } catch (error) {
       Page.say("");
       const inputsShown = problemsOf(error).map((p) => showBeside(p.field, p.reason));
@@ -473,7 +473,7 @@
       issueAll.focus();
     } catch (error) {
       batchSay("");
-      fileError(error.message);
+      fileError(Page.reason(error));
     }
   });
 
@@ -526,7 +526,7 @@
         const answer = await Page.post("/records/bulk", { items: chunk.map((e) => e.item) });
         ids.push(...answer.records.map((r) => r.id));
       } catch (error) {
-        stopped = words("issue.stopped", { line: chunk[0].line, reason: error.message, done: ids.length });
+        stopped = words("issue.stopped", { line: chunk[0].line, reason: Page.reason(error), done: ids.length });
         break;
       }
       progress.value = ids.length;
@@ -550,7 +550,7 @@
       $("progress-text").textContent = words("issue.sent", { done: ids.length, total: entries.length });
       batchSay("");
     } catch (error) {
-      batchSay(error.message);
+      batchSay(Page.reason(error));
     }
   });
 })();

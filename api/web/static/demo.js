@@ -8,7 +8,7 @@
         const json = await Page.call(`/demo/keys/${button.dataset.key}.json`, { method: "GET", as: "text" });
         say(text.added.replace("{address}", Wallet.add(json)));
       } catch (error) {
-        say(error.message);
+        say(Page.reason(error));
       }
     });
   });

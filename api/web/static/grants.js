@@ -43,7 +43,7 @@
         say(text.done);
         window.location.reload();
       } catch (error) {
-        say(error.message);
+        say(Page.reason(error));
       }
     });
   }
@@ -59,7 +59,7 @@
         say(text.revoked);
         window.location.reload();
       } catch (error) {
-        say(error.message);
+        say(Page.reason(error));
       }
     });
   });

@@ -16,7 +16,7 @@
       status.className = verdict.valid ? "status-line verdict ok" : "status-line verdict bad";
       Page.checks(document.getElementById("checks"), verdict.checks);
     } catch (error) {
-      say(error.message);
+      say(Page.reason(error));
     }
   });
 })();

@@ -21,6 +21,21 @@
       say(Page.reason(error));
     }
   }
+  // Required fields are checked here first, so that an empty one is named beside itself in the
+  // reader's language (the API would refuse it too, in English, for the whole form).
+  function missing(checks) {
+    let first = null;
+    for (const [id, message] of checks) {
+      if (document.getElementById(id).value.trim()) continue;
+      document.getElementById(`${id}-error`).textContent = message;
+      first = first || id;
+    }
+    if (first) {
+      document.getElementById(first).focus();
+      say("");
+    }
+    return first !== null;
+  }
   const kindOf = (prefix) => document.querySelector(`input[name=${prefix}-kind]:checked`).value;
   const identifierOf = (prefix) => document.getElementById(`${prefix}-identifier`).value.trim();
   const addressOf = (id) => document.getElementById(id).value.trim();
@@ -77,6 +92,7 @@
   enrol.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors(enrol);
+    if (missing([["enrol-identifier", text.noidentifier], ["name", text.noname], ["address", text.noaddress]])) return;
     say(text.working);
     const body = {
       kind: kindOf("enrol"),
@@ -92,7 +108,7 @@
       done.hidden = false;
       say("");
     } catch (error) {
-      showError(enrol, error, { identifier: "enrol-identifier", address: "address" });
+      showError(enrol, error, { identifier: "enrol-identifier", name: "name", address: "address" });
     }
   });
 
@@ -104,6 +120,7 @@
     const out = document.getElementById(`${prefix}-found`);
     out.textContent = "";
     found[prefix] = null;
+    if (missing([[`${prefix}-identifier`, text.noidentifier]])) return null;
     say(text.working);
     try {
       const subject = await Page.post("/subjects/find", { kind: kindOf(prefix), identifier: identifierOf(prefix) });
@@ -139,6 +156,7 @@
     clearErrors(replace);
     const subject = needFound("replace");
     if (!subject) return;
+    if (missing([["replace-address", text.noaddress]])) return;
     say(text.working);
     try {
       const answer = await Page.post(`/subjects/${subject.id}/key`, { address: addressOf("replace-address") });
@@ -166,7 +184,7 @@
     const until = document.getElementById("guardian-until").value;
     if (!until) document.getElementById("guardian-until-error").textContent = text.nodate;
     if (!reason) document.getElementById("guardian-reason-error").textContent = text.noreason;
-    if (!until || !reason) return;
+    if (missing([["guardian-address", text.noaddress]]) || !until || !reason) return;
     say(text.working);
     try {
       const answer = await Page.post(`/subjects/${subject.id}/guardians`, {
@@ -185,6 +203,7 @@
     clearErrors(guardian);
     const subject = needFound("guardian");
     if (!subject) return;
+    if (missing([["guardian-address", text.noaddress]])) return;
     const address = addressOf("guardian-address");
     say(text.working);
     try {

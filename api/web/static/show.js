@@ -66,7 +66,7 @@
       countdown(signed.expires_at);
       say("");
     } catch (error) {
-      say(error.message);
+      say(Page.reason(error));
     }
   });
 })();

@@ -11,7 +11,7 @@ ZH: dict[str, str] = {
     "record.valid": "有效期",
     "record.status": "状态",
     "access.title": "谁用过我的数据",
-    "access.intro": "每一次他人访问你的数据都记录在防篡改的日志中，日志的树根定期上链。本页在你的浏览器里逐条核对每条记录是否在链上的树中。",
+    "access.intro": "每一次他人访问你的数据都记录在防篡改的日志中，日志的树根定期上链。本页在你的浏览器里逐条核对每条记录是否在已上链的树中（附上链交易，任何人都可以在链上对照）。",
     "access.none": "还没有人访问过你的数据。",
     "access.when": "时间",
     "access.what": "操作",
@@ -61,6 +61,13 @@ ZH: dict[str, str] = {
     "action.delegation.revoked": "撤销委托",
     "action.subject.registered": "登记",
     "action.subject.key_rotated": "更换密钥",
+    "action.subject.kek_rotated": "更换数据加密密钥",
+    "action.subject.registrar_assigned": "指定登记窗口",
+    "action.auditor.registered": "登记审计员",
+    "action.department.registered": "登记部门",
+    "action.department.deactivated": "停用部门",
+    "action.department.reactivated": "恢复部门",
+    "action.department.notified": "通知部门证照已更正",
 }
 
 EN: dict[str, str] = {
@@ -74,7 +81,7 @@ EN: dict[str, str] = {
     "record.valid": "Valid",
     "record.status": "Status",
     "access.title": "Who used my data",
-    "access.intro": "Every access to your data by someone else is written to a tamper-evident log whose tree heads are anchored on chain. This page checks, in your browser, that each entry is in the anchored tree.",
+    "access.intro": "Every access to your data by someone else is written to a tamper-evident log whose tree heads are anchored on chain. This page checks, in your browser, that each entry is in the anchored tree (its transaction is shown, for anyone to compare on the chain).",
     "access.none": "Nobody has accessed your data yet.",
     "access.when": "When",
     "access.what": "What",
@@ -124,4 +131,11 @@ EN: dict[str, str] = {
     "action.delegation.revoked": "Agent withdrawn",
     "action.subject.registered": "Registered",
     "action.subject.key_rotated": "Key replaced",
+    "action.subject.kek_rotated": "Data encryption key replaced",
+    "action.subject.registrar_assigned": "Registration counter assigned",
+    "action.auditor.registered": "Auditor registered",
+    "action.department.registered": "Department registered",
+    "action.department.deactivated": "Department deactivated",
+    "action.department.reactivated": "Department reactivated",
+    "action.department.notified": "Department told of a corrected record",
 }

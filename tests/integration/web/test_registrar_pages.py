@@ -60,6 +60,10 @@ def test_a_lost_key_is_replaced_and_a_guardian_appointed_at_the_registration_cou
     # Enrolment: the address read from the picture, not typed.
     enrol = counter.locator("#enrol")
     enrol.get_by_label("证件号码").fill(CITIZEN_ID)
+    # An empty name is named beside the field, in the page's words, before any call.
+    enrol.get_by_role("button", name="登记").click()
+    expect(counter.locator("#name-error")).to_have_text("请填写姓名或企业名称")
+    expect(counter.locator("#status")).to_be_empty()
     enrol.get_by_label("姓名或名称").fill("张三")
     enrol.get_by_label("从图片读取地址").set_input_files(str(old_picture))
     expect(enrol.get_by_label("对方密钥的地址")).to_have_value(old)

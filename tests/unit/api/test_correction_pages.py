@@ -40,7 +40,7 @@ async def test_each_correction_page_is_its_users_own(harness: Harness) -> None:
         h.http.cookies.set("dv_session", wrong.token)
         r = await h.http.get(path)
         assert r.status_code == 403 and r.headers["content-type"].startswith("text/html"), (path, r.status_code)
-        assert "出错了" in r.text
+        assert "这个页面不属于当前身份" in r.text
     h.http.cookies.set("dv_session", citizen.token)
     assert (await h.http.get("/my/corrections")).status_code == 200
     h.http.cookies.set("dv_session", dept.token)

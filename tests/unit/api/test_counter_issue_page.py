@@ -37,7 +37,7 @@ async def test_a_citizens_session_is_refused_with_a_page_saying_why(harness: Har
     h.http.cookies.set("dv_session", citizen.token)
     r = await h.http.get("/counter/issue")
     assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
-    assert "出错了" in r.text and "department counter" in r.text
+    assert "这个页面不属于当前身份" in r.text and "department counter" in r.text
     h.http.cookies.set("dv_session", h.admin.token)
     assert (await h.http.get("/counter/issue")).status_code == 403
 

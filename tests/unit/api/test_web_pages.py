@@ -90,7 +90,7 @@ async def test_a_department_on_the_citizens_page_gets_a_page_saying_why(harness:
     h.http.cookies.set("dv_session", dept.token)
     r = await h.http.get("/my")
     assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
-    assert "出错了" in r.text and "citizen" in r.text
+    assert "这个页面不属于当前身份" in r.text and "citizen" in r.text
 
 
 async def test_preferences_are_cookies_and_redirect_only_within_the_site(harness: Harness) -> None:
@@ -144,7 +144,7 @@ async def test_each_page_is_its_users_own(harness: Harness, path: str) -> None:
     wrong = dept if not path.startswith(("/counter", "/registrar")) else h.admin
     h.http.cookies.set("dv_session", wrong.token)
     r = await h.http.get(path)
-    assert r.status_code == 403 and "出错了" in r.text, (path, r.status_code)
+    assert r.status_code == 403 and "这个页面不属于当前身份" in r.text, (path, r.status_code)
 
 
 async def test_the_registrar_reads_only_an_address_from_a_picture(harness: Harness) -> None:
