@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import Ctx, Now, Session, get_department
+from api.web.counter_roles import department_page
 from api.web.pages import render
 from api.web.session import PagePrincipal
 from vault.credentials import correction_notices, corrections, records
@@ -40,8 +41,7 @@ async def counter_corrections(
 ) -> HTMLResponse:
     """Requests about this department's records (waiting ones first, then the newest), with the
     values now and the values asked for; and the department's notices, unread ones marked."""
-    if principal.role != "department":
-        raise PermissionDeniedError("this page is a department counter's")
+    roles = await department_page(session, principal, "/counter/corrections")
     department = await get_department(principal, session)
     found = await corrections.list_for_issuer(ctx, session, department, status=None, now=now)
     waiting = [c for c in reversed(found) if c.status == "requested"]
@@ -54,4 +54,5 @@ async def counter_corrections(
         waiting=len(waiting),
         notices=notices,
         unread=sum(1 for n in notices if n.read_at is None),
+        dept_roles=roles,
     )

@@ -7,15 +7,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from api.deps import Session
+from api.web.counter_roles import department_page
 from api.web.pages import render
 from api.web.session import PagePrincipal
-from vault.errors import PermissionDeniedError
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/counter", response_class=HTMLResponse)
-async def counter(request: Request, principal: PagePrincipal) -> HTMLResponse:
-    if principal.role != "department":
-        raise PermissionDeniedError("this page is a department counter's")
-    return render(request, "counter.html", department=principal.id)
+async def counter(request: Request, principal: PagePrincipal, session: Session) -> HTMLResponse:
+    roles = await department_page(session, principal, "/counter")
+    return render(request, "counter.html", department=principal.id, dept_roles=roles)

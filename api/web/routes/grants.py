@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Ctx, Now, Session
+from api.web.counter_roles import department_page
 from api.web.pages import render
 from api.web.session import PagePrincipal
 from vault.accounts import departments
@@ -81,8 +82,7 @@ async def counter_grants(
 ) -> HTMLResponse:
     """The grants given to this department, each read with one click (by the API, which counts
     the use and logs the access)."""
-    if principal.role != "department":
-        raise PermissionDeniedError("this page is a department counter's")
+    roles = await department_page(session, principal, "/counter/grants")
     rows = await grants.list_for_department(session, principal.id)
     received = await _shown(ctx, session, rows, now, {})
-    return render(request, "counter_grants.html", received=received)
+    return render(request, "counter_grants.html", received=received, dept_roles=roles)

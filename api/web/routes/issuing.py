@@ -18,12 +18,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import Session
 from api.schemas.records import MAX_BULK
+from api.web.counter_roles import department_page
 from api.web.i18n import MESSAGES, translate
 from api.web.pages import lang_of, render
 from api.web.session import PagePrincipal
 from vault.accounts import departments
 from vault.credentials import records
-from vault.errors import PermissionDeniedError
 from vault.record_types import RECORD_TYPES
 
 router = APIRouter(include_in_schema=False)
@@ -47,12 +47,11 @@ def template_csv() -> str:
 
 @router.get("/counter/issue", response_class=HTMLResponse)
 async def issue_page(request: Request, principal: PagePrincipal, session: Session) -> HTMLResponse:
-    if principal.role != "department":
-        raise PermissionDeniedError("this page is a department counter's")
+    roles = await department_page(session, principal, "/counter/issue")
     records.check_issuer(await departments.get(session, principal.id))  # the vault's own rule
     lang = lang_of(request)
     words = {key: translate(lang, key) for key in MESSAGES["zh"] if key.startswith(("issue.", "status."))}
-    return render(request, "counter_issue.html", types=RECORD_TYPES, chunk=CHUNK, words=words)
+    return render(request, "counter_issue.html", types=RECORD_TYPES, chunk=CHUNK, words=words, dept_roles=roles)
 
 
 @router.get("/counter/issue/template.csv")

@@ -11,9 +11,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.cookies import same_origin
+from api.deps import Session
+from api.web.counter_roles import department_page
 from api.web.pages import render
 from api.web.session import PagePrincipal
-from vault.errors import PermissionDeniedError, VaultValueError
+from vault.errors import VaultValueError
 from vault.presentations import qr
 
 router = APIRouter(include_in_schema=False)
@@ -21,23 +23,18 @@ router = APIRouter(include_in_schema=False)
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp")
 
 
-def _registrar(principal: PagePrincipal) -> None:
-    if principal.role != "department":
-        raise PermissionDeniedError("this page is a registration counter's")
-
-
 @router.get("/registrar", response_class=HTMLResponse)
-async def registrar(request: Request, principal: PagePrincipal) -> HTMLResponse:
-    _registrar(principal)
-    return render(request, "registrar.html")
+async def registrar(request: Request, principal: PagePrincipal, session: Session) -> HTMLResponse:
+    roles = await department_page(session, principal, "/registrar")
+    return render(request, "registrar.html", dept_roles=roles)
 
 
 @router.post("/registrar/scan")
-async def scan(request: Request, principal: PagePrincipal) -> JSONResponse:
+async def scan(request: Request, principal: PagePrincipal, session: Session) -> JSONResponse:
     """The address in a picture of the QR code the sign-in page shows (a photo, a screenshot, a
     camera frame). Only an address: this is no general QR reader."""
     same_origin(request)
-    _registrar(principal)
+    await department_page(session, principal, "/registrar")
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in IMAGE_TYPES:
         raise VaultValueError(f"send a picture, with Content-Type one of {', '.join(IMAGE_TYPES)}", field="image")

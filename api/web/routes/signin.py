@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from api.cookies import same_origin
 from api.deps import Ctx, Now, Session
+from api.web import counter_roles
 from api.web import session as page_session
 from api.web.pages import render
 from api.web.routes.home import _local
@@ -38,10 +39,13 @@ async def page(request: Request, next: str = "") -> HTMLResponse:
 
 
 @router.post("/signin")
-async def sign_in(body: SignIn, request: Request, ctx: Ctx, now: Now) -> JSONResponse:
+async def sign_in(body: SignIn, request: Request, ctx: Ctx, session: Session, now: Now) -> JSONResponse:
     same_origin(request)
     principal = await auth.redeem(ctx.sessions, body.challenge, body.signature, now)
-    response = JSONResponse({"next": _local(body.next) if body.next else LANDING[principal.role]})
+    landing = LANDING[principal.role]
+    if principal.role == "department":  # the first counter page its roles let it use
+        landing = counter_roles.landing(await counter_roles.roles_of(session, principal))
+    response = JSONResponse({"next": _local(body.next) if body.next else landing})
     page_session.start(response, request, auth.issue_token(ctx.token_key, principal, now))
     return response
 

@@ -42,12 +42,12 @@ async def test_a_citizens_session_is_refused_with_a_page_saying_why(harness: Har
     assert (await h.http.get("/counter/issue")).status_code == 403
 
 
-async def test_a_department_that_does_not_issue_is_refused_by_the_vaults_rule(harness: Harness) -> None:
+async def test_a_department_that_does_not_issue_is_refused_with_the_role_it_needs(harness: Harness) -> None:
     h = harness
     reader = await h.department("renshe", roles=["verifier", "data_user"])
     h.http.cookies.set("dv_session", reader.token)
     r = await h.http.get("/counter/issue")
-    assert r.status_code == 403 and "not an active issuer" in r.text
+    assert r.status_code == 403 and "本部门没有“签发”职能" in r.text and "issuer role" in r.text
 
 
 async def test_an_issuer_gets_the_page_with_every_record_type_in_its_language(harness: Harness) -> None:
