@@ -24,7 +24,7 @@ from vault.presentations import qr
 router = APIRouter(include_in_schema=False)
 
 # Where each kind of user lands after signing in.
-LANDING = {"subject": "/my", "delegate": "/my", "department": "/counter", "auditor": "/auditor", "admin": "/admin"}
+LANDING = {"subject": "/my", "delegate": "/acting", "department": "/counter", "auditor": "/auditor", "admin": "/admin"}
 
 
 class SignIn(BaseModel):

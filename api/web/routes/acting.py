@@ -1,0 +1,133 @@
+"""代为办理: the pages of an agent (经办人) or a guardian (监护人), the session role ``delegate``.
+
+``/acting`` lists whom it may act for now, with the kind of delegation, the record types it
+covers and until when. ``/acting/{subject_id}`` is what it may do for one of them: the grants
+within its delegation, a new grant shown as a sentence and signed in the browser with the
+delegate's own key, revocation, and the access log about those record types. The page's script
+calls the API's ``/subjects/{id}/grants/...`` with the session cookie; this renders with the
+vault functions those routes use, and refuses a subject exactly as they do
+(:func:`api.deps.get_acting`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import Acting, Ctx, Now, Session, get_acting
+from api.web.pages import render
+from api.web.routes.citizen import masked_name
+from api.web.routes.grants import _shown
+from api.web.session import PagePrincipal
+from vault.accounts import agents, departments, subjects
+from vault.accounts.auth import Principal
+from vault.audit import access_log
+from vault.consent import grants, purposes
+from vault.consent.disclosure import paths_in
+from vault.credentials import holdings
+from vault.db.grants import DelegationRow
+from vault.errors import PermissionDeniedError
+from vault.record_bits import names_of
+from vault.record_types import RecordType
+
+router = APIRouter(include_in_schema=False)
+
+DAY = 86400
+
+
+def _delegate(principal: Principal) -> Principal:
+    if principal.role != "delegate":
+        raise PermissionDeniedError("this page is an agent's or a guardian's (sign in with the key appointed)")
+    return principal
+
+
+def _by(role: str, actor: str, me: str, holder: str) -> str:
+    """Who did it, in words from the delegate's side (the log's roles are the subject's: what an
+    agent signs for the subject is logged in the subject's role, with the agent as the actor)."""
+    if actor == me:
+        return "acting.signer.you"
+    if actor == holder:
+        return "acting.signer.subject"
+    if role in ("subject", "delegate"):
+        return "acting.signer.other"
+    return f"role.{role}"
+
+
+def _terms(row: DelegationRow) -> dict[str, Any]:
+    return {"as": row.kind, "types": [t.value for t in names_of(row.record_types)], "expires_at": row.expires_at}
+
+
+@router.get("/acting", response_class=HTMLResponse)
+async def acting(request: Request, principal: PagePrincipal, ctx: Ctx, session: Session, now: Now) -> HTMLResponse:
+    me = _delegate(principal)
+    shown: list[dict[str, Any]] = []
+    for sid in await agents.subjects_of(session, me.address, now):
+        row = await agents.active_for(session, sid, me.address, now)
+        if row is None:  # ended between the two look-ups
+            continue
+        who = await subjects.get(ctx, session, sid)
+        shown.append({"id": sid, "name": masked_name(who.name, who.kind), "kind": who.kind, **_terms(row)})
+    return render(request, "acting/list.html", subjects=shown)
+
+
+@router.get("/acting/{subject_id}", response_class=HTMLResponse)
+async def acting_for(
+    subject_id: str, request: Request, principal: PagePrincipal, ctx: Ctx, session: Session, now: Now
+) -> HTMLResponse:
+    me = _delegate(principal)
+    acting: Acting = await get_acting(subject_id, me, session, now)  # the API's own refusal
+    row = await agents.active_for(session, acting.subject_id, me.address, now)
+    if row is None:  # get_acting found it a moment ago, in the same transaction
+        raise PermissionDeniedError("you do not act for this subject (no live delegation)")
+    who = await subjects.get(ctx, session, acting.subject_id)
+    known = await departments.list_all(session)
+    name_of: dict[str, str] = {d.code: d.name for d in known}
+
+    # The grants the API lists to this delegate: those within its delegation.
+    rows = [g for g in await grants.list_for_subject(session, acting.subject_id) if acting.covers(g.record_types)]
+    given = await _shown(ctx, session, rows, now, name_of)
+    signer_of = {g.id: g.signer for g in rows}
+    for g in given:
+        signer = signer_of[g["id"]]
+        g["signer"] = _by("subject", signer, me.address, who.address)
+
+    # Fields a grant may name: those of the subject's records of the covered types (what the
+    # API's prepare checks, and names in its refusal); names only, never values.
+    fields: dict[str, list[str]] = {}
+    for record, document in await holdings.latest(ctx, session, acting.subject_id, acting.record_types):
+        names = fields.setdefault(record.type, [])
+        nameable = set(paths_in(document.get("fields", {})))
+        for name in document.get("fields", {}):  # in the issuer's order, as /my/grants shows them
+            if name in nameable and name not in names:
+                names.append(name)
+
+    found = await access_log.access_log(
+        session, acting.subject_id, limit=50, order="newest", record_types=acting.record_types
+    )
+    entries = [
+        {
+            "seq": a.seq,
+            "at": a.at,
+            "action": a.action,
+            "outcome": a.outcome,
+            "who": name_of.get(a.department or "", a.department or ""),
+            "by": _by(a.actor_role, a.actor, me.address, who.address),
+            "purpose_code": a.purpose_code,
+            "fields": a.fields,
+        }
+        for a in found.entries
+    ]
+    return render(
+        request,
+        "acting/subject.html",
+        subject={"id": acting.subject_id, "name": masked_name(who.name, who.kind), "kind": who.kind},
+        delegation=_terms(row),
+        given=given,
+        fields=[(t.value, fields[t.value]) for t in RecordType if fields.get(t.value)],
+        departments=[d for d in known if d.active and "data_user" in d.roles],
+        purpose_codes=purposes.OFFERED,
+        max_days=max(1, (row.expires_at - now) // DAY),
+        default_days=max(1, min(30, (row.expires_at - now) // DAY)),
+        entries=entries,
+    )
