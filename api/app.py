@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from api import openapi, problems, request_ids, web
+from api.guards import Guards
 from api.limits import DEFAULT_MAX_BODY, BodyLimit
 from api.routes import (
     audit,
@@ -32,7 +33,11 @@ from vault.setup import OpenVault, open_vault
 
 
 def create_app(
-    *, settings: Settings | None = None, vault: OpenVault | None = None, run_submitter: bool = True
+    *,
+    settings: Settings | None = None,
+    vault: OpenVault | None = None,
+    run_submitter: bool = True,
+    hosts: frozenset[str] | None = None,
 ) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -70,8 +75,11 @@ def create_app(
         larger={
             "/records/bulk": largest,
             "/presentations/verify/image": qr.MAX_IMAGE_BYTES,
+            "/registrar/scan": qr.MAX_IMAGE_BYTES,
         },
     )
+    # Outside the body limit: a foreign Host is refused before its body is read.
+    app.add_middleware(Guards, hosts=hosts)
     request_ids.install(app)
     for module in (
         system,

@@ -25,5 +25,8 @@ def same_origin(request: Request) -> None:
     foreign_site = site is not None and site not in ("same-origin", "none")
     host = request.headers.get("host", "")
     foreign_origin = origin is not None and origin != "null" and urlsplit(origin).netloc != host
-    if foreign_site or foreign_origin:
+    # "null" is what a sandboxed frame or a data: page sends; only a browser that also says the
+    # request is its own site's (Sec-Fetch-Site) is believed then.
+    opaque = origin == "null" and site not in ("same-origin", "none")
+    if foreign_site or foreign_origin or opaque:
         raise PermissionDeniedError("this request did not come from the vault's own pages")

@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from api import logging_setup
 from api.app import create_app
 from api.client import VaultClient, api_file, command
+from api.guards import host_names
 from keys import Keystore
 from vault import clock
 from vault.accounts import admins
@@ -304,7 +305,7 @@ async def _open(settings: Settings) -> OpenVault:
 async def _serve(settings: Settings, sock: socket.socket, demo: bool) -> None:
     opened = await _open(settings)
     try:
-        app = create_app(settings=settings, vault=opened)
+        app = create_app(settings=settings, vault=opened, hosts=host_names(str(sock.getsockname()[0])))
         # log_config=None: uvicorn's loggers go through the vault's configuration (api.logging_setup).
         # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from loopback, so
         # any local caller could name itself a new client and escape the per-client bounds on

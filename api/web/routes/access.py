@@ -2,8 +2,10 @@
 checked it, in the browser, against the access log's tree head anchored on chain.
 
 The server hands over each entry as it was hashed (canonical JSON) with its RFC 9162 audit
-path; the page recomputes the leaf hash and the root itself (static/access.js), so a badge
-does not rest on the server's word but on the anchored root and its transaction."""
+path; the page recomputes the leaf hash and the root itself (static/access.js), and checks
+that what it shows (action, outcome, time, fields, purpose) is what the proven entry says.
+The root is the one the vault anchored, with its transaction shown: the page does not ask the
+chain itself, so the badge is as good as that root, which anyone can compare on the chain."""
 
 from __future__ import annotations
 

@@ -21,8 +21,11 @@ async def home(request: Request, ctx: Ctx) -> HTMLResponse:
 
 
 def _local(url: str) -> str:
-    # Only a path on this site: a link elsewhere would make this an open redirect.
-    return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else "/"
+    """Only a path on this site: a link elsewhere would make this an open redirect. Browsers
+    drop tabs and line breaks from a URL and read a backslash as a slash, so "/", a tab, then
+    "/evil" is "//evil": any whitespace, control character or backslash sends the reader home."""
+    plain = all(" " < ch != "\x7f" for ch in url) and "\\" not in url
+    return url if plain and url.startswith("/") and not url.startswith("//") else "/"
 
 
 @router.get("/prefs")

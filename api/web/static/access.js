@@ -1,6 +1,7 @@
-// Each access-log entry checked here, not taken on the server's word: the leaf hash is
-// recomputed from the entry (SHA-256 of 0x00 and its bytes) and the RFC 9162 audit path is
-// followed to the root of the tree head anchored on chain.
+// Each access-log entry checked here: the leaf hash is recomputed from the entry (SHA-256 of
+// 0x00 and its bytes), the RFC 9162 audit path is followed to the root of the tree head the
+// vault anchored (its transaction is shown, for anyone to compare on the chain), and what the
+// page shows of the entry must be what the proven entry says.
 "use strict";
 (() => {
   const { text } = Page;
@@ -41,12 +42,27 @@
   }
   window.AccessLog = { check };
 
+  // What the page shows of an entry must be what the proven entry says: the server could
+  // otherwise prove one entry and show another.
+  function shownAsProven(li, entryText) {
+    try {
+      const shown = JSON.parse(li.dataset.shown);
+      const entry = JSON.parse(entryText);
+      return ["action", "outcome", "at", "purpose_code"].every((k) => (entry[k] ?? null) === (shown[k] ?? null))
+        && JSON.stringify(entry.fields || []) === JSON.stringify(shown.fields || []);
+    } catch (_) {
+      return false;
+    }
+  }
+  window.AccessLog.shownAsProven = shownAsProven;
+
   document.querySelectorAll(".badge.checking").forEach((badge) => {
     let proof = null;
     try {
       proof = JSON.parse(badge.dataset.proof);
     } catch (_) { /* not verified */ }
-    const ok = proof !== null && check(badge.dataset.entry, proof);
+    const ok = proof !== null && check(badge.dataset.entry, proof)
+      && shownAsProven(badge.closest("li.access"), badge.dataset.entry);
     badge.classList.remove("checking");
     badge.classList.add(ok ? "proven" : "unproven");
     badge.textContent = ok ? text.proven : text.unproven;

@@ -13,7 +13,9 @@
     const signature = await sign(challenge);
     const { next } = await post("/signin", { challenge, signature, next: form.dataset.next || "" });
     Wallet.rememberSigner(signer);
-    window.location.assign(next);
+    // The server sends only a path of this site; the page checks it again before going there.
+    const target = new URL(next, window.location.origin);
+    window.location.assign(target.origin === window.location.origin ? target.href : "/");
   }
 
   function render() {
