@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Ctx, Now, Session
 from api.web.pages import render
 from api.web.session import PagePrincipal
-from vault.accounts import subjects
+from vault.accounts import departments, subjects
 from vault.audit import access_log
 from vault.consent import grants, receipts
 from vault.credentials import corrections, records
@@ -38,7 +39,14 @@ async def my_records(request: Request, principal: PagePrincipal, ctx: Ctx, sessi
         greeting_name=masked_name(me.name, me.kind),
         using=len(using),
         accessed=await access_log.accesses_since(session, principal.id, int(month.timestamp())),
+        issuers=await _issuer_names(session),
     )
+
+
+async def _issuer_names(session: AsyncSession) -> dict[str, str]:
+    """The departments' names by code: a card names its issuer as people know it (市公安局),
+    not by its code."""
+    return {d.code: d.name for d in await departments.list_all(session)}
 
 
 def masked_name(name: str, kind: str) -> str:
@@ -69,4 +77,5 @@ async def my_record(
         check={"document": document, "proof": list(view.anchor.proof) if view.anchor else None},
         # 申请纠错: one open request per record (the API's rule), so the page says so instead.
         open_correction=any(c.record_id == view.id and c.status == "requested" for c in asked),
+        issuers=await _issuer_names(session),
     )

@@ -59,7 +59,11 @@ async def my_grants(request: Request, principal: PagePrincipal, ctx: Ctx, sessio
     given = await _shown(ctx, session, await grants.list_for_subject(session, principal.id), now, name_of)
     held = await records.list_for_subject(ctx, session, principal.id, now)
     fields: dict[str, list[str]] = {}
+    titles: dict[str, list[str]] = {}  # the person's credentials of each type, by their titles
     for view in held:
+        title = (view.document or {}).get("title")
+        if title and title not in titles.setdefault(view.type, []):
+            titles[view.type].append(title)
         names = fields.setdefault(view.type, [])
         for name in (view.document or {}).get("fields", {}):
             if name not in names:
@@ -70,6 +74,7 @@ async def my_grants(request: Request, principal: PagePrincipal, ctx: Ctx, sessio
         "my/grants.html",
         given=given,
         fields=[(t.value, fields[t.value]) for t in RecordType if t.value in fields],
+        titles=titles,
         departments=users,
         purpose_codes=purposes.OFFERED,
         default_days=30,

@@ -44,10 +44,24 @@
   window.Counter = { verify };
 
   const form = document.getElementById("verify");
+  const picture = document.getElementById("picture");
+  const IMAGES = ["image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp"];
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const file = document.getElementById("picture").files[0];
-    if (file) verify(file);
+    const file = picture.files[0];
+    if (!file) return say(text.nofile);
+    // A file that is not a picture is named as such here, before the vault looks for a QR code.
+    if (file.type && !IMAGES.includes(file.type)) {
+      document.getElementById("verdict").hidden = true;
+      return say(text.notimage);
+    }
+    verify(file);
+  });
+  // Enter verifies (on the picture input too, where a browser would open the file chooser).
+  picture.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    form.requestSubmit();
   });
   // Esc clears the verdict for the next person in the queue.
   document.addEventListener("keydown", (event) => {

@@ -20,6 +20,16 @@
           box.append(h, dl);
         }
         box.hidden = false;
+        // The use is counted: the card says so now, without a reload.
+        card.querySelector(".uses").textContent = `${answer.uses} / ${answer.max_uses}`;
+        if (answer.uses >= answer.max_uses) {
+          const badge = card.querySelector(".status");
+          badge.textContent = text.used;
+          badge.className = "status grant-exhausted";
+          button.remove();
+          box.tabIndex = -1;
+          box.focus();
+        }
         say("");
       } catch (error) {
         say(Page.reason(error));

@@ -190,7 +190,16 @@
       fields,
     };
     const until = seconds(inputs.valid_until.value, false);
-    if (until !== null) body.valid_until = until;
+    if (until === null) {
+      // Required: said beside the field, before any call (the vault's reason would be a schema's).
+      errorBox.valid_until.textContent = text["issue.required.valid_until"];
+      errorBox.valid_until.hidden = false;
+      inputs.valid_until.setAttribute("aria-invalid", "true");
+      inputs.valid_until.focus();
+      Page.say("");
+      return;
+    }
+    body.valid_until = until;
     const from = seconds(inputs.valid_from.value, true);
     if (from !== null) body.valid_from = from;
     Page.say(text["issue.working"]);

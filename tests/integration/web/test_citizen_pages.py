@@ -85,7 +85,7 @@ def test_a_citizen_makes_a_key_is_registered_signs_in_and_sees_the_records(vault
     expect(page.get_by_role("heading", name="证明 1")).to_be_visible()
     card = page.locator(f"[data-record='{licence['id']}']")
     expect(card.get_by_role("heading", name="机动车驾驶证")).to_be_visible()
-    expect(card).to_contain_text("gongan")
+    expect(card.locator("dd").first).to_have_text("gongan bureau")  # the issuer's name, not its code
     expect(card).to_contain_text("已上链")
     screenshot(page, "my-records-phone-zh")
     assert keyboard_gaps(page) == {}
@@ -110,9 +110,12 @@ def test_a_citizen_makes_a_key_is_registered_signs_in_and_sees_the_records(vault
     page.get_by_role("link", name="Large text").click()
     expect(page.locator("html")).to_have_class("large")
     # The class is in the new page's HTML; its style sheet may apply a moment later.
-    page.wait_for_function("parseFloat(getComputedStyle(document.body).fontSize) >= 21")
+    page.wait_for_function("parseFloat(getComputedStyle(document.body).fontSize) >= 24")
     screenshot(page, "my-records-desktop-en-large")
     assert axe(page) == []
+    page.set_viewport_size({"width": 360, "height": 800})  # a small phone, large text: no sideways scroll
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.set_viewport_size(DESKTOP)
 
     page.get_by_role("link", name="中文").click()
     page.get_by_role("link", name="标准字号").click()
@@ -145,7 +148,15 @@ def grant_and_revoke(s: Served, page: Page, reader: Any) -> None:
     page.get_by_label("用途说明（只有你和该部门看得到）").fill("办理社保卡")
     page.get_by_label("有效天数").fill("10")
     page.get_by_label("最多使用次数").fill("2")
-    expect(page.locator("#summary")).to_have_text("人社局 可以在 10 天内读取：姓名，最多 2 次。")
+    expect(page.locator("#summary")).to_have_text(
+        "人社局 可以在 10 天内读取你的 机动车驾驶证 中的：姓名，最多 2 次，用于：办理社保卡。"
+    )
+    # A long unbroken Latin purpose wraps at 360 px instead of widening the page.
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.get_by_label("用途说明（只有你和该部门看得到）").fill("Sozialversicherungsausweisbeantragung" * 3)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.get_by_label("用途说明（只有你和该部门看得到）").fill("办理社保卡")
+    page.set_viewport_size(PHONE)
     screenshot(page, "grant-new-phone-zh")
     assert keyboard_gaps(page) == {}
     assert axe(page) == []
@@ -159,6 +170,7 @@ def grant_and_revoke(s: Served, page: Page, reader: Any) -> None:
     page.reload()
     expect(card).to_contain_text("有效")
     expect(card).to_contain_text("0 / 2")
+    expect(card).to_contain_text("证照")  # the kinds of credential the grant covers
     with page.expect_download() as waiting:
         card.get_by_role("link", name="下载授权凭证").click()
     receipt = json.loads(Path(waiting.value.path()).read_text(encoding="utf-8"))
@@ -181,9 +193,16 @@ def grant_and_revoke(s: Served, page: Page, reader: Any) -> None:
     page.wait_for_url("**/my/access")
     page.get_by_role("link", name="我的授权").click()
 
-    page.get_by_label("撤销时用的密钥密码").fill(PASSWORD)
+    # No password: said beside the field, nothing signed.
     card.get_by_role("button", name="撤销授权").click()
-    expect(card).to_contain_text("已撤销", timeout=KEY_TIMEOUT)
+    expect(page.locator("#revoke-password-error")).to_have_text("请输入密钥密码")
+    page.get_by_label("撤销时用的密钥密码").fill(PASSWORD)
+    # One confirmation: the button asks, the second press revokes; the card says so in place.
+    card.get_by_role("button", name="撤销授权").click()
+    card.get_by_role("button", name="确认撤销").click()
+    expect(card.locator(".done")).to_have_text("已撤销，立即生效", timeout=KEY_TIMEOUT)
+    expect(card.locator(".status")).to_have_text("已撤销")
+    expect(card.get_by_role("button")).to_have_count(0)
     assert department_reads(s, reader, grant_id).status_code == 403
     page.set_viewport_size(DESKTOP)
     screenshot(page, "grants-revoked-desktop-zh")
@@ -306,8 +325,8 @@ def test_a_licence_shown_as_a_qr_code_is_verified_at_the_counter_from_its_pictur
     assert keyboard_gaps(counter) == {}
     assert axe(counter) == []
 
-    # The same picture again: a presentation is shown once.
-    counter.get_by_role("button", name="核验").click()
+    # The same picture again, by Enter on the picture input: a presentation is shown once.
+    counter.get_by_label("二维码图片").press("Enter")
     expect(verdict.get_by_role("heading", name="核验不通过")).to_be_visible(timeout=KEY_TIMEOUT)
     replayed = counter.locator("li[data-check='not_replayed']")
     expect(replayed).to_have_class(re.compile("bad"))
@@ -315,6 +334,13 @@ def test_a_licence_shown_as_a_qr_code_is_verified_at_the_counter_from_its_pictur
     expect(replayed.locator("strong")).to_have_text("未通过 · 未被重复使用")
     expect(replayed.locator(".advice")).to_contain_text("请对方重新亮证")
     expect(replayed.locator(".reason")).to_contain_text("already")
+    # A file that is not a picture is named as such, before the vault is asked.
+    not_a_picture = tmp_path / "notes.txt"
+    not_a_picture.write_text("not a picture", encoding="utf-8")
+    counter.get_by_label("二维码图片").set_input_files(str(not_a_picture))
+    counter.get_by_role("button", name="核验").click()
+    expect(counter.get_by_role("status")).to_contain_text("这不是图片文件")
+    expect(verdict).to_be_hidden()
     assert licence["id"]
 
     # The citizen lets the counter read one field; the counter reads it from its own page.
@@ -329,13 +355,16 @@ def test_a_licence_shown_as_a_qr_code_is_verified_at_the_counter_from_its_pictur
     counter.get_by_role("link", name="按授权读取").click()
     received = counter.locator("li[data-grant]").first
     expect(received).to_contain_text("窗口办理居住证")
-    received.get_by_role("button", name="读取").click()
+    expect(received.get_by_role("heading")).to_have_text("证照：姓名")  # whose data: what it covers
+    read_button = received.get_by_role("button", name="读取 证照：姓名（用途：窗口办理居住证")
+    expect(read_button).to_be_visible()
+    read_button.click()
     shown = received.locator(".disclosed")
     expect(shown).to_contain_text("机动车驾驶证", timeout=KEY_TIMEOUT)
     expect(shown).to_contain_text("张三")
     expect(shown).not_to_contain_text("准驾车型")
-    counter.reload()
-    expect(counter.locator("li[data-grant]").first).to_contain_text("1 / 1")
+    expect(received).to_contain_text("1 / 1")  # the use counted, without a reload
+    expect(received).to_contain_text("次数已用完")
     screenshot(counter, "counter-read-desktop-zh")
     assert keyboard_gaps(counter) == {}
     assert axe(counter) == []

@@ -116,7 +116,8 @@ def test_a_citizen_asks_for_corrections_the_issuer_rejects_one_and_accepts_anoth
     expect(note).to_be_focused()
     screenshot(desk, "counter-corrections-error-desktop-zh")
     assert axe(desk) == []
-    note.fill("档案记载为 C1，请携带增驾材料到窗口办理")
+    # With a long unbroken Latin word (a link), which must wrap on a 360 px phone (narrowest).
+    note.fill("档案记载为 C1，请携带增驾材料到窗口办理 https://zwfw.example.gov.cn/zengjia/cailiaoqingdan/C1C2shuoming")
     card.get_by_role("button", name="驳回").click()
     expect(card.locator(".status-line")).to_have_text("已驳回，申请人会看到你的理由。")
     expect(card.locator(".badge")).to_have_text("已驳回")

@@ -97,6 +97,10 @@ def test_a_counter_issues_one_credential_then_a_checked_csv_batch(
     page.keyboard.type("姓名")
     page.keyboard.press("Tab")
     page.keyboard.type("张三")
+    # An empty 有效期至 is named as required beside the field, not as a date in the wrong order.
+    page.get_by_role("button", name="签发", exact=True).click()
+    expect(page.locator("#valid-until-error")).to_have_text("有效期至为必填项：请选择证照有效的最后一天。")
+    expect(page.get_by_label("有效期至（含当天）")).to_be_focused()
     page.get_by_label("有效期至（含当天）").fill("2027-12-31")
     page.get_by_role("button", name="签发", exact=True).click()
     error = page.locator("#identifier-error")
