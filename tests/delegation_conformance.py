@@ -102,6 +102,12 @@ async def test_an_agent_grants_within_its_delegation(harness: Harness) -> None:
         headers=agent.headers,
     )
     assert r.status_code == 200 and r.json()["status"] == "revoked"
+    # The firm's own access log says its agent, not the firm, gave and withdrew that consent.
+    await h.settle()
+    log = (await h.http.get("/me/access-log", headers=firm.headers)).json()["entries"]
+    by = {e["action"]: (e["actor_role"], e["actor"]) for e in log if e.get("grant_id") == ok.json()["id"]}
+    assert by["grant.created"] == ("delegate", key.address), by
+    assert by["grant.revoked"] == ("delegate", key.address), by
 
 
 async def test_departments_check_an_agents_authority(harness: Harness) -> None:

@@ -137,7 +137,7 @@ async def submit(
         signer, digest = recover_typed_data_digest(grant_typed_data(domain(ctx), terms), signature)
     except SignatureError:
         raise VaultValueError("the signature is malformed", field="signature") from None
-    await authorise(session, subject_id, signer, bits, terms.expires_at, now)
+    role = await authorise(session, subject_id, signer, bits, terms.expires_at, now)
     gid = encode_hex(grant_id(terms.subject, terms.nonce))
     if await session.get(GrantRow, gid) is not None:
         raise ConflictError("this grant's nonce was already used; prepare a new grant")
@@ -164,7 +164,8 @@ async def submit(
     session.add(row)
     outbox.enqueue(session, "grant", OPERATOR, outbox_payload(row, terms), now)
     await session.flush()
-    await ctx.events.emit(session, event(row, "grant.created", "ok", now, actor_role="subject", actor=signer))
+    # An agent's grant is logged as the agent's: the subject's access log says who signed.
+    await ctx.events.emit(session, event(row, "grant.created", "ok", now, actor_role=role, actor=signer))
     return row
 
 
