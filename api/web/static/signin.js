@@ -88,7 +88,7 @@
       document.getElementById("created").hidden = false;
       say("");
     } catch (error) {
-      say(error.message);
+      say(Page.reason(error));
     }
   });
 
@@ -99,8 +99,8 @@
       Wallet.add(await file.text());
       render();
       say("");
-    } catch (error) {
-      say(error.message);
+    } catch (_) {
+      say(text.badfile); // not JSON, or JSON but not a keystore v3 file
     }
   });
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_utils.hexadecimal import decode_hex
 from playwright.sync_api import Browser, Page, expect
 
 from keys import SigningKey
@@ -54,6 +55,12 @@ def test_a_citizen_makes_a_key_is_registered_signs_in_and_sees_the_records(vault
     assert axe(page) == []
 
     page.get_by_role("link", name="登录").first.click()
+    expect(page.get_by_text("本浏览器中还没有密钥。")).to_be_visible()
+    # A file that is not a keystore is refused in words, and nothing is kept.
+    page.locator("#import-file").set_input_files(
+        files=[{"name": "notes.json", "mimeType": "application/json", "buffer": b'{"version": 1}'}]
+    )
+    expect(page.get_by_role("status")).to_have_text("这不是密钥文件：请选择以太坊 keystore v3 格式的 .json 文件。")
     expect(page.get_by_text("本浏览器中还没有密钥。")).to_be_visible()
     address = make_key(page, vault.url)
     expect(page.locator("#created-qr")).to_have_attribute("src", f"/qr/address/{address}.svg")
@@ -167,6 +174,10 @@ def grant_and_revoke(s: Served, page: Page, reader: Any) -> None:
     grant_id = card.get_attribute("data-grant")
     assert grant_id is not None
     s.run(s.harness.settle())
+    # The signature made in the page is the one the consent registry checked and recorded.
+    consent = s.harness.vault.ctx.chain.consent
+    assert consent is not None
+    assert consent.is_grant_active(decode_hex(grant_id))
     page.reload()
     expect(card).to_contain_text("有效")
     expect(card).to_contain_text("0 / 2")
@@ -204,6 +215,8 @@ def grant_and_revoke(s: Served, page: Page, reader: Any) -> None:
     expect(card.locator(".status")).to_have_text("已撤销")
     expect(card.get_by_role("button")).to_have_count(0)
     assert department_reads(s, reader, grant_id).status_code == 403
+    s.run(s.harness.settle())
+    assert consent.grant_status(decode_hex(grant_id)).revoked  # revoked on chain, signed in the page
     page.set_viewport_size(DESKTOP)
     screenshot(page, "grants-revoked-desktop-zh")
 
@@ -240,11 +253,17 @@ def who_read_it(s: Served, page: Page) -> None:
         """() => {
             const b = document.querySelector('li.access .badge.proven');
             const proof = JSON.parse(b.dataset.proof);
+            const li = b.closest('li.access');
+            const proven = AccessLog.shownAsProven(li, b.dataset.entry);
+            const shown = JSON.parse(li.dataset.shown);
+            li.dataset.shown = JSON.stringify({...shown, fields: [...shown.fields, '准驾车型']});
             return [AccessLog.check(b.dataset.entry, proof),
-                    AccessLog.check(b.dataset.entry.replace('"outcome":"', '"outcome":"x'), proof)];
+                    AccessLog.check(b.dataset.entry.replace('"outcome":"', '"outcome":"x'), proof),
+                    proven, AccessLog.shownAsProven(li, b.dataset.entry)];
         }"""
     )
-    assert tampered == [True, False]
+    # A changed entry is not in the tree; a page showing more than the proven entry says is caught.
+    assert tampered == [True, False, True, False]
 
 
 def test_a_licence_shown_as_a_qr_code_is_verified_at_the_counter_from_its_picture(
