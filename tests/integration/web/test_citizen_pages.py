@@ -56,7 +56,9 @@ def test_a_citizen_makes_a_key_is_registered_signs_in_and_sees_the_records(vault
 
     page.get_by_role("link", name="登录").first.click()
     expect(page.get_by_text("本浏览器中还没有密钥。")).to_be_visible()
-    # A file that is not a keystore is refused in words, and nothing is kept.
+    # A file that is not a keystore is refused in words, and nothing is kept. (After "load":
+    # the page's script listens for the file only once it has run.)
+    page.wait_for_load_state("load")
     page.locator("#import-file").set_input_files(
         files=[{"name": "notes.json", "mimeType": "application/json", "buffer": b'{"version": 1}'}]
     )
