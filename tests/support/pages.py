@@ -107,3 +107,17 @@ def keyboard_gaps(page: Page, limit: int = 300) -> dict[str, list[str]]:
             misses = 0
     gaps: dict[str, list[str]] = page.evaluate(_UNREACHED)
     return {k: v for k, v in gaps.items() if v}
+
+
+def small_targets(page: Page, least: int = 48) -> list[str]:
+    """The visible buttons and menu links smaller than ``least`` CSS pixels either way (the
+    large-text mode promises 48 x 48)."""
+    found: list[str] = page.evaluate(
+        """(least) => [...document.querySelectorAll("button, .bar nav a")]
+            .filter((e) => e.getClientRects().length > 0)
+            .map((e) => [e, e.getBoundingClientRect()])
+            .filter(([, r]) => r.width < least || r.height < least)
+            .map(([e, r]) => `${(e.textContent || "").trim().slice(0, 20)} ${r.width | 0}x${r.height | 0}`)""",
+        least,
+    )
+    return found

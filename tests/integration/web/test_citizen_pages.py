@@ -17,7 +17,16 @@ from playwright.sync_api import Browser, Page, expect
 from keys import SigningKey
 from tests.support.browser import DESKTOP, PHONE, Console, screenshot
 from tests.support.harness import CITIZEN_ID
-from tests.support.pages import KEY_TIMEOUT, PASSWORD, axe, counter_department, keyboard_gaps, make_key, sign_in
+from tests.support.pages import (
+    KEY_TIMEOUT,
+    PASSWORD,
+    axe,
+    counter_department,
+    keyboard_gaps,
+    make_key,
+    sign_in,
+    small_targets,
+)
 from tests.support.served import Served
 from vault import clock
 from vault.accounts import admins
@@ -120,6 +129,7 @@ def test_a_citizen_makes_a_key_is_registered_signs_in_and_sees_the_records(vault
     expect(page.locator("html")).to_have_class("large")
     # The class is in the new page's HTML; its style sheet may apply a moment later.
     page.wait_for_function("parseFloat(getComputedStyle(document.body).fontSize) >= 24")
+    assert small_targets(page) == []
     screenshot(page, "my-records-desktop-en-large")
     assert axe(page) == []
     page.set_viewport_size({"width": 360, "height": 800})  # a small phone, large text: no sideways scroll
