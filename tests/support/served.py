@@ -5,7 +5,6 @@ the main thread and reach the vault both ways, through the browser and through `
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from typing import Any, TypeVar
 
 import uvicorn
 
+from api.server import listen
 from tests.support.harness import Harness, open_harness
 
 T = TypeVar("T")
@@ -41,9 +41,7 @@ def served(datadir: Path, **harness: Any) -> Iterator[Served]:
         return asyncio.run_coroutine_threadsafe(coro, loop).result(120)
 
     h = run(open_harness(datadir, **harness))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock = listen("127.0.0.1", 0)  # the vault's own listening socket: TCP, so Nagle is off
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(h.app, log_level="warning", lifespan="on"))
     serving = asyncio.run_coroutine_threadsafe(server.serve(sockets=[sock]), loop)
