@@ -55,10 +55,21 @@ def guard(w3: Web3) -> Web3:
     return w3
 
 
+# Asked once per node: web3's validation asks the chain id before every call and every
+# transaction (two of every three requests of a read), and a node's chain id does not change.
+CACHED = {RPCEndpoint("eth_chainId")}
+
+
 def connect(url: str, timeout: float = RPC_TIMEOUT) -> Web3:
     """A guarded ``Web3`` on the node at ``url``. No transport retries: callers that retry
     (the outbox) do so with their own back-off, and a request never outlives ``timeout``."""
-    provider = Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None)
+    provider = Web3.HTTPProvider(
+        url,
+        request_kwargs={"timeout": timeout},
+        exception_retry_configuration=None,
+        cache_allowed_requests=True,
+        cacheable_requests=CACHED,
+    )
     return guard(Web3(provider))
 
 

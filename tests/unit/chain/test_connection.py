@@ -3,6 +3,7 @@ time, with no address in its message; answers from a healthy node pass untouched
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -119,3 +120,40 @@ def test_web3_errors_let_through_become_chain_errors() -> None:
     with pytest.raises(ChainRevertError):
         in_chain_terms(raising, ContractLogicError("execution reverted", data="0x"))
     assert in_chain_terms(lambda x: x + 1, 1) == 2
+
+
+def test_the_chain_id_is_asked_once_per_node_not_before_every_call() -> None:
+    """web3 validates each call and transaction against the node's chain id; asked every time,
+    that was two of every three requests of a read (issue 12)."""
+    asked: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            asked.append(request["method"])
+            result = "0x7a69" if request["method"] == "eth_chainId" else "0x"
+            body = json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": result}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        w3 = connect(f"http://127.0.0.1:{server.server_address[1]}")
+        to = "0x" + "11" * 20
+        assert w3.eth.call({"to": to, "data": "0x"}) == b""
+        first = asked.count("eth_chainId")
+        for _ in range(10):
+            assert w3.eth.call({"to": to, "data": "0x"}) == b""
+        assert w3.eth.chain_id == 0x7A69
+    finally:
+        server.shutdown()
+        server.server_close()
+    # Asked while the first call is validated, never again: not three requests per read.
+    assert asked.count("eth_call") == 11 and asked.count("eth_chainId") == first <= 2, asked
