@@ -17,9 +17,8 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import Acting, Ctx, Now, Session, get_acting
 from api.web.pages import render
-from api.web.routes.citizen import masked_name
-from api.web.routes.grants import _shown
 from api.web.session import PagePrincipal
+from api.web.views import grant_cards, masked_name
 from vault.accounts import agents, departments, subjects
 from vault.accounts.auth import Principal
 from vault.audit import access_log
@@ -86,7 +85,7 @@ async def acting_for(
 
     # The grants the API lists to this delegate: those within its delegation.
     rows = [g for g in await grants.list_for_subject(session, acting.subject_id) if acting.covers(g.record_types)]
-    given = await _shown(ctx, session, rows, now, name_of)
+    given = await grant_cards(ctx, session, rows, now, name_of)
     signer_of = {g.id: g.signer for g in rows}
     for g in given:
         signer = signer_of[g["id"]]

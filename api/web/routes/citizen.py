@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.deps import Ctx, Now, Session
 from api.web.pages import render
 from api.web.session import PagePrincipal
+from api.web.views import masked_name
 from vault.accounts import departments, subjects
 from vault.audit import access_log
 from vault.consent import grants, receipts
@@ -47,14 +48,6 @@ async def _issuer_names(session: AsyncSession) -> dict[str, str]:
     """The departments' names by code: a card names its issuer as people know it (市公安局),
     not by its code."""
     return {d.code: d.name for d in await departments.list_all(session)}
-
-
-def masked_name(name: str, kind: str) -> str:
-    """A person's name as a greeting shows it in a queue: the family name, the rest hidden
-    (张三 -> 张*); an enterprise's name is public and shown whole."""
-    if kind == "enterprise" or len(name) < 2:
-        return name
-    return name[0] + "*" * (len(name) - 1)
 
 
 @router.get("/my/records/{record_id}", response_class=HTMLResponse)

@@ -6,48 +6,21 @@ revocation pair) with the session cookie: the rules are the API's, stated once."
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Ctx, Now, Session
 from api.web.counter_roles import department_page
 from api.web.pages import render
 from api.web.session import PagePrincipal
+from api.web.views import grant_cards
 from vault.accounts import departments
 from vault.consent import grants, purposes
-from vault.context import VaultContext
 from vault.credentials import records
-from vault.db.grants import GrantRow
 from vault.errors import PermissionDeniedError
-from vault.record_bits import names_of
 from vault.record_types import RecordType
 
 router = APIRouter(include_in_schema=False)
-
-
-async def _shown(
-    ctx: VaultContext, session: AsyncSession, rows: list[GrantRow], now: int, name_of: dict[str, str]
-) -> list[dict[str, Any]]:
-    """The grants as a page lists them, newest first, purposes opened."""
-    words = await purposes.purposes(ctx.master, session, rows)
-    return [
-        {
-            "id": row.id,
-            "grantee": name_of.get(row.grantee_code, row.grantee_code),
-            "types": [t.value for t in names_of(row.record_types)],
-            "fields": json.loads(row.fields),
-            "purpose": words[row.id],
-            "status": grants.status_at(row, now),
-            "uses": row.uses,
-            "max_uses": row.max_uses,
-            "expires_at": row.expires_at,
-        }
-        for row in reversed(rows)
-    ]
 
 
 @router.get("/my/grants", response_class=HTMLResponse)
@@ -56,7 +29,7 @@ async def my_grants(request: Request, principal: PagePrincipal, ctx: Ctx, sessio
         raise PermissionDeniedError("this page is a citizen's or an enterprise's own")
     known = await departments.list_all(session)
     name_of: dict[str, str] = {d.code: d.name for d in known}
-    given = await _shown(ctx, session, await grants.list_for_subject(session, principal.id), now, name_of)
+    given = await grant_cards(ctx, session, await grants.list_for_subject(session, principal.id), now, name_of)
     held = await records.list_for_subject(ctx, session, principal.id, now)
     fields: dict[str, list[str]] = {}
     titles: dict[str, list[str]] = {}  # the person's credentials of each type, by their titles
@@ -89,5 +62,5 @@ async def counter_grants(
     the use and logs the access)."""
     roles = await department_page(session, principal, "/counter/grants")
     rows = await grants.list_for_department(session, principal.id)
-    received = await _shown(ctx, session, rows, now, {})
+    received = await grant_cards(ctx, session, rows, now, {})
     return render(request, "counter_grants.html", received=received, dept_roles=roles)

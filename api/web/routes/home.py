@@ -10,6 +10,7 @@ from api import demo_keys
 from api.deps import Ctx
 from api.web.i18n import LANGS
 from api.web.pages import LANG_COOKIE, LARGE_COOKIE, render
+from api.web.views import local_path
 
 router = APIRouter(include_in_schema=False)
 YEAR = 365 * 24 * 3600
@@ -20,19 +21,11 @@ async def home(request: Request, ctx: Ctx) -> HTMLResponse:
     return render(request, "home.html", demo=bool(demo_keys.listed(ctx.keystore.directory.parent)))
 
 
-def _local(url: str) -> str:
-    """Only a path on this site: a link elsewhere would make this an open redirect. Browsers
-    drop tabs and line breaks from a URL and read a backslash as a slash, so "/", a tab, then
-    "/evil" is "//evil": any whitespace, control character or backslash sends the reader home."""
-    plain = all(" " < ch != "\x7f" for ch in url) and "\\" not in url
-    return url if plain and url.startswith("/") and not url.startswith("//") else "/"
-
-
 @router.get("/prefs")
 async def prefs(
     request: Request, lang: str | None = None, large: str | None = None, next: str = "/"
 ) -> RedirectResponse:
-    response = RedirectResponse(_local(next), status_code=303)
+    response = RedirectResponse(local_path(next), status_code=303)
     if lang in LANGS:
         response.set_cookie(LANG_COOKIE, lang, max_age=YEAR, samesite="lax", path="/")
     if large in ("0", "1"):

@@ -16,7 +16,7 @@ from api.deps import Ctx, Now, Session
 from api.web import counter_roles
 from api.web import session as page_session
 from api.web.pages import render
-from api.web.routes.home import _local
+from api.web.views import local_path
 from vault.accounts import auth
 from vault.errors import AuthenticationError, VaultValueError
 from vault.presentations import qr
@@ -35,7 +35,7 @@ class SignIn(BaseModel):
 
 @router.get("/signin", response_class=HTMLResponse)
 async def page(request: Request, next: str = "") -> HTMLResponse:
-    return render(request, "signin.html", next=_local(next) if next else "")
+    return render(request, "signin.html", next=local_path(next) if next else "")
 
 
 @router.post("/signin")
@@ -45,7 +45,7 @@ async def sign_in(body: SignIn, request: Request, ctx: Ctx, session: Session, no
     landing = LANDING[principal.role]
     if principal.role == "department":  # the first counter page its roles let it use
         landing = counter_roles.landing(await counter_roles.roles_of(session, principal))
-    response = JSONResponse({"next": _local(body.next) if body.next else landing})
+    response = JSONResponse({"next": local_path(body.next) if body.next else landing})
     page_session.start(response, request, auth.issue_token(ctx.token_key, principal, now))
     return response
 
