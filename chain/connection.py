@@ -14,9 +14,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import requests
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 from web3.exceptions import Web3Exception
 from web3.middleware.base import Web3Middleware
+from web3.providers import JSONBaseProvider
 from web3.types import MakeRequestFn, RPCEndpoint, RPCResponse
 
 from chain.errors import ChainError, NodeUnavailable
@@ -59,17 +60,62 @@ def guard(w3: Web3) -> Web3:
 # transaction (two of every three requests of a read), and a node's chain id does not change.
 CACHED = {RPCEndpoint("eth_chainId")}
 
+# A node that fails like this is down (or unreachable) for this request: the next node may
+# answer. Anything else (a JSON-RPC error, a revert) is the chain's own answer.
+TRANSPORT_FAILURES = (requests.RequestException, OSError, json.JSONDecodeError, UnicodeDecodeError)
+# Sent to one node only: a node that took the transaction and then failed to answer may have
+# it already; the outbox, which recorded it before sending, resends it on its next round
+# (now to the next node) and recognises one already mined.
+NOT_RETRIED = {RPCEndpoint("eth_sendRawTransaction"), RPCEndpoint("eth_sendTransaction")}
 
-def connect(url: str, timeout: float = RPC_TIMEOUT) -> Web3:
-    """A guarded ``Web3`` on the node at ``url``. No transport retries: callers that retry
-    (the outbox) do so with their own back-off, and a request never outlives ``timeout``."""
-    provider = Web3.HTTPProvider(
+
+def _node(url: str, timeout: float) -> HTTPProvider:
+    return HTTPProvider(
         url,
         request_kwargs={"timeout": timeout},
         exception_retry_configuration=None,
         cache_allowed_requests=True,
         cacheable_requests=CACHED,
     )
+
+
+class Failover(JSONBaseProvider):
+    """Several nodes of one chain (a consortium's validators): requests go to the node that
+    last answered; one that cannot be reached hands the request to the next, in turn, until
+    one answers or all have failed (then the last failure, which ``NodeGuard`` reports)."""
+
+    def __init__(self, urls: list[str], timeout: float) -> None:
+        super().__init__()
+        self.nodes = [_node(url, timeout) for url in urls]
+        self.current = 0
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        first = self.current
+        for step in range(len(self.nodes)):
+            at = (first + step) % len(self.nodes)
+            try:
+                response = self.nodes[at].make_request(method, params)
+            except TRANSPORT_FAILURES:
+                self.current = (at + 1) % len(self.nodes)
+                if method in NOT_RETRIED or step == len(self.nodes) - 1:
+                    raise
+                continue
+            self.current = at
+            return response
+        raise AssertionError("unreachable: the loop answers or raises")  # pragma: no cover
+
+
+def urls_of(setting: str) -> list[str]:
+    """The node URLs of ``DATAVAULT_RPC_URL``: one, or several separated by commas."""
+    return [url.strip() for url in setting.split(",") if url.strip()]
+
+
+def connect(url: str, timeout: float = RPC_TIMEOUT) -> Web3:
+    """A guarded ``Web3`` on the node at ``url`` (or on the nodes, comma-separated, failing
+    over between them). No transport retries on one node: callers that retry (the outbox) do
+    so with their own back-off, and a request never outlives ``timeout`` per node."""
+    urls = urls_of(url)
+    provider = _node(urls[0], timeout) if len(urls) == 1 else Failover(urls, timeout)
     return guard(Web3(provider))
 
 

@@ -1,4 +1,5 @@
 """Any JSON-RPC endpoint (a consortium chain such as Besu QBFT) with a configured signer key.
+Several nodes of the chain may be named, comma-separated: requests fail over between them.
 
 Nothing is started or stopped here: the chain belongs to its operators. ``zero_gas`` marks
 a chain where gas is free; fees are still chosen from what the chain reports (see
@@ -13,13 +14,15 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3.exceptions import Web3Exception
 
-from chain.connection import RPC_TIMEOUT, connect
+from chain.connection import RPC_TIMEOUT, connect, urls_of
 from chain.engines.base import Engine
 from chain.errors import NodeError
 
 
 def redacted(url: str) -> str:
-    """``url`` without credentials, for messages and logs."""
+    """``url`` (or comma-separated URLs) without credentials, for messages and logs."""
+    if "," in url:
+        return ", ".join(redacted(one) for one in urls_of(url))
     parts = urlsplit(url)
     if parts.username or parts.password:
         host = parts.hostname or ""
@@ -33,7 +36,7 @@ class RpcEngine(Engine):
 
     def __init__(self, rpc_url: str, signer_key: str, *, zero_gas: bool = False, timeout: float = RPC_TIMEOUT) -> None:
         super().__init__(zero_gas=zero_gas)
-        if not rpc_url:
+        if not urls_of(rpc_url or ""):
             raise NodeError("the rpc chain engine needs an RPC URL (DATAVAULT_RPC_URL)")
         if not signer_key:
             raise NodeError("the rpc chain engine needs a signer private key (DATAVAULT_SIGNER_KEY)")

@@ -1,7 +1,8 @@
 """The chain conformance suite on real nodes: anvil, hardhat, and a zero-gas RPC chain.
 
 The RPC case is a consortium chain in miniature: an anvil with zero gas price and base fee,
-reached only through its URL by ``RpcEngine`` with a random, unfunded signer key.
+reached only through its URL by ``RpcEngine`` with a random, unfunded signer key. Two nodes
+are named, the first one down: the whole suite runs through the failover to the second.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 from chain.engines import Engine, make_engine
 from chain.engines.anvil import AnvilEngine
 from chain.engines.hardhat import HardhatEngine
+from chain.engines.process import free_port
 from chain.engines.rpc import RpcEngine
 from tests.chain_conformance import *
 from tests.integration.chain.nodes import process_gone, random_key
@@ -31,7 +33,8 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     with AnvilEngine(datadir, zero_gas=True) as node:
         assert node.rpc_url is not None
         # zero_gas not passed: the engine must see for itself that gas is free.
-        with make_engine("rpc", rpc_url=node.rpc_url, signer_key=random_key()) as rpc:
+        down = f"http://127.0.0.1:{free_port()}"
+        with make_engine("rpc", rpc_url=f"{down},{node.rpc_url}", signer_key=random_key()) as rpc:
             assert rpc.w3.eth.get_balance(rpc.dev_account().address) == 0 and rpc.zero_gas
             yield rpc
 

@@ -122,16 +122,18 @@ def test_web3_errors_let_through_become_chain_errors() -> None:
     assert in_chain_terms(lambda x: x + 1, 1) == 2
 
 
-def test_the_chain_id_is_asked_once_per_node_not_before_every_call() -> None:
-    """web3 validates each call and transaction against the node's chain id; asked every time,
-    that was two of every three requests of a read (issue 12)."""
-    asked: list[str] = []
+@contextmanager
+def recording_node(asked: list[str]) -> Iterator[str]:
+    """A loopback JSON-RPC node that notes each method asked and answers as a chain whose id
+    is 0x7a69 and whose calls return nothing (a transaction's hash: 0x11...)."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
             asked.append(request["method"])
-            result = "0x7a69" if request["method"] == "eth_chainId" else "0x"
+            result = {"eth_chainId": "0x7a69", "eth_blockNumber": "0x10"}.get(request["method"], "0x")
+            if request["method"] == "eth_sendRawTransaction":
+                result = "0x" + "11" * 32
             body = json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": result}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -143,17 +145,54 @@ def test_the_chain_id_is_asked_once_per_node_not_before_every_call() -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        w3 = connect(f"http://127.0.0.1:{server.server_address[1]}")
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_chain_id_is_asked_once_per_node_not_before_every_call() -> None:
+    """web3 validates each call and transaction against the node's chain id; asked every time,
+    that was two of every three requests of a read (issue 12)."""
+    asked: list[str] = []
+    with recording_node(asked) as url:
+        w3 = connect(url)
         to = "0x" + "11" * 20
         assert w3.eth.call({"to": to, "data": "0x"}) == b""
         first = asked.count("eth_chainId")
         for _ in range(10):
             assert w3.eth.call({"to": to, "data": "0x"}) == b""
         assert w3.eth.chain_id == 0x7A69
-    finally:
-        server.shutdown()
-        server.server_close()
     # Asked while the first call is validated, never again: not three requests per read.
     assert asked.count("eth_call") == 11 and asked.count("eth_chainId") == first <= 2, asked
+
+
+def test_reads_fail_over_to_the_next_node_of_the_chain() -> None:
+    """DATAVAULT_RPC_URL may name several nodes of a consortium chain: a read that cannot reach
+    one node is asked of the next, and the next requests stay with the node that answered."""
+    asked: list[str] = []
+    dead = f"http://127.0.0.1:{free_port()}"
+    with recording_node(asked) as live:
+        w3 = connect(f"{dead}, {live}", timeout=2.0)
+        assert w3.eth.block_number == 0x10
+        assert w3.eth.block_number == 0x10
+        assert asked.count("eth_blockNumber") == 2
+    with pytest.raises(NodeUnavailable):  # every node down: the guard's answer, no address
+        connect(f"{dead},{dead}", timeout=2.0).eth.block_number  # noqa: B018
+
+
+def test_a_transaction_is_sent_to_one_node_only_and_the_next_send_goes_to_the_next() -> None:
+    """A node that took a transaction and then failed may have it: the send is not repeated
+    at once on another node (the outbox resends it on its next round, to the next node)."""
+    asked: list[str] = []
+    dead = f"http://127.0.0.1:{free_port()}"
+    with recording_node(asked) as live:
+        w3 = connect(f"{dead},{live}", timeout=2.0)
+        with pytest.raises(NodeUnavailable):
+            w3.eth.send_raw_transaction(b"\x01")
+        assert "eth_sendRawTransaction" not in asked
+        assert w3.eth.send_raw_transaction(b"\x01") == bytes.fromhex("11" * 32)
+        assert asked.count("eth_sendRawTransaction") == 1
