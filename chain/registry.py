@@ -5,6 +5,11 @@ Writes go through ``chain.transactions.send``: a call that would revert raises t
 
 ``CredentialIssued`` is an anonymous event whose only topic is the root (see the contract);
 ``RegistryClient.contract.events`` finds it (``chain.logs``).
+
+One credential of a batch is revoked by its hash alone (``revokeCredential``). Registries
+deployed before that function (a data directory from an older version keeps its contract)
+revoke it with ``revokeLeaf`` and the credential's Merkle proof instead;
+``revoke_credential_calldata`` gives whichever the deployed registry takes.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntFlag
 
+from eth_abi.abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
@@ -23,6 +29,8 @@ __all__ = ["AnchorStatus", "DepartmentInfo", "RegistryClient", "Roles", "TxResul
 
 ZERO_ADDRESS = "0x" + "00" * 20
 CONTRACT = "CredentialRegistry"
+# The function registries deployed before ``revokeCredential`` revoke one credential with.
+LEGACY_REVOKE_LEAF = "revokeLeaf(bytes32,bytes32,bytes32[])"
 
 
 class Roles(IntFlag):
@@ -73,6 +81,8 @@ def _issuer(address: str) -> str | None:
 class RegistryClient(ContractClient):
     CONTRACT = CONTRACT
 
+    _by_hash: bool | None = None
+
     # -- governance (admin only) ------------------------------------------------------------
 
     def add_department(
@@ -115,17 +125,31 @@ class RegistryClient(ContractClient):
     def revoke(self, sender: LocalAccount, root: bytes, *, nonce: int | None = None) -> TxResult:
         return self._send(sender, "revoke", [_b32(root, "root")], nonce)
 
-    def revoke_leaf(
-        self,
-        sender: LocalAccount,
-        root: bytes,
-        leaf: bytes,
-        proof: Sequence[bytes],
-        *,
-        nonce: int | None = None,
-    ) -> TxResult:
-        args = [_b32(root, "root"), _b32(leaf, "leaf"), [_b32(p, "proof node") for p in proof]]
-        return self._send(sender, "revokeLeaf", args, nonce)
+    def revoke_credential(self, sender: LocalAccount, credential_hash: bytes, *, nonce: int | None = None) -> TxResult:
+        """Revokes one credential by its hash (a Merkle leaf, or a lone root): no proof. It
+        counts only for credentials ``sender`` anchored (see ``credential_status``)."""
+        return self._send(sender, "revokeCredential", [_b32(credential_hash, "credential hash")], nonce)
+
+    def revokes_by_hash(self) -> bool:
+        """Whether the deployed registry has ``revokeCredential``; False for one deployed by an
+        older version, which revokes one credential of a batch only with ``revokeLeaf`` and a
+        proof. Read from the deployed code once (code at an address never changes)."""
+        if self._by_hash is None:
+            code = bytes(self.w3.eth.get_code(self.address))
+            # solc's dispatcher pushes every external function's selector (PUSH4 selector).
+            self._by_hash = b"\x63" + self.encode("revokeCredential", bytes(32))[:4] in code
+        return self._by_hash
+
+    def revoke_credential_calldata(self, credential_hash: bytes, root: bytes, proof: Sequence[bytes]) -> bytes:
+        """Calldata revoking the credential ``credential_hash`` of the batch ``root`` on the
+        deployed registry: ``revokeCredential(hash)``, or on an older registry
+        ``revokeLeaf(root, hash, proof)``."""
+        leaf = _b32(credential_hash, "credential hash")
+        if self.revokes_by_hash():
+            return self.encode("revokeCredential", leaf)
+        args = [_b32(root, "root"), leaf, [_b32(p, "proof node") for p in proof]]
+        selector = Web3.keccak(text=LEGACY_REVOKE_LEAF)[:4]
+        return selector + abi_encode(["bytes32", "bytes32", "bytes32[]"], args)
 
     # -- views ------------------------------------------------------------------------------
 
@@ -149,8 +173,14 @@ class RegistryClient(ContractClient):
         issuer, issued_at, valid_from, valid_until, revoked_at = self._call("rootStatus", _b32(root, "root"))
         return AnchorStatus(bytes(root), _issuer(issuer), issued_at, valid_from, valid_until, revoked_at)
 
+    def credential_revoked_at(self, issuer: str, credential_hash: bytes) -> int:
+        """When ``issuer`` revoked the credential ``credential_hash`` by its hash; 0 if not."""
+        args = (Web3.to_checksum_address(issuer), _b32(credential_hash, "credential hash"))
+        return int(self._call("credentialRevokedAt", *args))
+
     def credential_status(self, leaf: bytes, proof: Sequence[bytes]) -> AnchorStatus:
-        """Status of one credential: its root via ``proof``; revoked if the leaf or root is."""
+        """Status of one credential: its root via ``proof``; revoked if the root is, or if the
+        root's issuer revoked the leaf (the earlier time of the two)."""
         result = self._call("credentialStatus", _b32(leaf, "leaf"), [_b32(p, "proof node") for p in proof])
         root, issuer, issued_at, valid_from, valid_until, revoked_at = result
         return AnchorStatus(bytes(root), _issuer(issuer), issued_at, valid_from, valid_until, revoked_at)

@@ -5,9 +5,13 @@ import {DepartmentRegistry} from "./DepartmentRegistry.sol";
 
 /// @title CredentialRegistry
 /// @notice Active issuing departments anchor credential hashes (or Merkle roots of batches)
-///         with a validity window; the issuer can revoke a whole root or single leaves.
+///         with a validity window; the issuer can revoke a whole root or single credentials.
 /// @dev Merkle nodes are keccak256 of the sorted pair (as OpenZeppelin's MerkleProof); a
 ///      single credential is its own root with an empty proof. Only hashes are stored.
+///      A single credential is revoked by its hash, without a proof: the revocation is kept
+///      under the revoking account, and a credential's status reads only the revocations of
+///      the department that anchored its root. So anyone may call `revokeCredential`, but a
+///      revocation by anyone else than the anchoring issuer changes no credential's status.
 contract CredentialRegistry is DepartmentRegistry {
     /// @dev One slot per root: issuing is one fresh SSTORE, revoking rewrites the same slot.
     struct Anchor {
@@ -19,9 +23,12 @@ contract CredentialRegistry is DepartmentRegistry {
     }
 
     mapping(bytes32 root => Anchor) private _anchors;
-    // _accounts[0] is never set (ids start at 1), so an unknown root reads as issuer 0x0.
-    // Keyed by root too, so a department can only ever revoke leaves under its own roots.
-    mapping(bytes32 root => mapping(bytes32 leaf => uint40 revokedAt)) private _leafRevocations;
+    // Keyed by the revoking account, so a department can only ever revoke its own credentials:
+    // `credentialStatus` reads the revocations of the root's issuer, nobody else's. A
+    // department's address never changes (addDepartment refuses a registered account).
+    // _accounts[0] is never set (ids start at 1), so an unknown root reads as issuer 0x0,
+    // whose revocations no transaction can write.
+    mapping(address issuer => mapping(bytes32 credentialHash => uint40 revokedAt)) private _revocations;
 
     /// @notice `root` was anchored. Anonymous, so the root itself is topic 0: a verifier asks
     ///         the node for logs of this contract whose first topic is the root. Every other
@@ -32,7 +39,10 @@ contract CredentialRegistry is DepartmentRegistry {
     ///      keeps `issue` within its 47,500 gas budget (see bench/GAS.md).
     event CredentialIssued(bytes32 indexed root) anonymous;
     event CredentialRevoked(bytes32 indexed root, address indexed issuer);
-    event LeafRevoked(bytes32 indexed root, bytes32 indexed leaf, address indexed issuer);
+    /// @notice `issuer` revoked the credential whose hash (Merkle leaf) is `credentialHash`.
+    ///         It counts only where `issuer` anchored the credential's root: a verifier filters
+    ///         on both topics (the root's issuer from `rootStatus`).
+    event CredentialHashRevoked(bytes32 indexed credentialHash, address indexed issuer);
 
     error NotIssuer(address account);
     error ZeroRoot();
@@ -41,7 +51,6 @@ contract CredentialRegistry is DepartmentRegistry {
     error UnknownRoot(bytes32 root);
     error NotRootIssuer(bytes32 root, address account);
     error AlreadyRevoked(bytes32 root);
-    error InvalidProof(bytes32 root, bytes32 leaf);
 
     // Bit layout of the packed structs, for the assembly hot paths (Solidity packs struct
     // members from the low-order end). Tests check these against the struct-based views.
@@ -89,13 +98,35 @@ contract CredentialRegistry is DepartmentRegistry {
         }
     }
 
-    /// @notice Revokes one credential of a batch, proven to be under `root`.
-    function revokeLeaf(bytes32 root, bytes32 leaf, bytes32[] calldata proof) external {
-        Anchor storage a = _issuedBy(root);
-        if (_processProof(leaf, proof) != root) revert InvalidProof(root, leaf);
-        if (a.revokedAt != 0 || _leafRevocations[root][leaf] != 0) revert AlreadyRevoked(root);
-        _leafRevocations[root][leaf] = uint40(block.timestamp);
-        emit LeafRevoked(root, leaf, msg.sender);
+    /// @notice Revokes one credential, named by its hash (the Merkle leaf), whatever the size
+    ///         of its batch: no proof, no lookup of the batch.
+    /// @dev Takes no department check: the revocation is stored under `msg.sender` and only
+    ///      counts for credentials `msg.sender` anchored (see `credentialStatus`), so a
+    ///      department may revoke after it is deactivated or loses the issuer role, as `revoke`
+    ///      allows, and a stranger's call changes nothing anyone reads. The cost is one cold
+    ///      fresh slot (22,100) and a LOG3 (1,500): 21,000 + calldata + those, at any batch size.
+    function revokeCredential(bytes32 credentialHash) external {
+        bytes32 topic = CredentialHashRevoked.selector;
+        bytes4 already = AlreadyRevoked.selector;
+        assembly ("memory-safe") {
+            mstore(0x00, caller())
+            mstore(0x20, _revocations.slot)
+            mstore(0x20, keccak256(0x00, 0x40))
+            mstore(0x00, credentialHash)
+            let slot := keccak256(0x00, 0x40)
+            if sload(slot) {
+                mstore(0x00, already)
+                mstore(0x04, credentialHash)
+                revert(0x00, 0x24)
+            }
+            sstore(slot, and(timestamp(), 0xffffffffff))
+            log3(0x00, 0x00, topic, credentialHash, caller())
+        }
+    }
+
+    /// @notice When `issuer` revoked the credential hashed `credentialHash` (0: it did not).
+    function credentialRevokedAt(address issuer, bytes32 credentialHash) external view returns (uint40) {
+        return _revocations[issuer][credentialHash];
     }
 
     /// @notice The anchor of `root`; `issuer` is the zero address if it was never anchored.
@@ -109,7 +140,8 @@ contract CredentialRegistry is DepartmentRegistry {
     }
 
     /// @notice Status of a credential given its hash and Merkle proof (empty for a lone root);
-    ///         `revokedAt` is the leaf's own revocation if any, else the root's.
+    ///         `revokedAt` is the earlier of the root's revocation and the anchoring issuer's
+    ///         revocation of the credential's hash (0 if neither).
     function credentialStatus(bytes32 leaf, bytes32[] calldata proof)
         external
         view
@@ -124,9 +156,10 @@ contract CredentialRegistry is DepartmentRegistry {
     {
         root = _processProof(leaf, proof);
         Anchor memory a = _anchors[root];
-        revokedAt = _leafRevocations[root][leaf];
-        if (revokedAt == 0) revokedAt = a.revokedAt;
-        return (root, _accounts[a.issuerId], a.issuedAt, a.validFrom, a.validUntil, revokedAt);
+        issuer = _accounts[a.issuerId];
+        revokedAt = _revocations[issuer][leaf];
+        if (revokedAt == 0 || (a.revokedAt != 0 && a.revokedAt < revokedAt)) revokedAt = a.revokedAt;
+        return (root, issuer, a.issuedAt, a.validFrom, a.validUntil, revokedAt);
     }
 
     function _anchorWord(bytes32 root) private view returns (uint256 slot, uint256 word) {
@@ -144,13 +177,6 @@ contract CredentialRegistry is DepartmentRegistry {
             mstore(0x20, _departments.slot)
             word := sload(keccak256(0x00, 0x40))
         }
-    }
-
-    function _issuedBy(bytes32 root) private view returns (Anchor storage a) {
-        a = _anchors[root];
-        uint32 issuerId = a.issuerId;
-        if (issuerId == 0) revert UnknownRoot(root);
-        if (_departments[msg.sender].id != issuerId) revert NotRootIssuer(root, msg.sender);
     }
 
     function _processProof(bytes32 leaf, bytes32[] calldata proof) private pure returns (bytes32 h) {

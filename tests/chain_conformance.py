@@ -9,9 +9,11 @@ the real nodes (anvil, hardhat, a zero-gas RPC chain) tests/integration/chain/te
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from web3 import Web3
 from web3.exceptions import Web3ValidationError
 
 from chain import transactions
+from chain.artifacts import Artifact
 from chain.deployment import Deployment, deploy_registry, verify_deployment
 from chain.engines import Engine
 from chain.errors import ChainRevertError, DeploymentError
@@ -196,23 +199,54 @@ def test_revoke_root(chain: Chain) -> None:
     assert c.root_status(root2).revoked
 
 
-def test_revoke_leaf_with_merkle_proofs(chain: Chain) -> None:
+def test_revoke_one_credential_by_its_hash(chain: Chain) -> None:
     c = chain.client
-    issuer = chain.department()
+    issuer, other = chain.department(), chain.department()
     leaves = [h(f"credential-{i}") for i in range(5)]
     root = merkle_root(leaves)
     c.issue(issuer, root, FROM, UNTIL)
     for i, leaf in enumerate(leaves):
         status = c.credential_status(leaf, merkle_proof(leaves, i))
         assert status.root == root and status.issuer == issuer.address and not status.revoked
-    c.revoke_leaf(issuer, root, leaves[2], merkle_proof(leaves, 2))
-    assert c.credential_status(leaves[2], merkle_proof(leaves, 2)).revoked
+    assert c.revokes_by_hash()
+    # Another department naming the hash revokes nothing of this issuer's.
+    c.revoke_credential(other, leaves[2])
+    assert not c.credential_status(leaves[2], merkle_proof(leaves, 2)).revoked
+    result = c.revoke_credential(issuer, leaves[2])
+    status = c.credential_status(leaves[2], merkle_proof(leaves, 2))
+    assert status.revoked and status.revoked_at == c.credential_revoked_at(issuer.address, leaves[2]) > 0
     assert not c.credential_status(leaves[3], merkle_proof(leaves, 3)).revoked
     assert not c.root_status(root).revoked
-    refused(lambda: c.revoke_leaf(issuer, root, leaves[3], merkle_proof(leaves, 2)), "InvalidProof", chain, issuer)
-    refused(lambda: c.revoke_leaf(issuer, root, leaves[2], merkle_proof(leaves, 2)), "AlreadyRevoked", chain, issuer)
+    refused(lambda: c.revoke_credential(issuer, leaves[2]), "AlreadyRevoked", chain, issuer)
+    (log,) = c.contract.events.CredentialHashRevoked().get_logs(
+        argument_filters={"credentialHash": leaves[2], "issuer": issuer.address}, from_block=result.block_number
+    )
+    assert bytes(log["transactionHash"]) == result.tx_hash
     unknown = c.credential_status(h("stranger"), merkle_proof(leaves, 0))
     assert not unknown.anchored and unknown.issuer is None
+
+
+def test_a_registry_from_an_older_version_revokes_with_the_proof(chain: Chain) -> None:
+    # A data directory keeps the registry it deployed; one deployed before revokeCredential
+    # takes revokeLeaf(root, leaf, proof), and RegistryClient's calldata says so.
+    legacy = json.loads((Path(__file__).parent / "support/legacy/CredentialRegistry-revokeLeaf.json").read_text())
+    art = Artifact(legacy["contractName"], legacy["abi"], legacy["bytecode"], legacy["deployedBytecode"], "")
+    dep = deploy_registry(chain.engine, chain.admin, art)
+    c = RegistryClient(chain.engine.w3, dep.registry)
+    issuer = chain.department()
+    c.add_department(chain.admin, issuer.address, CODE, Roles.ISSUER)
+    leaves = [h(f"old-credential-{i}") for i in range(3)]
+    root = merkle_root(leaves)
+    c.issue(issuer, root, FROM, UNTIL)
+    assert not c.revokes_by_hash()
+    data = c.revoke_credential_calldata(leaves[1], root, merkle_proof(leaves, 1))
+    transactions.send(chain.engine.w3, issuer, to=c.address, data=data, abi=art.abi, context="revokeLeaf")
+    assert c.credential_status(leaves[1], merkle_proof(leaves, 1)).revoked
+    assert not c.credential_status(leaves[0], merkle_proof(leaves, 0)).revoked
+    # The current registry takes the hash alone.
+    assert chain.client.revoke_credential_calldata(leaves[1], root, []) == chain.client.encode(
+        "revokeCredential", leaves[1]
+    )
 
 
 def test_reverts_are_decoded_before_anything_is_sent(chain: Chain) -> None:

@@ -1,5 +1,10 @@
 """Outbox operations of the credential registry: anchoring a batch root, revoking a root or
-one credential of it; and, after a restart, anchoring again the roots the chain lost."""
+one credential of it; and, after a restart, anchoring again the roots the chain lost.
+
+``revoke_leaf`` revokes one credential of a batch by its hash (``revokeCredential``, the same
+gas at any batch size). Its payload still carries the batch root and the credential's proof:
+``applied`` reads the credential's status through them (the root names the issuer whose
+revocations count), and a registry deployed by an older version takes them in ``revokeLeaf``."""
 
 from __future__ import annotations
 
@@ -90,6 +95,13 @@ def _leaf_revoked(chain: ChainContext, p: Payload) -> bool:
     return bool(status.revoked)
 
 
+def _revoke_leaf(c: ChainContext, p: Payload) -> TxRequest:
+    leaf, root = decode_hex(p["leaf"]), decode_hex(p["root"])
+    data = c.client.revoke_credential_calldata(leaf, root, _proof(p["proof"]))
+    fn = "revokeCredential" if c.client.revokes_by_hash() else "revokeLeaf"
+    return TxRequest(to=c.client.address, data=data, context=fn)
+
+
 def _proof(values: Sequence[str]) -> list[bytes]:
     return [decode_hex(x) for x in values]
 
@@ -112,7 +124,7 @@ OPS: dict[str, Op] = {
     ),
     "revoke_leaf": Op(
         applied=_leaf_revoked,
-        build=lambda c, p: _call(c, "revokeLeaf", decode_hex(p["root"]), decode_hex(p["leaf"]), _proof(p["proof"])),
+        build=_revoke_leaf,
         done=_revoke_done,
         failed=_revoke_failed,
         lost=_revoke_lost,

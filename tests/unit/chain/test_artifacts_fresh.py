@@ -36,7 +36,7 @@ def test_artifact_shape() -> None:
     assert art.bytecode.startswith("0x") and len(art.bytecode) > 2
     assert art.deployed_bytecode.startswith("0x") and len(art.deployed_bytecode) > 2
     names = {e.get("name") for e in art.abi}
-    assert {"issue", "revoke", "revokeLeaf", "credentialStatus", "addDepartment"} <= names
+    assert {"issue", "revoke", "revokeCredential", "credentialStatus", "addDepartment"} <= names
 
 
 @pytest.mark.skipif(not have_solcjs(), reason="needs node and hardhat-node/node_modules (npm ci)")

@@ -254,7 +254,7 @@ def test_closed_department_can_still_revoke(env: Any) -> None:
     assert f.rootStatus(h(1)).call()[4] > 0 and f.rootStatus(h(2)).call()[4] > 0
 
 
-# --- batches: revokeLeaf and credentialStatus --------------------------------------------
+# --- batches: revokeCredential and credentialStatus --------------------------------------
 
 LEAVES = [h(i) for i in range(7)]  # odd count: the last node is promoted
 
@@ -284,48 +284,82 @@ def test_credential_status_single_and_unknown(env: Any) -> None:
     assert fake[0] == process_proof(h("nope"), [h(0)]) and fake[1] == ZERO
 
 
-def test_revoke_leaf(env: Any, reverts: Any, batch: bytes) -> None:
+def test_revoke_credential(env: Any, reverts: Any, batch: bytes) -> None:
     f = env.c.functions
     proof = merkle_proof(LEAVES, 3)
-    receipt = env.send(f.revokeLeaf(batch, LEAVES[3], proof), env.issuer)
-    args = event(env, receipt, "LeafRevoked")
-    assert (args["root"], args["leaf"], args["issuer"]) == (batch, LEAVES[3], env.issuer)
+    receipt = env.send(f.revokeCredential(LEAVES[3]), env.issuer)
+    args = event(env, receipt, "CredentialHashRevoked")
+    assert (args["credentialHash"], args["issuer"]) == (LEAVES[3], env.issuer)
     ts = env.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
+    assert f.credentialRevokedAt(env.issuer, LEAVES[3]).call() == ts
     assert f.credentialStatus(LEAVES[3], proof).call()[5] == ts
     assert f.credentialStatus(LEAVES[2], merkle_proof(LEAVES, 2)).call()[5] == 0
     assert f.rootStatus(batch).call()[4] == 0  # the rest of the batch stays valid
-    with reverts("AlreadyRevoked", batch):
-        f.revokeLeaf(batch, LEAVES[3], proof).transact({"from": env.issuer})
-    # Revoking the whole root afterwards keeps the leaf's own (earlier) revocation time.
+    with reverts("AlreadyRevoked", LEAVES[3]):
+        f.revokeCredential(LEAVES[3]).transact({"from": env.issuer})
+    # Revoking the whole root afterwards keeps the credential's own (earlier) revocation time.
     env.send(f.revoke(batch), env.issuer)
     assert f.credentialStatus(LEAVES[3], proof).call()[5] == ts
     root_ts = f.rootStatus(batch).call()[4]
     assert f.credentialStatus(LEAVES[6], merkle_proof(LEAVES, 6)).call()[5] == root_ts
-    with reverts("AlreadyRevoked", batch):
-        f.revokeLeaf(batch, LEAVES[6], merkle_proof(LEAVES, 6)).transact({"from": env.issuer})
+    # ... and a credential revoked after its root reads the root's (earlier) time.
+    env.send(f.revokeCredential(LEAVES[6]), env.issuer)
+    assert f.credentialRevokedAt(env.issuer, LEAVES[6]).call() > root_ts
+    assert f.credentialStatus(LEAVES[6], merkle_proof(LEAVES, 6)).call()[5] == root_ts
 
 
-def test_revoke_leaf_errors(env: Any, reverts: Any, batch: bytes) -> None:
+def test_a_lone_credential_is_revoked_by_its_hash_too(env: Any) -> None:
+    f = env.c.functions
+    env.send(f.issue(h("solo"), *env.window()), env.issuer)
+    receipt = env.send(f.revokeCredential(h("solo")), env.issuer)
+    ts = env.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
+    assert f.credentialStatus(h("solo"), []).call()[5] == ts
+    assert f.rootStatus(h("solo")).call()[4] == 0  # the root's own slot is untouched
+
+
+def test_revocation_by_another_account_changes_no_status(env: Any, batch: bytes) -> None:
+    # Without a proof the contract cannot tell whose credential a hash is: the revocation is
+    # kept under the caller, and a credential's status reads only its root's issuer's.
     f = env.c.functions
     proof = merkle_proof(LEAVES, 0)
-    with reverts("InvalidProof", batch, LEAVES[1]):
-        f.revokeLeaf(batch, LEAVES[1], proof).transact({"from": env.issuer})
-    with reverts("InvalidProof", batch, h("outsider")):
-        f.revokeLeaf(batch, h("outsider"), proof).transact({"from": env.issuer})
-    with reverts("InvalidProof", batch, LEAVES[0]):
-        f.revokeLeaf(batch, LEAVES[0], proof[:-1]).transact({"from": env.issuer})
-    with reverts("NotRootIssuer", batch, env.other):
-        f.revokeLeaf(batch, LEAVES[0], proof).transact({"from": env.other})
-    with reverts("UnknownRoot", h("x")):
-        f.revokeLeaf(h("x"), LEAVES[0], proof).transact({"from": env.issuer})
+    for caller in (env.other, env.stranger, env.admin, env.verifier):
+        env.send(f.revokeCredential(LEAVES[0]), caller)
+        assert f.credentialRevokedAt(caller, LEAVES[0]).call() > 0
+    assert f.credentialRevokedAt(env.issuer, LEAVES[0]).call() == 0
+    assert f.credentialStatus(LEAVES[0], proof).call()[5] == 0
+    # The issuer's own revocation is not blocked by theirs.
+    env.send(f.revokeCredential(LEAVES[0]), env.issuer)
+    assert f.credentialStatus(LEAVES[0], proof).call()[5] > 0
 
 
-def test_leaf_revocation_is_scoped_to_its_root(env: Any) -> None:
-    # Another department anchoring the same leaf in its own batch must not be able to
-    # revoke (or be affected by revocations of) this department's credential.
+def test_revocation_is_scoped_to_the_anchoring_issuer(env: Any) -> None:
+    # Two departments anchoring the same leaf in their own batches: each one's revocation
+    # counts for its own credential only.
     f = env.c.functions
     mine, theirs = [LEAVES[0], h("a")], [LEAVES[0], h("b")]
     env.send(f.issue(merkle_root(mine), *env.window()), env.issuer)
     env.send(f.issue(merkle_root(theirs), *env.window()), env.other)
-    env.send(f.revokeLeaf(merkle_root(theirs), LEAVES[0], merkle_proof(theirs, 0)), env.other)
+    env.send(f.revokeCredential(LEAVES[0]), env.other)
     assert f.credentialStatus(LEAVES[0], merkle_proof(mine, 0)).call()[5] == 0
+    assert f.credentialStatus(LEAVES[0], merkle_proof(theirs, 0)).call()[5] > 0
+
+
+def test_closed_department_can_still_revoke_a_credential(env: Any, batch: bytes) -> None:
+    f = env.c.functions
+    env.send(f.deactivateDepartment(env.issuer), env.admin)
+    env.send(f.revokeCredential(LEAVES[1]), env.issuer)
+    assert f.credentialStatus(LEAVES[1], merkle_proof(LEAVES, 1)).call()[5] > 0
+
+
+def test_revoking_a_credential_costs_the_same_gas_at_any_batch_size(env: Any) -> None:
+    # No proof, no batch lookup: what is left of gasUsed once the calldata (which varies with
+    # the hash's zero bytes) is taken off is the same for a batch of 1 or of 65,536.
+    f = env.c.functions
+    spent = set()
+    for size in (1, 16, 1024, 65536):
+        leaves = [keccak(text=f"batch {size} credential {i}") for i in range(size)]
+        env.send(f.issue(merkle_root(leaves), *env.window()), env.issuer)
+        receipt = env.send(f.revokeCredential(leaves[size // 3]), env.issuer)
+        data = bytes(env.w3.eth.get_transaction(receipt["transactionHash"])["input"])
+        spent.add(receipt["gasUsed"] - sum(16 if b else 4 for b in data))
+    assert len(spent) == 1, spent
