@@ -11,6 +11,7 @@ import os
 import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import urlencode
 
 import httpx
 
@@ -113,6 +114,24 @@ class VaultClient:
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
         return self._send(method, path, json=body)
+
+    def every(self, path: str, items: str) -> list[Any]:
+        """Every item of a paged list (``{items: [...], total, next}``), following ``next`` to the end."""
+        from vault.pages import MAX_LIMIT  # here: `verify` never needs SQLAlchemy's imports
+
+        found: list[Any] = []
+        after: str | None = None
+        while True:
+            query = urlencode({"limit": MAX_LIMIT, **({"after": after} if after else {})})
+            page = self.request("GET", f"{path}?{query}")
+            if not isinstance(page, dict) or not isinstance(page.get(items), list):
+                raise ClientError(
+                    f"{self.base_url} did not answer GET {path} with a page of {items}; is it a data vault?"
+                )
+            found.extend(page[items])
+            after = page.get("next")
+            if not after:
+                return found
 
     def request_bytes(self, method: str, path: str, content: bytes, content_type: str) -> Any:
         """A raw body (an image), answered with JSON."""

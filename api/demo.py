@@ -187,7 +187,7 @@ def seed(client_factory: Callable[[], VaultClient], store: Keystore, say: Callab
             subject_ids[person["key"]] = token["subject"]
             # By title, not "any records at all": a run interrupted half-way is completed
             # by the next one instead of being left half-seeded for good.
-            held = {(r.get("document") or {}).get("title") for r in me.request("GET", "/me/records")}
+            held = {(r.get("document") or {}).get("title") for r in me.every("/me/records", "records")}
             for code, subject, cred in credentials(now):
                 if subject["identifier"] != person["identifier"]:
                     continue

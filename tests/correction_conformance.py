@@ -68,7 +68,7 @@ async def verify(h: Harness, record: dict[str, Any]) -> dict[str, Any]:
 
 
 async def versions(h: Harness, citizen: Actor, record_id: str) -> dict[int, dict[str, Any]]:
-    mine = (await h.http.get("/me/records", headers=citizen.headers)).json()
+    mine = (await h.http.get("/me/records", headers=citizen.headers)).json()["records"]
     return {r["version"]: r for r in mine if r["id"] == record_id}
 
 

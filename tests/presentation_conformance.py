@@ -167,7 +167,7 @@ async def test_a_proof_from_another_batch_fails_inclusion(harness: Harness) -> N
     w = await world(h)  # the licence is anchored alone: its batch proof is empty
     other = [await h.issue(w.issuer, fields={"x": i}) for i in range(3)]  # one more batch of three
     await h.settle()
-    mine = {r["id"]: r for r in (await h.http.get("/me/records", headers=w.citizen.headers)).json()}
+    mine = {r["id"]: r for r in (await h.http.get("/me/records", headers=w.citizen.headers)).json()["records"]}
     stolen = tuple(bytes.fromhex(x[2:]) for x in mine[other[1]["id"]]["anchor"]["proof"])
     assert stolen and mine[other[1]["id"]]["anchor"]["root"] != mine[w.licence["id"]]["anchor"]["root"]
     text = await present(h, w.citizen, w.licence["id"])

@@ -190,7 +190,7 @@ async def firm_with_two_types(h: Harness) -> tuple[Actor, Actor, Actor, str, dic
     )
     await h.settle()
     sid = await subject_id(h, firm)
-    records = (await h.http.get("/me/records", headers=firm.headers)).json()
+    records = (await h.http.get("/me/records", headers=firm.headers)).json()["records"]
     licence = next(r for r in records if r["type"] == "licence")
     key = SigningKey.generate()
     await appoint(h, firm, key, types=["licence"], days=30)

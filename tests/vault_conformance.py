@@ -66,7 +66,7 @@ async def test_pending_credentials_share_one_anchor(harness: Harness) -> None:
     issued = [await h.issue(dept, title=f"证明 {i}") for i in range(5)]
     await h.settle()
     r = await h.http.get("/me/records", headers=citizen.headers)
-    mine = {rec["id"]: rec for rec in r.json()}
+    mine = {rec["id"]: rec for rec in r.json()["records"]}
     roots = {mine[rec["id"]]["anchor"]["root"] for rec in issued}
     txs = {mine[rec["id"]]["anchor"]["tx_hash"] for rec in issued}
     assert len(roots) == 1 and len(txs) == 1
@@ -406,8 +406,10 @@ async def test_subjects_see_only_their_own_records(harness: Harness) -> None:
     record = await h.issue(dept)
     licence = await h.issue(dept, subject={"kind": "enterprise", "identifier": ENTERPRISE_ID}, title="营业执照")
     assert (await h.http.get(f"/me/records/{record['id']}", headers=firm.headers)).status_code == 404
-    assert [r["id"] for r in (await h.http.get("/me/records", headers=firm.headers)).json()] == [licence["id"]]
-    assert [r["id"] for r in (await h.http.get("/me/records", headers=citizen.headers)).json()] == [record["id"]]
+    firms = (await h.http.get("/me/records", headers=firm.headers)).json()["records"]
+    assert [r["id"] for r in firms] == [licence["id"]]
+    mine = (await h.http.get("/me/records", headers=citizen.headers)).json()["records"]
+    assert [r["id"] for r in mine] == [record["id"]]
     me = (await h.http.get("/me", headers=firm.headers)).json()
     assert me["kind"] == "enterprise" and me["name"] == "闽江数据科技有限公司"
     assert ENTERPRISE_ID not in str(me)
@@ -427,7 +429,7 @@ async def test_key_rotation_rewraps_without_touching_bodies(harness: Harness) ->
     async with h.vault.ctx.sessions() as s:
         for row in await s.scalars(select(Record)):
             assert row.body == bodies[row.id][0] and row.wrapped_key != bodies[row.id][1]
-    mine = (await h.http.get("/me/records", headers=citizen.headers)).json()
+    mine = (await h.http.get("/me/records", headers=citizen.headers)).json()["records"]
     assert sorted(m["document"]["title"] for m in mine) == sorted(i["document"]["title"] for i in issued)
     assert (await h.http.get("/me", headers=citizen.headers)).json()["name"] == "张三"
 

@@ -110,7 +110,7 @@ def cmd_records(args: argparse.Namespace) -> int:
     with client_factory(args)() as client:
         client.login(key)
         if not args.record:
-            result: Any = client.request("GET", "/me/records")
+            result: Any = client.every("/me/records", "records")
         else:
             result = client.request("GET", f"/me/records/{quote(args.record, safe='')}")
     if args.export:

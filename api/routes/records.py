@@ -3,17 +3,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from api.deps import Ctx, CurrentDepartment, CurrentSubject, Now, Session
+from api.schemas.common import After, PageLimit
 from api.schemas.records import (
     AnchorPublic,
     BulkCreate,
     BulkIssued,
     BulkResult,
     RecordCreate,
+    RecordPagePublic,
     RecordPublic,
     RecordRevoke,
     RecordStatus,
     StatusQuery,
 )
+from vault import pages
 from vault.accounts import subjects
 from vault.credentials import bulk, records
 from vault.credentials.documents import DocumentSpec
@@ -137,13 +140,22 @@ async def revoke(
     return public(view)
 
 
-@router.get("/me/records", response_model=list[RecordPublic])
-async def my_records(subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> list[RecordPublic]:
-    """Your records, decrypted.
+@router.get("/me/records", response_model=RecordPagePublic)
+async def my_records(
+    subject: CurrentSubject,
+    ctx: Ctx,
+    session: Session,
+    now: Now,
+    after: After = None,
+    limit: PageLimit = pages.DEFAULT_LIMIT,
+) -> RecordPagePublic:
+    """Your records, decrypted, a page at a time.
 
-    Every record in the caller's vault, with its anchor (Merkle proof and transaction) once
-    anchored."""
-    return [public(v) for v in await records.list_for_subject(ctx, session, subject.id, now)]
+    The records in the caller's vault, oldest first, each with its anchor (Merkle proof and
+    transaction) once anchored; `total` counts them all. Follow `next` (as `after`) for the
+    next page."""
+    page = await records.page_for_subject(ctx, session, subject.id, after=after, limit=limit, now=now)
+    return RecordPagePublic(records=[public(v) for v in page.items], total=page.total, next=page.next)
 
 
 @router.get("/me/records/{record_id}", response_model=RecordPublic)

@@ -58,6 +58,12 @@ class RecordPublic(BaseModel):
     document: dict[str, Any] | None = Field(default=None, description="the decrypted credential (subject only)")
 
 
+class RecordPagePublic(BaseModel):
+    records: list[RecordPublic] = Field(description="oldest first (created_at, id, version)")
+    total: int = Field(description="records (every version) the whole list holds, not only this page")
+    next: str | None = Field(description="pass as `after` for the next page; null: no more")
+
+
 MAX_BULK = 10_000  # vault.credentials.bulk.MAX_ITEMS
 
 

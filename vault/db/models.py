@@ -96,6 +96,8 @@ class Record(Base):
     """One version of one record in a subject's vault."""
 
     __tablename__ = "records"
+    # A subject's records in list order: a page is a range scan, whatever the subject holds.
+    __table_args__ = (Index("ix_records_subject_created", "subject_id", "created_at", "id", "version"),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"), index=True)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Ctx, Now, Session
+from api.schemas.common import After
 from api.web.pages import render
 from api.web.session import PagePrincipal
 from api.web.views import masked_name
@@ -23,10 +25,21 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/my", response_class=HTMLResponse)
-async def my_records(request: Request, principal: PagePrincipal, ctx: Ctx, session: Session, now: Now) -> HTMLResponse:
+async def my_records(
+    request: Request,
+    principal: PagePrincipal,
+    ctx: Ctx,
+    session: Session,
+    now: Now,
+    after: After = None,
+    first: Annotated[int, Query(ge=1, le=2**62)] = 1,
+) -> HTMLResponse:
+    """The person's records a page at a time (``vault.pages``), grouped by type, with a link to
+    the next page; ``first`` only numbers the page's records for the reader."""
     if principal.role != "subject":
         raise PermissionDeniedError("this page is a citizen's or an enterprise's own")
-    views = await records.list_for_subject(ctx, session, principal.id, now)
+    page = await records.page_for_subject(ctx, session, principal.id, after=after, now=now)
+    views = page.items
     groups = [(t.value, [v for v in views if v.type == t.value]) for t in RecordType]
     me = await subjects.get(ctx, session, principal.id)
     given = await grants.list_for_subject(session, principal.id)
@@ -37,6 +50,9 @@ async def my_records(request: Request, principal: PagePrincipal, ctx: Ctx, sessi
         "my/records.html",
         groups=[(t, vs) for t, vs in groups if vs],
         count=len(views),
+        total=page.total,
+        first=first,
+        more=page.next,
         greeting_name=masked_name(me.name, me.kind),
         using=len(using),
         accessed=await access_log.accesses_since(session, principal.id, int(month.timestamp())),

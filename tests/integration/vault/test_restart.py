@@ -46,7 +46,7 @@ async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
 async def records_of(h: Harness, citizen: Actor) -> dict[str, dict[str, Any]]:
     r = await h.http.get("/me/records", headers=citizen.headers)
     assert r.status_code == 200, r.text
-    return {rec["id"]: rec for rec in r.json()}
+    return {rec["id"]: rec for rec in r.json()["records"]}
 
 
 async def outbox_rows(h: Harness) -> dict[int, OutboxEntry]:

@@ -51,7 +51,7 @@ def records_of(s: Served, people: list[Actor]) -> list[list[dict[str, Any]]]:
         for person in people:
             r = await s.harness.http.get("/me/records", headers=person.headers)
             assert r.status_code == 200, r.text
-            out.append(r.json())
+            out.append(r.json()["records"])
         return out
 
     return s.run(read())

@@ -35,7 +35,7 @@ async def chain_address(h: Harness, code: str) -> str:
 async def status_indexes(h: Harness, citizen: Any) -> dict[str, int]:
     r = await h.http.get("/me/records", headers=citizen.headers)
     assert r.status_code == 200, r.text
-    mine = r.json()
+    mine = r.json()["records"]
     return {r["id"]: r["document"]["status_index"] for r in mine}
 
 

@@ -102,7 +102,7 @@ async def statuses(h: Harness) -> set[str]:
 async def mine(h: Harness, citizen: Actor) -> dict[str, dict[str, Any]]:
     r = await h.http.get("/me/records", headers=citizen.headers)
     assert r.status_code == 200, r.text
-    return {rec["id"]: rec for rec in r.json()}
+    return {rec["id"]: rec for rec in r.json()["records"]}
 
 
 def issuer_nonce(h: Harness, code: str = "gongan") -> int:

@@ -1,0 +1,146 @@
+"""Lists a page at a time (vault.pages), end to end through the API, for any chain engine and
+database: the first page, following ``next`` to the end, the totals, and a bad cursor or limit
+refused with a 422 that says which input and why.
+
+Test modules import these tests and provide a ``harness`` fixture (tests/support/harness.py):
+tests/unit/api/test_paging_inprocess.py and tests/integration/vault/test_paging_backends.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from tests.support.harness import CITIZEN_ID, YEAR, Actor, Harness
+from vault import clock, pages
+from vault.db.audit import AuditEntry, AuditQueued
+
+
+async def issue_many(h: Harness, dept: Actor, n: int) -> list[dict[str, Any]]:
+    until = clock.now() + YEAR
+    items = [
+        {
+            "subject": {"kind": "citizen", "identifier": CITIZEN_ID},
+            "type": "certificate",
+            "title": f"证明 {i}",
+            "fields": {"编号": f"NCR-{i:04d}"},
+            "valid_until": until,
+        }
+        for i in range(n)
+    ]
+    r = await h.http.post("/records/bulk", json={"items": items}, headers=dept.headers)
+    assert r.status_code == 201, r.text
+    issued: list[dict[str, Any]] = r.json()["records"]
+    return issued
+
+
+async def follow(h: Harness, actor: Actor, path: str, items: str, limit: int) -> tuple[list[list[Any]], list[int]]:
+    """Every page of a list, following ``next``: the pages' items and the totals they gave."""
+    found: list[list[Any]] = []
+    totals: list[int] = []
+    params: dict[str, Any] = {"limit": limit}
+    for _ in range(1_000):
+        r = await h.http.get(path, params=params, headers=actor.headers)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert set(page) == {items, "total", "next"}, page.keys()
+        found.append(page[items])
+        totals.append(page["total"])
+        if page["next"] is None:
+            return found, totals
+        params = {"limit": limit, "after": page["next"]}
+    raise AssertionError("the pages never end")
+
+
+def refused(r: Any, field: str) -> str:
+    assert r.status_code == 422, (r.status_code, r.text)
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    named = body.get("field") or " ".join(str(e.get("loc")) for e in body.get("errors") or [])
+    assert field in named, body
+    assert body["detail"], body
+    detail: str = body["detail"]
+    return detail
+
+
+async def test_a_subjects_records_come_a_page_at_a_time_with_their_total(harness: Harness) -> None:
+    h = harness
+    dept = await h.department("gongan")
+    citizen = await h.subject(dept)
+    issued = await issue_many(h, dept, 7)
+    await h.settle()
+
+    first = await h.http.get("/me/records", headers=citizen.headers)
+    assert first.status_code == 200, first.text
+    page = first.json()
+    # Seven fit in the default page: one page, the whole total, nothing next.
+    assert page["total"] == 7 and page["next"] is None and len(page["records"]) == 7
+    assert all(r["document"]["fields"]["编号"] for r in page["records"])
+    assert all(r["anchor"]["tx_hash"] for r in page["records"])
+
+    pages_, totals = await follow(h, citizen, "/me/records", "records", 3)
+    assert [len(p) for p in pages_] == [3, 3, 1] and totals == [7, 7, 7]
+    walked = [r["id"] for p in pages_ for r in p]
+    assert walked == [r["id"] for r in page["records"]]  # the same order, none twice, none left out
+    assert sorted(walked) == sorted(x["id"] for x in issued)
+
+    # A page ending exactly at the last record says so: no empty page after it.
+    pages_, _ = await follow(h, citizen, "/me/records", "records", 7)
+    assert [len(p) for p in pages_] == [7]
+
+    # A record issued after the first page was read appears at the end, nothing shifts.
+    r = await h.http.get("/me/records", params={"limit": 4}, headers=citizen.headers)
+    cursor = r.json()["next"]
+    newer = await h.issue(dept)
+    rest = (await h.http.get("/me/records", params={"after": cursor}, headers=citizen.headers)).json()
+    assert [x["id"] for x in rest["records"]] == [*walked[4:], newer["id"]] and rest["total"] == 8
+
+
+async def test_a_page_logs_the_reading_of_its_own_records_only(harness: Harness) -> None:
+    h = harness
+    dept = await h.department("gongan")
+    citizen = await h.subject(dept)
+    await issue_many(h, dept, 5)
+    r = await h.http.get("/me/records", params={"limit": 2}, headers=citizen.headers)
+    shown = [x["id"] for x in r.json()["records"]]
+    async with h.vault.ctx.sessions() as s:
+        found = [*await s.scalars(select(AuditQueued.entry)), *await s.scalars(select(AuditEntry.entry))]
+    reads = [json.loads(e) for e in found if json.loads(e)["action"] == "record.read"]
+    assert [sorted(e["record_ids"]) for e in reads] == [sorted(shown)]
+
+
+async def test_a_bad_cursor_or_limit_is_refused_with_its_reason(harness: Harness) -> None:
+    h = harness
+    dept = await h.department("gongan")
+    citizen = await h.subject(dept)
+    await issue_many(h, dept, 3)
+
+    def forged(*values: Any) -> str:
+        raw = json.dumps(list(values), separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    ok = (await h.http.get("/me/records", params={"limit": 1}, headers=citizen.headers)).json()["next"]
+    assert ok
+    for limit in (0, -1, pages.MAX_LIMIT + 1, "ten"):
+        r = await h.http.get("/me/records", params={"limit": limit}, headers=citizen.headers)
+        refused(r, "limit")
+    for after in (
+        "",
+        "not a cursor!",
+        "x" * (pages.MAX_CURSOR + 1),
+        "AAAA",  # base64 of bytes that are no JSON
+        forged("grants", 1, "a", 1),  # another list's cursor
+        forged("records", "1", "a", 1),  # a key of the wrong type
+        forged("records", 1, "a"),  # too short a key
+        forged("records", True, "a", 1),
+        ok[:-3],  # cut short
+    ):
+        r = await h.http.get("/me/records", params={"after": after}, headers=citizen.headers)
+        reason = refused(r, "after")
+        assert "Traceback" not in reason
+    # The largest limit is served.
+    r = await h.http.get("/me/records", params={"limit": pages.MAX_LIMIT}, headers=citizen.headers)
+    assert r.status_code == 200 and len(r.json()["records"]) == 3

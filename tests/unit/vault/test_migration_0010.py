@@ -1,0 +1,54 @@
+"""Revision 0010 on a vault from before it: the index that pages a subject's records is
+made, is what the models declare, is used for a page, and goes on downgrade."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import vault.db.audit
+import vault.db.corrections
+import vault.db.grants  # noqa: F401  (their tables belong to Base.metadata)
+from vault.db.engine import create_engine, sqlite_url
+from vault.db.migrate import alembic_config, upgrade
+from vault.db.models import Base
+
+INDEX = "ix_records_subject_created"
+
+
+async def indexes(engine: AsyncEngine) -> dict[str, list[str]]:
+    async with engine.connect() as conn:
+        found = await conn.run_sync(lambda c: inspect(c).get_indexes("records"))
+    return {i["name"]: list(i["column_names"]) for i in found}
+
+
+async def test_revision_0010_adds_the_record_page_index_and_matches_the_models(tmp_path: Path) -> None:
+    engine = create_engine(sqlite_url(tmp_path / "old.db"))
+    try:
+        await upgrade(engine, "0009")
+        assert INDEX not in await indexes(engine)
+        await upgrade(engine)
+        assert (await indexes(engine))[INDEX] == ["subject_id", "created_at", "id", "version"]
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata))
+            plan = (
+                await conn.execute(
+                    text(
+                        "EXPLAIN QUERY PLAN SELECT * FROM records WHERE subject_id = 'x' "
+                        "AND (created_at, id, version) > (1, 'a', 1) ORDER BY created_at, id, version LIMIT 101"
+                    )
+                )
+            ).all()
+        assert [d for d in diff if "records" in repr(d)] == []
+        steps = " ".join(str(row[-1]) for row in plan)
+        assert INDEX in steps and "TEMP B-TREE" not in steps, steps  # a range scan, no sort
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0009"))
+        assert INDEX not in await indexes(engine)
+    finally:
+        await engine.dispose()
