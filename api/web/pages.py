@@ -51,6 +51,14 @@ def check_words(lang: Lang) -> dict[str, dict[str, str]]:
     }
 
 
+PROBLEM_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429, 503)
+
+
+def problem_words(lang: Lang) -> dict[str, str]:
+    """A refusal's headline by its HTTP status, for the pages' scripts (``Page.reason``)."""
+    return {str(status): translate(lang, f"problem.{status}") for status in PROBLEM_STATUSES}
+
+
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     lang = lang_of(request)
     return templates.TemplateResponse(
@@ -63,6 +71,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
             "day": day,
             "moment": moment,
             "check_words": lambda: check_words(lang),
+            "problem_words": lambda: problem_words(lang),
             # For the menu only: whether the session is live is decided by the page's dependency.
             "signed_in": cookies.SESSION in request.cookies,
             **context,

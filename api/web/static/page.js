@@ -40,9 +40,16 @@ const Page = (() => {
 
   // What to tell the person about a failure: the page's own words for a problem's code when it
   // has them ("code.<code>" in its messages), else the vault's reason.
+  // Without words for its code, a refusal is headed in the reader's language by its status
+  // (the vault's reasons are English), its reason following.
+  const statusNode = document.getElementById("problem-words");
+  const byStatus = statusNode ? JSON.parse(statusNode.textContent) : {};
   function reason(error) {
     const code = error && error.answer && error.answer.code;
-    return (code && text[`code.${code}`]) || (error && error.message) || String(error);
+    if (code && text[`code.${code}`]) return text[`code.${code}`];
+    const message = (error && error.message) || String(error);
+    const head = error instanceof Problem && byStatus[String(error.status)];
+    return head ? `${head}（${message}）` : message;
   }
 
   const post = (url, body) => call(url, { body });

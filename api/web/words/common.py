@@ -1,6 +1,15 @@
 """The words every page shares: the name, the menu, statuses and roles."""
 
 ZH: dict[str, str] = {
+    "problem.400": "请求无法处理",
+    "problem.401": "请重新登录",
+    "problem.403": "无权进行此操作",
+    "problem.404": "找不到要办理的对象",
+    "problem.409": "与已有记录冲突",
+    "problem.413": "文件太大",
+    "problem.422": "填写的内容有误",
+    "problem.429": "操作太频繁，请稍后再试",
+    "problem.503": "暂时连不上区块链或数据库，请稍后再试",
     "app.name": "数字保险箱",
     "app.tagline": "一人一档 · 一企一档：你的证照和数据，由你授权使用",
     "nav.home": "首页",
@@ -63,6 +72,15 @@ ZH: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
+    "problem.400": "The request cannot be handled",
+    "problem.401": "Please sign in again",
+    "problem.403": "Not allowed",
+    "problem.404": "Not found",
+    "problem.409": "In conflict with what is already recorded",
+    "problem.413": "The file is too large",
+    "problem.422": "Something entered is not right",
+    "problem.429": "Too many tries; wait a moment",
+    "problem.503": "The chain or the database cannot be reached just now; try again shortly",
     "app.name": "Data vault",
     "app.tagline": "One person, one file: your credentials and data, used only as you allow",
     "nav.home": "Home",
