@@ -222,7 +222,7 @@ def grant_once(me: VaultClient, signer: SigningKey, now: int, say: Callable[[str
     """张三's grant to the data user, unless one for the same purpose is live (revoked,
     expired or used up: the next run grants afresh)."""
     what = f"{GRANT['grantee']} {'、'.join(GRANT['fields'])} of his licences for {GRANT['purpose']}"
-    for grant in me.request("GET", "/me/grants"):
+    for grant in me.every("/me/grants", "grants"):
         if (
             grant["grantee"] == GRANT["grantee"]
             and grant["purpose"] == GRANT["purpose"]

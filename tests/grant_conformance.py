@@ -133,7 +133,7 @@ async def test_grant_is_signed_relayed_anchored_and_read_exactly(harness: Harnes
     narrower = (await read(h, reader, grant["id"], fields=["准驾车型"])).json()
     assert narrower["records"][0]["fields"] == {"准驾车型": "C1"} and narrower["uses"] == 2
 
-    held = (await h.http.get("/grants", headers=reader.headers)).json()
+    held = (await h.http.get("/grants", headers=reader.headers)).json()["grants"]
     assert [g["id"] for g in held] == [grant["id"]] and held[0]["uses"] == 2
     receipt = (await h.http.get(f"/me/grants/{grant['id']}/receipt", headers=citizen.headers)).json()
     assert receipt["grantee"]["code"] == "renshe" and receipt["purpose"] == {"code": 101, "text": "核验驾驶资格"}
@@ -165,7 +165,7 @@ async def test_signatures_that_are_not_the_subjects_are_refused(harness: Harness
         "/me/grants", json={"message": tampered["message"], "signature": signature}, headers=citizen.headers
     )
     assert r.status_code == 403
-    assert (await h.http.get("/me/grants", headers=citizen.headers)).json() == []
+    assert (await h.http.get("/me/grants", headers=citizen.headers)).json()["grants"] == []
 
 
 async def test_a_replayed_grant_is_refused(harness: Harness) -> None:
@@ -214,7 +214,9 @@ async def test_expired_and_not_yet_valid_grants(harness: Harness) -> None:
     await h.login(citizen)
     r = await read(h, reader, later["id"])
     assert r.status_code == 403 and r.json()["code"] == "expired"
-    statuses = {g["id"]: g["status"] for g in (await h.http.get("/me/grants", headers=citizen.headers)).json()}
+    statuses = {
+        g["id"]: g["status"] for g in (await h.http.get("/me/grants", headers=citizen.headers)).json()["grants"]
+    }
     assert statuses[later["id"]] == "expired"
     h.app.dependency_overrides.clear()
     r = await h.http.post("/me/grants/prepare", json=grant_body(expires_at=now - 1), headers=citizen.headers)
@@ -288,7 +290,9 @@ async def test_parallel_reads_take_exactly_the_uses_left(harness: Harness) -> No
     assert codes == [200] * 3 + [403] * 5
     assert {r.json()["code"] for r in results if r.status_code == 403} == {"exhausted"}
     assert await uses(h, grant["id"]) == 3
-    statuses = {g["id"]: g["status"] for g in (await h.http.get("/me/grants", headers=citizen.headers)).json()}
+    statuses = {
+        g["id"]: g["status"] for g in (await h.http.get("/me/grants", headers=citizen.headers)).json()["grants"]
+    }
     assert statuses[grant["id"]] == "exhausted"
 
 

@@ -144,3 +144,29 @@ async def test_a_bad_cursor_or_limit_is_refused_with_its_reason(harness: Harness
     # The largest limit is served.
     r = await h.http.get("/me/records", params={"limit": pages.MAX_LIMIT}, headers=citizen.headers)
     assert r.status_code == 200 and len(r.json()["records"]) == 3
+
+
+async def test_grants_come_a_page_at_a_time_to_the_subject_and_the_grantee(harness: Harness) -> None:
+    from tests.grant_conformance import granted, setup
+
+    h = harness
+    _, reader, citizen, _ = await setup(h)
+    given = [(await granted(h, citizen, settle=False, purpose=f"核验 {i}"))["id"] for i in range(5)]
+    await h.settle()
+
+    for actor, path in ((citizen, "/me/grants"), (reader, "/grants")):
+        pages_, totals = await follow(h, actor, path, "grants", 2)
+        assert [len(p) for p in pages_] == [2, 2, 1] and totals == [5, 5, 5], path
+        assert sorted(g["id"] for p in pages_ for g in p) == sorted(given), path
+        assert len({g["id"] for p in pages_ for g in p}) == 5
+    me = (await h.http.get("/me", headers=citizen.headers)).json()["id"]
+    pages_, totals = await follow(h, citizen, f"/subjects/{me}/grants", "grants", 4)
+    assert [len(p) for p in pages_] == [4, 1] and totals == [5, 5]
+
+    # One list's cursor is not another's, and a bad limit is refused, on every grant list.
+    cursor = (await h.http.get("/me/grants", params={"limit": 1}, headers=citizen.headers)).json()["next"]
+    refused(await h.http.get("/grants", params={"after": cursor}, headers=reader.headers), "after")
+    records = (await h.http.get("/me/records", params={"limit": 1}, headers=citizen.headers)).json()["next"]
+    refused(await h.http.get("/me/grants", params={"after": records}, headers=citizen.headers), "after")
+    for path, actor in (("/me/grants", citizen), ("/grants", reader), (f"/subjects/{me}/grants", citizen)):
+        refused(await h.http.get(path, params={"limit": pages.MAX_LIMIT + 1}, headers=actor.headers), "limit")

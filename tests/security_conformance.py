@@ -239,7 +239,7 @@ async def test_an_agent_sees_and_revokes_only_grants_within_its_record_types(har
         ids.append(r.json()["id"])
     await h.settle()
     r = await h.http.get(f"/subjects/{sid}/grants", headers=agent.headers)
-    assert r.status_code == 200 and [g["id"] for g in r.json()] == [ids[1]]
+    assert r.status_code == 200 and [g["id"] for g in r.json()["grants"]] == [ids[1]] and r.json()["total"] == 1
     assert "企业信用核验" not in r.text
     r = await h.http.post(f"/subjects/{sid}/grants/{ids[0]}/revoke/prepare", headers=agent.headers)
     assert r.status_code == 404

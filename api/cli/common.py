@@ -292,6 +292,10 @@ class Login:
     def get(self, path: str) -> Any:
         return self.client.request("GET", path)
 
+    def every(self, path: str, items: str) -> list[Any]:
+        """Every item of a paged list, following its cursors."""
+        return self.client.every(path, items)
+
     def post(self, path: str, body: Any = None) -> Any:
         return self.client.request("POST", path, body)
 

@@ -72,7 +72,7 @@ def find_grant(login: Login, base: str, gid: str) -> dict[str, Any]:
     if base == "/me":
         found: dict[str, Any] = login.get(f"/me/grants/{gid}")
         return found
-    for grant in login.get(f"{base}/grants"):
+    for grant in login.every(f"{base}/grants", "grants"):
         if grant["id"] == gid:
             return dict(grant)
     raise CliError(f"grant not found: {gid}")
@@ -189,7 +189,7 @@ def cmd_grants(args: argparse.Namespace) -> int:
                 )
             result = login.get(f"/me/grants/{gid}/receipt")
         else:
-            result = find_grant(login, base, gid) if gid else login.get(f"{base}/grants")
+            result = find_grant(login, base, gid) if gid else login.every(f"{base}/grants", "grants")
     print_json(result)
     return 0
 

@@ -19,9 +19,11 @@ from api.deps import (
     Now,
     Session,
 )
+from api.schemas.common import After, PageLimit
 from api.schemas.grants import (
     ConsentReceiptPublic,
     DisclosurePublic,
+    GrantPagePublic,
     GrantPrepare,
     GrantPublic,
     GrantRead,
@@ -29,6 +31,7 @@ from api.schemas.grants import (
     SignatureSubmit,
     TypedDataPublic,
 )
+from vault import pages
 from vault.consent import access, grants, revocations, typed_data
 from vault.consent import purposes as grant_purposes
 from vault.context import VaultContext
@@ -71,6 +74,12 @@ async def publics(
     """The grants as their subject or grantee sees them, purposes opened."""
     purposes = await grant_purposes.purposes(ctx.master, session, rows)
     return [public(row, now, purposes[row.id]) for row in rows]
+
+
+async def page_public(
+    ctx: VaultContext, session: AsyncSession, page: pages.Page[GrantRow], now: int
+) -> GrantPagePublic:
+    return GrantPagePublic(grants=await publics(ctx, session, page.items, now), total=page.total, next=page.next)
 
 
 async def _prepare(
@@ -145,12 +154,21 @@ async def submit(body: GrantSubmit, subject: CurrentSubject, ctx: Ctx, session: 
     return await _submit(subject.id, body, ctx, session, now)
 
 
-@router.get("/me/grants", response_model=list[GrantPublic])
-async def my_grants(subject: CurrentSubject, ctx: Ctx, session: Session, now: Now) -> list[GrantPublic]:
-    """Your grants.
+@router.get("/me/grants", response_model=GrantPagePublic)
+async def my_grants(
+    subject: CurrentSubject,
+    ctx: Ctx,
+    session: Session,
+    now: Now,
+    after: After = None,
+    limit: PageLimit = pages.DEFAULT_LIMIT,
+) -> GrantPagePublic:
+    """Your grants, a page at a time.
 
-    Every grant the subject gave, with its status and the uses so far."""
-    return await publics(ctx, session, await grants.list_for_subject(session, subject.id), now)
+    The grants the subject gave, oldest first, with their status and the uses so far; `total`
+    counts them all. Follow `next` (as `after`) for the next page."""
+    page = await grants.page_for_subject(session, subject.id, after=after, limit=limit)
+    return await page_public(ctx, session, page, now)
 
 
 @router.get("/me/grants/{grant_id}", response_model=GrantPublic)
@@ -210,12 +228,19 @@ async def _in_scope(acting: Acting, grant_id: str, session: AsyncSession) -> Non
         raise NotFoundError("grant", grant_id)
 
 
-@router.get("/subjects/{subject_id}/grants", response_model=list[GrantPublic])
-async def grants_of(acting: ActingFor, ctx: Ctx, session: Session, now: Now) -> list[GrantPublic]:
-    """The subject's grants over record types the caller's delegation covers."""
-    rows = await grants.list_for_subject(session, acting.subject_id)
-    covered = [row for row in rows if acting.covers(row.record_types)]
-    return await publics(ctx, session, covered, now)
+@router.get("/subjects/{subject_id}/grants", response_model=GrantPagePublic)
+async def grants_of(
+    acting: ActingFor,
+    ctx: Ctx,
+    session: Session,
+    now: Now,
+    after: After = None,
+    limit: PageLimit = pages.DEFAULT_LIMIT,
+) -> GrantPagePublic:
+    """The subject's grants over record types the caller's delegation covers, a page at a time."""
+    covering = None if acting.role == "subject" else acting.record_types  # as Acting.covers
+    page = await grants.page_for_subject(session, acting.subject_id, covering=covering, after=after, limit=limit)
+    return await page_public(ctx, session, page, now)
 
 
 @router.post("/subjects/{subject_id}/grants/{grant_id}/revoke/prepare", response_model=TypedDataPublic)
@@ -241,10 +266,18 @@ async def revoke_for(
 # -- the grantee department --------------------------------------------------------------------
 
 
-@router.get("/grants", response_model=list[GrantPublic])
-async def held(dept: CurrentDepartment, ctx: Ctx, session: Session, now: Now) -> list[GrantPublic]:
-    """The grants this department holds."""
-    return await publics(ctx, session, await grants.list_for_department(session, dept.code), now)
+@router.get("/grants", response_model=GrantPagePublic)
+async def held(
+    dept: CurrentDepartment,
+    ctx: Ctx,
+    session: Session,
+    now: Now,
+    after: After = None,
+    limit: PageLimit = pages.DEFAULT_LIMIT,
+) -> GrantPagePublic:
+    """The grants this department holds, a page at a time (follow `next`)."""
+    page = await grants.page_for_department(session, dept.code, after=after, limit=limit)
+    return await page_public(ctx, session, page, now)
 
 
 @router.post("/grants/{grant_id}/read", response_model=DisclosurePublic)

@@ -63,6 +63,12 @@ class GrantPublic(GrantBase):
     created_at: int
 
 
+class GrantPagePublic(BaseModel):
+    grants: list[GrantPublic] = Field(description="oldest first (created_at, id)")
+    total: int = Field(description="grants the whole list holds, not only this page")
+    next: str | None = Field(description="pass as `after` for the next page; null: no more")
+
+
 class GrantRead(Strict):
     record_types: list[RecordType] | None = Field(default=None, description="default: all the grant covers")
     fields: list[str] | None = Field(default=None, max_length=64, description="default: all the grant covers")

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chain.consent import GrantTerms, grant_id, grant_typed_data, record_type_names, text_hash
 from keys import SignatureError, recover_typed_data_digest
-from vault import outbox
+from vault import outbox, pages
 from vault.consent import purposes as grant_purposes
 from vault.consent.receipts import STATUSES, receipt, status_at
 from vault.consent.terms import (
@@ -54,6 +54,8 @@ __all__ = [
     "list_for_department",
     "list_for_subject",
     "outbox_payload",
+    "page_for_department",
+    "page_for_subject",
     "prepare",
     "receipt",
     "status_at",
@@ -210,6 +212,45 @@ async def list_for_subject(session: AsyncSession, subject_id: str) -> list[Grant
         select(GrantRow).where(GrantRow.subject_id == subject_id).order_by(GrantRow.created_at, GrantRow.id)
     )
     return list(rows)
+
+
+# The mask of every bit a record-type column may hold (INTEGER: 31 bits and the sign).
+_TYPE_BITS = 2**31 - 1
+
+
+async def page_for_subject(
+    session: AsyncSession,
+    subject_id: str,
+    *,
+    covering: int | None = None,
+    after: str | None = None,
+    limit: int = pages.DEFAULT_LIMIT,
+) -> pages.Page[GrantRow]:
+    """One page of the grants the subject gave, oldest first, and how many there are. With
+    ``covering`` (a delegation's record-type bits), only the grants over record types all
+    within it (none typeless), as a delegate may see them: filtered in the query, so the
+    total counts what the delegate sees."""
+    where = [GrantRow.subject_id == subject_id]
+    if covering is not None:
+        where += [GrantRow.record_types != 0, GrantRow.record_types.op("&")(_TYPE_BITS & ~covering) == 0]
+    return await pages.keyset(
+        session, GrantRow, where, [GrantRow.created_at, GrantRow.id], "grants", after=after, limit=limit
+    )
+
+
+async def page_for_department(
+    session: AsyncSession, code: str, *, after: str | None = None, limit: int = pages.DEFAULT_LIMIT
+) -> pages.Page[GrantRow]:
+    """One page of the grants the department holds, oldest first, and how many there are."""
+    return await pages.keyset(
+        session,
+        GrantRow,
+        [GrantRow.grantee_code == code],
+        [GrantRow.created_at, GrantRow.id],
+        "held-grants",
+        after=after,
+        limit=limit,
+    )
 
 
 async def list_for_department(session: AsyncSession, code: str) -> list[GrantRow]:

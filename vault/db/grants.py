@@ -15,6 +15,11 @@ from vault.db.models import Base
 
 class GrantRow(Base):
     __tablename__ = "grants"
+    # The subject's and the grantee's lists in page order (vault.pages): range scans, no sort.
+    __table_args__ = (
+        Index("ix_grants_subject_created", "subject_id", "created_at", "id"),
+        Index("ix_grants_grantee_created", "grantee_code", "created_at", "id"),
+    )
     # 0x keccak256(subject, nonce): the same id the consent registry uses.
     id: Mapped[str] = mapped_column(String(66), primary_key=True)
     subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"), index=True)

@@ -149,7 +149,7 @@ async def test_a_purpose_never_reaches_the_disk_in_clear_and_its_readers_still_s
     # The subject, the grantee department and the receipt still see it in words.
     mine = (await h.http.get(f"/me/grants/{grant['id']}", headers=citizen.headers)).json()
     assert mine["purpose"] == PURPOSE and mine["status"] == "active"  # created and anchored
-    assert [g["purpose"] for g in (await h.http.get("/grants", headers=reader.headers)).json()] == [PURPOSE]
+    assert [g["purpose"] for g in (await h.http.get("/grants", headers=reader.headers)).json()["grants"]] == [PURPOSE]
     receipt = (await h.http.get(f"/me/grants/{grant['id']}/receipt", headers=citizen.headers)).json()
     assert receipt["purpose"]["text"] == PURPOSE and receipt["typed_data"]["message"]["purpose"] == PURPOSE
     # ...also after the subject's key-encryption key is rotated, which rewraps it under the new one.
@@ -159,7 +159,7 @@ async def test_a_purpose_never_reaches_the_disk_in_clear_and_its_readers_still_s
         row = await s.get(GrantRow, grant["id"])
         assert row is not None and row.purpose_key is not None
         assert key_header(row.purpose_key)[2] == version == 2
-    assert (await h.http.get("/me/grants", headers=citizen.headers)).json()[0]["purpose"] == PURPOSE
+    assert (await h.http.get("/me/grants", headers=citizen.headers)).json()["grants"][0]["purpose"] == PURPOSE
 
 
 async def queue_as_an_older_vault(h: Harness, gid: str, *, words: bool) -> None:

@@ -1,5 +1,5 @@
-"""Revision 0010 on a vault from before it: the index that pages a subject's records is
-made, is what the models declare, is used for a page, and goes on downgrade."""
+"""Revisions 0010 and 0011 on a vault from before them: the indexes that page a subject's records
+and grants (vault.pages) are made, are what the models declare, are used, and go on downgrade."""
 
 from __future__ import annotations
 
@@ -50,5 +50,29 @@ async def test_revision_0010_adds_the_record_page_index_and_matches_the_models(t
         async with engine.begin() as conn:
             await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0009"))
         assert INDEX not in await indexes(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_revision_0011_adds_the_grant_page_indexes_and_matches_the_models(tmp_path: Path) -> None:
+    engine = create_engine(sqlite_url(tmp_path / "old.db"))
+    names = {"ix_grants_subject_created": "subject_id", "ix_grants_grantee_created": "grantee_code"}
+    try:
+        await upgrade(engine, "0010")
+        async with engine.connect() as conn:
+            before = await conn.run_sync(lambda c: {i["name"] for i in inspect(c).get_indexes("grants")})
+        assert not before & names.keys()
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            found = await conn.run_sync(lambda c: inspect(c).get_indexes("grants"))
+            diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata))
+        columns = {i["name"]: list(i["column_names"]) for i in found}
+        for name, first in names.items():
+            assert columns[name] == [first, "created_at", "id"]
+        assert [d for d in diff if "grants" in repr(d)] == []
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0010"))
+            after = await conn.run_sync(lambda c: {i["name"] for i in inspect(c).get_indexes("grants")})
+        assert not after & names.keys()
     finally:
         await engine.dispose()
