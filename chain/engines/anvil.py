@@ -76,9 +76,13 @@ class AnvilEngine(ManagedNodeEngine):
         zero_gas: bool = False,
         binary: Path | None = None,
         ready_timeout: float = 30.0,
+        block_time: float | None = None,
     ) -> None:
         super().__init__(datadir, zero_gas=zero_gas, ready_timeout=ready_timeout)
         self.binary = binary
+        # Seconds between blocks, as a consortium chain seals them (QBFT: 1-5 s); None mines
+        # each transaction at once.
+        self.block_time = block_time
 
     @property
     def state_path(self) -> Path:
@@ -100,6 +104,8 @@ class AnvilEngine(ManagedNodeEngine):
         ]
         if self._zero_gas:
             argv += ["--gas-price", "0", "--base-fee", "0"]
+        if self.block_time is not None:
+            argv += ["--block-time", f"{self.block_time:g}"]
         return argv
 
     def _check_state_file(self) -> None:

@@ -1,8 +1,9 @@
 """The chain conformance suite on real nodes: anvil, hardhat, and a zero-gas RPC chain.
 
 The RPC case is a consortium chain in miniature: an anvil with zero gas price and base fee,
-reached only through its URL by ``RpcEngine`` with a random, unfunded signer key. Two nodes
-are named, the first one down: the whole suite runs through the failover to the second.
+reached only through its URL by ``RpcEngine`` with a random, unfunded signer key, sealing a
+block a second. Two nodes are named, the first one down: the whole suite runs through the
+failover to the second.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         with make_engine(request.param, datadir=datadir) as node:
             yield node
         return
-    with AnvilEngine(datadir, zero_gas=True) as node:
+    # Sealed every second, as a QBFT network seals them: transactions wait for their block.
+    with AnvilEngine(datadir, zero_gas=True, block_time=1) as node:
         assert node.rpc_url is not None
         # zero_gas not passed: the engine must see for itself that gas is free.
         down = f"http://127.0.0.1:{free_port()}"
