@@ -116,14 +116,15 @@ class VaultClient:
         return self._send(method, path, json=body)
 
     def every(self, path: str, items: str) -> list[Any]:
-        """Every item of a paged list (``{items: [...], total, next}``), following ``next`` to the end."""
+        """Every item of a paged list (``{items: [...], total, next}``), following ``next`` to the end;
+        ``path`` may carry a query of its own (``/corrections?status=requested``)."""
         from vault.pages import MAX_LIMIT  # here: `verify` never needs SQLAlchemy's imports
 
         found: list[Any] = []
         after: str | None = None
         while True:
             query = urlencode({"limit": MAX_LIMIT, **({"after": after} if after else {})})
-            page = self.request("GET", f"{path}?{query}")
+            page = self.request("GET", f"{path}{'&' if '?' in path else '?'}{query}")
             if not isinstance(page, dict) or not isinstance(page.get(items), list):
                 raise ClientError(
                     f"{self.base_url} did not answer GET {path} with a page of {items}; is it a data vault?"

@@ -102,10 +102,10 @@ async def test_an_accepted_correction_supersedes_the_old_version_and_tells_its_r
         correction["status"] == "requested" and correction["record_version"] == 1 and correction["issuer"] == "gongan"
     )
     assert correction["reason"] == "姓名错误" and correction["fields"] == {"姓名": "张珊"}
-    assert [c["id"] for c in (await h.http.get("/me/corrections", headers=w.citizen.headers)).json()] == [
-        correction["id"]
-    ]
-    pending = (await h.http.get("/corrections", params={"status": "requested"}, headers=w.issuer.headers)).json()
+    mine = (await h.http.get("/me/corrections", headers=w.citizen.headers)).json()
+    assert [c["id"] for c in mine["corrections"]] == [correction["id"]] and mine["total"] == 1
+    r = await h.http.get("/corrections", params={"status": "requested"}, headers=w.issuer.headers)
+    pending = r.json()["corrections"]
     assert [c["id"] for c in pending] == [correction["id"]]
     assert pending[0]["fields"] == {"姓名": "张珊"} and pending[0]["previous"] == {"姓名": "张三"}
 
@@ -143,7 +143,7 @@ async def test_an_accepted_correction_supersedes_the_old_version_and_tells_its_r
     assert r.status_code == 200 and r.json()["read_at"] is not None
     assert (await h.http.get("/notifications", params={"unread": "true"}, headers=w.reader.headers)).json() == []
 
-    mine = (await h.http.get("/me/corrections", headers=w.citizen.headers)).json()
+    mine = (await h.http.get("/me/corrections", headers=w.citizen.headers)).json()["corrections"]
     assert mine[0]["status"] == "accepted" and mine[0]["note"] == "已核实户籍信息"
 
     entries = await logged(h)
@@ -181,7 +181,7 @@ async def test_a_rejection_leaves_the_record_as_it_was(harness: Harness) -> None
     assert again.status_code == 409 and "already rejected" in again.json()["detail"]
     record = (await h.http.get(f"/me/records/{rid}", headers=w.citizen.headers)).json()
     assert record["version"] == 1 and record["status"] == "anchored" and record["document"]["fields"] == LICENCE_FIELDS
-    mine = (await h.http.get("/me/corrections", headers=w.citizen.headers)).json()
+    mine = (await h.http.get("/me/corrections", headers=w.citizen.headers)).json()["corrections"]
     assert mine[0]["status"] == "rejected" and mine[0]["note"] == "与户籍登记一致，无需更正"
     # Decided: the record is open to a new request.
     assert (await ask(h, w.citizen, rid, reason="准驾车型错误", fields={"准驾车型": "C2"})).status_code == 201
@@ -213,7 +213,7 @@ async def test_refusals_say_why_and_write_nothing(harness: Harness) -> None:
         assert r.status_code == 403
     r = await decide(h, w.issuer, "01890000-0000-7000-8000-000000000000", "accept")
     assert r.status_code == 404 and "correction not found" in r.json()["detail"]
-    assert (await h.http.get("/corrections", headers=other_issuer.headers)).json() == []
+    assert (await h.http.get("/corrections", headers=other_issuer.headers)).json()["corrections"] == []
     assert (await h.http.get("/corrections", params={"status": "open"}, headers=w.issuer.headers)).status_code == 422
     assert await counts(h) == before
 
@@ -305,7 +305,7 @@ async def test_an_agent_asks_within_its_delegation(harness: Harness) -> None:
         f"/subjects/{sid}/records/{certificate['id']}/corrections", json=payload, headers=agent.headers
     )
     assert r.status_code == 201 and r.json()["requested_by"] == key.address
-    listed = (await h.http.get(f"/subjects/{sid}/corrections", headers=agent.headers)).json()
+    listed = (await h.http.get(f"/subjects/{sid}/corrections", headers=agent.headers)).json()["corrections"]
     assert [c["id"] for c in listed] == [r.json()["id"]]
     stranger = await h.subject(w.issuer, identifier=OTHER_ID, name="李四")
     r = await h.http.post(f"/subjects/{sid}/records/{rid}/corrections", json=payload, headers=stranger.headers)
@@ -329,5 +329,5 @@ async def test_key_rotation_rewraps_what_a_correction_sealed(harness: Harness) -
         assert row is not None
         assert row.wrapped_key != before[0] and row.note_key != before[1]
         assert (row.body, row.note_body) == before[2:]  # bodies untouched: only keys rewrapped
-    mine = (await h.http.get("/me/corrections", headers=w.citizen.headers)).json()
+    mine = (await h.http.get("/me/corrections", headers=w.citizen.headers)).json()["corrections"]
     assert mine[0]["reason"] == "姓名错误" and mine[0]["note"] == "需提供户籍证明"

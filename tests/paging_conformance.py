@@ -37,11 +37,14 @@ async def issue_many(h: Harness, dept: Actor, n: int) -> list[dict[str, Any]]:
     return issued
 
 
-async def follow(h: Harness, actor: Actor, path: str, items: str, limit: int) -> tuple[list[list[Any]], list[int]]:
-    """Every page of a list, following ``next``: the pages' items and the totals they gave."""
+async def follow(
+    h: Harness, actor: Actor, path: str, items: str, limit: int, **query: Any
+) -> tuple[list[list[Any]], list[int]]:
+    """Every page of a list, following ``next`` (with the same ``query``, as ``status``): the
+    pages' items and the totals they gave."""
     found: list[list[Any]] = []
     totals: list[int] = []
-    params: dict[str, Any] = {"limit": limit}
+    params: dict[str, Any] = {"limit": limit, **query}
     for _ in range(1_000):
         r = await h.http.get(path, params=params, headers=actor.headers)
         assert r.status_code == 200, r.text
@@ -51,7 +54,7 @@ async def follow(h: Harness, actor: Actor, path: str, items: str, limit: int) ->
         totals.append(page["total"])
         if page["next"] is None:
             return found, totals
-        params = {"limit": limit, "after": page["next"]}
+        params = {"limit": limit, "after": page["next"], **query}
     raise AssertionError("the pages never end")
 
 
@@ -170,3 +173,75 @@ async def test_grants_come_a_page_at_a_time_to_the_subject_and_the_grantee(harne
     refused(await h.http.get("/me/grants", params={"after": records}, headers=citizen.headers), "after")
     for path, actor in (("/me/grants", citizen), ("/grants", reader), (f"/subjects/{me}/grants", citizen)):
         refused(await h.http.get(path, params={"limit": pages.MAX_LIMIT + 1}, headers=actor.headers), "limit")
+
+
+async def delegated(h: Harness, citizen: Actor, record_types: list[str]) -> Actor:
+    """An agent the citizen delegated ``record_types`` to, logged in."""
+    from keys import SigningKey
+
+    key = SigningKey.generate()
+    body = {"agent": key.address, "record_types": record_types, "expires_at": clock.now() + YEAR}
+    typed = (await h.http.post("/me/delegations/prepare", json=body, headers=citizen.headers)).json()["typed_data"]
+    r = await h.http.post(
+        "/me/delegations",
+        json={"message": typed["message"], "signature": citizen.key.sign_typed_data(typed)},
+        headers=citizen.headers,
+    )
+    assert r.status_code == 201, r.text
+    await h.settle()
+    return await h.login(Actor(key))
+
+
+async def test_corrections_come_a_page_at_a_time_to_the_subject_its_agent_and_the_issuer(harness: Harness) -> None:
+    h = harness
+    dept = await h.department("gongan")
+    citizen = await h.subject(dept)
+    issued = await issue_many(h, dept, 4)
+    licence = await h.issue(dept)
+    await h.settle()
+    asked = []
+    for record in [*issued, licence]:
+        field = "编号" if record in issued else "姓名"
+        body = {"reason": "填写有误", "fields": {field: "更正后"}}
+        r = await h.http.post(f"/me/records/{record['id']}/corrections", json=body, headers=citizen.headers)
+        assert r.status_code == 201, r.text
+        asked.append(r.json()["id"])
+    me = (await h.http.get("/me", headers=citizen.headers)).json()["id"]
+
+    for actor, path in ((citizen, "/me/corrections"), (citizen, f"/subjects/{me}/corrections"), (dept, "/corrections")):
+        pages_, totals = await follow(h, actor, path, "corrections", 2)
+        assert [len(p) for p in pages_] == [2, 2, 1] and totals == [5, 5, 5], path
+        assert [c["id"] for p in pages_ for c in p] == asked, path  # oldest first, none twice
+
+    # The issuer's list by status: the filter is in the query, so the total is the filtered one.
+    r = await h.http.post(f"/corrections/{asked[0]}/reject", json={"note": "无需更正"}, headers=dept.headers)
+    assert r.status_code == 200, r.text
+    pages_, totals = await follow(h, dept, "/corrections", "corrections", 3, status="requested")
+    assert [len(p) for p in pages_] == [3, 1] and totals == [4, 4]
+    assert [c["id"] for p in pages_ for c in p] == asked[1:]
+    pages_, totals = await follow(h, dept, "/corrections", "corrections", 3, status="rejected")
+    assert [[c["id"] for c in p] for p in pages_] == [[asked[0]]] and totals == [1]
+
+    # An agent sees (and counts) only the corrections of record types its delegation covers.
+    agent = await delegated(h, citizen, ["licence"])
+    pages_, totals = await follow(h, agent, f"/subjects/{me}/corrections", "corrections", 2)
+    assert [[c["id"] for c in p] for p in pages_] == [[asked[4]]] and totals == [1]
+
+    # A page logs as read by the issuer only the records it shows.
+    async with h.vault.ctx.sessions() as s:
+        seen = {*await s.scalars(select(AuditQueued.entry)), *await s.scalars(select(AuditEntry.entry))}
+    r = await h.http.get("/corrections", params={"limit": 2}, headers=dept.headers)
+    shown = [c["record_id"] for c in r.json()["corrections"]]
+    async with h.vault.ctx.sessions() as s:
+        found = [*await s.scalars(select(AuditQueued.entry)), *await s.scalars(select(AuditEntry.entry))]
+    reads = [json.loads(e) for e in found if e not in seen and json.loads(e)["action"] == "correction.read"]
+    assert [sorted(e["record_ids"]) for e in reads] == [sorted(shown)]
+
+    # One list's cursor is not another's, and a bad limit is refused, on every correction list.
+    cursor = (await h.http.get("/me/corrections", params={"limit": 1}, headers=citizen.headers)).json()["next"]
+    refused(await h.http.get("/corrections", params={"after": cursor}, headers=dept.headers), "after")
+    records = (await h.http.get("/me/records", params={"limit": 1}, headers=citizen.headers)).json()["next"]
+    refused(await h.http.get("/me/corrections", params={"after": records}, headers=citizen.headers), "after")
+    for path, actor in (("/me/corrections", citizen), ("/corrections", dept), (f"/subjects/{me}/corrections", agent)):
+        refused(await h.http.get(path, params={"limit": pages.MAX_LIMIT + 1}, headers=actor.headers), "limit")
+        refused(await h.http.get(path, params={"after": "not a cursor!"}, headers=actor.headers), "after")

@@ -208,10 +208,10 @@ async def test_an_agent_sees_only_corrections_of_its_record_types(harness: Harne
             headers=firm.headers,
         )
         assert r.status_code == 201, r.text
-    assert len((await h.http.get("/me/corrections", headers=firm.headers)).json()) == 2
+    assert len((await h.http.get("/me/corrections", headers=firm.headers)).json()["corrections"]) == 2
     r = await h.http.get(f"/subjects/{sid}/corrections", headers=agent.headers)
     assert r.status_code == 200
-    assert [c["record_type"] for c in r.json()] == ["licence"]
+    assert [c["record_type"] for c in r.json()["corrections"]] == ["licence"]
     assert "等级应为A+" not in r.text
     # Nor may it ask for one.
     r = await h.http.post(

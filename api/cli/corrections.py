@@ -76,7 +76,7 @@ def cmd_corrections(args: argparse.Namespace) -> int:
     with logged_in(args) as login:
         if login.role == "department" and subject is None:
             path = "/corrections" + (f"?status={args.status}" if args.status else "")
-            result: list[dict[str, Any]] = login.get(path)
+            result: list[dict[str, Any]] = login.every(path, "corrections")
         else:
             if login.role not in ("subject", "delegate"):
                 raise CliError(
@@ -84,7 +84,8 @@ def cmd_corrections(args: argparse.Namespace) -> int:
                     "enterprise's or department's key, or an agent's with --for"
                 )
             base, _ = acting_base(login, subject, "`corrections`")
-            result = [c for c in login.get(f"{base}/corrections") if args.status in (None, c.get("status"))]
+            listed = login.every(f"{base}/corrections", "corrections")
+            result = [c for c in listed if args.status in (None, c.get("status"))]
     print_json(result)
     return 0
 

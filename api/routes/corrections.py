@@ -18,15 +18,17 @@ from api.deps import (
     Session,
 )
 from api.routes.records import public as record_public
-from api.schemas.common import RowId
+from api.schemas.common import After, PageLimit, RowId
 from api.schemas.corrections import (
     CorrectionAccept,
+    CorrectionPagePublic,
     CorrectionPublic,
     CorrectionReject,
     CorrectionRequest,
     DecisionPublic,
     NotificationPublic,
 )
+from vault import pages
 from vault.credentials import correction_notices, corrections
 from vault.db.corrections import CorrectionNotice
 
@@ -84,13 +86,23 @@ async def request(
     )
 
 
-@router.get("/me/corrections", response_model=list[CorrectionPublic])
-async def mine(subject: CurrentSubject, ctx: Ctx, session: Session) -> list[CorrectionPublic]:
-    """Your correction requests.
+def page_public(page: pages.Page[corrections.CorrectionView]) -> CorrectionPagePublic:
+    return CorrectionPagePublic(corrections=[public(v) for v in page.items], total=page.total, next=page.next)
 
-    Every correction asked for the subject's records, with the values asked for and the
-    decision."""
-    return [public(v) for v in await corrections.list_for_subject(ctx, session, subject.id)]
+
+@router.get("/me/corrections", response_model=CorrectionPagePublic)
+async def mine(
+    subject: CurrentSubject,
+    ctx: Ctx,
+    session: Session,
+    after: After = None,
+    limit: PageLimit = pages.DEFAULT_LIMIT,
+) -> CorrectionPagePublic:
+    """Your correction requests, a page at a time.
+
+    The corrections asked for the subject's records, oldest first, with the values asked for
+    and the decision; `total` counts them all. Follow `next` (as `after`) for the next page."""
+    return page_public(await corrections.page_for_subject(ctx, session, subject.id, after=after, limit=limit))
 
 
 @router.post(
@@ -110,26 +122,44 @@ async def request_for(
     )
 
 
-@router.get("/subjects/{subject_id}/corrections", response_model=list[CorrectionPublic])
-async def of_subject(acting: ActingFor, ctx: Ctx, session: Session) -> list[CorrectionPublic]:
-    """The subject's corrections of records whose type the caller's delegation covers."""
-    found = await corrections.list_for_subject(ctx, session, acting.subject_id, visible=acting.covers)
-    return [public(v) for v in found]
+@router.get("/subjects/{subject_id}/corrections", response_model=CorrectionPagePublic)
+async def of_subject(
+    acting: ActingFor,
+    ctx: Ctx,
+    session: Session,
+    after: After = None,
+    limit: PageLimit = pages.DEFAULT_LIMIT,
+) -> CorrectionPagePublic:
+    """The subject's corrections, a page at a time.
+
+    Those of records whose type the caller's delegation covers, oldest first; `total` counts
+    what the caller may see. Follow `next` (as `after`) for the next page."""
+    covering = None if acting.role == "subject" else acting.record_types  # as Acting.covers
+    found = await corrections.page_for_subject(
+        ctx, session, acting.subject_id, covering=covering, after=after, limit=limit
+    )
+    return page_public(found)
 
 
 # -- the issuing department --------------------------------------------------------------------
 
 
-@router.get("/corrections", response_model=list[CorrectionPublic])
+@router.get("/corrections", response_model=CorrectionPagePublic)
 async def to_decide(
     dept: CurrentDepartment,
     ctx: Ctx,
     session: Session,
     now: Now,
     state: Annotated[Literal["requested", "accepted", "rejected"] | None, Query(alias="status")] = None,
-) -> list[CorrectionPublic]:
-    """Requests about this department's records, with the values asked for (logged as a read)."""
-    return [public(v) for v in await corrections.list_for_issuer(ctx, session, dept, status=state, now=now)]
+    after: After = None,
+    limit: PageLimit = pages.DEFAULT_LIMIT,
+) -> CorrectionPagePublic:
+    """Requests about this department's records, a page at a time.
+
+    Oldest first, with the values asked for (the page is logged as a read); `total` counts
+    those in `status`, if given. Follow `next` (as `after`) with the same `status`."""
+    found = await corrections.page_for_issuer(ctx, session, dept, status=state, now=now, after=after, limit=limit)
+    return page_public(found)
 
 
 @router.post("/corrections/{correction_id}/accept", response_model=DecisionPublic)

@@ -46,6 +46,12 @@ class CorrectionPublic(BaseModel):
     created_at: int
 
 
+class CorrectionPagePublic(BaseModel):
+    corrections: list[CorrectionPublic] = Field(description="oldest first (created_at, id)")
+    total: int = Field(description="corrections the whole list holds, not only this page")
+    next: str | None = Field(description="pass as `after` for the next page; null: no more")
+
+
 class DecisionPublic(BaseModel):
     correction: CorrectionPublic
     record: RecordPublic | None = Field(description="the corrected version, when accepted")

@@ -8,10 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chain.consent import record_type_bits
+from chain.consent import record_type_bits, record_type_names
+from vault import pages
 from vault.accounts import agents
 from vault.context import VaultContext
 from vault.credentials import records
@@ -141,6 +142,41 @@ async def request(
     return await view_of(ctx, session, correction)
 
 
+async def page_for_subject(
+    ctx: VaultContext,
+    session: AsyncSession,
+    subject_id: str,
+    *,
+    covering: int | None = None,
+    after: str | None = None,
+    limit: int = pages.DEFAULT_LIMIT,
+) -> pages.Page[CorrectionView]:
+    """One page of the corrections asked of the subject's records, oldest first, decrypted, and
+    how many there are. With ``covering`` (a delegation's record-type bits), only those of
+    records whose type it covers, as a delegate may see them: filtered in the query, so the
+    total counts what the delegate sees and nothing else is decrypted. Only the page's rows
+    are opened (the index ``ix_corrections_subject_created`` walks them in order)."""
+    where = [CorrectionRow.subject_id == subject_id]
+    if covering is not None:
+        where.append(
+            exists().where(
+                Record.id == CorrectionRow.record_id,
+                Record.version == CorrectionRow.record_version,
+                Record.type.in_(record_type_names(covering)),
+            )
+        )
+    found = await pages.keyset(
+        session,
+        CorrectionRow,
+        where,
+        [CorrectionRow.created_at, CorrectionRow.id],
+        "corrections",
+        after=after,
+        limit=limit,
+    )
+    return pages.Page([await view_of(ctx, session, row) for row in found.items], found.total, found.next)
+
+
 async def list_for_subject(
     ctx: VaultContext,
     session: AsyncSession,
@@ -148,8 +184,10 @@ async def list_for_subject(
     *,
     visible: Callable[[int], bool] | None = None,
 ) -> list[CorrectionView]:
-    """``visible`` takes a record type's bit: an agent sees corrections of the record types its
-    delegation covers, and nothing of the others is even decrypted."""
+    """Every correction asked of the subject's records, for pages that need them all at once;
+    ``visible`` takes a record type's bit: an agent sees corrections of the record types its
+    delegation covers, and nothing of the others is even decrypted. Lists answered by the API
+    go a page at a time (``page_for_subject``)."""
     rows = list(
         await session.scalars(
             select(CorrectionRow)

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vault import pages
 from vault.accounts.departments import Role
 from vault.context import VaultContext
 from vault.credentials import correction_notices, records
@@ -31,6 +32,7 @@ from vault.credentials.correction_requests import (
     checked_text,
     list_for_subject,
     merged_fields,
+    page_for_subject,
     request,
 )
 from vault.credentials.correction_views import CorrectionView, open_parts, seal_part, view_of
@@ -52,6 +54,8 @@ __all__ = [
     "accept",
     "list_for_issuer",
     "list_for_subject",
+    "page_for_issuer",
+    "page_for_subject",
     "reject",
     "request",
 ]
@@ -70,6 +74,11 @@ class Decision:
 # -- the issuer decides ------------------------------------------------------------------------
 
 
+def _check_status(status: str | None) -> None:
+    if status is not None and status not in STATUSES:
+        raise VaultValueError(f"status must be one of {', '.join(STATUSES)}", field="status")
+
+
 async def list_for_issuer(
     ctx: VaultContext,
     session: AsyncSession,
@@ -79,13 +88,49 @@ async def list_for_issuer(
     now: int,
 ) -> list[CorrectionView]:
     """The requests about this department's records, decrypted: the issuer needs them to decide.
-    Reading them is an access to personal data, so it is logged (one event per subject)."""
-    if status is not None and status not in STATUSES:
-        raise VaultValueError(f"status must be one of {', '.join(STATUSES)}", field="status")
+    Reading them is an access to personal data, so it is logged (one event per subject). Every
+    one at once, for pages; the API answers a page at a time (``page_for_issuer``)."""
+    _check_status(status)
     query = select(CorrectionRow).where(CorrectionRow.issuer_code == department.code)
     if status is not None:
         query = query.where(CorrectionRow.status == status)
     rows = list(await session.scalars(query.order_by(CorrectionRow.created_at, CorrectionRow.id)))
+    return await _read_by_issuer(ctx, session, department, rows, now)
+
+
+async def page_for_issuer(
+    ctx: VaultContext,
+    session: AsyncSession,
+    department: Department,
+    *,
+    status: str | None,
+    now: int,
+    after: str | None = None,
+    limit: int = pages.DEFAULT_LIMIT,
+) -> pages.Page[CorrectionView]:
+    """One page of the requests about this department's records (only those in ``status``,
+    if given), oldest first, decrypted, and how many there are. Only the page's rows are
+    opened and logged as read; the indexes ``ix_corrections_issuer_created`` and
+    ``ix_corrections_issuer_status`` walk them in order."""
+    _check_status(status)
+    where = [CorrectionRow.issuer_code == department.code]
+    if status is not None:
+        where.append(CorrectionRow.status == status)
+    found = await pages.keyset(
+        session,
+        CorrectionRow,
+        where,
+        [CorrectionRow.created_at, CorrectionRow.id],
+        "issuer-corrections",
+        after=after,
+        limit=limit,
+    )
+    return pages.Page(await _read_by_issuer(ctx, session, department, found.items, now), found.total, found.next)
+
+
+async def _read_by_issuer(
+    ctx: VaultContext, session: AsyncSession, department: Department, rows: list[CorrectionRow], now: int
+) -> list[CorrectionView]:
     views = [await view_of(ctx, session, row, previous=True) for row in rows]
     by_subject: dict[str, list[str]] = {}
     for row in rows:

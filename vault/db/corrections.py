@@ -16,6 +16,12 @@ from vault.db.models import Base
 
 class CorrectionRow(Base):
     __tablename__ = "corrections"
+    # The subject's and the issuer's lists in page order (vault.pages): range scans, no sort.
+    __table_args__ = (
+        Index("ix_corrections_subject_created", "subject_id", "created_at", "id"),
+        Index("ix_corrections_issuer_created", "issuer_code", "created_at", "id"),
+        Index("ix_corrections_issuer_status", "issuer_code", "status", "created_at", "id"),
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # UUIDv7
     record_id: Mapped[str] = mapped_column(String(36), index=True)
     record_version: Mapped[int] = mapped_column(Integer)  # the version to be corrected

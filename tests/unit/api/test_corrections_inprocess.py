@@ -28,7 +28,7 @@ async def test_no_plaintext_of_a_correction_reaches_the_sqlite_file(harness: Har
     await h.vault.db.dispose()  # flush the WAL into the file we scan
     assert files_containing(h.datadir, [reason, value, note, rejected_note, CITIZEN_ID]) == []
     # ...and yet the subject reads it all back.
-    mine = {c["id"]: c for c in (await h.http.get("/me/corrections", headers=citizen.headers)).json()}
+    mine = {c["id"]: c for c in (await h.http.get("/me/corrections", headers=citizen.headers)).json()["corrections"]}
     assert mine[first["id"]]["reason"] == reason and mine[first["id"]]["note"] == note
     assert mine[second["id"]]["fields"] == {"备注": value} and mine[second["id"]]["note"] == rejected_note
     latest = (await h.http.get(f"/me/records/{record['id']}", headers=citizen.headers)).json()
