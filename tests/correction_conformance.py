@@ -132,16 +132,17 @@ async def test_an_accepted_correction_supersedes_the_old_version_and_tells_its_r
     assert (await verify(h, both[2]))["valid"]
     assert both[1]["credential_hash"] != both[2]["credential_hash"]
 
-    notices = (await h.http.get("/notifications", headers=w.reader.headers)).json()
+    notices = (await h.http.get("/notifications", headers=w.reader.headers)).json()["notifications"]
     assert [(n["record_id"], n["old_version"], n["new_version"], n["read_at"]) for n in notices] == [(rid, 1, 2, None)]
     assert notices[0]["correction_id"] == correction["id"]
-    assert (await h.http.get("/notifications", headers=w.bystander.headers)).json() == []
-    assert (await h.http.get("/notifications", headers=w.issuer.headers)).json() == []
+    assert (await h.http.get("/notifications", headers=w.bystander.headers)).json()["notifications"] == []
+    assert (await h.http.get("/notifications", headers=w.issuer.headers)).json()["notifications"] == []
     r = await h.http.post(f"/notifications/{notices[0]['id']}/read", headers=w.bystander.headers)
     assert r.status_code == 404
     r = await h.http.post(f"/notifications/{notices[0]['id']}/read", headers=w.reader.headers)
     assert r.status_code == 200 and r.json()["read_at"] is not None
-    assert (await h.http.get("/notifications", params={"unread": "true"}, headers=w.reader.headers)).json() == []
+    r = await h.http.get("/notifications", params={"unread": "true"}, headers=w.reader.headers)
+    assert r.json() == {"notifications": [], "total": 0, "next": None}
 
     mine = (await h.http.get("/me/corrections", headers=w.citizen.headers)).json()["corrections"]
     assert mine[0]["status"] == "accepted" and mine[0]["note"] == "已核实户籍信息"

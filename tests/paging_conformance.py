@@ -245,3 +245,48 @@ async def test_corrections_come_a_page_at_a_time_to_the_subject_its_agent_and_th
     for path, actor in (("/me/corrections", citizen), ("/corrections", dept), (f"/subjects/{me}/corrections", agent)):
         refused(await h.http.get(path, params={"limit": pages.MAX_LIMIT + 1}, headers=actor.headers), "limit")
         refused(await h.http.get(path, params={"after": "not a cursor!"}, headers=actor.headers), "after")
+
+
+async def test_notifications_come_a_page_at_a_time_all_or_unread(harness: Harness) -> None:
+    from tests.correction_conformance import asked, decide, world
+    from tests.grant_conformance import granted, read
+
+    h = harness
+    w = await world(h)
+    licences = [w.licence, *[await h.issue(w.issuer, title=f"驾驶证 {i}") for i in range(3)]]
+    await h.settle()
+    grant = await granted(h, w.citizen)
+    r = await read(h, w.reader, grant["id"])
+    assert r.status_code == 200 and len(r.json()["records"]) == 4, r.text
+    for licence in licences:
+        correction = await asked(h, w.citizen, licence["id"])
+        assert (await decide(h, w.issuer, correction["id"], "accept")).status_code == 200
+
+    pages_, totals = await follow(h, w.reader, "/notifications", "notifications", 3)
+    assert [len(p) for p in pages_] == [3, 1] and totals == [4, 4]
+    walked = [n for p in pages_ for n in p]
+    assert sorted(n["record_id"] for n in walked) == sorted(x["id"] for x in licences)
+    assert [n["id"] for n in walked] == sorted(n["id"] for n in walked)  # oldest first, none twice
+
+    # Marked read, a notice leaves the unread list and its total, but stays in the whole list.
+    r = await h.http.post(f"/notifications/{walked[1]['id']}/read", headers=w.reader.headers)
+    assert r.status_code == 200, r.text
+    pages_, totals = await follow(h, w.reader, "/notifications", "notifications", 2, unread="true")
+    assert [[n["id"] for n in p] for p in pages_] == [[walked[0]["id"], walked[2]["id"]], [walked[3]["id"]]]
+    assert totals == [3, 3]
+    pages_, totals = await follow(h, w.reader, "/notifications", "notifications", 4)
+    assert [len(p) for p in pages_] == [4] and totals == [4]
+    # Another department's list is its own: empty, not the reader's.
+    pages_, totals = await follow(h, w.bystander, "/notifications", "notifications", 2)
+    assert pages_ == [[]] and totals == [0]
+
+    # One list's cursor is not another's, and a bad cursor or limit is refused.
+    cursor = (await h.http.get("/notifications", params={"limit": 1}, headers=w.reader.headers)).json()["next"]
+    assert cursor
+    r = await h.http.get("/corrections", params={"after": cursor}, headers=w.issuer.headers)
+    refused(r, "after")
+    issuer_cursor = (await h.http.get("/corrections", params={"limit": 1}, headers=w.issuer.headers)).json()["next"]
+    refused(await h.http.get("/notifications", params={"after": issuer_cursor}, headers=w.reader.headers), "after")
+    refused(await h.http.get("/notifications", params={"after": "not a cursor!"}, headers=w.reader.headers), "after")
+    r = await h.http.get("/notifications", params={"limit": pages.MAX_LIMIT + 1}, headers=w.reader.headers)
+    refused(r, "limit")

@@ -120,7 +120,7 @@ def cmd_notifications(args: argparse.Namespace) -> int:
         if args.read is not None:
             result: Any = login.post(f"/notifications/{args.read}/read")
         else:
-            result = login.get("/notifications" + ("?unread=true" if args.unread else ""))
+            result = login.every("/notifications" + ("?unread=true" if args.unread else ""), "notifications")
     print_json(result)
     return 0
 

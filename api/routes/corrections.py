@@ -26,6 +26,7 @@ from api.schemas.corrections import (
     CorrectionReject,
     CorrectionRequest,
     DecisionPublic,
+    NotificationPagePublic,
     NotificationPublic,
 )
 from vault import pages
@@ -203,13 +204,21 @@ async def reject(
 # -- departments that read an outdated version -------------------------------------------------
 
 
-@router.get("/notifications", response_model=list[NotificationPublic])
-async def notifications(dept: CurrentDepartment, session: Session, unread: bool = False) -> list[NotificationPublic]:
-    """Notices of corrected records this department read.
+@router.get("/notifications", response_model=NotificationPagePublic)
+async def notifications(
+    dept: CurrentDepartment,
+    session: Session,
+    unread: bool = False,
+    after: After = None,
+    limit: PageLimit = pages.DEFAULT_LIMIT,
+) -> NotificationPagePublic:
+    """Notices of corrected records this department read, a page at a time.
 
     When a record this department read under a grant is corrected, it gets a notice;
-    `unread=true` lists only those not yet marked read."""
-    return [notice(row) for row in await correction_notices.notices_for(session, dept, unread=unread)]
+    `unread=true` lists only those not yet marked read. Oldest first; `total` counts them all.
+    Follow `next` (as `after`) with the same `unread`."""
+    page = await correction_notices.page_for(session, dept, unread=unread, after=after, limit=limit)
+    return NotificationPagePublic(notifications=[notice(row) for row in page.items], total=page.total, next=page.next)
 
 
 @router.post("/notifications/{notice_id}/read", response_model=NotificationPublic)

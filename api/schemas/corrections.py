@@ -67,3 +67,9 @@ class NotificationPublic(BaseModel):
     new_version: int
     created_at: int
     read_at: int | None
+
+
+class NotificationPagePublic(BaseModel):
+    notifications: list[NotificationPublic] = Field(description="oldest first (id)")
+    total: int = Field(description="notices the whole list holds (unread ones only, with unread=true)")
+    next: str | None = Field(description="pass as `after` for the next page; null: no more")

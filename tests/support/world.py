@@ -141,7 +141,7 @@ async def build_world(h: Harness) -> World:
     fixed = await _correction(h, zhang, zhang_certificate["id"], {"结论": "无犯罪记录（更正）"})
     _ok(await h.http.post(f"/corrections/{fixed['id']}/accept", json={"note": "已核实"}, headers=gongan.headers))
     await h.settle()
-    notices = _ok(await h.http.get("/notifications", headers=renshe.headers))
+    notices = _ok(await h.http.get("/notifications", headers=renshe.headers))["notifications"]
     notice_id = int(notices[0]["id"])
 
     return World(

@@ -8,6 +8,7 @@ import json
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vault import pages
 from vault.context import VaultContext
 from vault.db.audit import AuditEntry, AuditQueued
 from vault.db.corrections import CorrectionNotice, CorrectionRow
@@ -96,7 +97,28 @@ async def notify(
 # -- the notified department -------------------------------------------------------------------
 
 
+async def page_for(
+    session: AsyncSession,
+    department: Department,
+    *,
+    unread: bool = False,
+    after: str | None = None,
+    limit: int = pages.DEFAULT_LIMIT,
+) -> pages.Page[CorrectionNotice]:
+    """One page of the department's notices (only those not yet read, if ``unread``), oldest
+    first, and how many there are. The index ``ix_correction_notices_department``
+    (department_code, id) walks them in order; ``unread`` filters along it."""
+    where = [CorrectionNotice.department_code == department.code]
+    if unread:
+        where.append(CorrectionNotice.read_at.is_(None))
+    return await pages.keyset(
+        session, CorrectionNotice, where, [CorrectionNotice.id], "notifications", after=after, limit=limit
+    )
+
+
 async def notices_for(session: AsyncSession, department: Department, *, unread: bool = False) -> list[CorrectionNotice]:
+    """Every notice of the department at once, for its counter page; the API answers a page at
+    a time (``page_for``)."""
     query = select(CorrectionNotice).where(CorrectionNotice.department_code == department.code)
     if unread:
         query = query.where(CorrectionNotice.read_at.is_(None))

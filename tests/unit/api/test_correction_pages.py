@@ -114,7 +114,7 @@ async def test_the_lists_say_what_was_asked_and_decided(harness: Harness) -> Non
     assert "<dd>C2</dd>" in page
     page = await _page(h, reader, "/counter/corrections")
     assert "未读 1 条" in page and "已由第 1 版更正为第 2 版" in page and 'class="mark-read"' in page
-    (notice,) = (await h.http.get("/notifications", headers=reader.headers)).json()
+    (notice,) = (await h.http.get("/notifications", headers=reader.headers)).json()["notifications"]
     assert (await h.http.post(f"/notifications/{notice['id']}/read", headers=reader.headers)).status_code == 200
     page = await _page(h, reader, "/counter/corrections")
     assert "notice unread" not in page and "已读" in page and 'class="mark-read"' not in page
