@@ -53,6 +53,7 @@ def test_a_demo_key_goes_into_the_browser_and_signs_in(vault: Served, chromium: 
     page.goto(vault.url + "/")
     page.get_by_role("link", name="演示密钥：一键体验示例市民、企业和部门").click()
     expect(page.locator("#demo-password")).to_have_text(demo_keys.PASSWORD)
+    page.wait_for_load_state("load")  # the button does something once the page's script has run
     page.get_by_role("button", name="放进本浏览器 张三").click()
     expect(page.get_by_role("status")).to_contain_text("已放进本浏览器")
     screenshot(page, "demo-keys-phone-zh")
