@@ -3,6 +3,10 @@
 // A refusal comes back as an RFC 9457 problem; its reason is what the person is shown.
 "use strict";
 const Page = (() => {
+  // Until every script of the page has run, its buttons are not pressable (app.css): a press
+  // before then would do nothing, or submit a form the browser's own way.
+  window.addEventListener("load", () => document.documentElement.classList.add("ready"));
+
   const node = document.getElementById("messages");
   const text = node ? JSON.parse(node.textContent) : {};
   const line = document.getElementById("status");

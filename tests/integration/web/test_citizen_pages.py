@@ -126,7 +126,7 @@ def test_a_citizen_makes_a_key_is_registered_signs_in_and_sees_the_records(vault
     page.get_by_role("link", name="English").click()
     expect(page.get_by_role("heading", name="My credentials")).to_be_visible()
     page.get_by_role("link", name="Large text").click()
-    expect(page.locator("html")).to_have_class("large")
+    expect(page.locator("html")).to_have_class(re.compile(r"\blarge\b"))
     # The class is in the new page's HTML; its style sheet may apply a moment later.
     page.wait_for_function("parseFloat(getComputedStyle(document.body).fontSize) >= 24")
     assert small_targets(page) == []

@@ -213,7 +213,7 @@ def test_a_counter_issues_one_credential_then_a_checked_csv_batch(
     assert keyboard_gaps(page) == {}
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.get_by_role("link", name="大字模式").click()
-    expect(page.locator("html")).to_have_class("large")
+    expect(page.locator("html")).to_have_class(re.compile(r"\blarge\b"))
     page.wait_for_function("parseFloat(getComputedStyle(document.body).fontSize) >= 21")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, "counter-issue-phone-zh-large")
