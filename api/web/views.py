@@ -8,10 +8,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vault.audit.access_log import Access
 from vault.consent import grants, purposes
+from vault.consent.disclosure import paths_in
 from vault.context import VaultContext
+from vault.credentials import holdings
 from vault.db.grants import GrantRow
 from vault.record_bits import names_of
+from vault.record_types import RecordType
 
 
 async def grant_cards(
@@ -33,6 +37,40 @@ async def grant_cards(
         }
         for row in reversed(rows)
     ]
+
+
+async def grant_form(
+    ctx: VaultContext, session: AsyncSession, subject_id: str, bits: int
+) -> tuple[list[tuple[str, list[str]]], dict[str, list[str]]]:
+    """What a new grant may name, from the subject's disclosable records of the types in
+    ``bits`` (the newest version of each, as a read discloses): the field names by record type,
+    in the issuer's order and the record types' order, and the credentials' titles by type.
+    Names only, never values; only names a grant's path can take (what prepare accepts)."""
+    fields: dict[str, list[str]] = {}
+    titles: dict[str, list[str]] = {}
+    for record, document in await holdings.latest(ctx, session, subject_id, bits):
+        title = document.get("title")
+        if title and title not in titles.setdefault(record.type, []):
+            titles[record.type].append(title)
+        names = fields.setdefault(record.type, [])
+        nameable = set(paths_in(document.get("fields", {})))
+        for name in document.get("fields", {}):
+            if name in nameable and name not in names:
+                names.append(name)
+    return [(t.value, fields[t.value]) for t in RecordType if fields.get(t.value)], titles
+
+
+def access_entry(a: Access, name_of: dict[str, str]) -> dict[str, Any]:
+    """An access-log entry as a page lists it: when, what, by which department, why."""
+    return {
+        "seq": a.seq,
+        "at": a.at,
+        "action": a.action,
+        "outcome": a.outcome,
+        "who": name_of.get(a.department or "", a.department or ""),
+        "purpose_code": a.purpose_code,
+        "fields": a.fields,
+    }
 
 
 def masked_name(name: str, kind: str) -> str:

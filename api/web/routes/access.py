@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from api.deps import Now, Session
 from api.web.pages import render
 from api.web.session import PagePrincipal
+from api.web.views import access_entry
 from vault.accounts import departments
 from vault.audit import access_log
 from vault.audit import log as audit_log
@@ -31,14 +32,8 @@ async def my_access(request: Request, principal: PagePrincipal, session: Session
     name_of: dict[str, str] = {d.code: d.name for d in await departments.list_all(session)}
     entries = [
         {
-            "seq": a.seq,
-            "at": a.at,
-            "action": a.action,
-            "outcome": a.outcome,
-            "who": name_of.get(a.department or "", a.department or ""),
+            **access_entry(a, name_of),
             "role": a.actor_role,
-            "purpose_code": a.purpose_code,
-            "fields": a.fields,
             "entry": audit_log.canonical(a.entry).decode(),
             "proof": None
             if a.proof is None

@@ -18,17 +18,14 @@ from fastapi.responses import HTMLResponse
 from api.deps import Acting, Ctx, Now, Session, get_acting
 from api.web.pages import render
 from api.web.session import PagePrincipal
-from api.web.views import grant_cards, masked_name
+from api.web.views import access_entry, grant_cards, grant_form, masked_name
 from vault.accounts import agents, departments, subjects
 from vault.accounts.auth import Principal
 from vault.audit import access_log
 from vault.consent import grants, purposes
-from vault.consent.disclosure import paths_in
-from vault.credentials import holdings
 from vault.db.grants import DelegationRow
 from vault.errors import PermissionDeniedError
 from vault.record_bits import names_of
-from vault.record_types import RecordType
 
 router = APIRouter(include_in_schema=False)
 
@@ -92,30 +89,14 @@ async def acting_for(
         g["signer"] = _by("subject", signer, me.address, who.address)
 
     # Fields a grant may name: those of the subject's records of the covered types (what the
-    # API's prepare checks, and names in its refusal); names only, never values.
-    fields: dict[str, list[str]] = {}
-    for record, document in await holdings.latest(ctx, session, acting.subject_id, acting.record_types):
-        names = fields.setdefault(record.type, [])
-        nameable = set(paths_in(document.get("fields", {})))
-        for name in document.get("fields", {}):  # in the issuer's order, as /my/grants shows them
-            if name in nameable and name not in names:
-                names.append(name)
+    # API's prepare checks, and names in its refusal).
+    fields, _titles = await grant_form(ctx, session, acting.subject_id, acting.record_types)
 
     found = await access_log.access_log(
         session, acting.subject_id, limit=50, order="newest", record_types=acting.record_types
     )
     entries = [
-        {
-            "seq": a.seq,
-            "at": a.at,
-            "action": a.action,
-            "outcome": a.outcome,
-            "who": name_of.get(a.department or "", a.department or ""),
-            "by": _by(a.actor_role, a.actor, me.address, who.address),
-            "purpose_code": a.purpose_code,
-            "fields": a.fields,
-        }
-        for a in found.entries
+        {**access_entry(a, name_of), "by": _by(a.actor_role, a.actor, me.address, who.address)} for a in found.entries
     ]
     return render(
         request,
@@ -123,7 +104,7 @@ async def acting_for(
         subject={"id": acting.subject_id, "name": masked_name(who.name, who.kind), "kind": who.kind},
         delegation=_terms(row),
         given=given,
-        fields=[(t.value, fields[t.value]) for t in RecordType if fields.get(t.value)],
+        fields=fields,
         departments=[d for d in known if d.active and "data_user" in d.roles],
         purpose_codes=purposes.OFFERED,
         max_days=max(1, (row.expires_at - now) // DAY),

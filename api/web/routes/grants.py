@@ -13,12 +13,11 @@ from api.deps import Ctx, Now, Session
 from api.web.counter_roles import department_page
 from api.web.pages import render
 from api.web.session import PagePrincipal
-from api.web.views import grant_cards
+from api.web.views import grant_cards, grant_form
 from vault.accounts import departments
 from vault.consent import grants, purposes
-from vault.credentials import records
 from vault.errors import PermissionDeniedError
-from vault.record_types import RecordType
+from vault.record_bits import ALL_BITS
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,23 +29,13 @@ async def my_grants(request: Request, principal: PagePrincipal, ctx: Ctx, sessio
     known = await departments.list_all(session)
     name_of: dict[str, str] = {d.code: d.name for d in known}
     given = await grant_cards(ctx, session, await grants.list_for_subject(session, principal.id), now, name_of)
-    held = await records.list_for_subject(ctx, session, principal.id, now)
-    fields: dict[str, list[str]] = {}
-    titles: dict[str, list[str]] = {}  # the person's credentials of each type, by their titles
-    for view in held:
-        title = (view.document or {}).get("title")
-        if title and title not in titles.setdefault(view.type, []):
-            titles[view.type].append(title)
-        names = fields.setdefault(view.type, [])
-        for name in (view.document or {}).get("fields", {}):
-            if name not in names:
-                names.append(name)
+    fields, titles = await grant_form(ctx, session, principal.id, ALL_BITS)
     users = [d for d in known if d.active and "data_user" in d.roles]
     return render(
         request,
         "my/grants.html",
         given=given,
-        fields=[(t.value, fields[t.value]) for t in RecordType if t.value in fields],
+        fields=fields,
         titles=titles,
         departments=users,
         purpose_codes=purposes.OFFERED,
