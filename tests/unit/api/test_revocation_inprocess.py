@@ -4,6 +4,8 @@ status and the online verdict say revoked, the batch root and its other credenti
 
 from __future__ import annotations
 
+from eth_utils.hexadecimal import decode_hex
+
 from tests.support.harness import Harness
 from tests.vault_conformance import failed_checks, verify
 
@@ -26,12 +28,12 @@ async def test_one_credential_of_a_batch_is_revoked_by_its_hash(harness: Harness
     assert failed_checks(verdict) == {"not_revoked"}
 
     client = h.vault.ctx.chain.client
-    root = client.root_status(bytes.fromhex(doc["anchor"]["root"][2:]))
+    root = client.root_status(decode_hex(doc["anchor"]["root"]))
     assert root.issuer is not None and not root.revoked  # the batch itself is not revoked
-    leaf = bytes.fromhex(verdict["credential_hash"][2:])
+    leaf = decode_hex(verdict["credential_hash"])
     revoked_at = client.credential_revoked_at(root.issuer, leaf)
     assert revoked_at > 0
-    proof = [bytes.fromhex(p[2:]) for p in doc["anchor"]["proof"]]
+    proof = [decode_hex(p) for p in doc["anchor"]["proof"]]
     assert client.credential_status(leaf, proof).revoked_at == revoked_at
     # The transaction named the hash alone: one CredentialHashRevoked, from the issuer.
     (log,) = client.contract.events.CredentialHashRevoked().get_logs(
