@@ -7,8 +7,8 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -19,12 +19,12 @@ from chain.errors import ChainError, ChainRevertError, NodeUnavailable
 
 
 @contextmanager
-def node_answering(body: bytes, *, delay: float = 0.0, status: int = 200) -> Iterator[str]:
-    """A loopback HTTP server that answers every POST with ``body`` (after ``delay``)."""
+def node(answer: Callable[[bytes], bytes], *, delay: float = 0.0, status: int = 200) -> Iterator[str]:
+    """A loopback HTTP server that answers every POST with ``answer(request body)``."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = answer(self.rfile.read(int(self.headers.get("Content-Length", 0))))
             time.sleep(delay)
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -44,6 +44,11 @@ def node_answering(body: bytes, *, delay: float = 0.0, status: int = 200) -> Ite
     finally:
         server.shutdown()
         server.server_close()
+
+
+def node_answering(body: bytes, *, delay: float = 0.0, status: int = 200) -> AbstractContextManager[str]:
+    """A node that answers every request with ``body`` (after ``delay``)."""
+    return node(lambda _request: body, delay=delay, status=status)
 
 
 def assert_unavailable(url: str, *, timeout: float = 5.0, within: float = 4.0) -> NodeUnavailable:
@@ -122,36 +127,19 @@ def test_web3_errors_let_through_become_chain_errors() -> None:
     assert in_chain_terms(lambda x: x + 1, 1) == 2
 
 
-@contextmanager
-def recording_node(asked: list[str]) -> Iterator[str]:
-    """A loopback JSON-RPC node that notes each method asked and answers as a chain whose id
-    is 0x7a69 and whose calls return nothing (a transaction's hash: 0x11...)."""
+def recording_node(asked: list[str]) -> AbstractContextManager[str]:
+    """A JSON-RPC node that notes each method asked and answers as a chain whose id is 0x7a69
+    and whose calls return nothing (a transaction's hash: 0x11...)."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-            asked.append(request["method"])
-            result = {"eth_chainId": "0x7a69", "eth_blockNumber": "0x10"}.get(request["method"], "0x")
-            if request["method"] == "eth_sendRawTransaction":
-                result = "0x" + "11" * 32
-            body = json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": result}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer(raw: bytes) -> bytes:
+        request = json.loads(raw)
+        asked.append(request["method"])
+        result = {"eth_chainId": "0x7a69", "eth_blockNumber": "0x10"}.get(request["method"], "0x")
+        if request["method"] == "eth_sendRawTransaction":
+            result = "0x" + "11" * 32
+        return json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": result}).encode()
 
-        def log_message(self, *_args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return node(answer)
 
 
 def test_the_chain_id_is_asked_once_per_node_not_before_every_call() -> None:
