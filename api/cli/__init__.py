@@ -4,8 +4,9 @@ One module per group of commands, each registering its own with ``add_commands(s
 `core` (up, admin-init, demo, issue, records, verify, compile), `grants` (consent, signed
 locally), `delegations` (agents), `audit` (auditors' `audit ...`, subjects' `access-log`),
 `bulk` (issue-bulk), `corrections`, `presentations` (present, challenge, check), `status`
-(status-snapshot) and `keys` (keys, register). They share `common` (errors, output, parsing,
-login) and import nothing of each other; this module builds the parser from them and runs it.
+(status-snapshot), `keys` (keys, register) and `consortium` (a QBFT genesis and validator
+keys). They share `common` (errors, output, parsing, login) and import nothing of each other;
+this module builds the parser from them and runs it.
 
 Terminal commands talk to the running vault over its API with keys from the data
 directory's keystore, so the server stays the only writer and the only nonce owner.
@@ -22,7 +23,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from api.cli import audit, bulk, core, corrections, delegations, grants, keys, presentations, status
+from api.cli import audit, bulk, consortium, core, corrections, delegations, grants, keys, presentations, status
 from api.cli.common import EXIT_ERROR, CliError
 from api.client import DEFAULT_DATADIR, ClientError
 from chain.errors import ChainError
@@ -45,7 +46,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--api", help="API base URL (default: the vault running from --datadir)")
     sub = p.add_subparsers(dest="command", required=True)
-    for group in (core, grants, delegations, audit, bulk, corrections, presentations, status, keys):
+    for group in (core, grants, delegations, audit, bulk, corrections, presentations, status, keys, consortium):
         group.add_commands(sub)
     return p
 
