@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from eth_utils.hexadecimal import decode_hex
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
 from chain import transactions
 from chain.artifacts import load_artifact
+from chain.calldata import functions
 from chain.logs import with_anonymous_events
 from chain.reverts import ABI, as_revert
 from chain.transactions import TxResult
@@ -26,18 +27,21 @@ class ContractClient:
         self.address = Web3.to_checksum_address(address)
         self.abi: ABI = abi if abi is not None else load_artifact(self.CONTRACT).abi
         self.contract = with_anonymous_events(w3.eth.contract(address=self.address, abi=list(self.abi)))
+        self.functions = functions(self.abi)
 
     def encode(self, fn: str, *args: Any) -> bytes:
         """Calldata of ``fn(args)``, for the outbox, which signs and sends on its own."""
-        return decode_hex(self.contract.encode_abi(fn, args=list(args)))
+        return self.functions[fn].encode(args)
 
     def _send(self, sender: LocalAccount, fn: str, args: list[Any], nonce: int | None) -> TxResult:
         data = self.encode(fn, *args)
         return transactions.send(self.w3, sender, to=self.address, data=data, nonce=nonce, abi=self.abi, context=fn)
 
     def _call(self, fn: str, *args: Any) -> Any:
+        function = self.functions[fn]
         try:
-            return getattr(self.contract.functions, fn)(*args).call()
+            data = self.w3.eth.call({"to": self.address, "data": HexBytes(function.encode(args))})
+            return function.decode(bytes(data))
         except Web3Exception as exc:
             revert = as_revert(exc, self.abi, fn)
             if revert is not None:

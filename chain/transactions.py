@@ -73,6 +73,14 @@ def next_nonce(w3: Web3, address: str) -> int:
     return int(w3.eth.get_transaction_count(Web3.to_checksum_address(address), "pending"))
 
 
+def call_of(sender: str, to: str | None, data: bytes = b"", value: int = 0) -> dict[str, Any]:
+    """The transaction fields a pre-flight (``estimate_gas``) and ``sign`` start from."""
+    tx: dict[str, Any] = {"from": sender, "data": encode_hex(data), "value": value}
+    if to is not None:
+        tx["to"] = Web3.to_checksum_address(to)
+    return tx
+
+
 def estimate_gas(w3: Web3, tx: dict[str, Any], abi: ABI = (), context: str = "") -> int:
     """Gas for ``tx`` plus a margin; raises the decoded ``ChainRevertError`` if it would revert."""
     try:
@@ -107,15 +115,15 @@ def sign(
     value: int = 0,
     nonce: int | None = None,
     gas: int | None = None,
+    fees: dict[str, int] | None = None,
     abi: ABI = (),
     context: str = "",
 ) -> SignedTx:
-    """Builds and signs a transaction without sending it (pre-flight included)."""
-    tx: dict[str, Any] = {"from": sender.address, "data": encode_hex(data), "value": value}
-    if to is not None:
-        tx["to"] = Web3.to_checksum_address(to)
+    """Builds and signs a transaction without sending it (pre-flight included unless ``gas`` is
+    given). ``fees``: ``fee_fields`` read once for many transactions signed together."""
+    tx = call_of(sender.address, to, data, value)
     tx["gas"] = gas if gas is not None else estimate_gas(w3, tx, abi, context)
-    tx.update(fee_fields(w3))
+    tx.update(fees if fees is not None else fee_fields(w3))
     tx["nonce"] = nonce if nonce is not None else next_nonce(w3, sender.address)
     tx["chainId"] = int(w3.eth.chain_id)
     signed = sender.sign_transaction(tx)

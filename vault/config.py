@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     anvil: Path | None = None
     # How often the submitter wakes up when nobody nudges it (seconds).
     submit_interval: float = Field(default=0.5, gt=0)
+    # Transactions the submitter has with the node before it waits for a block (1: one at a time).
+    submit_in_flight: int = Field(default=512, ge=1, le=10_000)
     # Most credentials anchored under one root.
     batch_max: int = Field(default=10_000, ge=1)
     # A signed head of the access log every so many entries or seconds, whichever comes first.

@@ -144,7 +144,13 @@ async def open_vault(settings: Settings, *, start_chain: bool = True, engine: En
             head_interval=settings.audit_head_interval,
         )
         batcher = Batcher(ctx.sessions, settings.batch_max, sign=issuer_signatures.signer(ctx))
-        submitter = make_submitter(ctx, sequencer=sequencer, batcher=batcher, interval=settings.submit_interval)
+        submitter = make_submitter(
+            ctx,
+            sequencer=sequencer,
+            batcher=batcher,
+            interval=settings.submit_interval,
+            in_flight=settings.submit_in_flight,
+        )
         # Before anything is sent: a node that lost its last blocks gets those writes again.
         await submitter.reconcile()
     except BaseException:
@@ -173,6 +179,7 @@ def make_submitter(
     interval: float = 0.5,
     receipt_timeout: float = 30.0,
     max_backoff: float = 60.0,
+    in_flight: int = 512,
 ) -> Submitter:
     """The submitter with every feature's part: the access log's tree head first (a head it
     signs joins the round's writes), then the credential batches, then the queue."""
@@ -187,6 +194,7 @@ def make_submitter(
         interval=interval,
         receipt_timeout=receipt_timeout,
         max_backoff=max_backoff,
+        in_flight=in_flight,
     )
 
 

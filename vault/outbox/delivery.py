@@ -28,6 +28,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from web3 import Web3
 
@@ -51,6 +52,14 @@ PASSES = 3
 UNKNOWN_KIND = Op(applied=lambda _c, _p: False, build=lambda _c, _p: None)
 
 
+@dataclass(frozen=True)
+class Sent:
+    """The entry's transaction is recorded and with the node, its receipt not yet looked for:
+    what ``_process`` answers in a pipelined round (``vault.outbox.submitter``)."""
+
+    signed: SignedTx
+
+
 class Delivery:
     """The per-entry protocol. ``vault.outbox.submitter.Submitter`` extends it rather than holding
     one, so every step stays replaceable on the submitter (crash tests patch ``_wait``)."""
@@ -65,8 +74,21 @@ class Delivery:
         self.receipt_timeout = receipt_timeout
         self.backoff = backoff
 
-    async def _process(self, entry_id: int) -> bool:
-        """Advances one entry; True once it is done or failed, False if it must wait."""
+    async def _process(
+        self,
+        entry_id: int,
+        *,
+        pipeline: bool = False,
+        nonce: int | None = None,
+        provisional: bool = False,
+    ) -> bool | Sent:
+        """Advances one entry; True once it is done or failed, False if it must wait.
+
+        ``pipeline``: once the transaction is with the node, answer ``Sent`` rather than wait
+        for its block. ``nonce``: sign at this nonce (the one after the sender's transactions
+        already in flight). ``provisional``: earlier writes are in flight, so a refusal at
+        pre-flight may only mean they are not mined yet: wait (False), never fail the entry.
+        """
         if self.backoff.waiting(entry_id):
             return False
         for _ in range(PASSES):
@@ -81,10 +103,12 @@ class Delivery:
                 await transitions.fail(self.ctx.sessions, entry_id, UNKNOWN_KIND, payload, unknown)
                 return True
             try:
-                progress = await self._advance(entry, op, payload)
+                progress = await self._advance(entry, op, payload, pipeline=pipeline, nonce=nonce)
             except transitions.Settled:
                 progress = True
             except ChainRevertError as exc:
+                if provisional:
+                    return False
                 await transitions.refuse(self.ctx.sessions, entry_id, op, payload, exc)
                 progress = True
             except TRANSIENT as exc:
@@ -102,8 +126,11 @@ class Delivery:
                 return progress
         return False
 
-    async def _advance(self, entry: OutboxEntry, op: Op, payload: Payload) -> bool | None:
+    async def _advance(
+        self, entry: OutboxEntry, op: Op, payload: Payload, *, pipeline: bool = False, nonce: int | None = None
+    ) -> bool | Sent | None:
         """True: settled. False: in flight, look again later. None: start over (tx dropped).
+        ``Sent``: with the node, in a pipelined round (``_process``).
 
         A ``ChainRevertError`` escaping from here is a pre-flight refusal, hence final.
         """
@@ -118,10 +145,10 @@ class Delivery:
             if request is None:
                 await self._settle(entry.id, op, payload, None)
                 return True
-            signed = await self._sign(entry.sender, request)
+            signed = await self._sign(entry.sender, request, nonce)
             await transitions.record(self.ctx.sessions, entry.id, signed)
         try:
-            return await self._complete(entry, op, payload, signed, fresh=fresh)
+            return await self._complete(entry, op, payload, signed, fresh=fresh, pipeline=pipeline)
         except ChainRevertError as exc:
             # Mined and reverted, or refused at broadcast: the state moved since pre-flight.
             return await self._reverted(entry.id, op, payload, exc)
@@ -159,7 +186,8 @@ class Delivery:
         signed: SignedTx,
         *,
         fresh: bool,
-    ) -> bool | None:
+        pipeline: bool = False,
+    ) -> bool | Sent | None:
         chain = self.ctx.chain
         w3, abi = chain.engine.w3, chain.client.abi
         send = fresh
@@ -185,6 +213,8 @@ class Delivery:
             send = fate == "unsent"
         if send:
             signed = await self._broadcast(entry, op, payload, signed, fresh=fresh)
+        if pipeline:
+            return Sent(signed)
         result = await self._wait(signed)
         if result is None:
             log.info("outbox %s: transaction 0x%s not mined yet", entry.id, signed.tx_hash.hex())

@@ -4,8 +4,15 @@ It is the only code that sends transactions, so it owns every nonce. It runs in 
 process (``datavault up``); on PostgreSQL, where several workers may run, an advisory lock
 elects one of them.
 
-Entries are carried out in id order, one at a time, and a round stops at the first one that
-is not settled: a later write may depend on an earlier one (fund -> add_department -> issue).
+Entries are carried out in id order, and a round stops at the first one that is not settled:
+a later write may depend on an earlier one (fund -> add_department -> issue). To fill the
+blocks of a chain that seals one every few seconds, a round does not wait for each block: it
+sends a run of one sender's entries at consecutive nonces (``in_flight`` at most), each still
+signed and recorded before it leaves, then waits once for the last of them. Consecutive nonces
+are mined in order, so the chain sees the writes in the order the one-at-a-time submitter
+would send them. A run ends where the sender changes, and an entry that pre-flight refuses
+while others are in flight waits for them rather than fail: it may depend on them. How a run
+is sent and landed is in ``vault.outbox.pipeline``.
 How one entry is carried out, crash after crash, is in ``vault.outbox.delivery``; how a transient
 error delays it, in ``vault.outbox.backoff``; what a restart queues again, in ``vault.outbox.reconcile``.
 """
@@ -24,8 +31,9 @@ from vault import clock
 from vault.context import VaultContext
 from vault.outbox import queue
 from vault.outbox.backoff import Backoff
-from vault.outbox.delivery import Delivery
+from vault.outbox.delivery import Sent
 from vault.outbox.operation import Op
+from vault.outbox.pipeline import Pipeline, Run
 from vault.outbox.reconcile import LostCheck, requeue_lost
 from vault.outbox.transitions import MAX_ATTEMPTS
 
@@ -33,13 +41,15 @@ __all__ = ["LEADER_LOCK", "MAX_ATTEMPTS", "RoundStep", "Submitter"]
 
 log = logging.getLogger("vault.outbox")
 LEADER_LOCK = 0x64617461  # "data": one submitter per PostgreSQL database
+# Entries a round reads from the queue, and how many fresh ones are pre-flighted side by side.
+QUEUE_READ, CHUNK = 2000, 32
 
 # Work a feature does at the start of each round, before the queue is drained, so that what
 # it enqueues goes out in the same round (the access log's tree head, a credential batch).
 RoundStep = Callable[[int], Awaitable[object]]
 
 
-class Submitter(Delivery):
+class Submitter(Pipeline):
     """Carries out the outbox. What each kind does comes from the features (``ops``); so do the
     steps run before each round and the checks run after a restart: the outbox knows none of
     them by name (``vault.setup.make_submitter`` puts them together)."""
@@ -54,10 +64,13 @@ class Submitter(Delivery):
         interval: float = 0.5,
         receipt_timeout: float = 30.0,
         max_backoff: float = 60.0,
+        in_flight: int = 512,
     ) -> None:
         backoff = Backoff(ctx.sessions, interval=interval, max_backoff=max_backoff)
         super().__init__(ctx, ops, receipt_timeout=receipt_timeout, backoff=backoff)
         self.interval = interval
+        # Transactions a round sends before waiting for a block; 1: one at a time.
+        self.in_flight = max(1, in_flight)
         self.steps = list(steps)
         self.lost_checks = list(lost_checks)
         self._wake = asyncio.Event()
@@ -77,13 +90,43 @@ class Submitter(Delivery):
         for step in self.steps:
             await step(now)
         async with self.ctx.sessions() as session:
-            ids = [e.id for e in await queue.pending(session, limit=1000)]
+            queued = [(e.id, e.sender) for e in await queue.pending(session, limit=QUEUE_READ)]
+        pipelined = self.in_flight > 1
         settled = 0
-        for entry_id in ids:
-            if not await self._process(entry_id):
-                break  # keep order: a later write may depend on this one (fund -> add -> issue)
-            settled += 1
-        return settled
+        run = Run()
+        i = 0
+        while i < len(queued):
+            entry_id, sender = queued[i]
+            if run.ids and (sender != run.sender or len(run.ids) >= self.in_flight):
+                landed, complete = await self.land(run)
+                settled += landed
+                if not complete:
+                    return settled
+                continue
+            if pipelined:
+                room = self.in_flight - len(run.ids)
+                chunk = same_sender(queued[i : i + min(CHUNK, room)])
+                sent = await self.send_chunk(chunk, sender, run) if len(chunk) > 1 else 0
+                if sent:
+                    i += sent
+                    continue
+            outcome = await self._process(entry_id, pipeline=pipelined, nonce=run.next_nonce, provisional=bool(run.ids))
+            if isinstance(outcome, Sent):
+                run.add(entry_id, sender, outcome.signed)
+            elif outcome:
+                settled += 1
+            elif run.ids:
+                # Refused while earlier writes are in flight, or waiting: decide once they are mined.
+                landed, complete = await self.land(run)
+                settled += landed
+                if not complete:
+                    return settled
+                continue
+            else:
+                return settled  # keep order: a later write may depend on this one
+            i += 1
+        landed, _ = await self.land(run)
+        return settled + landed
 
     async def reconcile(self) -> int:
         """After a restart, carry out again the writes the chain lost. Returns how many."""
@@ -119,3 +162,16 @@ class Submitter(Delivery):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
         await self.release()
+
+
+def same_sender(queued: list[tuple[int, str]]) -> list[int]:
+    """The leading entries of ``queued`` sent by its first entry's sender."""
+    if not queued:
+        return []
+    first = queued[0][1]
+    ids = []
+    for entry_id, sender in queued:
+        if sender != first:
+            break
+        ids.append(entry_id)
+    return ids

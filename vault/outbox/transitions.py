@@ -9,6 +9,7 @@ since it was loaded.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from eth_utils.hexadecimal import encode_hex
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -63,18 +64,31 @@ async def settle(
     """Done, with its effect, in one database transaction. ``ours=False``: the effect came
     from a transaction other than the one recorded (or none was), found by ``locate``."""
     async with sessions.begin() as session:
-        entry = await active(session, entry_id)
-        now = clock.now()
-        if not ours:
-            queue.forget_signed(entry, now)
-        if result is not None:
-            entry.tx_hash = encode_hex(result.tx_hash)
-            entry.block_number = result.block_number
-        entry.raw_tx = None  # on chain now, or never needed
-        entry.status = "done"
-        entry.updated_at = now
-        if op.done is not None:
-            await op.done(session, payload, result)
+        await _settle(session, entry_id, op, payload, result, ours=ours)
+
+
+async def settle_many(sessions: Sessions, mined: Sequence[tuple[int, Op, Payload, TxResult]]) -> None:
+    """Each entry done by its recorded transaction, all in one database transaction: all or none."""
+    async with sessions.begin() as session:
+        for entry_id, op, payload, result in mined:
+            await _settle(session, entry_id, op, payload, result, ours=True)
+
+
+async def _settle(
+    session: AsyncSession, entry_id: int, op: Op, payload: Payload, result: TxResult | None, *, ours: bool
+) -> None:
+    entry = await active(session, entry_id)
+    now = clock.now()
+    if not ours:
+        queue.forget_signed(entry, now)
+    if result is not None:
+        entry.tx_hash = encode_hex(result.tx_hash)
+        entry.block_number = result.block_number
+    entry.raw_tx = None  # on chain now, or never needed
+    entry.status = "done"
+    entry.updated_at = now
+    if op.done is not None:
+        await op.done(session, payload, result)
 
 
 async def refuse(
