@@ -7,7 +7,9 @@ list holds, and ``next``, an opaque cursor to pass back as ``after`` for the pag
 offset), so a page costs one index range scan of ``limit + 1`` rows and one ``COUNT`` however
 long the list is, and rows added meanwhile neither repeat nor shift what follows.
 
-A cursor names its list (``kind``): one list's cursor handed to another is refused, as is
+A list runs oldest first (the API's order) or, with ``newest``, newest first (the pages'
+order: what happened last on top). A cursor names its list and its order (``kind``): one
+list's cursor handed to another, or to the same list the other way round, is refused, as is
 anything this module did not make, with a reason (``VaultValueError``: a 422 at the API).
 """
 
@@ -77,15 +79,21 @@ async def keyset(
     *,
     after: str | None,
     limit: int,
+    newest: bool = False,
 ) -> Page[Any]:
-    """One page of ``model``'s rows that match ``where``, in ascending
-    ``order`` (columns that together are unique), after the cursor ``after``."""
+    """One page of ``model``'s rows that match ``where``, in ascending ``order`` (columns that
+    together are unique), or descending with ``newest``, after the cursor ``after``. The
+    indexes that walk a list forwards walk it backwards as well."""
     check_limit(limit)
+    if newest:
+        kind = f"{kind}-newest"
     clauses = list(where)
     if after is not None:
         shape = [c.type.python_type for c in order]
-        clauses.append(tuple_(*order) > tuple_(*key_of(kind, after, shape)))
-    rows = list(await session.scalars(select(model).where(*clauses).order_by(*order).limit(limit + 1)))
+        key = tuple_(*key_of(kind, after, shape))
+        clauses.append(tuple_(*order) < key if newest else tuple_(*order) > key)
+    ordered = [c.desc() for c in order] if newest else list(order)
+    rows = list(await session.scalars(select(model).where(*clauses).order_by(*ordered).limit(limit + 1)))
     total = int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
     more = len(rows) > limit
     rows = rows[:limit]

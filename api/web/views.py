@@ -4,6 +4,7 @@ path to go to after a form. One statement each, for every page that shows them."
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,9 +20,10 @@ from vault.record_types import RecordType
 
 
 async def grant_cards(
-    ctx: VaultContext, session: AsyncSession, rows: list[GrantRow], now: int, name_of: dict[str, str]
+    ctx: VaultContext, session: AsyncSession, rows: Sequence[GrantRow], now: int, name_of: dict[str, str]
 ) -> list[dict[str, Any]]:
-    """The grants as a page lists them, newest first, purposes opened."""
+    """The grants as a page lists them, in the order given (a page of them, newest first),
+    purposes opened."""
     words = await purposes.purposes(ctx.master, session, rows)
     return [
         {
@@ -35,7 +37,7 @@ async def grant_cards(
             "max_uses": row.max_uses,
             "expires_at": row.expires_at,
         }
-        for row in reversed(rows)
+        for row in rows
     ]
 
 

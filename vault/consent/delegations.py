@@ -26,7 +26,7 @@ from chain.consent import (
     record_type_names,
 )
 from keys import Sealed, SignatureError, open_sealed, recover_typed_data, seal
-from vault import keyring, outbox
+from vault import keyring, outbox, pages
 from vault.accounts.agents import LIVE, active_for
 from vault.accounts.subjects import (
     check_address,
@@ -201,6 +201,28 @@ async def get_for_subject(session: AsyncSession, subject_id: str, delegation_id:
     if row is None or row.subject_id != subject_id:
         raise NotFoundError("delegation", str(delegation_id))
     return row
+
+
+async def page_for_subject(
+    session: AsyncSession,
+    subject_id: str,
+    *,
+    after: str | None = None,
+    limit: int = pages.DEFAULT_LIMIT,
+    newest: bool = False,
+) -> pages.Page[DelegationRow]:
+    """One page of the delegations the subject made or a registrar made for it (every one,
+    ended ones too), oldest first (newest first with ``newest``), and how many there are."""
+    return await pages.keyset(
+        session,
+        DelegationRow,
+        [DelegationRow.subject_id == subject_id],
+        [DelegationRow.id],
+        "delegations",
+        after=after,
+        limit=limit,
+        newest=newest,
+    )
 
 
 async def list_for_subject(session: AsyncSession, subject_id: str) -> list[DelegationRow]:

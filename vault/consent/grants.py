@@ -14,7 +14,7 @@ import secrets
 from typing import Any
 
 from eth_utils.hexadecimal import encode_hex
-from sqlalchemy import select, update
+from sqlalchemy import distinct, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chain.consent import GrantTerms, grant_id, grant_typed_data, record_type_names, text_hash
@@ -51,6 +51,7 @@ __all__ = [
     "count_use",
     "event",
     "get_for_subject",
+    "grantees_using",
     "list_for_department",
     "list_for_subject",
     "outbox_payload",
@@ -225,8 +226,10 @@ async def page_for_subject(
     covering: int | None = None,
     after: str | None = None,
     limit: int = pages.DEFAULT_LIMIT,
+    newest: bool = False,
 ) -> pages.Page[GrantRow]:
-    """One page of the grants the subject gave, oldest first, and how many there are. With
+    """One page of the grants the subject gave, oldest first (newest first with ``newest``, as
+    the pages list them), and how many there are. With
     ``covering`` (a delegation's record-type bits), only the grants over record types all
     within it (none typeless), as a delegate may see them: filtered in the query, so the
     total counts what the delegate sees."""
@@ -234,14 +237,20 @@ async def page_for_subject(
     if covering is not None:
         where += [GrantRow.record_types != 0, GrantRow.record_types.op("&")(_TYPE_BITS & ~covering) == 0]
     return await pages.keyset(
-        session, GrantRow, where, [GrantRow.created_at, GrantRow.id], "grants", after=after, limit=limit
+        session, GrantRow, where, [GrantRow.created_at, GrantRow.id], "grants", after=after, limit=limit, newest=newest
     )
 
 
 async def page_for_department(
-    session: AsyncSession, code: str, *, after: str | None = None, limit: int = pages.DEFAULT_LIMIT
+    session: AsyncSession,
+    code: str,
+    *,
+    after: str | None = None,
+    limit: int = pages.DEFAULT_LIMIT,
+    newest: bool = False,
 ) -> pages.Page[GrantRow]:
-    """One page of the grants the department holds, oldest first, and how many there are."""
+    """One page of the grants the department holds, oldest first (newest first with
+    ``newest``), and how many there are."""
     return await pages.keyset(
         session,
         GrantRow,
@@ -250,7 +259,23 @@ async def page_for_department(
         "held-grants",
         after=after,
         limit=limit,
+        newest=newest,
     )
+
+
+async def grantees_using(session: AsyncSession, subject_id: str, now: int) -> int:
+    """How many departments hold a grant of the subject's that is in force at ``now`` (what
+    ``receipts.status_at`` calls active): one ``COUNT(DISTINCT)``, no rows loaded."""
+    found = await session.scalar(
+        select(func.count(distinct(GrantRow.grantee_code))).where(
+            GrantRow.subject_id == subject_id,
+            GrantRow.status == "active",
+            GrantRow.expires_at > now,
+            GrantRow.uses < GrantRow.max_uses,
+            GrantRow.not_before <= now,
+        )
+    )
+    return int(found or 0)
 
 
 async def list_for_department(session: AsyncSession, code: str) -> list[GrantRow]:

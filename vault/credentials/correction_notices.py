@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vault import pages
@@ -104,16 +104,34 @@ async def page_for(
     unread: bool = False,
     after: str | None = None,
     limit: int = pages.DEFAULT_LIMIT,
+    newest: bool = False,
 ) -> pages.Page[CorrectionNotice]:
     """One page of the department's notices (only those not yet read, if ``unread``), oldest
-    first, and how many there are. The index ``ix_correction_notices_department``
+    first (newest first with ``newest``), and how many there are. The index ``ix_correction_notices_department``
     (department_code, id) walks them in order; ``unread`` filters along it."""
     where = [CorrectionNotice.department_code == department.code]
     if unread:
         where.append(CorrectionNotice.read_at.is_(None))
     return await pages.keyset(
-        session, CorrectionNotice, where, [CorrectionNotice.id], "notifications", after=after, limit=limit
+        session,
+        CorrectionNotice,
+        where,
+        [CorrectionNotice.id],
+        "notifications",
+        after=after,
+        limit=limit,
+        newest=newest,
     )
+
+
+async def unread_count(session: AsyncSession, department: Department) -> int:
+    """How many of the department's notices are not yet read: a ``COUNT``, no rows loaded."""
+    found = await session.scalar(
+        select(func.count())
+        .select_from(CorrectionNotice)
+        .where(CorrectionNotice.department_code == department.code, CorrectionNotice.read_at.is_(None))
+    )
+    return int(found or 0)
 
 
 async def notices_for(session: AsyncSession, department: Department, *, unread: bool = False) -> list[CorrectionNotice]:

@@ -150,12 +150,14 @@ async def page_for_subject(
     covering: int | None = None,
     after: str | None = None,
     limit: int = pages.DEFAULT_LIMIT,
+    newest: bool = False,
 ) -> pages.Page[CorrectionView]:
-    """One page of the corrections asked of the subject's records, oldest first, decrypted, and
-    how many there are. With ``covering`` (a delegation's record-type bits), only those of
-    records whose type it covers, as a delegate may see them: filtered in the query, so the
-    total counts what the delegate sees and nothing else is decrypted. Only the page's rows
-    are opened (the index ``ix_corrections_subject_created`` walks them in order)."""
+    """One page of the corrections asked of the subject's records, oldest first (newest first
+    with ``newest``, as the pages list them), decrypted, and how many there are. With
+    ``covering`` (a delegation's record-type bits), only those of records whose type it covers,
+    as a delegate may see them: filtered in the query, so the total counts what the delegate
+    sees and nothing else is decrypted. Only the page's rows are opened (the index
+    ``ix_corrections_subject_created`` walks them in order)."""
     where = [CorrectionRow.subject_id == subject_id]
     if covering is not None:
         where.append(
@@ -173,8 +175,20 @@ async def page_for_subject(
         "corrections",
         after=after,
         limit=limit,
+        newest=newest,
     )
     return pages.Page([await view_of(ctx, session, row) for row in found.items], found.total, found.next)
+
+
+async def has_open(session: AsyncSession, subject_id: str, record_id: str) -> bool:
+    """Whether the subject's record has a request waiting for the issuer (one at most): one
+    look-up by the unique ``open_record_id``, nothing decrypted."""
+    found = await session.scalar(
+        select(CorrectionRow.id).where(
+            CorrectionRow.open_record_id == record_id, CorrectionRow.subject_id == subject_id
+        )
+    )
+    return found is not None
 
 
 async def list_for_subject(

@@ -30,6 +30,7 @@ from vault.credentials.correction_requests import (
     Requester,
     check_not_revoked,
     checked_text,
+    has_open,
     list_for_subject,
     merged_fields,
     page_for_subject,
@@ -52,6 +53,7 @@ __all__ = [
     "Decision",
     "Requester",
     "accept",
+    "has_open",
     "list_for_issuer",
     "list_for_subject",
     "page_for_issuer",
@@ -107,15 +109,20 @@ async def page_for_issuer(
     now: int,
     after: str | None = None,
     limit: int = pages.DEFAULT_LIMIT,
+    newest: bool = False,
+    decided: bool = False,
 ) -> pages.Page[CorrectionView]:
     """One page of the requests about this department's records (only those in ``status``,
-    if given), oldest first, decrypted, and how many there are. Only the page's rows are
-    opened and logged as read; the indexes ``ix_corrections_issuer_created`` and
-    ``ix_corrections_issuer_status`` walk them in order."""
+    if given, or only those decided, accepted or rejected, with ``decided``), oldest first
+    (newest first with ``newest``, as the counter page lists them), decrypted, and how many
+    there are. Only the page's rows are opened and logged as read; the indexes
+    ``ix_corrections_issuer_created`` and ``ix_corrections_issuer_status`` walk them in order."""
     _check_status(status)
     where = [CorrectionRow.issuer_code == department.code]
     if status is not None:
         where.append(CorrectionRow.status == status)
+    if decided:
+        where.append(CorrectionRow.status != "requested")
     found = await pages.keyset(
         session,
         CorrectionRow,
@@ -124,6 +131,7 @@ async def page_for_issuer(
         "issuer-corrections",
         after=after,
         limit=limit,
+        newest=newest,
     )
     return pages.Page(await _read_by_issuer(ctx, session, department, found.items, now), found.total, found.next)
 

@@ -7,6 +7,7 @@ records into one Merkle root per issuer and anchors it, so the API never waits f
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -231,6 +232,26 @@ async def list_for_subject(
     views = await _opened(ctx, session, subject_id, rows)
     await _read_by_subject(ctx, session, subject_id, [row.id for row in rows], now)
     return views
+
+
+async def titles_for_subject(
+    ctx: VaultContext, session: AsyncSession, subject_id: str, record_ids: Collection[str], now: int | None = None
+) -> dict[str, str]:
+    """The titles of these records of the subject (the newest version's; the id when it has
+    none), for a page that names the records its items are about: only these are read, opened
+    and logged as read, however many records the subject holds."""
+    wanted = sorted(set(record_ids))
+    if not wanted:
+        return {}
+    newest: dict[str, Record] = {}
+    found = await session.scalars(
+        select(Record).where(Record.subject_id == subject_id, Record.id.in_(wanted)).order_by(Record.version)
+    )
+    for row in found:
+        newest[row.id] = row
+    views = await _opened(ctx, session, subject_id, list(newest.values()))
+    await _read_by_subject(ctx, session, subject_id, [v.id for v in views], now)
+    return {v.id: str((v.document or {}).get("title", v.id)) for v in views}
 
 
 async def _opened(ctx: VaultContext, session: AsyncSession, subject_id: str, rows: list[Record]) -> list[RecordView]:

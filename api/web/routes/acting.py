@@ -16,7 +16,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import Acting, Ctx, Now, Session, get_acting
-from api.web.pages import render
+from api.schemas.common import After
+from api.web.pages import LIST_PAGE, paging, render
 from api.web.session import PagePrincipal
 from api.web.views import access_entry, grant_cards, grant_form, masked_name
 from vault.accounts import agents, departments, subjects
@@ -69,7 +70,13 @@ async def acting(request: Request, principal: PagePrincipal, ctx: Ctx, session: 
 
 @router.get("/acting/{subject_id}", response_class=HTMLResponse)
 async def acting_for(
-    subject_id: str, request: Request, principal: PagePrincipal, ctx: Ctx, session: Session, now: Now
+    subject_id: str,
+    request: Request,
+    principal: PagePrincipal,
+    ctx: Ctx,
+    session: Session,
+    now: Now,
+    after: After = None,
 ) -> HTMLResponse:
     me = _delegate(principal)
     acting: Acting = await get_acting(subject_id, me, session, now)  # the API's own refusal
@@ -80,10 +87,13 @@ async def acting_for(
     known = await departments.list_all(session)
     name_of: dict[str, str] = {d.code: d.name for d in known}
 
-    # The grants the API lists to this delegate: those within its delegation.
-    rows = [g for g in await grants.list_for_subject(session, acting.subject_id) if acting.covers(g.record_types)]
-    given = await grant_cards(ctx, session, rows, now, name_of)
-    signer_of = {g.id: g.signer for g in rows}
+    # The grants the API lists to this delegate: those within its delegation, newest first, a
+    # page at a time (filtered in the query, as the API's list is).
+    page = await grants.page_for_subject(
+        session, acting.subject_id, covering=acting.record_types, after=after, limit=LIST_PAGE, newest=True
+    )
+    given = await grant_cards(ctx, session, page.items, now, name_of)
+    signer_of = {g.id: g.signer for g in page.items}
     for g in given:
         signer = signer_of[g["id"]]
         g["signer"] = _by("subject", signer, me.address, who.address)
@@ -104,6 +114,7 @@ async def acting_for(
         subject={"id": acting.subject_id, "name": masked_name(who.name, who.kind), "kind": who.kind},
         delegation=_terms(row),
         given=given,
+        paged=paging(request, page),
         fields=fields,
         departments=[d for d in known if d.active and "data_user" in d.roles],
         purpose_codes=purposes.OFFERED,

@@ -16,7 +16,7 @@ from api.web.session import PagePrincipal
 from api.web.views import masked_name
 from vault.accounts import departments, subjects
 from vault.audit import access_log
-from vault.consent import grants, receipts
+from vault.consent import grants
 from vault.credentials import corrections, records
 from vault.errors import PermissionDeniedError
 from vault.record_types import RecordType
@@ -42,8 +42,6 @@ async def my_records(
     views = page.items
     groups = [(t.value, [v for v in views if v.type == t.value]) for t in RecordType]
     me = await subjects.get(ctx, session, principal.id)
-    given = await grants.list_for_subject(session, principal.id)
-    using = {row.grantee_code for row in given if receipts.status_at(row, now) == "active"}
     month = datetime.fromtimestamp(now, UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     return render(
         request,
@@ -54,7 +52,7 @@ async def my_records(
         first=first,
         more=page.next,
         greeting_name=masked_name(me.name, me.kind),
-        using=len(using),
+        using=await grants.grantees_using(session, principal.id, now),  # a COUNT, however many grants
         accessed=await access_log.accesses_since(session, principal.id, int(month.timestamp())),
         issuers=await _issuer_names(session),
     )
@@ -76,7 +74,6 @@ async def my_record(
         raise PermissionDeniedError("this page is a citizen's or an enterprise's own")
     view = await records.read_for_subject(ctx, session, principal.id, record_id, now)
     document = view.document or {}
-    asked = await corrections.list_for_subject(ctx, session, principal.id)
     return render(
         request,
         "my/record.html",
@@ -85,6 +82,6 @@ async def my_record(
         fields=document.get("fields", {}),
         check={"document": document, "proof": list(view.anchor.proof) if view.anchor else None},
         # 申请纠错: one open request per record (the API's rule), so the page says so instead.
-        open_correction=any(c.record_id == view.id and c.status == "requested" for c in asked),
+        open_correction=await corrections.has_open(session, principal.id, view.id),
         issuers=await _issuer_names(session),
     )

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import Ctx, Now, Session, get_department
+from api.schemas.common import After
 from api.web.counter_roles import department_page
-from api.web.pages import render
+from api.web.pages import LIST_PAGE, paging, render
 from api.web.session import PagePrincipal
 from vault.credentials import correction_notices, corrections, records
 from vault.errors import PermissionDeniedError
@@ -23,36 +24,53 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/my/corrections", response_class=HTMLResponse)
 async def my_corrections(
-    request: Request, principal: PagePrincipal, ctx: Ctx, session: Session, now: Now
+    request: Request, principal: PagePrincipal, ctx: Ctx, session: Session, now: Now, after: After = None
 ) -> HTMLResponse:
-    """The person's requests, newest first, each with its status, the department's note and,
-    once accepted, a link to the corrected record."""
+    """The person's requests, newest first, a page at a time (``vault.pages``), each with its
+    status, the department's note and, once accepted, a link to the corrected record. Only the
+    records the page's requests are about are opened, for their titles."""
     if principal.role != "subject":
         raise PermissionDeniedError("this page is a citizen's or an enterprise's own")
-    asked = await corrections.list_for_subject(ctx, session, principal.id)
-    held = await records.list_for_subject(ctx, session, principal.id, now)
-    titles = {view.id: (view.document or {}).get("title", view.id) for view in held}
-    return render(request, "my/corrections.html", asked=list(reversed(asked)), titles=titles)
+    page = await corrections.page_for_subject(ctx, session, principal.id, after=after, limit=LIST_PAGE, newest=True)
+    titles = await records.titles_for_subject(ctx, session, principal.id, [c.record_id for c in page.items], now)
+    return render(request, "my/corrections.html", asked=page.items, titles=titles, paged=paging(request, page))
 
 
 @router.get("/counter/corrections", response_class=HTMLResponse)
 async def counter_corrections(
-    request: Request, principal: PagePrincipal, ctx: Ctx, session: Session, now: Now
+    request: Request,
+    principal: PagePrincipal,
+    ctx: Ctx,
+    session: Session,
+    now: Now,
+    after: After = None,
+    decided_after: After = None,
+    notices_after: After = None,
 ) -> HTMLResponse:
-    """Requests about this department's records (waiting ones first, then the newest), with the
-    values now and the values asked for; and the department's notices, unread ones marked."""
+    """Requests about this department's records, the waiting ones and then the decided ones,
+    each list newest first, with the values now and the values asked for; and the department's
+    notices, newest first, unread ones marked. Each list a page at a time (``vault.pages``),
+    with a cursor of its own in the query (``after``, ``decided_after``, ``notices_after``); the
+    counts are the lists' totals and a ``COUNT`` of the unread notices."""
     roles = await department_page(session, principal, "/counter/corrections")
     department = await get_department(principal, session)
-    found = await corrections.list_for_issuer(ctx, session, department, status=None, now=now)
-    waiting = [c for c in reversed(found) if c.status == "requested"]
-    decided = [c for c in reversed(found) if c.status != "requested"]
-    notices = list(reversed(await correction_notices.notices_for(session, department)))
+    waiting = await corrections.page_for_issuer(
+        ctx, session, department, status="requested", now=now, after=after, limit=LIST_PAGE, newest=True
+    )
+    decided = await corrections.page_for_issuer(
+        ctx, session, department, status=None, decided=True, now=now, after=decided_after, limit=LIST_PAGE, newest=True
+    )
+    notices = await correction_notices.page_for(session, department, after=notices_after, limit=LIST_PAGE, newest=True)
     return render(
         request,
         "counter_corrections.html",
-        asked=waiting + decided,
-        waiting=len(waiting),
-        notices=notices,
-        unread=sum(1 for n in notices if n.read_at is None),
+        waiting_list=waiting.items,
+        waiting_paged=paging(request, waiting),
+        decided_list=decided.items,
+        decided_paged=paging(request, decided, "decided_after"),
+        waiting=waiting.total,
+        notices=notices.items,
+        notices_paged=paging(request, notices, "notices_after"),
+        unread=await correction_notices.unread_count(session, department),
         dept_roles=roles,
     )

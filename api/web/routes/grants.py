@@ -10,8 +10,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import Ctx, Now, Session
+from api.schemas.common import After
 from api.web.counter_roles import department_page
-from api.web.pages import render
+from api.web.pages import LIST_PAGE, paging, render
 from api.web.session import PagePrincipal
 from api.web.views import grant_cards, grant_form
 from vault.accounts import departments
@@ -23,18 +24,24 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/my/grants", response_class=HTMLResponse)
-async def my_grants(request: Request, principal: PagePrincipal, ctx: Ctx, session: Session, now: Now) -> HTMLResponse:
+async def my_grants(
+    request: Request, principal: PagePrincipal, ctx: Ctx, session: Session, now: Now, after: After = None
+) -> HTMLResponse:
+    """The grants the person gave, newest first, a page at a time (``vault.pages``), and the form
+    for a new one."""
     if principal.role != "subject":
         raise PermissionDeniedError("this page is a citizen's or an enterprise's own")
     known = await departments.list_all(session)
     name_of: dict[str, str] = {d.code: d.name for d in known}
-    given = await grant_cards(ctx, session, await grants.list_for_subject(session, principal.id), now, name_of)
+    page = await grants.page_for_subject(session, principal.id, after=after, limit=LIST_PAGE, newest=True)
+    given = await grant_cards(ctx, session, page.items, now, name_of)
     fields, titles = await grant_form(ctx, session, principal.id, ALL_BITS)
     users = [d for d in known if d.active and "data_user" in d.roles]
     return render(
         request,
         "my/grants.html",
         given=given,
+        paged=paging(request, page),
         fields=fields,
         titles=titles,
         departments=users,
@@ -45,11 +52,11 @@ async def my_grants(request: Request, principal: PagePrincipal, ctx: Ctx, sessio
 
 @router.get("/counter/grants", response_class=HTMLResponse)
 async def counter_grants(
-    request: Request, principal: PagePrincipal, ctx: Ctx, session: Session, now: Now
+    request: Request, principal: PagePrincipal, ctx: Ctx, session: Session, now: Now, after: After = None
 ) -> HTMLResponse:
-    """The grants given to this department, each read with one click (by the API, which counts
-    the use and logs the access)."""
+    """The grants given to this department, newest first, a page at a time (``vault.pages``),
+    each read with one click (by the API, which counts the use and logs the access)."""
     roles = await department_page(session, principal, "/counter/grants")
-    rows = await grants.list_for_department(session, principal.id)
-    received = await grant_cards(ctx, session, rows, now, {})
-    return render(request, "counter_grants.html", received=received, dept_roles=roles)
+    page = await grants.page_for_department(session, principal.id, after=after, limit=LIST_PAGE, newest=True)
+    received = await grant_cards(ctx, session, page.items, now, {})
+    return render(request, "counter_grants.html", received=received, paged=paging(request, page), dept_roles=roles)

@@ -70,7 +70,7 @@
         const signature = await sign(typed, value("grant-password"));
         await api(`/subjects/${subject}/grants`, { message: typed.message, signature });
         say(text.done);
-        window.location.reload();
+        window.location.assign(window.location.pathname); // the first page: the new grant on top
       } catch (error) {
         const where = FIELD_ERRORS[error.answer && error.answer.field];
         if (where) {

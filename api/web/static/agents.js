@@ -39,7 +39,7 @@
       });
       const signature = await Wallet.signTyped(typed, document.getElementById("agent-password").value);
       await Page.post("/me/delegations", { message: typed.message, signature });
-      window.location.reload();
+      window.location.assign(window.location.pathname); // the first page: the new one on top
     } catch (error) {
       const field = error.answer && error.answer.field;
       if (field === "agent") {

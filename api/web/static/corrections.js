@@ -118,9 +118,13 @@
         badge.className = "badge notice-read";
         status.focus();
         button.remove();
+        // The count is of every unread notice, not only this page's: one fewer now.
         const count = document.getElementById("unread-count");
-        const left = document.querySelectorAll("li.notice.unread").length;
-        if (count) count.textContent = left ? words.unread.replace("{n}", left) : "";
+        if (count) {
+          const left = Math.max(0, Number(count.dataset.n) - 1);
+          count.dataset.n = String(left);
+          count.textContent = left ? words.unread.replace("{n}", left) : "";
+        }
         status.textContent = words.marked;
       } catch (error) {
         status.textContent = Page.reason(error);

@@ -86,7 +86,7 @@
         await api("/me/grants", { message: typed.message, signature });
         say(text.done);
         sessionStorage.setItem(SAID, text.done);
-        window.location.reload();
+        window.location.assign(window.location.pathname); // the first page: the new grant on top
       } catch (error) {
         say(Page.reason(error));
       }

@@ -69,6 +69,8 @@ ZH: dict[str, str] = {
     "head.failed": "上链失败",
     "outcome.ok": "成功",
     "outcome.refused": "被拒绝",
+    "list.more": "更多",
+    "list.first": "回到第一页",
 }
 
 EN: dict[str, str] = {
@@ -140,4 +142,6 @@ EN: dict[str, str] = {
     "head.failed": "Anchoring failed",
     "outcome.ok": "Done",
     "outcome.refused": "Refused",
+    "list.more": "More",
+    "list.first": "Back to the first page",
 }
