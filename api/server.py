@@ -231,14 +231,14 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-def _write_api_file(datadir: Path, url: str) -> None:
+def write_api_file(datadir: Path, url: str) -> None:
     path = api_file(datadir)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps({"url": url, "pid": os.getpid()}), encoding="utf-8")
     os.replace(tmp, path)  # a CLI never reads a half-written file
 
 
-def _remove_api_file(datadir: Path) -> None:
+def remove_api_file(datadir: Path) -> None:
     path = api_file(datadir)
     try:
         if json.loads(path.read_text(encoding="utf-8")).get("pid") != os.getpid():
@@ -283,7 +283,7 @@ def _seed_demo(settings: Settings, url: str) -> None:
 async def _announce(server: uvicorn.Server, settings: Settings, url: str, demo: bool) -> None:
     while not server.started:  # noqa: ASYNC110 - uvicorn sets a flag, it offers no event
         await asyncio.sleep(0.05)
-    _write_api_file(settings.datadir, url)
+    write_api_file(settings.datadir, url)
     say(f"\n数字保险箱 data vault is up: {url}  (pages {url}/ , API docs {url}/docs)")
     say(f"data directory: {settings.datadir.resolve()}  ({_describe(settings)})")
     if demo:
@@ -293,7 +293,7 @@ async def _announce(server: uvicorn.Server, settings: Settings, url: str, demo: 
         say(_hint(settings))
 
 
-async def _open(settings: Settings) -> OpenVault:
+async def open_or_explain(settings: Settings) -> OpenVault:
     await bootstrap_admin(settings)
     try:
         return await open_vault(settings)
@@ -305,8 +305,10 @@ async def _open(settings: Settings) -> OpenVault:
         raise StartError(f"cannot start the vault: {exc}") from None
 
 
-async def _serve(settings: Settings, sock: socket.socket, demo: bool) -> None:
-    opened = await _open(settings)
+async def serve_on(settings: Settings, sock: socket.socket, demo: bool, *, announce: bool = True) -> None:
+    """Opens the vault and serves on ``sock`` until stopped. ``announce``: say where, and
+    write the API file (a worker leaves that to its parent, ``api.workers``)."""
+    opened = await open_or_explain(settings)
     try:
         app = create_app(settings=settings, vault=opened, hosts=host_names(str(sock.getsockname()[0])))
         # log_config=None: uvicorn's loggers go through the vault's configuration (api.logging_setup).
@@ -315,12 +317,13 @@ async def _serve(settings: Settings, sock: socket.socket, demo: bool) -> None:
         # login challenges. Behind a reverse proxy, run the app under uvicorn with the proxy's
         # address in --forwarded-allow-ips.
         server = _Server(uvicorn.Config(app, log_config=None, timeout_graceful_shutdown=5, proxy_headers=False))
-        announcer = asyncio.create_task(_announce(server, settings, base_url(sock), demo))
+        announcer = asyncio.create_task(_announce(server, settings, base_url(sock), demo)) if announce else None
         try:
             await server.serve(sockets=[sock])
         finally:
-            announcer.cancel()
-            _remove_api_file(settings.datadir)
+            if announcer is not None:
+                announcer.cancel()
+            remove_api_file(settings.datadir)
     finally:
         # Here rather than in the app's lifespan: this also runs when a second Ctrl-C
         # skips the lifespan shutdown, so the chain node never outlives the vault.
@@ -332,7 +335,7 @@ def serve(settings: Settings, *, host: str, port: int, demo: bool) -> int:
     with _datadir_lock(settings):
         sock = listen(host, port)
         try:
-            asyncio.run(_serve(settings, sock, demo))
+            asyncio.run(serve_on(settings, sock, demo))
         finally:
             sock.close()
     return 0

@@ -51,8 +51,13 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def cmd_up(args: argparse.Namespace) -> int:
     from api.server import StartError, serve
+    from api.workers import serve_workers
 
     try:
+        if args.workers != 1:
+            if args.demo:
+                raise StartError("--demo seeds one vault process; run it without --workers")
+            return serve_workers(_settings(args), host=args.host, port=args.port, workers=args.workers)
         return serve(_settings(args), host=args.host, port=args.port, demo=args.demo)
     except StartError as exc:
         raise CliError(str(exc)) from None
@@ -192,6 +197,12 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     up.add_argument("--rpc-url", help="JSON-RPC URL for --chain rpc")
     up.add_argument("--database-url", help="database URL (default SQLite in the data directory)")
     up.add_argument("--demo", action="store_true", help="seed sample data once the API is up")
+    up.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes answering on the port (default 1); more need PostgreSQL and --chain rpc",
+    )
     up.add_argument(
         "--log-level",
         choices=("debug", "info", "warning", "error", "critical"),
