@@ -182,9 +182,13 @@ async def check_live(session: AsyncSession, principal: Principal) -> None:
     if principal.role == "subject":
         subject = await session.get(Subject, principal.id)
         current = subject.auth_address if subject else None
+        # The identity map holds rows weakly: kept here, the route's own look-up of the
+        # principal's row (``api.deps``) finds it without a second query.
+        session.info["principal_row"] = subject
     elif principal.role == "department":
         dept = await session.get(Department, principal.id)
         current = dept.auth_address if dept else None
+        session.info["principal_row"] = dept
     elif principal.role == "admin":
         current = principal.address if await session.get(Admin, principal.address) else None
     elif principal.role == "auditor":

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from chain.consent import record_type_bits, record_type_names
+from vault import keyring
 from vault.consent import grants
 from vault.consent import purposes as grant_purposes
 from vault.consent.disclosure import check_paths
@@ -115,8 +117,10 @@ async def read(
     outside_paths = [p for p in wanted_paths if not _within(p, granted_paths)]
     if outside_paths:
         raise await refuse("field_outside_scope", f"field {', '.join(outside_paths)} is outside this grant")
-    disclosed = await _disclose(ctx, session, row.subject_id, wanted_bits, wanted_paths)
-    purpose = await grant_purposes.purpose_of(ctx.master, session, row)
+    # The subject's keys, read once for the records and for the grant's purpose.
+    lookup = await keyring.lookup_for(session, ctx.master, row.subject_id)
+    disclosed = await _disclose(ctx, session, row.subject_id, wanted_bits, wanted_paths, lookup)
+    purpose = await grant_purposes.purpose_of(ctx.master, session, row, lookup)
     if not disclosed:
         # Nothing leaves, so nothing is spent: the read is logged, the grant keeps its uses.
         await ctx.events.emit(
@@ -141,11 +145,12 @@ async def read(
             row.max_uses,
             [],
         )
-    if not await grants.count_use(session, row.id, now):
+    uses = await grants.count_use(session, row.id, now)
+    if uses is None:
         # Another read took the last use (or a revocation landed) since we looked.
         await session.refresh(row)
         raise await refuse(*(_why_unusable(row, now) or ("exhausted", "this grant's uses are all spent")))
-    await session.refresh(row)
+    set_committed_value(row, "uses", uses)
     await ctx.events.emit(
         session,
         grants.event(
@@ -176,9 +181,10 @@ async def _disclose(
     subject_id: str,
     bits: int,
     paths: tuple[str, ...],
+    lookup: keyring.KekLookup,
 ) -> list[DisclosedRecord]:
     out = []
-    for row, document in await holdings.latest(ctx, session, subject_id, bits):
+    for row, document in await holdings.latest(ctx, session, subject_id, bits, lookup):
         selected = select_fields(document.get("fields", {}), paths)
         if not selected:
             continue  # a record with none of the granted fields is not disclosed at all

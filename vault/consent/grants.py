@@ -285,9 +285,11 @@ async def list_for_department(session: AsyncSession, code: str) -> list[GrantRow
     return list(rows)
 
 
-async def count_use(session: AsyncSession, gid: str, now: int) -> bool:
-    """Takes one use, atomically: of N concurrent readers of a grant with M uses left, M win."""
-    result = await session.execute(
+async def count_use(session: AsyncSession, gid: str, now: int) -> int | None:
+    """Takes one use, atomically: of N concurrent readers of a grant with M uses left, M win.
+    Returns the uses now counted, or None if none was left to take (or the grant is no longer
+    usable); the database says which in the same statement, so no second read is needed."""
+    taken = await session.scalar(
         update(GrantRow)
         .where(
             GrantRow.id == gid,
@@ -297,5 +299,8 @@ async def count_use(session: AsyncSession, gid: str, now: int) -> bool:
             GrantRow.expires_at > now,
         )
         .values(uses=GrantRow.uses + 1)
+        .returning(GrantRow.uses)
+        # The caller holds the row and sets its count from the answer (``access.read``).
+        .execution_options(synchronize_session=False)
     )
-    return getattr(result, "rowcount", 0) == 1
+    return None if taken is None else int(taken)

@@ -48,8 +48,13 @@ def _open(row: GrantRow, lookup: keyring.KekLookup) -> str:
     return plain.decode("utf-8")
 
 
-async def purpose_of(master: MasterKey, session: AsyncSession, row: GrantRow) -> str:
-    return _open(row, await keyring.lookup_for(session, master, row.subject_id))
+async def purpose_of(
+    master: MasterKey, session: AsyncSession, row: GrantRow, lookup: keyring.KekLookup | None = None
+) -> str:
+    """The grant's purpose in words; ``lookup``: the subject's keys, if already read."""
+    if lookup is None:
+        lookup = await keyring.lookup_for(session, master, row.subject_id)
+    return _open(row, lookup)
 
 
 async def purposes(master: MasterKey, session: AsyncSession, rows: Iterable[GrantRow]) -> dict[str, str]:

@@ -27,8 +27,10 @@ async def latest(
     session: AsyncSession,
     subject_id: str,
     bits: int,
+    lookup: keyring.KekLookup | None = None,
 ) -> list[tuple[Record, dict[str, Any]]]:
-    """(row, decrypted document) of each disclosable record of the types in ``bits``."""
+    """(row, decrypted document) of each disclosable record of the types in ``bits``;
+    ``lookup``: the subject's keys, when the caller has read them already."""
     rows = await session.scalars(
         select(Record)
         .where(
@@ -43,5 +45,6 @@ async def latest(
         newest[row.id] = row
     if not newest:
         return []
-    lookup = await keyring.lookup_for(session, ctx.master, subject_id)
+    if lookup is None:
+        lookup = await keyring.lookup_for(session, ctx.master, subject_id)
     return [(row, await records.decrypt(ctx, session, row, lookup)) for row in newest.values()]
