@@ -45,7 +45,9 @@ from vault.outbox.operation import Op, Payload, TxRequest
 
 # Logged as the outbox, whichever of its modules writes: one logger name to filter on.
 log = logging.getLogger("vault.outbox")
-RECEIPT_POLL, RECEIPT_POLL_MAX = 0.05, 1.0
+# A block comes every few seconds on a consortium chain: look four times a second at most,
+# so that a round is not left waiting long after its block.
+RECEIPT_POLL, RECEIPT_POLL_MAX = 0.05, 0.25
 # At most this many passes over one entry per round: a dropped transaction is re-signed at once.
 PASSES = 3
 # Stands in for the operation of a kind no feature provides, so that its entry can fail.

@@ -97,8 +97,10 @@ class Pipeline(Delivery):
         signed = await self._sign_many(sender, ready, run.next_nonce)
         async with self.ctx.sessions.begin() as session:
             now = clock.now()
+            held = await transitions.prefetch(session, [item.entry_id for item in ready])
             for item, tx in zip(ready, signed, strict=True):
                 queue.record_signed(await transitions.active(session, item.entry_id), tx, now)
+            del held
         chain = self.ctx.chain
         sent = 0
         for item, tx in zip(ready, signed, strict=True):
@@ -118,7 +120,11 @@ class Pipeline(Delivery):
         payload = queue.payload_of(entry)
         chain = self.ctx.chain
         try:
-            if await chain.call(op.applied, chain, payload):
+            # An entry never signed nor sent back to the queue has no transaction of ours out
+            # there; were its effect on chain anyway (a grant someone else relayed), pre-flight
+            # refuses it and the per-entry protocol asks ``applied``. One request saved.
+            fresh = entry.signed_at is None and entry.attempts == 0 and entry.last_error is None
+            if not fresh and await chain.call(op.applied, chain, payload):
                 return None
             request = await self._build(op, payload)
             if request is None:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 
 from eth_utils.hexadecimal import encode_hex
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chain.errors import ChainRevertError
@@ -36,6 +37,12 @@ class Settled(Exception):
 async def load(sessions: Sessions, entry_id: int) -> OutboxEntry | None:
     async with sessions() as session:
         return await session.get(OutboxEntry, entry_id)
+
+
+async def prefetch(session: AsyncSession, ids: Sequence[int]) -> list[OutboxEntry]:
+    """Loads the entries in one query, so that ``active`` finds each in the identity map; the
+    caller keeps the list while it works (the map holds rows weakly)."""
+    return list(await session.scalars(select(OutboxEntry).where(OutboxEntry.id.in_(ids))))
 
 
 async def active(session: AsyncSession, entry_id: int) -> OutboxEntry:
@@ -70,8 +77,10 @@ async def settle(
 async def settle_many(sessions: Sessions, mined: Sequence[tuple[int, Op, Payload, TxResult]]) -> None:
     """Each entry done by its recorded transaction, all in one database transaction: all or none."""
     async with sessions.begin() as session:
+        held = await prefetch(session, [entry_id for entry_id, *_ in mined])
         for entry_id, op, payload, result in mined:
             await _settle(session, entry_id, op, payload, result, ours=True)
+        del held
 
 
 async def _settle(
