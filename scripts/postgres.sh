@@ -3,6 +3,8 @@
 # a fresh cluster in a temporary directory, listening on loopback only, stopped by PID.
 #   scripts/postgres.sh start   -> prints the database URL on stdout
 #   scripts/postgres.sh stop
+#   scripts/postgres.sh kill     -> kill -9 of the server and its processes, data kept (a crash)
+#   scripts/postgres.sh resume   -> starts the killed server again on the same data
 set -euo pipefail
 PORT="${DATAVAULT_PG_PORT:-55432}"
 STATE="${TMPDIR:-/tmp}/datavault-pg-$PORT"
@@ -49,8 +51,26 @@ stop() {
   rm -rf "$STATE"
 }
 
+crash() {
+  local pid
+  pid=$(head -n 1 "$STATE/data/postmaster.pid")
+  # The postmaster and every backend at once, as a power cut would: a backend left running
+  # would keep the shared memory and refuse the restart.
+  pkill -9 -P "$pid" 2>/dev/null || true
+  kill -9 "$pid"
+  while kill -0 "$pid" 2>/dev/null || pgrep -P "$pid" >/dev/null; do sleep 0.1; done
+}
+
+resume() {
+  local bin; bin=$(pg_bin)
+  as_pg "$bin/pg_ctl" -D "$STATE/data" -l "$STATE/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $STATE -c fsync=off -c max_connections=200" start >/dev/null
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  kill) crash ;;
+  resume) resume ;;
+  *) echo "usage: $0 start|stop|kill|resume" >&2; exit 2 ;;
 esac

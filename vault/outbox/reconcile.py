@@ -34,24 +34,29 @@ log = logging.getLogger("vault.outbox")
 LostCheck = Callable[[ChainContext, AsyncSession, int], Awaitable[int]]
 
 
-async def requeue_lost(ctx: VaultContext, ops: Mapping[str, Op], checks: Sequence[LostCheck] = ()) -> int:
-    """Carries out again the writes the chain lost. Returns how many."""
+async def requeue_lost(
+    ctx: VaultContext, ops: Mapping[str, Op], checks: Sequence[LostCheck] = (), *, above: int | None = None
+) -> int:
+    """Carries out again the writes the chain lost. Returns how many. ``above``: look at writes
+    recorded in blocks above this one (default: the chain's head), each kept if its
+    transaction is still mined: a chain that lost blocks may have sealed new ones since."""
     chain = ctx.chain
     head = await chain.call(lambda: int(chain.engine.w3.eth.block_number))
+    since = head if above is None else min(above, head)
     now = clock.now()
     requeued = 0
     async with ctx.sessions.begin() as session:
         lost = list(
             await session.scalars(
                 select(OutboxEntry)
-                .where(OutboxEntry.status == "done", OutboxEntry.block_number > head)
+                .where(OutboxEntry.status == "done", OutboxEntry.block_number > since)
                 .order_by(OutboxEntry.id)
             )
         )
         for entry in lost:
             if entry.tx_hash is not None and await chain.call(_still_mined, chain, entry.tx_hash):
                 continue  # settled by a running submitter after we read the head
-            reason = f"the chain lost block {entry.block_number} (head is {head})"
+            reason = f"the chain lost the transaction of block {entry.block_number} (head is {head})"
             await requeue(session, entry, ops[entry.kind], reason, now)
             requeued += 1
         for check in checks:
@@ -74,3 +79,34 @@ def _still_mined(chain: ChainContext, tx_hash: str) -> bool:
         return transactions.receipt_for(chain.engine.w3, decode_hex(tx_hash)) is not None
     except ChainRevertError:
         return True  # mined, if reverted: not lost
+
+
+class Rewind:
+    """Notices, between rounds, a chain that went back: a node killed before it saved its last
+    blocks and started again, under a vault that kept running. It remembers the last block it
+    saw by number and hash; when that block is gone or different, the writes recorded since
+    are looked at again (``requeue_lost``)."""
+
+    # How far below the remembered block the look goes: the node may have lost more than the
+    # blocks after it (its state is saved every second or so).
+    LOOK_BACK = 64
+
+    def __init__(self) -> None:
+        self.seen: tuple[int, bytes] | None = None
+
+    def went_back(self, chain: ChainContext) -> int | None:
+        """The block above which to look again, if the chain went back since the last call."""
+        w3 = chain.engine.w3
+        latest = w3.eth.get_block("latest")
+        now_seen = (int(latest["number"]), bytes(latest["hash"]))
+        before, self.seen = self.seen, now_seen
+        if before is None:
+            return None
+        number, block_hash = before
+        if number > now_seen[0]:
+            return max(now_seen[0] - self.LOOK_BACK, -1)
+        if number == now_seen[0]:
+            same = now_seen[1] == block_hash
+        else:
+            same = bytes(w3.eth.get_block(number)["hash"]) == block_hash
+        return None if same else max(number - self.LOOK_BACK, -1)

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from chain.errors import ChainError
 from vault import clock
 from vault.context import VaultContext
 from vault.outbox import queue
@@ -34,7 +35,7 @@ from vault.outbox.backoff import Backoff
 from vault.outbox.delivery import Sent
 from vault.outbox.operation import Op
 from vault.outbox.pipeline import Pipeline, Run
-from vault.outbox.reconcile import LostCheck, requeue_lost
+from vault.outbox.reconcile import LostCheck, Rewind, requeue_lost
 from vault.outbox.transitions import MAX_ATTEMPTS
 
 __all__ = ["LEADER_LOCK", "MAX_ATTEMPTS", "RoundStep", "Submitter"]
@@ -73,6 +74,7 @@ class Submitter(Pipeline):
         self.in_flight = max(1, in_flight)
         self.steps = list(steps)
         self.lost_checks = list(lost_checks)
+        self.rewind = Rewind()
         self._wake = asyncio.Event()
         self._leader: AsyncConnection | None = None
         ctx.nudge = self.nudge
@@ -87,6 +89,14 @@ class Submitter(Pipeline):
     async def run_once(self) -> int:
         """Run the features' steps, then carry out queued writes in order. Returns entries settled."""
         now = clock.now()
+        chain = self.ctx.chain
+        try:
+            above = await chain.call(self.rewind.went_back, chain)
+        except ChainError:
+            above = None  # the node is away: the entries' own back-off deals with that
+        if above is not None:
+            log.warning("the chain went back (a node restarted from older state); looking for lost writes")
+            await requeue_lost(self.ctx, self.ops, self.lost_checks, above=above)
         for step in self.steps:
             await step(now)
         async with self.ctx.sessions() as session:

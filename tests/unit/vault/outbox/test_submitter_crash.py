@@ -523,3 +523,26 @@ async def test_migration_0002_keeps_queued_work_and_matches_the_models(tmp_path:
         assert [d for d in diff if "outbox" in repr(d)] == []
     finally:
         await engine.dispose()
+
+
+async def test_a_chain_that_goes_back_under_a_running_submitter_gets_its_writes_again(
+    harness: Harness, tester: Any
+) -> None:
+    """The node is killed and restarted from older state while the vault keeps running: the
+    submitter sees the block it last saw gone, and carries out again what the chain lost, even
+    once the chain has sealed new blocks past the old height."""
+    h = harness
+    sub = h.vault.submitter
+    _, citizen, records = await issued(h)
+    snapshot = tester.take_snapshot()
+    await h.settle()
+    assert {r["status"] for r in (await mine(h, citizen)).values()} == {"anchored"}
+    await sub.run_once()  # remembers the head, the anchor's block
+    tester.revert_to_snapshot(snapshot)
+    tester.mine_blocks(5)  # past the old height again: only the lost block's hash tells
+    assert sum(issuances(h).values()) == 0
+
+    await sub.run_once()
+    await h.settle()
+    await assert_anchored_once(h, citizen, records, None)
+    assert len(await entries(h)) == 1  # the same entry, carried out again
