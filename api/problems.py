@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -33,6 +34,20 @@ from vault.errors import (
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
+
+
+# A server that went away or is not back yet, in the driver's words: asyncpg's connection
+# errors, and PostgreSQL's SQLSTATE classes 08 (connection exception) and 57P01-57P03
+# (shutting down, crashed, starting up).
+_LOST_CONNECTION: tuple[type[BaseException], ...] = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+_UNAVAILABLE_STATES = ("57P01", "57P02", "57P03")
+
+
+def _unavailable(error: BaseException | None) -> bool:
+    if error is None:
+        return False
+    state = str(getattr(error, "sqlstate", "") or "")
+    return isinstance(error, _LOST_CONNECTION) or state.startswith("08") or state in _UNAVAILABLE_STATES
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
@@ -110,6 +125,15 @@ def install(app: FastAPI) -> None:
 
     for kind in (OperationalError, InterfaceError, PoolTimeout):
         app.add_exception_handler(kind, storage_down)
+
+    @app.exception_handler(DBAPIError)
+    async def storage_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        # asyncpg reports a server killed mid-query as a plain DBAPIError ("connection was
+        # closed in the middle of operation"); SQLAlchemy marks the connection invalidated.
+        if exc.connection_invalidated or _unavailable(exc.orig) or _unavailable(getattr(exc.orig, "__cause__", None)):
+            return await storage_down(request, exc)
+        log.exception("database error")
+        return problem(500, "Storage error", "the database refused the request; nothing was written")
 
     @app.exception_handler(OSError)
     async def unreachable(_r: Request, exc: OSError) -> JSONResponse:

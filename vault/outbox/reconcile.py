@@ -56,8 +56,13 @@ async def requeue_lost(
         for entry in lost:
             if entry.tx_hash is not None and await chain.call(_still_mined, chain, entry.tx_hash):
                 continue  # settled by a running submitter after we read the head
+            op = ops[entry.kind]
+            if await chain.call(op.applied, chain, queue.payload_of(entry)):
+                # The effect is in the chain's state though its transaction is not on record:
+                # a node restored from a state file keeps the state, not always the history.
+                continue
             reason = f"the chain lost the transaction of block {entry.block_number} (head is {head})"
-            await requeue(session, entry, ops[entry.kind], reason, now)
+            await requeue(session, entry, op, reason, now)
             requeued += 1
         for check in checks:
             requeued += await check(chain, session, now)

@@ -89,16 +89,28 @@ class Submitter(Pipeline):
     async def run_once(self) -> int:
         """Run the features' steps, then carry out queued writes in order. Returns entries settled."""
         now = clock.now()
+        await self._look_back()
+        for step in self.steps:
+            await step(now)
+        settled = await self._drain()
+        # The head after this round's writes settled: if the node loses any of their blocks,
+        # the next round finds this block gone.
+        await self._look_back()
+        return settled
+
+    async def _look_back(self) -> None:
+        """Queues again the writes of blocks the chain lost since the last look."""
         chain = self.ctx.chain
         try:
             above = await chain.call(self.rewind.went_back, chain)
         except ChainError:
-            above = None  # the node is away: the entries' own back-off deals with that
+            return  # the node is away: the entries' own back-off deals with that
         if above is not None:
             log.warning("the chain went back (a node restarted from older state); looking for lost writes")
             await requeue_lost(self.ctx, self.ops, self.lost_checks, above=above)
-        for step in self.steps:
-            await step(now)
+
+    async def _drain(self) -> int:
+        """Carries out queued writes in order; returns how many settled."""
         async with self.ctx.sessions() as session:
             queued = [(e.id, e.sender) for e in await queue.pending(session, limit=QUEUE_READ)]
         pipelined = self.in_flight > 1
