@@ -61,7 +61,7 @@ async def requeue_lost(
                 # The effect is in the chain's state though its transaction is not on record:
                 # a node restored from a state file keeps the state, not always the history.
                 continue
-            reason = f"the chain lost the transaction of block {entry.block_number} (head is {head})"
+            reason = f"the chain lost block {entry.block_number} (head is {head})"
             await requeue(session, entry, op, reason, now)
             requeued += 1
         for check in checks:

@@ -32,7 +32,7 @@ from vault.db.engine import create_engine, sqlite_url
 from vault.db.migrate import upgrade
 from vault.db.models import AnchorBatch, Base, OutboxEntry, Record
 from vault.operations import OPS
-from vault.outbox import queue
+from vault.outbox import queue, reconcile
 from vault.outbox.backoff import BUG_ATTEMPTS, is_transient
 from vault.outbox.submitter import MAX_ATTEMPTS, Submitter
 from vault.setup import make_submitter
@@ -546,3 +546,17 @@ async def test_a_chain_that_goes_back_under_a_running_submitter_gets_its_writes_
     await h.settle()
     await assert_anchored_once(h, citizen, records, None)
     assert len(await entries(h)) == 1  # the same entry, carried out again
+
+
+async def test_a_write_whose_effect_the_chain_holds_is_kept_though_its_receipt_is_gone(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node restored from a state file keeps the state, not always the history: a write whose
+    transaction it no longer knows, but whose effect it holds, is not carried out again."""
+    h = harness
+    _, citizen, records = await issued(h)
+    await h.settle()
+    monkeypatch.setattr(reconcile, "_still_mined", lambda *_a: False)
+    assert await reconcile.requeue_lost(h.vault.ctx, OPS, above=0) == 0
+    assert {e.status for e in await entries(h)} == {"done"}
+    await assert_anchored_once(h, citizen, records, None)
