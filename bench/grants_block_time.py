@@ -25,9 +25,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chain.engines.anvil import AnvilEngine
-from tests.delegation_conformance import subject_id
-from tests.grant_conformance import LICENCE_FIELDS, grant_body
+from tests.grant_conformance import grant_body
 from tests.support.harness import Actor, Harness, open_harness
+from tests.support.outbox import citizen_with_licence
 from vault import outbox
 
 
@@ -44,12 +44,7 @@ async def once(grants: int, block_time: float, clients: int, queued: bool) -> tu
         h = await open_harness(Path(tmp) / "vault", chain="rpc", rpc_url=node.rpc_url, signer_key=key)
         stop = asyncio.Event()
         try:
-            registrar = await h.department("gongan")
-            await h.department("renshe", roles=["data_user"])
-            citizen = await h.subject(registrar)
-            await h.issue(registrar, fields=LICENCE_FIELDS)
-            await h.settle()
-            sid = await subject_id(h, citizen)
+            citizen, sid = await citizen_with_licence(h)
             w3 = h.vault.ctx.chain.engine.w3
             first_block = int(w3.eth.block_number)
             gate = asyncio.Semaphore(clients)

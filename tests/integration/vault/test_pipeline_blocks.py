@@ -7,17 +7,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from chain import transactions
 from chain.engines.anvil import AnvilEngine
 from keys import SigningKey
-from tests.delegation_conformance import grant_as, subject_id
-from tests.grant_conformance import LICENCE_FIELDS
-from tests.support.harness import Actor, Harness, open_harness
+from tests.delegation_conformance import grant_as
+from tests.support.harness import Harness, open_harness
+from tests.support.outbox import citizen_with_licence, grant_entries, grant_statuses, operator_nonce, queue_grants
 from vault.db.models import OutboxEntry
 from vault.setup import make_submitter
 
@@ -47,59 +45,12 @@ def seal(h: Harness) -> None:
     h.vault.ctx.chain.engine.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def signatures(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    signed: list[str] = []
-    real = transactions.sign
-
-    def sign(*args: Any, **kwargs: Any) -> transactions.SignedTx:
-        tx = real(*args, **kwargs)
-        signed.append("0x" + tx.tx_hash.hex())
-        return tx
-
-    monkeypatch.setattr(transactions, "sign", sign)
-    return signed
-
-
-async def citizen_with_licence(h: Harness, *, reader: bool = True) -> tuple[Actor, str]:
-    registrar = await h.department("gongan")
-    if reader:
-        await h.department("renshe", roles=["data_user"])
-    citizen = await h.subject(registrar)
-    await h.issue(registrar, fields=LICENCE_FIELDS)
-    await h.settle()
-    return citizen, await subject_id(h, citizen)
-
-
-async def grants(h: Harness, citizen: Actor, sid: str, n: int) -> list[str]:
-    ids = []
-    for _ in range(n):
-        r = await grant_as(h, citizen, sid, citizen.key)
-        assert r.status_code == 201, r.text
-        ids.append(r.json()["id"])
-    return ids
-
-
-async def grant_entries(h: Harness) -> list[OutboxEntry]:
-    async with h.vault.ctx.sessions() as s:
-        return list(await s.scalars(select(OutboxEntry).where(OutboxEntry.kind == "grant").order_by(OutboxEntry.id)))
-
-
-async def statuses(h: Harness, citizen: Actor, ids: list[str]) -> list[str]:
-    return [(await h.http.get(f"/me/grants/{g}", headers=citizen.headers)).json()["status"] for g in ids]
-
-
-def operator_nonce(h: Harness) -> int:
-    chain = h.vault.ctx.chain
-    return int(chain.engine.w3.eth.get_transaction_count(chain.operator.address))
-
-
 async def test_a_round_sends_every_grant_before_waiting_and_one_block_holds_them(
     harness: Harness, signatures: list[str]
 ) -> None:
     h = harness
     citizen, sid = await citizen_with_licence(h)
-    ids = await grants(h, citizen, sid, 6)
+    ids = await queue_grants(h, citizen, sid, 6)
     nonce = operator_nonce(h)
     signatures.clear()
     automine(h, False)
@@ -114,14 +65,14 @@ async def test_a_round_sends_every_grant_before_waiting_and_one_block_holds_them
     assert await make_submitter(h.vault.ctx).run_once() == 6
     entries = await grant_entries(h)
     assert {e.status for e in entries} == {"done"} and len({e.block_number for e in entries}) == 1
-    assert await statuses(h, citizen, ids) == ["active"] * 6
+    assert await grant_statuses(h, citizen, ids) == ["active"] * 6
     assert len(signatures) == 6  # nothing signed twice
 
 
 async def test_one_at_a_time_waits_for_each_block(harness: Harness) -> None:
     h = harness
     citizen, sid = await citizen_with_licence(h)
-    await grants(h, citizen, sid, 3)
+    await queue_grants(h, citizen, sid, 3)
     automine(h, False)
     assert await make_submitter(h.vault.ctx, receipt_timeout=0.1, in_flight=1).run_once() == 0
     assert [e.status for e in await grant_entries(h)] == ["signed", "pending", "pending"]
@@ -143,4 +94,4 @@ async def test_a_write_that_needs_one_in_flight_waits_for_it_rather_than_fail(ha
     seal(h)
     automine(h, True)
     await h.settle()
-    assert await statuses(h, citizen, [r.json()["id"]]) == ["active"]
+    assert await grant_statuses(h, citizen, [r.json()["id"]]) == ["active"]

@@ -7,18 +7,13 @@ the in-process chain takes one pending transaction per sender when it does not m
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from chain import transactions
-from tests.delegation_conformance import grant_as, subject_id
-from tests.grant_conformance import LICENCE_FIELDS
-from tests.support.harness import Actor, Harness, open_harness
-from vault.db.models import OutboxEntry
+from tests.support.harness import Harness
+from tests.support.outbox import citizen_with_licence, grant_entries, grant_statuses, queue_grants
 from vault.outbox.pipeline import Pipeline
 from vault.setup import make_submitter
 
@@ -27,69 +22,12 @@ class Crash(BaseException):
     """The process died here."""
 
 
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await open_harness(tmp_path, chain="inprocess")
-    yield h
-    await h.close()
-
-
-@pytest.fixture
-def tester(harness: Harness) -> Iterator[Any]:
-    eth_tester = harness.vault.ctx.chain.engine.w3.provider.ethereum_tester  # type: ignore[attr-defined]
-    yield eth_tester
-    eth_tester.enable_auto_mine_transactions()
-
-
-@pytest.fixture
-def signatures(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    signed: list[str] = []
-    real = transactions.sign
-
-    def sign(*args: Any, **kwargs: Any) -> transactions.SignedTx:
-        tx = real(*args, **kwargs)
-        signed.append("0x" + tx.tx_hash.hex())
-        return tx
-
-    monkeypatch.setattr(transactions, "sign", sign)
-    return signed
-
-
-async def queued_grants(h: Harness, n: int) -> tuple[Actor, list[str]]:
-    """A citizen with a licence on chain and ``n`` grants queued, none sent yet."""
-    registrar = await h.department("gongan")
-    await h.department("renshe", roles=["data_user"])
-    citizen = await h.subject(registrar)
-    await h.issue(registrar, fields=LICENCE_FIELDS)
-    await h.settle()
-    sid = await subject_id(h, citizen)
-    ids = []
-    for _ in range(n):
-        r = await grant_as(h, citizen, sid, citizen.key)
-        assert r.status_code == 201, r.text
-        ids.append(r.json()["id"])
-    return citizen, ids
-
-
-async def grant_entries(h: Harness) -> list[OutboxEntry]:
-    async with h.vault.ctx.sessions() as s:
-        return list(await s.scalars(select(OutboxEntry).where(OutboxEntry.kind == "grant").order_by(OutboxEntry.id)))
-
-
-async def statuses(h: Harness, citizen: Actor, ids: list[str]) -> list[str]:
-    return [(await h.http.get(f"/me/grants/{g}", headers=citizen.headers)).json()["status"] for g in ids]
-
-
-def operator_nonce(h: Harness) -> int:
-    chain = h.vault.ctx.chain
-    return int(chain.engine.w3.eth.get_transaction_count(chain.operator.address))
-
-
 async def test_crash_between_recording_a_chunk_and_sending_it_resends_the_same_bytes(
     harness: Harness, monkeypatch: pytest.MonkeyPatch, signatures: list[str]
 ) -> None:
     h = harness
-    citizen, ids = await queued_grants(h, 5)
+    citizen, sid = await citizen_with_licence(h)
+    ids = await queue_grants(h, citizen, sid, 5)
     signatures.clear()
     real = transactions.broadcast
     sent: list[bytes] = []
@@ -110,7 +48,7 @@ async def test_crash_between_recording_a_chunk_and_sending_it_resends_the_same_b
     assert signatures == recorded
 
     await make_submitter(h.vault.ctx).run_once()
-    assert await statuses(h, citizen, ids) == ["active"] * 5
+    assert await grant_statuses(h, citizen, ids) == ["active"] * 5
     assert signatures == recorded  # the recorded bytes were sent, none signed again
     assert [e.tx_hash for e in await grant_entries(h)] == recorded
 
@@ -119,7 +57,8 @@ async def test_crash_after_the_blocks_before_settling_settles_from_the_receipts(
     harness: Harness, monkeypatch: pytest.MonkeyPatch, signatures: list[str]
 ) -> None:
     h = harness
-    citizen, ids = await queued_grants(h, 4)
+    citizen, sid = await citizen_with_licence(h)
+    ids = await queue_grants(h, citizen, sid, 4)
     signatures.clear()
     with monkeypatch.context() as m:
         m.setattr(Pipeline, "_settle_many", lambda *_a: (_ for _ in ()).throw(Crash()))
@@ -127,5 +66,5 @@ async def test_crash_after_the_blocks_before_settling_settles_from_the_receipts(
             await make_submitter(h.vault.ctx).run_once()
     assert [e.status for e in await grant_entries(h)] == ["signed"] * 4
     await make_submitter(h.vault.ctx).run_once()
-    assert await statuses(h, citizen, ids) == ["active"] * 4
+    assert await grant_statuses(h, citizen, ids) == ["active"] * 4
     assert len(signatures) == 4

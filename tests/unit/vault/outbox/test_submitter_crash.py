@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from web3.exceptions import Web3RPCError
 
 from chain import transactions
 from chain.errors import NodeUnavailable
-from tests.support.harness import Actor, Harness, issuances, open_harness
+from tests.support.harness import Actor, Harness, issuances
 from vault import clock, outbox
 from vault.credentials.anchoring import batch_pending
 from vault.db.engine import create_engine, sqlite_url
@@ -44,36 +44,6 @@ class Crash(BaseException):
 
 def crash(*_args: Any, **_kwargs: Any) -> Any:
     raise Crash()
-
-
-@pytest.fixture
-def signatures(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every transaction the code under test signs (the real signing still happens)."""
-    signed: list[str] = []
-    real = transactions.sign
-
-    def sign(*args: Any, **kwargs: Any) -> transactions.SignedTx:
-        tx = real(*args, **kwargs)
-        signed.append("0x" + tx.tx_hash.hex())
-        return tx
-
-    monkeypatch.setattr(transactions, "sign", sign)
-    return signed
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await open_harness(tmp_path, chain="inprocess")
-    yield h
-    await h.close()
-
-
-@pytest.fixture
-def tester(harness: Harness) -> Iterator[Any]:
-    """eth-tester behind the in-process chain; automine is restored afterwards."""
-    eth_tester = harness.vault.ctx.chain.engine.w3.provider.ethereum_tester  # type: ignore[attr-defined]
-    yield eth_tester
-    eth_tester.enable_auto_mine_transactions()
 
 
 async def issued(h: Harness, n: int = 3) -> tuple[Actor, Actor, list[dict[str, Any]]]:
