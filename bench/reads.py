@@ -24,7 +24,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
@@ -34,80 +33,21 @@ sys.path.insert(0, str(ROOT))
 
 from api.client import discover
 from chain.engines.anvil import AnvilEngine
-from keys import Keystore, SigningKey
-from vault.config import Settings
+from tests.support import chaos
 
 PG_PORT = os.environ.get("DATAVAULT_PG_PORT", "55439")
-FIELDS = {"姓名": "张三", "准驾车型": "C1", "住址": {"城市": "杭州"}}
-CITIZEN_ID = "330102199001011234"
-
-
-class Api:
-    def __init__(self, http: httpx.AsyncClient, key: SigningKey) -> None:
-        self.http, self.key, self.headers = http, key, {}
-
-    async def login(self) -> Api:
-        challenge = (await self.post("/auth/challenge", {"address": self.key.address}))["challenge"]
-        token = await self.post("/auth/token", {"challenge": challenge, "signature": self.key.sign_message(challenge)})
-        self.headers = {"Authorization": f"Bearer {token['access_token']}"}
-        return self
-
-    async def post(self, path: str, body: Any, *, expect: int = 200, retry: float = 0) -> Any:
-        deadline = time.monotonic() + retry
-        while True:
-            r = await self.http.post(path, json=body, headers=self.headers)
-            if r.status_code < 300 or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.2)  # the chain has not caught up yet (a department being registered)
-        assert r.status_code < 300, (path, r.status_code, r.text)
-        return r.json()
-
-    async def get(self, path: str) -> Any:
-        r = await self.http.get(path, headers=self.headers)
-        assert r.status_code == 200, (path, r.text)
-        return r.json()
 
 
 async def seed(url: str, datadir: Path) -> tuple[dict[str, str], str]:
-    """A reader department's headers and a grant id it may read through a million times."""
-    settings = Settings(datadir=datadir)
-    admin_key = Keystore(settings.keystore_dir, settings.load_master_key()).load("admin")
-    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
-        admin = await Api(http, admin_key).login()
-        gongan, renshe, citizen = SigningKey.generate(), SigningKey.generate(), SigningKey.generate()
-        for code, key, roles in (("gongan", gongan, ["issuer", "registrar"]), ("renshe", renshe, ["data_user"])):
-            body = {"code": code, "name": code, "roles": roles, "auth_address": key.address}
-            await admin.post("/departments", body)
-        registrar = await Api(http, gongan).login()
-        person = {"kind": "citizen", "identifier": CITIZEN_ID, "name": "张三", "address": citizen.address}
-        await registrar.post("/subjects", person, retry=60)
-        record = {
-            "subject": {"kind": "citizen", "identifier": CITIZEN_ID},
-            "type": "licence",
-            "title": "机动车驾驶证",
-            "fields": FIELDS,
-            "valid_until": int(time.time()) + 365 * 86400,
-        }
-        await registrar.post("/records", record, retry=60)
-        me = await Api(http, citizen).login()
-        terms = {
-            "grantee": "renshe",
-            "record_types": ["licence"],
-            "fields": ["姓名", "准驾车型"],
-            "purpose_code": 101,
-            "purpose": "核验驾驶资格",
-            "expires_at": int(time.time()) + 30 * 86400,
-            "max_uses": 1_000_000,
-        }
-        prepared = await me.post("/me/grants/prepare", terms, retry=60)
-        typed = prepared["typed_data"]
-        grant = await me.post("/me/grants", {"message": typed["message"], "signature": citizen.sign_typed_data(typed)})
-        reader = await Api(http, renshe).login()
-        deadline = time.monotonic() + 120
-        while (await me.get(f"/me/grants/{grant['id']}"))["status"] != "active":
-            assert time.monotonic() < deadline, "the grant was not activated on chain"
-            await asyncio.sleep(0.2)
-        return reader.headers, grant["id"]
+    """A reader department's headers and a grant it may read through a million times, active."""
+    issuer, citizen, reader, grant = await chaos.seed(url, datadir, chaos.Outcome())
+    deadline = time.monotonic() + 120
+    while (await citizen.http.get(f"/me/grants/{grant}", headers=citizen.headers)).json()["status"] != "active":
+        assert time.monotonic() < deadline, "the grant was not activated on chain"
+        await asyncio.sleep(0.2)
+    for api in (issuer, citizen, reader):
+        await api.close()
+    return reader.headers, grant
 
 
 async def load(url: str, headers: dict[str, str], grant: str, clients: int, seconds: float) -> list[float]:

@@ -35,6 +35,7 @@ from chain.engines.base import DEV_KEY
 from chain.engines.process import free_port
 from chain.logs import with_anonymous_events
 from keys import Keystore, SigningKey
+from tests.grant_conformance import grant_body
 from vault.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +95,7 @@ class Cluster:
     # -- the node --------------------------------------------------------------------------
 
     def start_node(self) -> None:
-        argv = AnvilEngine(self.root / "chain", zero_gas=True)._argv(self.node_port)
+        argv = AnvilEngine(self.root / "chain", zero_gas=True).command(self.node_port)
         (self.root / "chain").mkdir(exist_ok=True)
         log = (self.root / "anvil.log").open("ab")
         self.node = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -217,27 +218,26 @@ class Api:
         await self.http.aclose()
 
 
-async def seed(cluster: Cluster, outcome: Outcome) -> tuple[Api, Api, Api, str]:
-    """An issuing registrar, a reader, a citizen with a licence, and a grant of many reads."""
-    settings = Settings(datadir=cluster.datadir)
-    admin = await Api(
-        cluster.url, Keystore(settings.keystore_dir, settings.load_master_key()).load("admin"), outcome
-    ).login()
+async def seed(url: str, datadir: Path, outcome: Outcome) -> tuple[Api, Api, Api, str]:
+    """An issuing registrar, a reader, a citizen with a licence, and a grant of many reads, made
+    over HTTP with the keys a vault serving ``datadir`` at ``url`` created (its admin's)."""
+    settings = Settings(datadir=datadir)
+    admin = await Api(url, Keystore(settings.keystore_dir, settings.load_master_key()).load("admin"), outcome).login()
     keys = {code: SigningKey.generate() for code in ("gongan", "renshe")}
     for code, roles in (("gongan", ["issuer", "registrar"]), ("renshe", ["data_user"])):
         await admin.post(
             "/departments", {"code": code, "name": code, "roles": roles, "auth_address": keys[code].address}
         )
     await admin.close()
-    issuer = await Api(cluster.url, keys["gongan"], outcome).login()
+    issuer = await Api(url, keys["gongan"], outcome).login()
     citizen_key = SigningKey.generate()
     person = {"kind": "citizen", "identifier": CITIZEN_ID, "name": "张三", "address": citizen_key.address}
     await issuer.post("/subjects", person)
     await issuer.post("/records", record_body("机动车驾驶证"))
-    citizen = await Api(cluster.url, citizen_key, outcome).login()
+    citizen = await Api(url, citizen_key, outcome).login()
     grant = await signed_grant(citizen, max_uses=1_000_000)
     assert grant is not None
-    reader = await Api(cluster.url, keys["renshe"], outcome).login()
+    reader = await Api(url, keys["renshe"], outcome).login()
     return issuer, citizen, reader, grant
 
 
@@ -252,15 +252,7 @@ def record_body(title: str) -> dict[str, Any]:
 
 
 def grant_terms(max_uses: int) -> dict[str, Any]:
-    return {
-        "grantee": "renshe",
-        "record_types": ["licence"],
-        "fields": ["姓名", "准驾车型"],
-        "purpose_code": 101,
-        "purpose": "核验驾驶资格",
-        "expires_at": int(time.time()) + 30 * 86400,
-        "max_uses": max_uses,
-    }
+    return grant_body(fields=["姓名", "准驾车型"], max_uses=max_uses)
 
 
 async def signed_grant(citizen: Api, max_uses: int, *, load: bool = False) -> str | None:
@@ -318,7 +310,7 @@ async def run(
 ) -> tuple[Outcome, str]:
     """Traffic for ``seconds`` while ``kills`` happen: (at, "vault"|"node"|"postgres", down for)."""
     outcome = Outcome()
-    issuer, citizen, reader, long_grant = await seed(cluster, outcome)
+    issuer, citizen, reader, long_grant = await seed(cluster.url, cluster.datadir, outcome)
     start = time.monotonic()
     until = start + seconds
 
