@@ -88,7 +88,8 @@ class AnvilEngine(ManagedNodeEngine):
     def state_path(self) -> Path:
         return self.datadir / STATE_FILE
 
-    def _argv(self, port: int) -> list[str]:
+    def command(self, port: int) -> list[str]:
+        """The command line that runs this node on ``port``, its state in the data directory."""
         argv = [
             str(anvil_binary(self.binary)),
             "--host",
@@ -128,7 +129,7 @@ class AnvilEngine(ManagedNodeEngine):
         self.datadir.mkdir(parents=True, exist_ok=True)
         self._check_state_file()
         anvil_binary(self.binary)  # fail with the npm hint before touching any process
-        self._spawn(self._argv, cwd=self.datadir)
+        self._spawn(self.command, cwd=self.datadir)
 
     def wait_persisted(self, timeout: float = 10 * STATE_INTERVAL) -> None:
         """Returns once anvil has written a state file that includes everything mined so far.

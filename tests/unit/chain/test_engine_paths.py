@@ -20,7 +20,7 @@ def test_anvil_is_told_absolute_paths_whatever_the_working_directory(
     monkeypatch.chdir(tmp_path)
     engine = AnvilEngine(Path(".datavault"), binary=Path("/usr/bin/true"))  # only the command line is looked at
     monkeypatch.chdir("/")  # later changes of directory change nothing
-    argv = engine._argv(8545)
+    argv = engine.command(8545)
     state = Path(argv[argv.index("--state") + 1])
     assert state == tmp_path / ".datavault" / "chain-state.json"
     assert engine.datadir == tmp_path / ".datavault" and engine.state_path == state
