@@ -89,12 +89,11 @@ class Submitter(Pipeline):
     async def run_once(self) -> int:
         """Run the features' steps, then carry out queued writes in order. Returns entries settled."""
         now = clock.now()
-        await self._look_back()
         for step in self.steps:
             await step(now)
         settled = await self._drain()
-        # The head after this round's writes settled: if the node loses any of their blocks,
-        # the next round finds this block gone.
+        # Once per round, after its writes settled: a block of theirs lost since the last look
+        # is found now, and one lost before the next round is found at the end of it.
         await self._look_back()
         return settled
 
