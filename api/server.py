@@ -38,6 +38,12 @@ from vault.setup import OpenVault, open_vault
 
 ADMIN_KEY = "admin"
 LOCK_FILE = "datavault.lock"
+# The signals that stop a running vault, gracefully, in the server and in the workers'
+# supervisor (api.workers) alike: Ctrl-C, SIGTERM, and SIGHUP (the terminal closed) where the
+# platform has it.
+STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM) + (
+    (signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()
+)
 DEMO_LOGIN = "citizen-zhang-san"
 
 
@@ -222,8 +228,7 @@ class _Server(uvicorn.Server):
         if threading.current_thread() is not threading.main_thread():
             yield
             return
-        signals = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
-        original = {sig: signal.signal(sig, self.handle_exit) for sig in signals}
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in STOP_SIGNALS}
         try:
             yield
         finally:

@@ -23,7 +23,17 @@ import time
 from multiprocessing.process import BaseProcess
 
 from api import logging_setup
-from api.server import StartError, base_url, listen, open_or_explain, remove_api_file, say, serve_on, write_api_file
+from api.server import (
+    STOP_SIGNALS,
+    StartError,
+    base_url,
+    listen,
+    open_or_explain,
+    remove_api_file,
+    say,
+    serve_on,
+    write_api_file,
+)
 from vault.config import Settings
 
 log = logging.getLogger("api.workers")
@@ -86,8 +96,7 @@ def _supervise(settings: Settings, sock: socket.socket, workers: int) -> int:
     def on_signal(_signum: int, _frame: object) -> None:
         stop.set()
 
-    signals = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
-    original = {sig: signal.signal(sig, on_signal) for sig in signals}
+    original = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
     processes = [start(i) for i in range(workers)]
     url = base_url(sock)
     write_api_file(settings.datadir, url)
