@@ -7,9 +7,11 @@ the consent folder to know whether an agent is acting within a delegation.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
+from vault import pages
 from vault.db.grants import DelegationRow
 
 # A delegation still being anchored already counts: the outbox anchors it before any grant
@@ -37,3 +39,45 @@ async def subjects_of(session: AsyncSession, agent: str, now: int) -> list[str]:
         select(DelegationRow.subject_id).where(DelegationRow.agent_address == agent).distinct()
     )
     return [sid for sid in rows if await active_for(session, sid, agent, now) is not None]
+
+
+def _in_force(agent: str, now: int) -> list[ColumnElement[bool]]:
+    """``active_for`` as a query: the rows that are, each for its subject, the delegation under
+    which ``agent`` may act at ``now`` (the subject's latest to the agent, live, in its time)."""
+    newer = aliased(DelegationRow)
+    return [
+        DelegationRow.agent_address == agent,
+        ~exists().where(
+            newer.subject_id == DelegationRow.subject_id,
+            newer.agent_address == DelegationRow.agent_address,
+            newer.id > DelegationRow.id,
+        ),
+        DelegationRow.status.in_(LIVE),
+        DelegationRow.revoked_at.is_(None),
+        DelegationRow.not_before <= now,
+        DelegationRow.expires_at > now,
+    ]
+
+
+async def page_for_agent(
+    session: AsyncSession,
+    agent: str,
+    now: int,
+    *,
+    after: str | None = None,
+    limit: int = pages.DEFAULT_LIMIT,
+    newest: bool = False,
+) -> pages.Page[DelegationRow]:
+    """One page of the delegations under which ``agent`` may act now, one per subject (what
+    ``subjects_of`` names, with the terms ``active_for`` gives), oldest first (newest first with
+    ``newest``), and how many subjects there are in all."""
+    return await pages.keyset(
+        session,
+        DelegationRow,
+        _in_force(agent, now),
+        [DelegationRow.id],
+        "acting",
+        after=after,
+        limit=limit,
+        newest=newest,
+    )
