@@ -1,11 +1,11 @@
 """代为办理: the pages of an agent (经办人) or a guardian (监护人), the session role ``delegate``.
 
-``/acting`` lists whom it may act for now, with the kind of delegation, the record types it
-covers and until when. ``/acting/{subject_id}`` is what it may do for one of them: the grants
-within its delegation, a new grant shown as a sentence and signed in the browser with the
-delegate's own key, revocation, and the access log about those record types. The page's script
-calls the API's ``/subjects/{id}/grants/...`` with the session cookie; this renders with the
-vault functions those routes use, and refuses a subject exactly as they do
+``/acting`` lists whom it may act for now, a page at a time, with the kind of delegation, the
+record types it covers and until when. ``/acting/{subject_id}`` is what it may do for one of
+them: the grants within its delegation, a new grant shown as a sentence and signed in the
+browser with the delegate's own key, revocation, and the access log about those record types.
+The page's script calls the API's ``/subjects/{id}/grants/...`` with the session cookie; this
+renders with the vault functions those routes use, and refuses a subject exactly as they do
 (:func:`api.deps.get_acting`)."""
 
 from __future__ import annotations
@@ -56,16 +56,18 @@ def _terms(row: DelegationRow) -> dict[str, Any]:
 
 
 @router.get("/acting", response_class=HTMLResponse)
-async def acting(request: Request, principal: PagePrincipal, ctx: Ctx, session: Session, now: Now) -> HTMLResponse:
+async def acting(
+    request: Request, principal: PagePrincipal, ctx: Ctx, session: Session, now: Now, after: After = None
+) -> HTMLResponse:
+    """Whom the delegate acts for now, newest delegation first, a page at a time
+    (``vault.pages``); the names are opened for the page's subjects only."""
     me = _delegate(principal)
+    page = await agents.page_for_agent(session, me.address, now, after=after, limit=LIST_PAGE, newest=True)
     shown: list[dict[str, Any]] = []
-    for sid in await agents.subjects_of(session, me.address, now):
-        row = await agents.active_for(session, sid, me.address, now)
-        if row is None:  # ended between the two look-ups
-            continue
-        who = await subjects.get(ctx, session, sid)
-        shown.append({"id": sid, "name": masked_name(who.name, who.kind), "kind": who.kind, **_terms(row)})
-    return render(request, "acting/list.html", subjects=shown)
+    for row in page.items:
+        who = await subjects.get(ctx, session, row.subject_id)
+        shown.append({"id": row.subject_id, "name": masked_name(who.name, who.kind), "kind": who.kind, **_terms(row)})
+    return render(request, "acting/list.html", subjects=shown, paged=paging(request, page))
 
 
 @router.get("/acting/{subject_id}", response_class=HTMLResponse)

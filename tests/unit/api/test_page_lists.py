@@ -1,8 +1,9 @@
 """The pages' long lists a page at a time (issue 12): the grants a citizen gave and a department
 holds, an agent's view of them, the citizen's and the issuer's correction requests, the
-department's notices and the citizen's delegations. Each page shows the newest ``LIST_PAGE``
-with the whole list's total, and its "更多" link (a plain ``?after=`` link, no script) leads
-through the rest with nothing twice and nothing left out. The home page counts with a COUNT."""
+department's notices, the citizen's delegations and the subjects an agent acts for. Each page
+shows the newest ``LIST_PAGE`` with the whole list's total, and its "更多" link (a plain
+``?after=`` link, no script) leads through the rest with nothing twice and nothing left out.
+The home page counts with a COUNT."""
 
 from __future__ import annotations
 
@@ -14,15 +15,17 @@ from sqlalchemy import select, update
 
 from api.web.pages import LIST_PAGE
 from keys import SigningKey
+from tests.bulk_conformance import citizen_id
 from tests.correction_conformance import asked, decide
 from tests.delegation_conformance import appoint, enterprise, grant_as, subject_id
 from tests.grant_conformance import granted, setup
 from tests.paging_conformance import issue_many
 from tests.support.harness import Actor, Harness
 from vault import clock
+from vault.accounts import agents
 from vault.consent import receipts
 from vault.db.corrections import CorrectionNotice
-from vault.db.grants import GrantRow
+from vault.db.grants import DelegationRow, GrantRow
 
 MORE = LIST_PAGE + 3  # a full page and some
 
@@ -203,6 +206,44 @@ async def test_delegations_a_page_at_a_time(harness: Harness) -> None:
     _whole(shown, made)
     assert [i for page in shown for i in page] == sorted(made, key=int, reverse=True)
     assert f"共 {MORE} 项委托" in texts[0]
+
+
+async def test_whom_an_agent_acts_for_a_page_at_a_time(harness: Harness) -> None:
+    """``/acting``: each subject once (a re-appointment is not a second subject), one whose
+    delegation ended not at all, newest delegation first, the total of the subjects it acts for."""
+    h = harness
+    registrar = await h.department("gongan")
+    key = SigningKey.generate()
+    people = [await h.subject(registrar, identifier=citizen_id(i), name=f"市民{i}") for i in range(MORE + 1)]
+    for person in people:
+        await appoint(h, person, key, types=["licence"])
+    await appoint(h, people[0], key, types=["licence", "certificate"])  # the same subject again
+    sids = [await subject_id(h, person) for person in people]
+    ended = sids[-1]
+    async with h.vault.ctx.sessions() as s, s.begin():
+        await s.execute(
+            update(DelegationRow).where(DelegationRow.subject_id == ended).values(expires_at=clock.now() - 1)
+        )
+    acting = sids[:-1]
+    async with h.vault.ctx.sessions() as s:
+        rows = list(await s.scalars(select(DelegationRow).where(DelegationRow.subject_id.in_(acting))))
+        assert sorted(await agents.subjects_of(s, key.address, clock.now())) == sorted(acting)
+    latest = {r.subject_id: r.id for r in sorted(rows, key=lambda r: r.id)}
+    order = sorted(acting, key=lambda sid: latest[sid], reverse=True)
+
+    challenge = (await h.http.post("/auth/challenge", json={"address": key.address})).json()["challenge"]
+    signed = await h.http.post("/signin", json={"challenge": challenge, "signature": key.sign_message(challenge)})
+    assert signed.status_code == 200 and signed.json() == {"next": "/acting"}
+    session = h.http.cookies.get("dv_session")
+    assert session
+    shown, texts = await _follow(h, Actor(key, session), "/acting", _attr("data-subject"))
+    assert [len(p) for p in shown] == [LIST_PAGE, MORE - LIST_PAGE]
+    _whole(shown, acting)
+    assert [i for page in shown for i in page] == order
+    assert ended not in texts[0] and ended not in texts[-1]
+    assert all(f"共 {MORE} 个代办对象" in text for text in texts)
+    assert "回到第一页" not in texts[0] and 'href="/acting">回到第一页' in texts[-1]
+    assert 'rel="next"' not in texts[-1]
 
 
 async def test_the_home_page_counts_departments_using_the_data_with_a_count(harness: Harness) -> None:
