@@ -265,6 +265,12 @@ def _address(value: str) -> str | None:
     return None if int(value, 16) == 0 else Web3.to_checksum_address(value)
 
 
+def subject_key_of(result: tuple[Any, ...]) -> SubjectKey:
+    """``subjectKey``'s return values as a ``SubjectKey`` (key None: never bound)."""
+    key, version, since = result
+    return SubjectKey(_address(key), int(version), int(since))
+
+
 class ConsentClient(ContractClient):
     CONTRACT = CONTRACT
 
@@ -361,8 +367,7 @@ class ConsentClient(ContractClient):
         return bool(self._call("isGrantActive", grant_id_))
 
     def subject_key(self, subject: bytes) -> SubjectKey:
-        key, version, since = self._call("subjectKey", subject)
-        return SubjectKey(_address(key), int(version), int(since))
+        return subject_key_of(self._call("subjectKey", subject))
 
     def delegation(self, subject: bytes, agent: str) -> DelegationStatus:
         values = self._call("delegation", subject, Web3.to_checksum_address(agent))

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntFlag
+from typing import Any
 
 from eth_abi.abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
@@ -25,7 +26,15 @@ from web3 import Web3
 from chain.contract import ContractClient
 from chain.transactions import TxResult
 
-__all__ = ["AnchorStatus", "DepartmentInfo", "RegistryClient", "Roles", "TxResult"]
+__all__ = [
+    "AnchorStatus",
+    "DepartmentInfo",
+    "RegistryClient",
+    "Roles",
+    "TxResult",
+    "anchor_status_of",
+    "department_of",
+]
 
 ZERO_ADDRESS = "0x" + "00" * 20
 CONTRACT = "CredentialRegistry"
@@ -76,6 +85,20 @@ def _b32(value: bytes, what: str) -> bytes:
 
 def _issuer(address: str) -> str | None:
     return None if int(address, 16) == 0 else Web3.to_checksum_address(address)
+
+
+def department_of(result: tuple[Any, ...]) -> DepartmentInfo | None:
+    """``department``'s return values as a ``DepartmentInfo``; None for an unknown account."""
+    dept_id, code, roles, active, changed_at = result
+    if dept_id == 0:
+        return None
+    return DepartmentInfo(int(dept_id), bytes(code), Roles(roles), bool(active), int(changed_at))
+
+
+def anchor_status_of(result: tuple[Any, ...]) -> AnchorStatus:
+    """``credentialStatus``'s return values as an ``AnchorStatus``."""
+    root, issuer, issued_at, valid_from, valid_until, revoked_at = result
+    return AnchorStatus(bytes(root), _issuer(issuer), issued_at, valid_from, valid_until, revoked_at)
 
 
 class RegistryClient(ContractClient):
@@ -158,10 +181,7 @@ class RegistryClient(ContractClient):
 
     def department(self, account: str) -> DepartmentInfo | None:
         """The department registered at ``account``; None if it never was."""
-        dept_id, code, roles, active, changed_at = self._call("department", Web3.to_checksum_address(account))
-        if dept_id == 0:
-            return None
-        return DepartmentInfo(int(dept_id), bytes(code), Roles(roles), bool(active), int(changed_at))
+        return department_of(self._call("department", Web3.to_checksum_address(account)))
 
     def department_address(self, dept_id: int) -> str | None:
         return _issuer(self._call("departmentById", int(dept_id)))
@@ -181,6 +201,6 @@ class RegistryClient(ContractClient):
     def credential_status(self, leaf: bytes, proof: Sequence[bytes]) -> AnchorStatus:
         """Status of one credential: its root via ``proof``; revoked if the root is, or if the
         root's issuer revoked the leaf (the earlier time of the two)."""
-        result = self._call("credentialStatus", _b32(leaf, "leaf"), [_b32(p, "proof node") for p in proof])
-        root, issuer, issued_at, valid_from, valid_until, revoked_at = result
-        return AnchorStatus(bytes(root), _issuer(issuer), issued_at, valid_from, valid_until, revoked_at)
+        return anchor_status_of(
+            self._call("credentialStatus", _b32(leaf, "leaf"), [_b32(p, "proof node") for p in proof])
+        )
