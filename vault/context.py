@@ -15,6 +15,7 @@ from chain.connection import in_chain_terms
 from chain.consent import ConsentClient
 from chain.engines.base import Engine
 from chain.registry import RegistryClient
+from chain.view import ChainView, view_of
 from keys import Keystore, MasterKey
 from vault.events import Events
 
@@ -40,6 +41,24 @@ class ChainContext:
     audit: AuditAnchorClient | None = None
     _accounts: dict[str, LocalAccount] = field(default_factory=dict)
     cached_chain_id: int | None = None  # known at open (the deployment records it)
+    _view: ChainView | None = None
+    _view_url: str | None = None
+
+    @property
+    def view(self) -> ChainView:
+        """What verifiers read: the registries as of the chain's latest block, from a local
+        view kept current by the chain's logs (``chain.view``). Made on first use, and again
+        when the node moved (a managed node restarted on another port)."""
+        url = self.engine.rpc_url
+        if self._view is None or url != self._view_url:
+            addresses = [self.client.address] + ([self.consent.address] if self.consent else [])
+            self._view, self._view_url = view_of(self.engine, addresses), url
+        return self._view
+
+    async def close_view(self) -> None:
+        if self._view is not None:
+            await self._view.close()
+            self._view = None
 
     def chain_id(self) -> int:
         # Fixed for a node's life; asked once (the first batch signature or presentation).

@@ -15,6 +15,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.hexadecimal import decode_hex, encode_hex
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chain.view import queries
 from vault.context import VaultContext
 from vault.credentials import records
 from vault.credentials.documents import credential_hash, parse_document
@@ -146,9 +147,13 @@ async def _verify_hash(
         proof = json.loads(row.proof)
     proof = check_proof(proof)
     chain = ctx.chain
-    status = await chain.call(chain.client.credential_status, decode_hex(leaf), [decode_hex(p) for p in proof])
+    # As of the chain's latest block, from the local view (``chain.view``): the anchor, then
+    # its issuer at the same block.
+    (status,) = await chain.view.read(
+        queries.credential_status(chain.client, decode_hex(leaf), [decode_hex(p) for p in proof])
+    )
     verdict.root = Hash32(encode_hex(status.root))
-    if not status.anchored:
+    if not status.anchored or status.issuer is None:
         verdict.checks.append(
             Check(
                 "anchored",
@@ -161,7 +166,7 @@ async def _verify_hash(
     verdict.issuer_address = status.issuer
     verdict.issued_at, verdict.valid_from, verdict.valid_until = status.issued_at, status.valid_from, status.valid_until
     verdict.revoked_at = status.revoked_at or None
-    info = await chain.call(chain.client.department, status.issuer)
+    (info,) = await chain.view.known(queries.department(chain.client, status.issuer))
     dept = await session.get(Department, _code(info.code)) if info is not None else None
     if dept is not None:
         verdict.issuer_code, verdict.issuer_name = dept.code, dept.name

@@ -23,7 +23,9 @@ from eth_utils.hexadecimal import decode_hex, encode_hex
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chain.merkle import process_proof
-from vault.context import VaultContext
+from chain.registry import AnchorStatus, DepartmentInfo
+from chain.view import queries
+from vault.context import ChainContext, VaultContext
 from vault.credentials import records
 from vault.credentials.verification import Check
 from vault.db.models import Department
@@ -70,11 +72,9 @@ async def verify_online(
     p = decoded
     chain = ctx.chain
     v = PresentationVerdict(False, "online", presentation=p)
-    consent = chain.consent
-    key = (await chain.call(consent.subject_key, decode_hex(p.header.subject))).key if consent else None
+    key, status, info = await _chain_facts(chain, p)
     v.add(pc.holder_check(pc.holder_signer(credential_domain(ctx), p), key))
     v.add(pc.disclosed_fields(p))
-    status = await chain.call(chain.client.credential_status, p.credential, list(p.batch_proof))
     if not status.anchored or status.issuer is None:
         v.add(
             Check(
@@ -88,7 +88,6 @@ async def verify_online(
         v.add(Check("not_revoked", False, "not checked: the batch is not anchored"))
     else:
         v.add(Check("batch_inclusion", True, "the credential is in a batch anchored on chain"))
-        info = await chain.call(chain.client.department, status.issuer)
         active = info is not None and info.active and bool(info.roles & 1)
         dept = await session.get(Department, info.code.rstrip(b"\0").decode(errors="replace")) if info else None
         v.issuer_code, v.issuer_name = (dept.code, dept.name) if dept else (None, None)
@@ -159,6 +158,27 @@ async def verify_offline(
     age = snapshot.age(now)
     v.add(Check("snapshot", 0 <= age <= max_age, _age_reason(age, max_age)))
     return v.settle()
+
+
+async def _chain_facts(chain: ChainContext, p: Presentation) -> tuple[str | None, AnchorStatus, DepartmentInfo | None]:
+    """The holder's key, the credential's anchor and its issuer, as of the chain's latest
+    block, in one look at the head and (for what the view does not know) one batch."""
+    view = chain.view
+    anchor = queries.credential_status(chain.client, p.credential, p.batch_proof)
+    # The credential names its issuer: asked beside the anchor, it is right but for a
+    # credential whose batch someone else anchored (which fails ``issuer_named`` anyway).
+    named = queries.department(chain.client, p.header.issuer_address)
+    if chain.consent is None:
+        status, info = await view.read(anchor, named)
+        key = None
+    else:
+        holder, status, info = await view.read(
+            queries.subject_key(chain.consent, decode_hex(p.header.subject)), anchor, named
+        )
+        key = holder.key
+    if status.issuer is not None and status.issuer.lower() != p.header.issuer_address.lower():
+        (info,) = await view.known(queries.department(chain.client, status.issuer))
+    return key, status, info
 
 
 def _batch_root(p: Presentation) -> bytes | None:
