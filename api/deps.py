@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import cookies
 from vault import clock
 from vault.accounts import agents, departments
-from vault.accounts.auth import Principal, check_live, verify_token
+from vault.accounts.auth import Principal, check_live, refuse_stale, verify_token
 from vault.accounts.departments import Role
+from vault.consent import read_facts
 from vault.context import VaultContext
 from vault.db.models import Department
 from vault.errors import AuthenticationError, PermissionDeniedError
@@ -54,13 +55,11 @@ Now = Annotated[int, Depends(get_now)]
 _bearer = HTTPBearer(auto_error=False, description="token from POST /auth/token")
 
 
-async def get_principal(
-    ctx: Ctx,
-    now: Now,
-    session: Session,
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _token_principal(ctx: VaultContext, now: int, request: Request, credentials: Credentials) -> Principal:
+    """Who the token says is calling (signature and expiry checked; the database not asked)."""
     if credentials is not None:
         token = credentials.credentials
     elif cookies.SESSION in request.cookies:
@@ -69,16 +68,60 @@ async def get_principal(
         token = request.cookies[cookies.SESSION]
     else:
         raise AuthenticationError("missing bearer token")
-    principal = verify_token(ctx.token_key, token, now)
-    await check_live(session, principal)
+    return verify_token(ctx.token_key, token, now)
+
+
+def _stamp(principal: Principal) -> None:
     # Every event this request emits names the individual who made it.
     current = request_context.get()
     if current is not None:
         request_context.set(replace(current, official=principal.address))
+
+
+async def get_principal(ctx: Ctx, now: Now, session: Session, request: Request, credentials: Credentials) -> Principal:
+    principal = _token_principal(ctx, now, request, credentials)
+    await check_live(session, principal)
+    _stamp(principal)
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A department about to read under a grant: its code, its official's login address, and
+    the grant and the subject's keys, looked up with the token's checks in one statement."""
+
+    department: str
+    official: str
+    facts: read_facts.ReadFacts
+
+
+async def get_reader(
+    grant_id: str, ctx: Ctx, now: Now, session: Session, request: Request, credentials: Credentials
+) -> Reader:
+    """``get_department`` for ``POST /grants/{grant_id}/read``, the vault's hottest route: the
+    same checks and refusals in the same order, from one statement instead of two ORM loads
+    (and the route's own loads of the grant and the keys). Only the token's and the
+    department's refusals are decided here; the grant's are the route's, after the body."""
+    principal = _token_principal(ctx, now, request, credentials)
+    if principal.role != "department":
+        await check_live(session, principal)
+        _stamp(principal)
+        raise PermissionDeniedError("this needs a department")
+    facts = await read_facts.load(session, jti=principal.jti, department=principal.id, grant_id=grant_id.lower())
+    if facts is None:
+        await check_live(session, principal)  # no such department: refused there, as on any route
+        raise AssertionError("check_live accepted a department that does not exist")
+    refuse_stale(principal, logged_out=facts.logged_out, current=facts.auth_address)
+    _stamp(principal)
+    if not facts.active:
+        raise PermissionDeniedError(f"department {principal.id!r} is deactivated")
+    return Reader(principal.id, principal.address, facts)
+
+
+CurrentReader = Annotated[Reader, Depends(get_reader)]
 
 
 async def get_admin(principal: CurrentPrincipal) -> Principal:

@@ -83,6 +83,7 @@ WHO: dict[Callable[..., Any], str] = {
     deps.get_verifier: "a department with the verifier role",
     deps.get_registrar: "a registrar department",
     deps.get_department: "a department",
+    deps.get_reader: "a department",  # get_department for a read under a grant
     deps.get_subject: "the citizen or enterprise itself (its own key)",
     deps.get_acting: "an agent or guardian with a live delegation from the subject (or the subject itself)",
     deps.get_delegate: "an agent or guardian",
@@ -130,10 +131,14 @@ def _has_body(route: APIRoute) -> bool:
     return route.body_field is not None or "requestBody" in (route.openapi_extra or {})
 
 
+# Dependencies that check a bearer token: the route may answer 401 and 403.
+AUTHENTICATED = (deps.get_principal, deps.get_reader)
+
+
 def error_statuses(route: APIRoute, method: str) -> set[int]:
     calls = set(_calls(route.dependant))
     found: set[int] = set()
-    if deps.get_principal in calls:
+    if any(d in calls for d in AUTHENTICATED):
         found |= {401, 403}
     if deps.get_ctx in calls:
         found.add(503)
@@ -153,7 +158,7 @@ def who_may_call(route: APIRoute) -> str:
     for call in calls:
         if call in WHO:
             return f"**Who may call:** {WHO[call]}, with a bearer token."
-    if deps.get_principal in calls:
+    if any(d in calls for d in AUTHENTICATED):
         return "**Who may call:** anyone logged in, with a bearer token."
     return "**Who may call:** anyone; no token needed."
 

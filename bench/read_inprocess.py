@@ -2,8 +2,8 @@
 PostgreSQL (issue 12). The vault runs on SQLite and the in-process chain, the API over ASGI
 (the tests' harness); a department reads a citizen's licence through a grant, as
 ``bench/reads.py`` does over HTTP. Prints the median ms per read of ``--rounds`` rounds of
-``--reads`` reads, one at a time, in wall-clock and in CPU time; ``--profile`` adds the functions that took the most time
-(cProfile, cumulative and own).
+``--reads`` reads, one at a time, in wall-clock and in CPU time; ``--profile`` adds the
+functions that took the most time (cProfile, cumulative and own).
 
     .venv/bin/python bench/read_inprocess.py [--rounds 5] [--reads 100] [--profile]
 """

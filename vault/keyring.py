@@ -6,7 +6,7 @@ touched, and a crash mid-rotation leaves the old transaction intact (one DB tran
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,7 +46,12 @@ KekLookup = Callable[[KeyId, int], Kek]
 async def lookup_for(session: AsyncSession, master: MasterKey, subject_id: str) -> KekLookup:
     """A lookup over every version the subject has, for ``keys.open_sealed``."""
     rows = (await session.scalars(select(SubjectKey).where(SubjectKey.subject_id == subject_id))).all()
-    wrapped = {row.version: row.wrapped for row in rows}
+    return lookup_over(master, subject_id, {row.version: row.wrapped for row in rows})
+
+
+def lookup_over(master: MasterKey, subject_id: str, wrapped: Mapping[int, bytes]) -> KekLookup:
+    """A lookup over the subject's keys as read already (version -> wrapped); each is unwrapped
+    when first asked for."""
     cache: dict[int, Kek] = {}
 
     def lookup(key_id: KeyId, version: int) -> Kek:

@@ -177,7 +177,7 @@ async def check_live(session: AsyncSession, principal: Principal) -> None:
     so comparing the address is as good as comparing a key version.
     """
     if await session.get(RevokedToken, principal.jti) is not None:
-        raise AuthenticationError("this session was logged out; log in again")
+        refuse_stale(principal, logged_out=True, current=None)
     current: str | None
     if principal.role == "subject":
         subject = await session.get(Subject, principal.id)
@@ -196,6 +196,15 @@ async def check_live(session: AsyncSession, principal: Principal) -> None:
     else:
         # A delegate's key is its own; each request checks its delegation (api.deps.get_acting).
         current = principal.address
+    refuse_stale(principal, logged_out=False, current=current)
+
+
+def refuse_stale(principal: Principal, *, logged_out: bool, current: str | None) -> None:
+    """``check_live``'s verdict on what it looked up: ``logged_out``, the token's session ended;
+    ``current``, the principal's key now (None: the principal is gone). A department's read
+    looks these up with its grant (``vault.consent.read_facts``) and asks here."""
+    if logged_out:
+        raise AuthenticationError("this session was logged out; log in again")
     if current != principal.address:
         raise AuthenticationError("the key this session was issued to has been replaced; log in with the current key")
 

@@ -3,7 +3,8 @@ with the subject's own key; agents and guardians appointed to act for a subject;
 
 Public: ``grants`` (prepare, submit, read under a grant), ``terms`` (a grant's terms checked,
 parsed and rebuilt, and who may sign them), ``receipts`` (a grant's status and consent receipt),
-``access`` (which grant allows what), ``disclosure`` (field paths), ``revocations``,
+``access`` (which grant allows what), ``read_facts`` (what a read checks, looked up in one
+statement), ``disclosure`` (field paths), ``revocations``,
 ``delegations``, ``purposes``, ``typed_data`` (the EIP-712 domain the wallet signs in), ``ops``
 (the consent registry's chain writes).
 """
@@ -15,6 +16,7 @@ from vault.consent import (
     grants,
     ops,
     purposes,
+    read_facts,
     receipts,
     revocations,
     terms,
@@ -28,6 +30,7 @@ __all__ = [
     "grants",
     "ops",
     "purposes",
+    "read_facts",
     "receipts",
     "revocations",
     "terms",

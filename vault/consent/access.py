@@ -13,18 +13,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from chain.consent import record_type_bits, record_type_names
 from vault import keyring
-from vault.consent import grants
+from vault.consent import grants, read_facts
 from vault.consent import purposes as grant_purposes
 from vault.consent.disclosure import check_paths
 from vault.consent.disclosure import select as select_fields
+from vault.consent.read_facts import GrantFacts, ReadFacts
 from vault.context import VaultContext
 from vault.credentials import holdings
-from vault.db.grants import GrantRow
-from vault.db.models import Department
 from vault.errors import AccessRefused, NotFoundError, VaultValueError
 
 
@@ -55,7 +53,7 @@ def _within(path: str, granted: tuple[str, ...]) -> bool:
     return any(path == g or path.startswith(g + ".") for g in granted)
 
 
-def _why_unusable(row: GrantRow, now: int) -> tuple[str, str] | None:
+def _why_unusable(row: GrantFacts, now: int) -> tuple[str, str] | None:
     status = grants.status_at(row, now)
     reasons = {
         "revoked": "the subject revoked this grant",
@@ -72,14 +70,17 @@ async def read(
     ctx: VaultContext,
     session: AsyncSession,
     *,
-    department: Department,
+    department: str,
     official: str,
     grant_id: str,
+    facts: ReadFacts,
     record_types: list[str] | None,
     fields: list[str] | None,
     now: int,
 ) -> Disclosure:
-    row = await session.get(GrantRow, grant_id.lower())
+    """``department``'s read of ``grant_id``; ``facts``: what ``read_facts.load`` found for it
+    in this transaction (the token and the department already checked)."""
+    row = facts.grant
     if row is None:
         raise NotFoundError("grant", grant_id)
 
@@ -90,7 +91,7 @@ async def read(
             "refused",
             now,
             actor_role="department",
-            actor=department.code,
+            actor=department,
             official=official,
             reason=code,
         )
@@ -100,7 +101,7 @@ async def read(
         await ctx.events.emit_refusal(ctx.sessions, event)
         return AccessRefused(code, reason)
 
-    if row.grantee_code != department.code:
+    if row.grantee_code != department:
         raise await refuse("wrong_department", "this grant was given to another department")
     unusable = _why_unusable(row, now)
     if unusable is not None:
@@ -117,8 +118,8 @@ async def read(
     outside_paths = [p for p in wanted_paths if not _within(p, granted_paths)]
     if outside_paths:
         raise await refuse("field_outside_scope", f"field {', '.join(outside_paths)} is outside this grant")
-    # The subject's keys, read once for the records and for the grant's purpose.
-    lookup = await keyring.lookup_for(session, ctx.master, row.subject_id)
+    # The subject's keys came with the grant; opened lazily, for the records and the purpose.
+    lookup = keyring.lookup_over(ctx.master, row.subject_id, facts.keys)
     disclosed = await _disclose(ctx, session, row.subject_id, wanted_bits, wanted_paths, lookup)
     purpose = await grant_purposes.purpose_of(ctx.master, session, row, lookup)
     if not disclosed:
@@ -131,7 +132,7 @@ async def read(
                 "ok",
                 now,
                 actor_role="department",
-                actor=department.code,
+                actor=department,
                 official=official,
                 reason="nothing disclosed: no record of the granted types holds these fields; no use counted",
             ),
@@ -148,9 +149,10 @@ async def read(
     uses = await grants.count_use(session, row.id, now)
     if uses is None:
         # Another read took the last use (or a revocation landed) since we looked.
-        await session.refresh(row)
-        raise await refuse(*(_why_unusable(row, now) or ("exhausted", "this grant's uses are all spent")))
-    set_committed_value(row, "uses", uses)
+        now_held = await read_facts.grant_again(session, row.id)
+        why = _why_unusable(now_held, now) if now_held is not None else None
+        raise await refuse(*(why or ("exhausted", "this grant's uses are all spent")))
+    row.uses = uses
     await ctx.events.emit(
         session,
         grants.event(
@@ -159,7 +161,7 @@ async def read(
             "ok",
             now,
             actor_role="department",
-            actor=department.code,
+            actor=department,
             official=official,
             record_ids=tuple(r.id for r in disclosed),
         ),

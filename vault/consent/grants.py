@@ -14,13 +14,14 @@ import secrets
 from typing import Any
 
 from eth_utils.hexadecimal import encode_hex
-from sqlalchemy import distinct, func, select, update
+from sqlalchemy import bindparam, distinct, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chain.consent import GrantTerms, grant_id, grant_typed_data, record_type_names, text_hash
 from keys import SignatureError, recover_typed_data_digest
 from vault import outbox, pages
 from vault.consent import purposes as grant_purposes
+from vault.consent.read_facts import GrantFacts
 from vault.consent.receipts import STATUSES, receipt, status_at
 from vault.consent.terms import (
     MAX_PURPOSE,
@@ -173,7 +174,7 @@ async def submit(
 
 
 def event(
-    row: GrantRow,
+    row: GrantRow | GrantFacts,
     action: str,
     outcome: str,
     now: int,
@@ -289,18 +290,21 @@ async def count_use(session: AsyncSession, gid: str, now: int) -> int | None:
     """Takes one use, atomically: of N concurrent readers of a grant with M uses left, M win.
     Returns the uses now counted, or None if none was left to take (or the grant is no longer
     usable); the database says which in the same statement, so no second read is needed."""
-    taken = await session.scalar(
-        update(GrantRow)
-        .where(
-            GrantRow.id == gid,
-            GrantRow.status == "active",
-            GrantRow.uses < GrantRow.max_uses,
-            GrantRow.not_before <= now,
-            GrantRow.expires_at > now,
-        )
-        .values(uses=GrantRow.uses + 1)
-        .returning(GrantRow.uses)
-        # The caller holds the row and sets its count from the answer (``access.read``).
-        .execution_options(synchronize_session=False)
-    )
+    taken = await session.scalar(_COUNT_USE, {"gid": gid, "now": now})
     return None if taken is None else int(taken)
+
+
+# Built once over the table (no ORM session synchronisation: the caller sets the count it got).
+_g = GrantRow.metadata.tables[GrantRow.__tablename__]
+_COUNT_USE = (
+    update(_g)
+    .where(
+        _g.c.id == bindparam("gid"),
+        _g.c.status == "active",
+        _g.c.uses < _g.c.max_uses,
+        _g.c.not_before <= bindparam("now"),
+        _g.c.expires_at > bindparam("now"),
+    )
+    .values(uses=_g.c.uses + 1)
+    .returning(_g.c.uses)
+)

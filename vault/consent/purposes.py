@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from chain.consent import text_hash
 from keys import MasterKey, Sealed, open_sealed, seal
 from vault import keyring
+from vault.consent.read_facts import GrantFacts
 from vault.db.grants import GrantRow
 from vault.db.models import OutboxEntry
 
@@ -37,7 +38,7 @@ async def seal_onto(session: AsyncSession, master: MasterKey, row: GrantRow, pur
     row.purpose, row.purpose_key, row.purpose_body = None, sealed.wrapped_key, sealed.body
 
 
-def _open(row: GrantRow, lookup: keyring.KekLookup) -> str:
+def _open(row: GrantRow | GrantFacts, lookup: keyring.KekLookup) -> str:
     if row.purpose_key is None or row.purpose_body is None:
         return row.purpose or ""  # not sealed yet: written before 0009, sealed at the next open
     plain = open_sealed(
@@ -49,7 +50,7 @@ def _open(row: GrantRow, lookup: keyring.KekLookup) -> str:
 
 
 async def purpose_of(
-    master: MasterKey, session: AsyncSession, row: GrantRow, lookup: keyring.KekLookup | None = None
+    master: MasterKey, session: AsyncSession, row: GrantRow | GrantFacts, lookup: keyring.KekLookup | None = None
 ) -> str:
     """The grant's purpose in words; ``lookup``: the subject's keys, if already read."""
     if lookup is None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chain.consent import grant_typed_data, record_type_names
 from vault.consent import purposes as grant_purposes
+from vault.consent.read_facts import GrantFacts
 from vault.consent.terms import terms_of
 from vault.consent.typed_data import consent_client, domain, typed_data_json
 from vault.context import VaultContext
@@ -22,7 +23,7 @@ from vault.db.models import Department
 STATUSES = ("pending", "active", "not_yet_valid", "expired", "exhausted", "revoked", "failed")
 
 
-def status_at(row: GrantRow, now: int) -> str:
+def status_at(row: GrantRow | GrantFacts, now: int) -> str:
     if row.status != "active":
         return row.status
     if now >= row.expires_at:

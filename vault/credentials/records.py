@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keys import Kek, Sealed, open_sealed, seal
+from keys import Kek, seal
 from vault import clock, keyring, outbox, pages
 from vault.accounts.departments import Role
 from vault.context import VaultContext
-from vault.credentials import status_list
+from vault.credentials import holdings, status_list
 from vault.credentials.commitments import canonical_json
 from vault.credentials.documents import DocumentSpec, build_document, credential_hash
 from vault.db.models import AnchorBatch, Department, Record, Subject
@@ -182,11 +182,7 @@ async def decrypt(
     """``lookup``: the subject's keys, when a caller opens many of its records (read them once)."""
     if lookup is None:
         lookup = await keyring.lookup_for(session, ctx.master, row.subject_id)
-    plain = open_sealed(
-        Sealed(row.wrapped_key, row.body), keyring.record_aad(row.subject_id, row.id, row.version), lookup
-    )
-    document: dict[str, Any] = json.loads(plain)
-    return document
+    return holdings.open_document(row.subject_id, row, lookup)
 
 
 async def page_for_subject(
