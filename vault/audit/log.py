@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from typing import Any
 
 from eth_utils.hexadecimal import encode_hex
@@ -47,8 +47,16 @@ def canonical(value: Any) -> bytes:
 
 def event_document(event: VaultEvent) -> dict[str, Any]:
     """The entry as hashed into the tree: the event's fields, nothing more (no personal data)."""
-    doc = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(event).items()}
-    return {"v": ENTRY_VERSION, **doc}
+    # What ``dataclasses.asdict`` gave, without its deep copy of every value (the fields are
+    # strings, numbers and tuples of strings): a few percent of a department's read.
+    doc: dict[str, Any] = {"v": ENTRY_VERSION}
+    for name in _EVENT_FIELDS:
+        value = getattr(event, name)
+        doc[name] = list(value) if isinstance(value, tuple) else value
+    return doc
+
+
+_EVENT_FIELDS = tuple(f.name for f in fields(VaultEvent))
 
 
 async def record(session: AsyncSession, event: VaultEvent) -> None:
