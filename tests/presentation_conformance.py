@@ -8,6 +8,7 @@ Test modules import these tests and provide a ``harness`` fixture (tests/support
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 import secrets
@@ -262,6 +263,16 @@ async def test_a_presentation_is_accepted_once(harness: Harness) -> None:
     assert failed(await check(h, w.counter, text)) == ["not_replayed"]
     other = await h.department("minzheng", roles=["verifier"])
     assert failed(await check(h, other, text)) == ["not_replayed"]
+
+
+async def test_a_code_scanned_at_several_counters_at_once_is_accepted_by_one(harness: Harness) -> None:
+    h = harness
+    w = await world(h)
+    counters = [w.counter] + [await h.department(f"chuangkou{i}", roles=["verifier"]) for i in range(4)]
+    text = await present(h, w.citizen, w.licence["id"])
+    verdicts = await asyncio.gather(*(check(h, c, text) for c in counters))
+    assert sorted(v["valid"] for v in verdicts) == [False] * 4 + [True]
+    assert all(v["failed"] == ["not_replayed"] for v in verdicts if not v["valid"])
 
 
 async def test_a_counters_challenge_binds_the_presentation_to_it(harness: Harness) -> None:
