@@ -312,6 +312,12 @@ async def by_hash(session: AsyncSession, credential_hash_: str) -> Record | None
     return await session.scalar(select(Record).where(Record.credential_hash == credential_hash_.lower()))
 
 
+async def status_by_hash(session: AsyncSession, credential_hash_: str) -> str | None:
+    """The status of the record with this credential hash (None: not issued here); its
+    sealed body is not loaded."""
+    return await session.scalar(select(Record.status).where(Record.credential_hash == credential_hash_.lower()))
+
+
 async def revoke(
     ctx: VaultContext, session: AsyncSession, *, issuer: Department, record_id: str, reason: str, now: int
 ) -> RecordView:

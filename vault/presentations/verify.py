@@ -92,9 +92,9 @@ async def verify_online(
         dept = await session.get(Department, info.code.rstrip(b"\0").decode(errors="replace")) if info else None
         v.issuer_code, v.issuer_name = (dept.code, dept.name) if dept else (None, None)
         v.add(pc.issuer_named(p, status.issuer) or _issuer_check(active, v.issuer_name))
-        row = await records.by_hash(session, encode_hex(p.credential))
         # Deny wins: a revocation the vault has queued counts before the chain confirms it.
-        revoked = status.revoked or (row is not None and row.status in ("revoked", "revoking"))
+        here = await records.status_by_hash(session, encode_hex(p.credential))
+        revoked = status.revoked or here in ("revoked", "revoking")
         v.add(Check("not_revoked", not revoked, "not revoked" if not revoked else "the issuer revoked this credential"))
     await _finish(
         v,
