@@ -1,9 +1,12 @@
 """What a department's read under a grant must know before it discloses anything, in one
 statement: whether the caller's session was logged out, the department's current login key and
-whether it is active, the grant, and the subject's wrapped keys.
+whether it is active, the grant, the subject's wrapped keys, and the sealed records of the
+grant's types that it could disclose.
 
-A read used to ask these one at a time through the ORM (token, department, grant, keys: four
-round trips and four entity loads, half of the API's CPU on this path). Nothing is cached
+A read used to ask these one at a time through the ORM (token, department, grant, keys,
+records: five round trips and as many entity loads, half of the API's CPU on this path). The
+keys and records come only with the department's own grant, and nothing is opened before the
+grant is found usable (``access.read``). Nothing is cached
 between requests: every read asks the database again, inside its own transaction, so a
 logout, a replaced key, a deactivation or a revocation committed before the read started is
 seen by it. The counted use (``grants.count_use``) checks the grant's state once more as it
@@ -14,11 +17,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-from sqlalchemy import and_, bindparam, exists, select
+from sqlalchemy import and_, bindparam, case, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chain.consent import RECORD_TYPE_BITS
+from vault.credentials import holdings
+from vault.credentials.holdings import Holding
 from vault.db.grants import GrantRow
-from vault.db.models import Department, RevokedToken, SubjectKey
+from vault.db.models import Department, Record, RevokedToken, SubjectKey
 
 
 @dataclass(slots=True)
@@ -48,34 +54,54 @@ class ReadFacts:
     auth_address: str  # the department's current login key
     active: bool
     grant: GrantFacts | None  # None: no grant with that id
-    # The subject's key-encryption keys by version, wrapped; only when the grant is the
-    # department's own (a read refused for another's grant never touches them).
+    # The subject's key-encryption keys by version, wrapped, and its disclosable record
+    # versions of the grant's types (as ``holdings.latest`` orders them), still sealed; both
+    # only when the grant is the department's own.
     keys: dict[int, bytes] = field(default_factory=dict)
+    records: list[Holding] = field(default_factory=list)
 
 
 # The tables, not the mapped classes: a statement over tables runs without the ORM's loading.
-_d, _g, _k, _r = Department.__table__, GrantRow.__table__, SubjectKey.__table__, RevokedToken.__table__
+_d, _g, _k, _t = Department.__table__, GrantRow.__table__, SubjectKey.__table__, RevokedToken.__table__
+_rec = Record.__table__
 _GRANT_COLUMNS = [_g.c[f.name] for f in fields(GrantFacts)]
-_GRANT_AT = slice(3, 3 + len(_GRANT_COLUMNS))  # where they sit in a row of _FACTS
+_RECORD_COLUMNS = [_rec.c[name] for name in Holding._fields]
+# Where they sit in a row of _FACTS.
+_GRANT_AT = slice(3, 3 + len(_GRANT_COLUMNS))
+_RECORD_AT = slice(_GRANT_AT.stop + 2, _GRANT_AT.stop + 2 + len(_RECORD_COLUMNS))
+# A record's type as the grant's bit for it (chain.consent.RECORD_TYPE_BITS), 0 for none.
+_TYPE_BIT = case(RECORD_TYPE_BITS, value=_rec.c.type, else_=0)
+_OWN_GRANT = _g.c.grantee_code == _d.c.code
 
 # Built once, with bound parameters: the statement cache finds it compiled every time, and
-# nothing is constructed per request. The department's row anchors the join (one row per key
-# version of the grant's subject, at least one); no department, no row.
+# nothing is constructed per request. The department's row anchors the join: no department,
+# no row; else one row per key version and record version of the grant's subject (keys are
+# a few versions at most), at least one.
 _FACTS = (
     select(
-        exists().where(_r.c.jti == bindparam("jti")).label("logged_out"),
+        exists().where(_t.c.jti == bindparam("jti")).label("logged_out"),
         _d.c.auth_address,
         _d.c.active,
         *_GRANT_COLUMNS,
         _k.c.version.label("key_version"),
         _k.c.wrapped.label("key_wrapped"),
+        *_RECORD_COLUMNS,
     )
     .select_from(
-        _d.outerjoin(_g, _g.c.id == bindparam("grant_id")).outerjoin(
-            _k, and_(_k.c.subject_id == _g.c.subject_id, _g.c.grantee_code == _d.c.code)
+        _d.outerjoin(_g, _g.c.id == bindparam("grant_id"))
+        .outerjoin(_k, and_(_k.c.subject_id == _g.c.subject_id, _OWN_GRANT))
+        .outerjoin(
+            _rec,
+            and_(
+                _rec.c.subject_id == _g.c.subject_id,
+                _OWN_GRANT,
+                _rec.c.status.in_(holdings.DISCLOSABLE),
+                _TYPE_BIT.op("&")(_g.c.record_types) != 0,
+            ),
         )
     )
     .where(_d.c.code == bindparam("department"))
+    .order_by(_rec.c.created_at, _rec.c.id, _rec.c.version)
 )
 
 _GRANT = select(*_GRANT_COLUMNS).where(_g.c.id == bindparam("grant_id"))
@@ -91,7 +117,9 @@ async def load(session: AsyncSession, *, jti: str, department: str, grant_id: st
     first = rows[0]
     grant = None if first.id is None else GrantFacts(*first[_GRANT_AT])
     keys = {int(r.key_version): bytes(r.key_wrapped) for r in rows if r.key_version is not None}
-    return ReadFacts(bool(first.logged_out), first.auth_address, bool(first.active), grant, keys)
+    # Each record version once (a row per key version repeats it), in the statement's order.
+    records = dict.fromkeys(Holding(*r[_RECORD_AT]) for r in rows if r[_RECORD_AT.start] is not None)
+    return ReadFacts(bool(first.logged_out), first.auth_address, bool(first.active), grant, keys, list(records))
 
 
 async def grant_again(session: AsyncSession, grant_id: str) -> GrantFacts | None:

@@ -8,6 +8,7 @@ Reads under a grant and the check of a grant's field paths at prepare both start
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select
@@ -68,12 +69,19 @@ async def latest(
     """(row, decrypted document) of each disclosable record of the types in ``bits``;
     ``lookup``: the subject's keys, when the caller has read them already."""
     result = await session.execute(_LATEST, {"subject_id": subject_id, "types": record_type_names(bits)})
-    newest: dict[str, Holding] = {}
-    for row in result:  # ordered by version: the newest version of each record wins
-        holding = Holding(*row)
-        newest[holding.id] = holding
-    if not newest:
+    rows = [Holding(*row) for row in result]
+    if not rows:
         return []
     if lookup is None:
         lookup = await keyring.lookup_for(session, ctx.master, subject_id)
+    return opened(subject_id, rows, lookup)
+
+
+def opened(subject_id: str, rows: Iterable[Holding], lookup: keyring.KekLookup) -> list[tuple[Holding, dict[str, Any]]]:
+    """The newest version of each record among ``rows`` (in ``latest``'s order: created, id,
+    version), with its decrypted document. A department's read gets its rows with the grant
+    (``vault.consent.read_facts``)."""
+    newest: dict[str, Holding] = {}
+    for row in rows:  # ordered by version: the newest version of each record wins
+        newest[row.id] = row
     return [(row, open_document(subject_id, row, lookup)) for row in newest.values()]
