@@ -70,8 +70,10 @@ async def record(session: AsyncSession, event: VaultEvent) -> None:
 
 
 # Built once: a statement with bound parameters skips the per-call construction and cache
-# lookup of ``insert(...).values(...)`` on the hottest write path of the vault.
-_QUEUE_INSERT = insert(AuditQueued)
+# lookup of ``insert(...).values(...)`` on the hottest write path of the vault. Over the
+# table, not the mapped class: the ORM's bulk-insert path around the same INSERT was about a
+# twentieth of a department's read.
+_QUEUE_INSERT = insert(AuditQueued.metadata.tables[AuditQueued.__tablename__])
 
 
 def mac_key(master: MasterKey) -> bytes:
