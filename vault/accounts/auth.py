@@ -157,7 +157,8 @@ def issue_token(key: bytes, principal: Principal, now: int, ttl: int = TOKEN_TTL
 def verify_token(key: bytes, token: str, now: int) -> Principal:
     try:
         body, mac = token.split(".")
-        good = hmac.compare_digest(hmac.new(key, body.encode(), hashlib.sha256).digest(), _unb64(mac))
+        # hmac.digest: the one-shot form of hmac.new(...).digest(), same bytes, no HMAC object.
+        good = hmac.compare_digest(hmac.digest(key, body.encode(), "sha256"), _unb64(mac))
         claims = json.loads(_unb64(body)) if good else None
     except (ValueError, json.JSONDecodeError):
         raise AuthenticationError("malformed token") from None
