@@ -92,6 +92,11 @@ def estimate_gas(w3: Web3, tx: dict[str, Any], abi: ABI = (), context: str = "")
         raise
     except Exception as exc:  # a backend's own validation error (e.g. sender cannot pay)
         raise ChainError(f"gas estimation failed{_where(context)}: {exc}") from exc
+    return with_margin(estimate)
+
+
+def with_margin(estimate: int) -> int:
+    """The gas to give a transaction the node estimated at ``estimate``."""
     return estimate + estimate * GAS_MARGIN_PERCENT // 100
 
 

@@ -15,6 +15,7 @@ from chain.connection import in_chain_terms
 from chain.consent import ConsentClient
 from chain.engines.base import Engine
 from chain.registry import RegistryClient
+from chain.tx_batch import HttpTxBatch, TxBatch, W3TxBatch
 from chain.view import ChainView, view_of
 from keys import Keystore, MasterKey
 from vault.events import Events
@@ -42,23 +43,41 @@ class ChainContext:
     _accounts: dict[str, LocalAccount] = field(default_factory=dict)
     cached_chain_id: int | None = None  # known at open (the deployment records it)
     _view: ChainView | None = None
-    _view_url: str | None = None
+    _tx_batch: TxBatch | None = None
+    _async_url: str | None = None  # the node URL the two above were made for
 
     @property
     def view(self) -> ChainView:
         """What verifiers read: the registries as of the chain's latest block, from a local
-        view kept current by the chain's logs (``chain.view``). Made on first use, and again
-        when the node moved (a managed node restarted on another port)."""
-        url = self.engine.rpc_url
-        if self._view is None or url != self._view_url:
+        view kept current by the chain's logs (``chain.view``). Made on first use."""
+        self._same_node()
+        if self._view is None:
             addresses = [self.client.address] + ([self.consent.address] if self.consent else [])
-            self._view, self._view_url = view_of(self.engine, addresses), url
+            self._view = view_of(self.engine, addresses)
         return self._view
 
-    async def close_view(self) -> None:
+    @property
+    def tx_batch(self) -> TxBatch:
+        """A chunk of transactions' pre-flights, sends and receipts in one request each."""
+        self._same_node()
+        if self._tx_batch is None:
+            url = self.engine.rpc_url
+            self._tx_batch = HttpTxBatch(url) if url else W3TxBatch(self.engine.w3)
+        return self._tx_batch
+
+    def _same_node(self) -> None:
+        # A managed node restarted on another port: what talked to the old one goes.
+        if self.engine.rpc_url != self._async_url:
+            self._view = self._tx_batch = None
+            self._async_url = self.engine.rpc_url
+
+    async def aclose(self) -> None:
+        """Closes the view's and the batches' connections to the node."""
         if self._view is not None:
             await self._view.close()
-            self._view = None
+        if self._tx_batch is not None:
+            await self._tx_batch.close()
+        self._view = self._tx_batch = None
 
     def chain_id(self) -> int:
         # Fixed for a node's life; asked once (the first batch signature or presentation).

@@ -49,7 +49,7 @@ class OpenVault:
     owns_engine: bool = True
 
     async def close(self) -> None:
-        await self.ctx.chain.close_view()
+        await self.ctx.chain.aclose()
         await self.submitter.release()
         await self.db.dispose()
         if self.owns_engine:

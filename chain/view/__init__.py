@@ -8,9 +8,8 @@ from collections.abc import Sequence
 
 from chain.engines.base import Engine
 from chain.view import queries
-from chain.view.jsonrpc import JsonRpcReader
 from chain.view.queries import Query
-from chain.view.reader import Block, Call, Log, Reader, W3Reader
+from chain.view.reader import Block, Call, JsonRpcReader, Log, Reader, W3Reader
 from chain.view.view import ChainView, ViewStats
 
 __all__ = [

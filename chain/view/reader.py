@@ -1,9 +1,9 @@
-"""What the chain view asks of a node, in three requests, and the reader for any ``Web3``.
+"""What the chain view asks of a node, in three requests, and two readers that ask it.
 
 A view needs a block's number and hash (to know where the chain is and whether it went back),
 the logs of a range of blocks (to know which answers changed), and several ``eth_call``s
-answered at one block (what it does not know yet). ``chain.view.jsonrpc`` sends each as one
-HTTP request, batched; ``W3Reader`` here asks any ``Web3`` (the in-process chain has no HTTP
+answered at one block (what it does not know yet). ``JsonRpcReader`` sends each as one HTTP
+request, a JSON-RPC batch; ``W3Reader`` asks any ``Web3`` (the in-process chain has no HTTP
 endpoint) one call at a time in a thread, as every other chain read does.
 """
 
@@ -14,11 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from eth_utils.hexadecimal import decode_hex, encode_hex
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
-from chain.connection import in_chain_terms
+from chain.connection import RPC_TIMEOUT, in_chain_terms
+from chain.errors import ChainError
+from chain.jsonrpc import AsyncJsonRpc, message, refusal
 from chain.reverts import as_revert
 
 
@@ -111,3 +114,49 @@ class W3Reader:
                     raise revert from exc
                 raise
         return out
+
+
+class JsonRpcReader:
+    """A ``Reader`` over HTTP: each of its requests one JSON-RPC batch (``chain.jsonrpc``)."""
+
+    def __init__(self, url: str, timeout: float = RPC_TIMEOUT) -> None:
+        self.rpc = AsyncJsonRpc(url, timeout)
+
+    @property
+    def requests(self) -> int:
+        return self.rpc.requests
+
+    async def blocks(self, numbers: Sequence[int | None]) -> list[Block | None]:
+        asked = [("eth_getBlockByNumber", ["latest" if n is None else hex(n), False]) for n in numbers]
+        out: list[Block | None] = []
+        for number, (result, error) in zip(numbers, await self.rpc.batch(asked), strict=True):
+            if error is not None or not isinstance(result, dict):
+                if number is None:
+                    raise ChainError(f"the chain node sent no latest block: {message(error or result)}")
+                out.append(None)
+                continue
+            out.append(Block(int(result["number"], 16), decode_hex(result["hash"])))
+        return out
+
+    async def logs(self, addresses: Sequence[str], first: int, last: int) -> list[Log]:
+        query = {"address": [a.lower() for a in addresses], "fromBlock": hex(first), "toBlock": hex(last)}
+        ((result, error),) = await self.rpc.batch([("eth_getLogs", [query])])
+        if error is not None or not isinstance(result, list):
+            raise ChainError(f"the chain node refused eth_getLogs: {message(error)}")
+        return [
+            Log(int(e["blockNumber"], 16), str(e["address"]).lower(), tuple(decode_hex(t) for t in e["topics"]))
+            for e in result
+        ]
+
+    async def calls(self, calls: Sequence[Call], block: int) -> list[bytes]:
+        at = hex(block)
+        asked = [("eth_call", [{"to": c.to, "data": encode_hex(c.data)}, at]) for c in calls]
+        out = []
+        for result, error in await self.rpc.batch(asked):
+            if error is not None:
+                raise refusal(error)
+            out.append(decode_hex(result))
+        return out
+
+    async def close(self) -> None:
+        await self.rpc.close()

@@ -86,12 +86,7 @@ class Pipeline(Delivery):
             if entry.status != "pending" or entry.kind not in self.ops or self.backoff.waiting(entry.id):
                 break
             plain.append(entry)
-        prepared = await asyncio.gather(*(self._prepare(e) for e in plain))
-        ready: list[Ready] = []
-        for item in prepared:
-            if item is None:
-                break
-            ready.append(item)
+        ready = await self._prepare(plain)
         if not ready:
             return 0
         signed = await self._sign_many(sender, ready, run.next_nonce)
@@ -101,40 +96,82 @@ class Pipeline(Delivery):
             for item, tx in zip(ready, signed, strict=True):
                 queue.record_signed(await transitions.active(session, item.entry_id), tx, now)
             del held
-        chain = self.ctx.chain
+        try:
+            refused = await self.ctx.chain.tx_batch.broadcasts(signed)
+        except ChainError:
+            refused = []  # none known to have been taken
         sent = 0
-        for item, tx in zip(ready, signed, strict=True):
-            try:
-                await chain.call(transactions.broadcast, chain.engine.w3, tx, chain.client.abi)
-            except ChainError:
-                # Recorded, perhaps not sent: the per-entry protocol looks at its fate.
+        for item, tx, why in zip(ready, signed, refused, strict=False):
+            if why is not None:
+                # Recorded, perhaps sent after all ("already known"): from here on the
+                # per-entry protocol looks at each one's fate.
                 break
             run.add(item.entry_id, sender, tx)
             sent += 1
         return sent
 
-    async def _prepare(self, entry: OutboxEntry) -> Ready | None:
-        """The entry's transaction and its gas, or None if it is not plain: already on chain,
-        nothing to send, refused at pre-flight, or the node failed to answer."""
-        op = self.ops[entry.kind]
-        payload = queue.payload_of(entry)
-        chain = self.ctx.chain
-        try:
-            # An entry never signed nor sent back to the queue has no transaction of ours out
-            # there; were its effect on chain anyway (a grant someone else relayed), pre-flight
-            # refuses it and the per-entry protocol asks ``applied``. One request saved.
-            fresh = entry.signed_at is None and entry.attempts == 0 and entry.last_error is None
-            if not fresh and await chain.call(op.applied, chain, payload):
-                return None
-            request = await self._build(op, payload)
+    async def _prepare(self, entries: Sequence[OutboxEntry]) -> list[Ready]:
+        """The plain prefix of ``entries``, each with its transaction and gas: pre-flighted in
+        one request. An entry already on chain, with nothing to send, refused at pre-flight or
+        not answered for ends the prefix."""
+        built = await self._requests(entries)
+        plain: list[tuple[OutboxEntry, TxRequest]] = []
+        for entry, request in zip(entries, built, strict=False):
             if request is None:
-                return None
-            account = self.ctx.account(entry.sender)
-            call = transactions.call_of(account.address, request.to, request.data, request.value)
-            gas = await chain.call(transactions.estimate_gas, chain.engine.w3, call, chain.client.abi, request.context)
-        except Exception:  # whatever it is, the per-entry protocol decides and reports it
-            return None
-        return Ready(entry.id, request, gas)
+                break
+            plain.append((entry, request))
+        if not plain:
+            return []
+        chain = self.ctx.chain
+        calls = [transactions.call_of(self.ctx.account(e.sender).address, r.to, r.data, r.value) for e, r in plain]
+        try:
+            gas = await chain.tx_batch.estimates(calls, chain.client.abi, [r.context for _, r in plain])
+        except ChainError:  # the node failed: the per-entry protocol reports it
+            return []
+        ready = []
+        for (entry, request), found in zip(plain, gas, strict=True):
+            if not isinstance(found, int):
+                break
+            ready.append(Ready(entry.id, request, found))
+        return ready
+
+    async def _requests(self, entries: Sequence[OutboxEntry]) -> list[TxRequest | None]:
+        """Each entry's transaction, up to the first that is not plain (already on chain,
+        nothing to send, or anything went wrong: the per-entry protocol decides and reports
+        it). The payloads are loaded in one session and built in one thread hop."""
+        chain = self.ctx.chain
+        # An entry never signed nor sent back to the queue has no transaction of ours out
+        # there; were its effect on chain anyway (a grant someone else relayed), pre-flight
+        # refuses it and the per-entry protocol asks ``applied``. One request saved.
+        stale = [e for e in entries if not (e.signed_at is None and e.attempts == 0 and e.last_error is None)]
+        try:
+            applied = await asyncio.gather(
+                *(chain.call(self.ops[e.kind].applied, chain, queue.payload_of(e)) for e in stale)
+            )
+        except Exception:
+            return []
+        on_chain = {e.id for e, done in zip(stale, applied, strict=True) if done}
+        payloads: list[tuple[Op, Payload]] = []
+        try:
+            async with self.ctx.sessions() as session:
+                for entry in entries:
+                    if entry.id in on_chain:
+                        break
+                    op, payload = self.ops[entry.kind], queue.payload_of(entry)
+                    payloads.append((op, await op.load(session, payload) if op.load is not None else payload))
+        except Exception:
+            return []
+
+        def build_all() -> list[TxRequest | None]:
+            built: list[TxRequest | None] = []
+            for op, payload in payloads:
+                try:
+                    built.append(op.build(chain, payload))
+                except Exception:
+                    break
+            return built
+
+        return await asyncio.to_thread(build_all)
 
     async def _sign_many(self, sender: str, ready: Sequence[Ready], nonce: int | None) -> list[SignedTx]:
         chain = self.ctx.chain
@@ -183,23 +220,21 @@ class Pipeline(Delivery):
         return settled, True
 
     async def _receipts(self, entries: Sequence[OutboxEntry]) -> list[tuple[int, Op, Payload, TxResult]]:
-        """The leading entries whose recorded transaction is mined and succeeded."""
-        chain = self.ctx.chain
-        w3, abi = chain.engine.w3, chain.client.abi
-
-        async def one(entry: OutboxEntry) -> TxResult | None:
-            signed = queue.signed_of(entry)
-            if signed is None or entry.kind not in self.ops:
-                return None
-            try:
-                return await chain.call(transactions.receipt_for, w3, signed.tx_hash, abi)
-            except ChainError:  # reverted, or the node failed: the per-entry protocol decides
-                return None
-
-        results = await asyncio.gather(*(one(e) for e in entries))
+        """The leading entries whose recorded transaction is mined and succeeded: their
+        receipts read in one request."""
+        signed = []
+        for entry in entries:
+            tx = queue.signed_of(entry)
+            if tx is None or entry.kind not in self.ops:
+                break
+            signed.append(tx)
+        try:
+            results = await self.ctx.chain.tx_batch.receipts([tx.tx_hash for tx in signed])
+        except ChainError:  # the node failed: the per-entry protocol decides
+            return []
         mined = []
-        for entry, result in zip(entries, results, strict=True):
-            if result is None:
+        for entry, result in zip(entries, results, strict=False):
+            if not isinstance(result, TxResult):  # not mined, or failed: the protocol says why
                 break
             mined.append((entry.id, self.ops[entry.kind], queue.payload_of(entry), result))
         return mined

@@ -5,13 +5,16 @@ is still to come; the test seals it (``evm_mine``)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from chain.engines.anvil import AnvilEngine
+from chain.errors import ChainError
+from chain.transactions import SignedTx
+from chain.tx_batch import HttpTxBatch
 from keys import SigningKey
 from tests.delegation_conformance import grant_as
 from tests.support.harness import Harness, open_harness
@@ -95,3 +98,37 @@ async def test_a_write_that_needs_one_in_flight_waits_for_it_rather_than_fail(ha
     automine(h, True)
     await h.settle()
     assert await grant_statuses(h, citizen, [r.json()["id"]]) == ["active"]
+
+
+async def test_a_chunk_the_node_refuses_partway_is_finished_entry_by_entry(
+    harness: Harness, signatures: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chunk's sends go to the node in one request; here its third transaction reached
+    the node first (as after a crash between a send and its answer), so the node refuses it
+    ("already known"). The two before it are in the run; the rest go through the per-entry
+    protocol, which finds the third out there, and every grant lands once."""
+    h = harness
+    citizen, sid = await citizen_with_licence(h)
+    ids = await queue_grants(h, citizen, sid, 5)
+    signatures.clear()
+    automine(h, False)
+    batch = h.vault.ctx.chain.tx_batch
+    assert isinstance(batch, HttpTxBatch)
+    real = batch.broadcasts
+    refused: list[ChainError | None] = []
+
+    async def third_known(txs: Sequence[SignedTx]) -> list[ChainError | None]:
+        h.vault.ctx.chain.engine.w3.eth.send_raw_transaction(txs[2].raw)
+        refused.extend(await real(txs))
+        return refused
+
+    monkeypatch.setattr(batch, "broadcasts", third_known)
+    assert await make_submitter(h.vault.ctx, receipt_timeout=0.1).run_once() == 0
+    assert refused[:2] == [None, None] and refused[2] is not None  # the node said no to the third
+    monkeypatch.undo()
+    automine(h, True)
+    seal(h)
+    assert await make_submitter(h.vault.ctx).run_once() == 5
+    assert await grant_statuses(h, citizen, ids) == ["active"] * 5
+    assert len(signatures) == 5  # nothing signed twice
+    assert len({e.tx_hash for e in await grant_entries(h)}) == 5
