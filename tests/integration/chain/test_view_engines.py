@@ -58,7 +58,7 @@ def test_a_node_that_is_down_is_reported_quickly(tmp_path: Path) -> None:
     started = time.monotonic()
     with pytest.raises(NodeUnavailable) as info:
         asyncio.run(view.latest())
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5  # well before the default 10 s: no hang
     assert "127.0.0.1" not in str(info.value)  # the node's address is not for API clients
 
 
@@ -71,7 +71,7 @@ def test_a_stuck_node_times_out(tmp_path: Path) -> None:
         started = time.monotonic()
         with pytest.raises(NodeUnavailable, match="could not be reached"):
             await view.latest()
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 5  # well before the default 10 s: no hang
         server.close()
 
     asyncio.run(go())

