@@ -16,29 +16,17 @@ import pytest
 from chain.engines import Engine, make_engine
 from chain.engines.anvil import AnvilEngine
 from chain.engines.hardhat import HardhatEngine
-from chain.engines.process import free_port
 from chain.engines.rpc import RpcEngine
 from tests.chain_conformance import *
-from tests.integration.chain.nodes import process_gone, random_key
+from tests.integration.chain.nodes import ENGINES, process_gone, random_key, started
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module", params=["anvil", "hardhat", "rpc"])
+@pytest.fixture(scope="module", params=ENGINES)
 def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    datadir = tmp_path_factory.mktemp(request.param)
-    if request.param != "rpc":
-        with make_engine(request.param, datadir=datadir) as node:
-            yield node
-        return
-    # Sealed every second, as a QBFT network seals them: transactions wait for their block.
-    with AnvilEngine(datadir, zero_gas=True, block_time=1) as node:
-        assert node.rpc_url is not None
-        # zero_gas not passed: the engine must see for itself that gas is free.
-        down = f"http://127.0.0.1:{free_port()}"
-        with make_engine("rpc", rpc_url=f"{down},{node.rpc_url}", signer_key=random_key()) as rpc:
-            assert rpc.w3.eth.get_balance(rpc.dev_account().address) == 0 and rpc.zero_gas
-            yield rpc
+    with started(request.param, tmp_path_factory.mktemp(request.param)) as node:
+        yield node
 
 
 def test_engine_reports_its_url(engine: Engine) -> None:

@@ -13,28 +13,21 @@ from pathlib import Path
 
 import pytest
 
-from chain.engines import Engine, make_engine
+from chain.engines import Engine
 from chain.engines.anvil import AnvilEngine
 from chain.engines.process import free_port
 from chain.errors import NodeUnavailable
 from chain.view import ChainView, JsonRpcReader, queries
-from tests.integration.chain.nodes import random_key
+from tests.integration.chain.nodes import ENGINES, started
 from tests.view_conformance import *
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module", params=["anvil", "hardhat", "rpc"])
+@pytest.fixture(scope="module", params=ENGINES)
 def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    datadir = tmp_path_factory.mktemp(request.param)
-    if request.param != "rpc":
-        with make_engine(request.param, datadir=datadir) as node:
-            yield node
-        return
-    with AnvilEngine(datadir, zero_gas=True, block_time=1) as node:
-        down = f"http://127.0.0.1:{free_port()}"
-        with make_engine("rpc", rpc_url=f"{down},{node.rpc_url}", signer_key=random_key()) as rpc:
-            yield rpc
+    with started(request.param, tmp_path_factory.mktemp(request.param)) as node:
+        yield node
 
 
 def test_the_view_reads_over_http_in_batches(world: World) -> None:
