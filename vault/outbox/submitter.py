@@ -42,6 +42,8 @@ __all__ = ["LEADER_LOCK", "MAX_ATTEMPTS", "RoundStep", "Submitter"]
 
 log = logging.getLogger("vault.outbox")
 LEADER_LOCK = 0x64617461  # "data": one submitter per PostgreSQL database
+# Sent when outbox entries are inserted, at commit (migration 0013): the leader listens.
+QUEUED = "datavault_outbox"
 # Entries a round reads from the queue, and how many fresh ones are pre-flighted side by side.
 QUEUE_READ, CHUNK = 2000, 32
 
@@ -161,10 +163,29 @@ class Submitter(Pipeline):
             return True
         self._leader = await engine.connect()
         got = await self._leader.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK})
+        if got:
+            # A write queued through another worker wakes this one when it commits, not at
+            # the next round. The listener lives as long as the lock's connection.
+            raw = await self._leader.get_raw_connection()
+            await raw.driver_connection.add_listener(QUEUED, self._queued)  # type: ignore[union-attr]
+            await self._leader.commit()
         return bool(got)
+
+    def _queued(self, *_: object) -> None:
+        self.nudge()
 
     async def release(self) -> None:
         if self._leader is not None:
+            # Closing gives the connection back to the pool, still holding a session-level
+            # lock (and listening): it is let go of explicitly, or no other worker could lead
+            # until this process ends. Dropped from the pool instead if that fails.
+            try:
+                raw = await self._leader.get_raw_connection()
+                await raw.driver_connection.remove_listener(QUEUED, self._queued)  # type: ignore[union-attr]
+                await self._leader.execute(text("SELECT pg_advisory_unlock_all()"))
+                await self._leader.commit()
+            except Exception:
+                await self._leader.invalidate()
             await self._leader.close()
             self._leader = None
 
