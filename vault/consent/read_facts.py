@@ -115,7 +115,8 @@ async def load(session: AsyncSession, *, jti: str, department: str, grant_id: st
     if not rows:
         return None
     first = rows[0]
-    grant = None if first.id is None else GrantFacts(*first[_GRANT_AT])
+    # By position: the grant's and the records' columns share names (id, ...).
+    grant = None if first[_GRANT_AT.start] is None else GrantFacts(*first[_GRANT_AT])
     keys = {int(r.key_version): bytes(r.key_wrapped) for r in rows if r.key_version is not None}
     # Each record version once (a row per key version repeats it), in the statement's order.
     records = dict.fromkeys(Holding(*r[_RECORD_AT]) for r in rows if r[_RECORD_AT.start] is not None)
