@@ -44,10 +44,9 @@ from typing import Any
 
 import http_load
 
-from keys import Keystore, SigningKey
+from keys import SigningKey
 from tests.support import chaos
 from vault.accounts.identifiers import resident_id_check
-from vault.config import Settings
 from vault.presentations import codec
 from vault.presentations.model import CredentialDomain, presentation_typed_data
 
@@ -165,13 +164,8 @@ async def seed(url: str, datadir: Path, citizens: int) -> World:
     """The issuer's and the counter's headers, and ``citizens`` registered and logged in."""
     outcome = chaos.Outcome()
     issuer, citizen, reader, _ = await chaos.seed(url, datadir, outcome)
-    settings = Settings(datadir=datadir)
-    admin_key = Keystore(settings.keystore_dir, settings.load_master_key()).load("admin")
-    admin = await chaos.Api(url, admin_key, outcome).login()
-    counter_key = SigningKey.generate()
-    body = {"code": "jiaotong", "name": "交通", "roles": ["verifier"], "auth_address": counter_key.address}
-    await admin.post("/departments", body)
-    counter = await chaos.Api(url, counter_key, outcome).login()
+    admin = await chaos.admin_of(url, datadir, outcome)
+    counter = await chaos.department(admin, "jiaotong", ["verifier"], "交通")
     people = []
     for n in range(citizens):
         key = SigningKey.generate()

@@ -26,9 +26,7 @@ from pathlib import Path
 
 import http_load
 
-from keys import Keystore, SigningKey
 from tests.support import chaos
-from vault.config import Settings
 from vault.presentations import codec
 from vault.presentations.model import CredentialDomain, presentation_typed_data
 
@@ -40,13 +38,8 @@ async def seed(url: str, datadir: Path, count: int) -> tuple[dict[str, str], lis
     """A counter's headers and ``count`` signed presentations of the citizen's licence."""
     outcome = chaos.Outcome()
     issuer, citizen, reader, _ = await chaos.seed(url, datadir, outcome)
-    settings = Settings(datadir=datadir)
-    admin_key = Keystore(settings.keystore_dir, settings.load_master_key()).load("admin")
-    admin = await chaos.Api(url, admin_key, outcome).login()
-    counter_key = SigningKey.generate()
-    body = {"code": "jiaotong", "name": "交通", "roles": ["verifier"], "auth_address": counter_key.address}
-    await admin.post("/departments", body)
-    counter = await chaos.Api(url, counter_key, outcome).login()
+    admin = await chaos.admin_of(url, datadir, outcome)
+    counter = await chaos.department(admin, "jiaotong", ["verifier"], "交通")
     records = (await citizen.http.get("/me/records", headers=citizen.headers)).json()
     record = records["records"][0]["id"]
     # Retried until the licence's batch is anchored (a presentation needs its proof).

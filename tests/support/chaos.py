@@ -181,7 +181,7 @@ class Outcome:
 class Api:
     def __init__(self, url: str, key: SigningKey, outcome: Outcome) -> None:
         self.http = httpx.AsyncClient(base_url=url, timeout=HANG)
-        self.key, self.outcome = key, outcome
+        self.url, self.key, self.outcome = url, key, outcome
         self.headers: dict[str, str] = {}
 
     async def login(self) -> Api:
@@ -218,18 +218,26 @@ class Api:
         await self.http.aclose()
 
 
+async def admin_of(url: str, datadir: Path, outcome: Outcome) -> Api:
+    """The vault's admin, signed in with the key the vault serving ``datadir`` created."""
+    settings = Settings(datadir=datadir)
+    return await Api(url, Keystore(settings.keystore_dir, settings.load_master_key()).load("admin"), outcome).login()
+
+
+async def department(admin: Api, code: str, roles: list[str], name: str = "") -> Api:
+    """A new department registered by ``admin``, signed in with its own new key."""
+    key = SigningKey.generate()
+    await admin.post("/departments", {"code": code, "name": name or code, "roles": roles, "auth_address": key.address})
+    return await Api(admin.url, key, admin.outcome).login()
+
+
 async def seed(url: str, datadir: Path, outcome: Outcome) -> tuple[Api, Api, Api, str]:
     """An issuing registrar, a reader, a citizen with a licence, and a grant of many reads, made
     over HTTP with the keys a vault serving ``datadir`` at ``url`` created (its admin's)."""
-    settings = Settings(datadir=datadir)
-    admin = await Api(url, Keystore(settings.keystore_dir, settings.load_master_key()).load("admin"), outcome).login()
-    keys = {code: SigningKey.generate() for code in ("gongan", "renshe")}
-    for code, roles in (("gongan", ["issuer", "registrar"]), ("renshe", ["data_user"])):
-        await admin.post(
-            "/departments", {"code": code, "name": code, "roles": roles, "auth_address": keys[code].address}
-        )
+    admin = await admin_of(url, datadir, outcome)
+    issuer = await department(admin, "gongan", ["issuer", "registrar"])
+    reader = await department(admin, "renshe", ["data_user"])
     await admin.close()
-    issuer = await Api(url, keys["gongan"], outcome).login()
     citizen_key = SigningKey.generate()
     person = {"kind": "citizen", "identifier": CITIZEN_ID, "name": "张三", "address": citizen_key.address}
     await issuer.post("/subjects", person)
@@ -237,7 +245,6 @@ async def seed(url: str, datadir: Path, outcome: Outcome) -> tuple[Api, Api, Api
     citizen = await Api(url, citizen_key, outcome).login()
     grant = await signed_grant(citizen, max_uses=1_000_000)
     assert grant is not None
-    reader = await Api(url, keys["renshe"], outcome).login()
     return issuer, citizen, reader, grant
 
 
