@@ -254,7 +254,7 @@ async def test_one_request_is_not_split_across_anchors(harness: Harness) -> None
     h.app.dependency_overrides.clear()
     await h.settle()
     async with h.vault.ctx.sessions() as s:
-        roots = dict((await s.execute(select(Record.id, Record.batch_root))).tuples().all())
+        roots = {row.id: row.batch_root for row in await s.execute(select(Record.id, Record.batch_root))}
         sizes = sorted(int(n) for n in await s.scalars(select(AnchorBatch.size)))
     assert len({roots[x["id"]] for x in r.json()["records"]}) == 1
     assert len({roots[x["id"]] for x in singles}) == 1
