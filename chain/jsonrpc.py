@@ -37,6 +37,9 @@ class AsyncJsonRpc:
         self.current = 0
         self._ids = count(1)
         self.requests = 0  # HTTP requests sent (a batch is one)
+        # False once a node answered a batch with one error (some gateways take no JSON
+        # arrays): from then on requests go one at a time.
+        self.batches = True
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -44,11 +47,16 @@ class AsyncJsonRpc:
         """(result, error) of each request, in order; one HTTP request for all of them.
         ``fail_over=False`` for a batch a node may have acted on before failing to answer
         (transactions): it is not sent to the next node."""
+        if not self.batches:
+            return [await self._one(method, params, fail_over) for method, params in requests]
         ids = [next(self._ids) for _ in requests]
         body = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in zip(ids, requests, strict=True)]
         answer = await self._post(body, requests[0][0], fail_over)
-        if isinstance(answer, Mapping):  # a node that refuses batches answers with one error
-            raise ChainError(f"the chain node refused a batch: {message(answer.get('error'))}")
+        if isinstance(answer, Mapping):
+            # The array refused as a whole: none of it was carried out, so each request
+            # (a transaction too) can go again on its own.
+            self.batches = False
+            return [await self._one(method, params, fail_over) for method, params in requests]
         by_id = {a.get("id"): a for a in answer if isinstance(a, Mapping)}
         out = []
         for i in ids:
@@ -57,6 +65,13 @@ class AsyncJsonRpc:
                 raise NodeUnavailable("the chain node left a request of a batch unanswered")
             out.append((one.get("result"), one.get("error")))
         return out
+
+    async def _one(self, method: str, params: list[Any], fail_over: bool) -> tuple[Any, Any]:
+        body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+        answer = await self._post(body, method, fail_over)
+        if not isinstance(answer, Mapping):
+            raise NodeUnavailable(f"the chain node sent no JSON-RPC answer to {method}")
+        return answer.get("result"), answer.get("error")
 
     async def close(self) -> None:
         # A session of another (finished) loop cannot be closed from this one; it goes with it.
@@ -76,7 +91,7 @@ class AsyncJsonRpc:
             self._loop = loop
         return self._session
 
-    async def _post(self, body: list[dict[str, Any]], method: str, fail_over: bool) -> Any:
+    async def _post(self, body: Any, method: str, fail_over: bool) -> Any:
         session = self._session_here()
         self.requests += 1
         first = self.current

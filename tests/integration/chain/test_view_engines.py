@@ -10,8 +10,10 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp import ClientSession, web
 
 from chain.engines import Engine
 from chain.engines.anvil import AnvilEngine
@@ -93,3 +95,39 @@ def test_a_node_that_comes_back_is_read_again(tmp_path: Path) -> None:
 def test_a_view_query_of_a_bad_leaf_is_refused_before_the_node(world: World) -> None:
     with pytest.raises(ValueError, match="32 bytes"):
         queries.credential_status(world.registry, b"short", [])
+
+
+def test_a_gateway_that_takes_no_batches_is_asked_one_request_at_a_time(world: World) -> None:
+    """Some JSON-RPC gateways refuse arrays; the reader then sends each request alone."""
+    assert world.engine.rpc_url is not None
+    node = world.engine.rpc_url.split(",")[-1]
+
+    async def go() -> tuple[list[Any], int]:
+        async def gateway(request: web.Request) -> web.Response:
+            body = await request.json()
+            if isinstance(body, list):
+                return web.json_response(
+                    {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "no batches"}}
+                )
+            async with ClientSession() as session, session.post(node, json=body) as answer:
+                return web.json_response(await answer.json())
+
+        app = web.Application()
+        app.router.add_post("/", gateway)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            reader = JsonRpcReader(f"http://127.0.0.1:{port}")
+            view = ChainView(reader, [world.registry.address, world.consent.address])
+            found = [(await view.read(q))[0] for q in world.queries()]
+            await view.close()
+            return found, reader.requests
+        finally:
+            await runner.cleanup()
+
+    found, requests = asyncio.run(go())
+    assert found == world.direct()
+    assert requests > len(found)  # one at a time after the refused batch
