@@ -37,39 +37,17 @@ import json
 import os
 import statistics
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import http_load
+from flows_breakdown import breakdown
+from flows_world import SHOWN, Anchors, Citizen, World, licence, seed
+from process_cpu import PARTS, cpu_between, cpu_seconds
 
-from keys import SigningKey
 from tests.support import chaos
-from vault.accounts.identifiers import resident_id_check
-from vault.presentations import codec
-from vault.presentations.model import CredentialDomain, presentation_typed_data
 
 PG_PORT = os.environ.get("DATAVAULT_PG_PORT", "55452")
-SHOWN = ["姓名", "准驾车型"]
 STAGES = ("issue", "anchor", "fetch", "verify")
-PARTS = ("vault", "postgres", "anvil", "client")
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-@dataclass(frozen=True)
-class Citizen:
-    key: SigningKey
-    identifier: str
-    headers: dict[str, str]
-
-
-@dataclass(frozen=True)
-class World:
-    url: str
-    issuer: dict[str, str]  # headers
-    counter: dict[str, str]
-    citizens: list[Citizen]
 
 
 @dataclass
@@ -101,125 +79,6 @@ class Row:
         return float(statistics.median(getattr(r, pick) for r in self.runs))
 
 
-def processes() -> dict[int, tuple[int, str, float]]:
-    """Every process: its parent, command line and CPU seconds so far (from /proc)."""
-    found = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
-            command = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        found[int(entry.name)] = (int(stat[1]), command, (int(stat[11]) + int(stat[12])) / TICK)
-    return found
-
-
-def cpu_seconds() -> dict[str, dict[int, float]]:
-    """CPU seconds so far of each of the vault's processes, this PostgreSQL's, the node's and
-    this one, by process id (a process that exits takes its figure with it)."""
-    procs = processes()
-
-    def tree(root: int) -> set[int]:
-        pids, grew = {root}, True
-        while grew:
-            more = {pid for pid, (parent, _, _) in procs.items() if parent in pids} - pids
-            pids, grew = pids | more, bool(more)
-        return pids
-
-    mine = tree(os.getpid()) - {os.getpid()}
-    postmaster = [pid for pid, (_, cmd, _) in procs.items() if "postgres" in cmd and f"-p {PG_PORT}" in cmd]
-    parts = {
-        "vault": {pid for pid in mine if "api.cli" in procs[pid][1] or "multiprocessing" in procs[pid][1]},
-        "postgres": tree(postmaster[0]) if postmaster else set(),
-        "anvil": {pid for pid in mine if "anvil" in procs[pid][1]},
-    }
-    spent = {part: {pid: procs[pid][2] for pid in pids} for part, pids in parts.items()}
-    spent["client"] = {os.getpid(): time.process_time()}
-    return spent
-
-
-def cpu_between(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
-    """CPU seconds each part spent between two looks, over the processes alive at the second."""
-    return {part: sum(t - before[part].get(pid, 0.0) for pid, t in after[part].items()) for part in PARTS}
-
-
-def citizen_id(n: int) -> str:
-    first17 = f"1101051990{1 + n // 28 % 12:02d}{1 + n % 28:02d}{n // 336 % 1000:03d}"
-    return first17 + resident_id_check(first17)
-
-
-def licence(identifier: str, n: int) -> dict[str, Any]:
-    return {
-        "subject": {"kind": "citizen", "identifier": identifier},
-        "type": "licence",
-        "title": f"机动车驾驶证 {n}",
-        "fields": chaos.LICENCE,
-        "valid_until": int(time.time()) + 365 * 86400,
-    }
-
-
-async def seed(url: str, datadir: Path, citizens: int) -> World:
-    """The issuer's and the counter's headers, and ``citizens`` registered and logged in."""
-    outcome = chaos.Outcome()
-    issuer, citizen, reader, _ = await chaos.seed(url, datadir, outcome)
-    admin = await chaos.admin_of(url, datadir, outcome)
-    counter = await chaos.department(admin, "jiaotong", ["verifier"], "交通")
-    people = []
-    for n in range(citizens):
-        key = SigningKey.generate()
-        identifier = citizen_id(n)
-        person = {"kind": "citizen", "identifier": identifier, "name": f"市民{n}", "address": key.address}
-        await issuer.post("/subjects", person)
-        api = await chaos.Api(url, key, outcome).login()
-        people.append(Citizen(key, identifier, api.headers))
-        await api.close()
-    world = World(url, issuer.headers, counter.headers, people)
-    for api in (issuer, citizen, reader, admin, counter):
-        await api.close()
-    return world
-
-
-class Anchors:
-    """One watcher for every issuer: which of the records issued are anchored yet."""
-
-    def __init__(self, connection: http_load.Connection, headers: dict[str, str], every: float) -> None:
-        self.connection, self.headers, self.every = connection, headers, every
-        self.waiting: dict[str, asyncio.Future[None]] = {}
-
-    def wait(self, ids: list[str]) -> list[asyncio.Future[None]]:
-        loop = asyncio.get_running_loop()
-        futures = [loop.create_future() for _ in ids]
-        self.waiting.update(zip(ids, futures, strict=True))
-        return futures
-
-    async def ask(self) -> None:
-        body = json.dumps({"ids": list(self.waiting)}).encode()
-        status, answer = await self.connection.call("POST", "/records/status", self.headers, body)
-        assert status == 200, (status, answer[:300])
-        for s in json.loads(answer):
-            if s["status"] == "anchored":
-                self.waiting.pop(s["id"]).set_result(None)
-            elif s["status"] != "pending":
-                self.waiting.pop(s["id"]).set_exception(AssertionError(f"record {s['id']}: {s['status']}"))
-
-    async def watch(self) -> None:
-        while True:
-            if self.waiting:
-                await self.ask()
-            await asyncio.sleep(self.every)
-
-
-def sign(citizen: Citizen, prepared: dict[str, Any]) -> bytes:
-    """The body of `POST /presentations/verify`: the prepared presentation, signed by the citizen."""
-    d = prepared["typed_data"]["domain"]
-    domain = CredentialDomain(int(d["chainId"]), d["verifyingContract"])
-    p = codec.decode(prepared["unsigned"])
-    signature = citizen.key.sign_typed_data(presentation_typed_data(domain, p))
-    return json.dumps({"text": codec.encode(p.signed(bytes.fromhex(signature[2:])))}).encode()
-
-
 async def flows(world: World, clients: int, bulk: int, verify: str, warm: float, seconds: float, poll: float) -> Run:
     url = world.url
     watcher = Anchors(await http_load.Connection.open(url), world.issuer, poll)
@@ -240,7 +99,7 @@ async def flows(world: World, clients: int, bulk: int, verify: str, warm: float,
             ask = json.dumps({"record_id": rid, "fields": SHOWN, "ttl": 600}).encode()
             status, answer = await own.call("POST", "/me/presentations", citizen.headers, ask)
             assert status == 200, (status, answer[:300])
-            body = sign(citizen, json.loads(answer))
+            body = chaos.verify_body(citizen.key, json.loads(answer))
             path = "/presentations/verify"
         fetched = time.perf_counter()
         status, answer = await counter.call("POST", path, world.counter, body)
@@ -290,9 +149,9 @@ async def flows(world: World, clients: int, bulk: int, verify: str, warm: float,
 
     async def meter() -> None:
         await asyncio.sleep(max(0.0, window[0] - time.monotonic()))
-        cpu.append(cpu_seconds())
+        cpu.append(cpu_seconds(PG_PORT))
         await asyncio.sleep(max(0.0, window[1] - time.monotonic()))
-        cpu.append(cpu_seconds())
+        cpu.append(cpu_seconds(PG_PORT))
 
     try:
         await asyncio.wait_for(
@@ -314,67 +173,6 @@ async def flows(world: World, clients: int, bulk: int, verify: str, warm: float,
     return Run(figures.rate, figures.p50, figures.p99, stages, per_flow, http_load.load_average())
 
 
-async def breakdown(world: World, n: int, poll: float) -> list[tuple[str, float, dict[str, float]]]:
-    """Each step ``n`` times, one at a time, on a quiet vault: wall ms and CPU ms of each part
-    per step. Issuing is timed with its anchoring (one at a time, each record is its own batch)."""
-    url, citizen = world.url, world.citizens[0]
-    issuer, own, counter = [await http_load.Connection.open(url) for _ in range(3)]
-    watcher = Anchors(await http_load.Connection.open(url), world.issuer, poll)
-    steps: list[tuple[str, float, dict[str, float]]] = []
-    ids: list[str] = []
-    answers: list[bytes] = []
-
-    async def timed(what: str, call: Callable[[int], Awaitable[None]]) -> None:
-        before, started = cpu_seconds(), time.perf_counter()
-        for i in range(n):
-            await call(i)
-        wall = (time.perf_counter() - started) * 1000 / n
-        steps.append((what, wall, {p: t * 1000 / n for p, t in cpu_between(before, cpu_seconds()).items()}))
-
-    async def issue(i: int) -> None:
-        body = json.dumps(licence(citizen.identifier, 10_000_000 + i)).encode()
-        status, answer = await issuer.call("POST", "/records", world.issuer, body)
-        assert status == 201, (status, answer[:300])
-        ids.append(json.loads(answer)["id"])
-        futures = watcher.wait(ids[-1:])
-        while not futures[0].done():
-            await asyncio.sleep(poll)
-            await watcher.ask()
-
-    async def fetch(i: int) -> None:
-        status, answer = await own.call("GET", f"/me/records/{ids[i]}", citizen.headers)
-        assert status == 200, (status, answer[:300])
-        record = json.loads(answer)
-        answers.append(json.dumps({"document": record["document"], "proof": record["anchor"]["proof"]}).encode())
-
-    async def verify(i: int) -> None:
-        status, answer = await counter.call("POST", "/verify", world.counter, answers[i])
-        assert status == 200 and b'"valid":true' in answer, (status, answer[:300])
-
-    texts: list[bytes] = []
-
-    async def prepare(i: int) -> None:
-        ask = json.dumps({"record_id": ids[i], "fields": SHOWN, "ttl": 600}).encode()
-        status, answer = await own.call("POST", "/me/presentations", citizen.headers, ask)
-        assert status == 200, (status, answer[:300])
-        texts.append(sign(citizen, json.loads(answer)))
-
-    async def check(i: int) -> None:
-        status, answer = await counter.call("POST", "/presentations/verify", world.counter, texts[i])
-        assert status == 200 and b'"valid":true' in answer, (status, answer[:300])
-
-    try:
-        await timed("issue `POST /records`, with its anchoring and status asks", issue)
-        await timed("citizen fetches it `GET /me/records/{id}`", fetch)
-        await timed("counter verifies the document `POST /verify`", verify)
-        await timed("citizen prepares a presentation `POST /me/presentations` (+ signs here)", prepare)
-        await timed("counter verifies it `POST /presentations/verify`", check)
-    finally:
-        for c in (issuer, own, counter, watcher.connection):
-            c.close()
-    return steps
-
-
 def measure(args: argparse.Namespace, pg: str, workers: int) -> list[Row]:
     rows = []
     with http_load.vault(workers, pg, f"bench_flows_{workers}") as (url, datadir):
@@ -383,7 +181,7 @@ def measure(args: argparse.Namespace, pg: str, workers: int) -> list[Row]:
             print(f"\n{args.breakdown} of each step one at a time, {workers} worker(s):\n")
             print("| step | wall ms | CPU ms: vault | PostgreSQL | anvil | client |")
             print("|---|---:|---:|---:|---:|---:|")
-            for what, wall, spent in asyncio.run(breakdown(world, args.breakdown, args.poll)):
+            for what, wall, spent in asyncio.run(breakdown(world, args.breakdown, args.poll, PG_PORT)):
                 print(f"| {what} | {wall:.1f} | " + " | ".join(f"{spent[p]:.1f}" for p in PARTS) + " |")
             print(f"\nload average {http_load.load_average()}\n", flush=True)
         for issuance in args.issuance:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
-import json
 import os
 import secrets
 import time
@@ -27,8 +25,6 @@ from pathlib import Path
 import http_load
 
 from tests.support import chaos
-from vault.presentations import codec
-from vault.presentations.model import CredentialDomain, presentation_typed_data
 
 PG_PORT = os.environ.get("DATAVAULT_PG_PORT", "55441")
 SHOWN = ["姓名", "准驾车型"]
@@ -44,15 +40,11 @@ async def seed(url: str, datadir: Path, count: int) -> tuple[dict[str, str], lis
     record = records["records"][0]["id"]
     # Retried until the licence's batch is anchored (a presentation needs its proof).
     prepared = await citizen.post("/me/presentations", {"record_id": record, "fields": SHOWN, "ttl": 600})
-    template = codec.decode(prepared["unsigned"])
-    d = prepared["typed_data"]["domain"]
-    domain = CredentialDomain(int(d["chainId"]), d["verifyingContract"])
     now = int(time.time())
-    texts = []
-    for _ in range(count):
-        p = dataclasses.replace(template, nonce=secrets.token_bytes(16), created_at=now, expires_at=now + 600)
-        signature = citizen.key.sign_typed_data(presentation_typed_data(domain, p))
-        texts.append(json.dumps({"text": codec.encode(p.signed(bytes.fromhex(signature[2:])))}).encode())
+    texts = [
+        chaos.verify_body(citizen.key, prepared, nonce=secrets.token_bytes(16), created_at=now, expires_at=now + 600)
+        for _ in range(count)
+    ]
     for api in (issuer, citizen, reader, admin, counter):
         await api.close()
     return counter.headers, texts

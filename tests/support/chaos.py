@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -37,6 +38,8 @@ from chain.logs import with_anonymous_events
 from keys import Keystore, SigningKey
 from tests.grant_conformance import grant_body
 from vault.config import Settings
+from vault.presentations import codec
+from vault.presentations.model import CredentialDomain, presentation_typed_data
 
 ROOT = Path(__file__).resolve().parents[2]
 CITIZEN_ID = "330102199001011234"
@@ -431,3 +434,14 @@ def check(outcome: Outcome, db: dict[str, Any], chain: dict[str, Any], long_gran
     if used < outcome.reads:
         wrong.append(f"{outcome.reads} reads answered 200 but {used} in the access log")
     return wrong
+
+
+def verify_body(key: SigningKey, prepared: dict[str, Any], **changes: Any) -> bytes:
+    """The body of `POST /presentations/verify`: the presentation `POST /me/presentations`
+    prepared, with ``changes`` (a fresh nonce, new times), signed by the holder's ``key`` as
+    its phone would sign it."""
+    d = prepared["typed_data"]["domain"]
+    domain = CredentialDomain(int(d["chainId"]), d["verifyingContract"])
+    p = dataclasses.replace(codec.decode(prepared["unsigned"]), **changes)
+    signature = key.sign_typed_data(presentation_typed_data(domain, p))
+    return json.dumps({"text": codec.encode(p.signed(bytes.fromhex(signature[2:])))}).encode()
