@@ -21,3 +21,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     backends = sys.modules.get("tests.support.backends")
     if backends is not None:
         backends.stop_shared()
+    scratch = sys.modules.get("tests.support.scratch")
+    if scratch is not None:
+        scratch.remove_all()

@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 HARDHAT_NODE_DIR = Path(__file__).resolve().parents[2] / "hardhat-node"
 STATE_FILE = "chain-state.json"
 STATE_INTERVAL = 1  # seconds; what a kill -9 may lose
+# Past blocks' states anvil keeps, in memory only. By default it writes older ones under the
+# user's home directory and removes them only on a clean exit: every killed node left up to
+# gigabytes behind, outside the data directory. The vault reads state at the head and replays
+# a failed transaction one block back, nothing older.
+KEPT_STATES = 64
 # An operator may point at another anvil build; the vault's settings read it and pass it down.
 BINARY_ENV = "DATAVAULT_ANVIL"
 
@@ -102,6 +107,8 @@ class AnvilEngine(ManagedNodeEngine):
             str(self.state_path),
             "--state-interval",
             str(STATE_INTERVAL),
+            "--prune-history",
+            str(KEPT_STATES),
         ]
         if self._zero_gas:
             argv += ["--gas-price", "0", "--base-fee", "0"]

@@ -11,7 +11,6 @@ and the CLI and newcomer tests, which run ``datavault up`` itself.
 from __future__ import annotations
 
 import atexit
-import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +21,7 @@ from eth_utils.hexadecimal import encode_hex
 from chain.engines.anvil import AnvilEngine
 from tests.support.harness import Harness, open_harness
 from tests.support.postgres import fresh_database
+from tests.support.scratch import scratch_dir
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -32,7 +32,7 @@ def shared_anvil() -> AnvilEngine:
     """This process's anvil node, started on first use (again if it died)."""
     global _node
     if _node is None or not _node.is_running:
-        _node = AnvilEngine(Path(tempfile.mkdtemp(prefix="datavault-shared-anvil-")))
+        _node = AnvilEngine(scratch_dir("datavault-shared-anvil-"))
         _node.start()
         atexit.register(_node.stop)
     return _node

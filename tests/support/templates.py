@@ -11,11 +11,11 @@ the migration tests build their databases from nothing.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from chain.engines.inprocess import InProcessEngine
+from tests.support.scratch import scratch_dir
 from vault.config import Settings
 from vault.db.engine import create_engine, sqlite_url
 from vault.db.migrate import upgrade
@@ -28,7 +28,7 @@ async def migrated_sqlite(dest: Path) -> None:
     """Writes a SQLite database at head to ``dest``."""
     global _sqlite
     if _sqlite is None:
-        path = Path(tempfile.mkdtemp(prefix="datavault-template-")) / "vault.db"
+        path = scratch_dir("datavault-template-") / "vault.db"
         engine = create_engine(sqlite_url(path))
         try:
             await upgrade(engine)
@@ -72,7 +72,7 @@ class InProcessTemplate:
         ):
             engine = InProcessEngine()
             engine.start()
-            datadir = Path(tempfile.mkdtemp(prefix="datavault-template-vault-"))
+            datadir = scratch_dir("datavault-template-vault-")
             await migrated_sqlite(datadir / "vault.db")
             vault = await open_vault(settings(datadir), engine=engine)
             await vault.close()

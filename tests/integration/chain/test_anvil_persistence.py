@@ -142,3 +142,25 @@ def test_a_node_whose_owner_still_runs_is_not_taken_over(tmp_path: Path) -> None
     finally:
         owner.kill()
         owner.wait(10)
+
+
+def test_a_killed_node_leaves_nothing_outside_its_data_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # anvil's default keeps past blocks' states in files under the home directory, removed only
+    # on a clean exit; killed nodes filled a machine's disk that way.
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    engine = AnvilEngine(tmp_path / "chain")
+    engine.start()
+    try:
+        account = engine.w3.eth.accounts[0]
+        for _ in range(600):  # past what anvil keeps in memory before it writes states out
+            engine.w3.eth.send_transaction({"from": account, "to": account, "value": 1})
+        pid = engine.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+    finally:
+        engine.stop()
+    assert [p for p in home.rglob("*") if p.is_file()] == []
