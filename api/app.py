@@ -20,6 +20,7 @@ from api.routes import (
     delegations,
     departments,
     grants,
+    issuers,
     presentations,
     records,
     status,
@@ -94,6 +95,7 @@ def create_app(
         corrections,
         status,
         presentations,
+        issuers,
     ):
         app.include_router(openapi.documented(module.router))
     openapi.install(app)

@@ -52,6 +52,16 @@ async def get_now() -> int:
 
 Now = Annotated[int, Depends(get_now)]
 
+
+async def get_public_url(ctx: Ctx, request: Request) -> str:
+    """The base URL of issuers' identifiers and status lists: the configured public URL, else
+    the one this request came in on."""
+    configured = ctx.public_url
+    return configured if configured else str(request.base_url).rstrip("/")
+
+
+PublicUrl = Annotated[str, Depends(get_public_url)]
+
 _bearer = HTTPBearer(auto_error=False, description="token from POST /auth/token")
 
 

@@ -11,6 +11,8 @@ build its parser.
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -76,6 +78,10 @@ class Settings(BaseSettings):
     audit_head_interval: int = Field(default=30, ge=1)
     # Largest request body the API reads (bytes); a 10,000-item bulk issuance needs a few MiB.
     max_body_bytes: int = Field(default=16 * 2**20, ge=1)
+    # Where other systems reach this vault (https://vault.example.gov.cn): the base of issuers'
+    # identifiers and status list URLs in exported credentials. Unset, each request's own base
+    # URL is used, which suits one machine but not credentials that leave it.
+    public_url: str | None = None
     log_level: str = "info"
     log_format: LogFormat = "text"
 
@@ -99,6 +105,15 @@ class Settings(BaseSettings):
         if value not in CHAIN_KINDS:
             raise ValueError(f"choose one of {', '.join(CHAIN_KINDS)}")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError("an http(s) URL without query or fragment, such as https://vault.example.org")
+        return value.rstrip("/")
 
     @field_validator("log_level")
     @classmethod

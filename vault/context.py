@@ -100,6 +100,8 @@ class VaultContext:
     # Set by the submitter so that services can wake it after queueing chain work.
     nudge: Callable[[], None] = lambda: None
     events: Events = field(default_factory=Events)
+    # Settings.public_url: the base of issuer identifiers in exported credentials, if set.
+    public_url: str | None = None
     pseudonym_key: bytes = field(default=b"", repr=False)
     token_key: bytes = field(default=b"", repr=False)
 

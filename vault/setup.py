@@ -133,7 +133,13 @@ async def open_vault(settings: Settings, *, start_chain: bool = True, engine: En
             audit=audit,
             cached_chain_id=dep.chain_id,
         )
-        ctx = VaultContext(sessions=session_factory(db), master=master, keystore=keystore, chain=chain)
+        ctx = VaultContext(
+            sessions=session_factory(db),
+            master=master,
+            keystore=keystore,
+            chain=chain,
+            public_url=settings.public_url,
+        )
         ctx.events.subscribe(audit_log.record)
         if not keystore.exists(AUDIT_LOG_KEY):
             keystore.create(AUDIT_LOG_KEY)
