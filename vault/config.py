@@ -12,7 +12,6 @@ build its parser.
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 

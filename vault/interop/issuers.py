@@ -81,6 +81,6 @@ def metadata(found: IssuerKeys, base_url: str) -> dict[str, Any]:
             "chain_id": found.chain_id,
             "registry": found.registry,
             "department_code": found.code,
-            "key_binding": "each key's kid is the Ethereum address (keccak of x||y) the registry lists as an active issuer",
+            "key_binding": "kid = keccak256(x || y)[12:], listed as an active issuer by the registry",
         },
     }
