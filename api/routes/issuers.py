@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import Ctx, PublicUrl, Session
-from vault.interop import issuers
+from vault.interop import issuers, urls
 
 router = APIRouter(tags=["issuers"])
 
@@ -21,7 +21,7 @@ def _cached(body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(body, headers={"Cache-Control": f"max-age={MAX_AGE}"})
 
 
-@router.get(issuers.WELL_KNOWN + issuers.ISSUERS_PATH + "/{code}")
+@router.get(urls.WELL_KNOWN_ISSUER + urls.ISSUERS_PATH + "/{code}")
 async def issuer_metadata(code: str, ctx: Ctx, session: Session, base: PublicUrl) -> JSONResponse:
     """SD-JWT VC issuer metadata of the department ``code``: its identifier and keys (JWKS).
 
@@ -31,7 +31,7 @@ async def issuer_metadata(code: str, ctx: Ctx, session: Session, base: PublicUrl
     return _cached(issuers.metadata(found, base))
 
 
-@router.get(issuers.ISSUERS_PATH + "/{code}/jwks.json")
+@router.get(urls.ISSUERS_PATH + "/{code}/jwks.json")
 async def issuer_jwks(code: str, ctx: Ctx, session: Session) -> JSONResponse:
     """The department ``code``'s verification keys as a JWK Set (RFC 7517). Public."""
     found = await issuers.issuer_keys(ctx, session, code)

@@ -1,6 +1,6 @@
 """Issuers that other systems can resolve: identifiers, JWKS and SD-JWT VC issuer metadata.
 
-An issuer's identifier is ``<public URL>/issuers/<department code>``; its metadata is served
+An issuer's identifier is ``<public URL>/issuers/<department code>`` (``vault.interop.urls``); its metadata is served
 at ``/.well-known/jwt-vc-issuer/issuers/<code>`` (SD-JWT VC, the well-known segment inserted
 after the host). Keys are published only while the registry on chain says the department's
 chain key is an active issuer, as of the chain's latest block (read through ``chain.view``),
@@ -21,22 +21,7 @@ from chain.view import queries
 from vault.context import VaultContext
 from vault.db.models import Department
 from vault.errors import NotFoundError
-from vault.interop import jose_keys
-
-ISSUERS_PATH = "/issuers"
-WELL_KNOWN = "/.well-known/jwt-vc-issuer"
-
-
-def issuer_id(base_url: str, code: str) -> str:
-    return f"{base_url.rstrip('/')}{ISSUERS_PATH}/{code}"
-
-
-def metadata_url(base_url: str, code: str) -> str:
-    return f"{base_url.rstrip('/')}{WELL_KNOWN}{ISSUERS_PATH}/{code}"
-
-
-def jwks_url(base_url: str, code: str) -> str:
-    return f"{issuer_id(base_url, code)}/jwks.json"
+from vault.interop import jose_keys, urls
 
 
 @dataclass(frozen=True)
@@ -74,7 +59,7 @@ def jwks(found: IssuerKeys) -> dict[str, Any]:
 def metadata(found: IssuerKeys, base_url: str) -> dict[str, Any]:
     """SD-JWT VC issuer metadata, with where a verifier can check the keys on chain."""
     return {
-        "issuer": issuer_id(base_url, found.code),
+        "issuer": urls.issuer_id(base_url, found.code),
         "jwks": jwks(found),
         "display": [{"lang": "zh-CN", "name": found.name}],
         "chain": {
