@@ -13,6 +13,9 @@ WELL_KNOWN_ISSUER = "/.well-known/jwt-vc-issuer"
 TOKEN_STATUS_LIST_PATH = "/status/token-list"
 # W3C Bitstring Status List credential (vc-jose-cose), for W3C VCs.
 BITSTRING_STATUS_LIST_PATH = "/status/bitstring-list"
+# The status lists' signer: the registry's admin (the operator), its JWK Set here.
+STATUS_PATH = "/status"
+STATUS_JWKS_PATH = "/status/jwks.json"
 
 
 def _base(base_url: str) -> str:
@@ -37,3 +40,12 @@ def token_status_list(base_url: str) -> str:
 
 def bitstring_status_list(base_url: str) -> str:
     return f"{_base(base_url)}{BITSTRING_STATUS_LIST_PATH}"
+
+
+def status_issuer(base_url: str) -> str:
+    """The status lists' issuer: the vault's operator, which the registry names as its admin."""
+    return f"{_base(base_url)}{STATUS_PATH}"
+
+
+def status_jwks(base_url: str) -> str:
+    return f"{_base(base_url)}{STATUS_JWKS_PATH}"
