@@ -20,3 +20,14 @@ class RecordType(StrEnum):
 
 # The names, in their canonical order (the order of the chain's bits).
 RECORD_TYPES: tuple[str, ...] = tuple(t.value for t in RecordType)
+
+
+# GB/T 36904 证照类型代码: the defining authority's 统一社会信用代码 and a 3-digit sequence it
+# assigns. These types have no national catalogue entry, so a department defines them for
+# itself: its own code (颁发机构代码) followed by the sequence here. An issuer may name a
+# catalogue code for a record instead (its field 类型代码).
+GBT_TYPE_SEQUENCE: dict[str, str] = {
+    RecordType.LICENCE: "001",
+    RecordType.CERTIFICATE: "002",
+    RecordType.DATA: "003",
+}
