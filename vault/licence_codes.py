@@ -20,6 +20,7 @@ Pure functions, no I/O, nothing heavy imported: the issuance checks and the CLI 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
 from vault.errors import VaultValueError
@@ -30,6 +31,16 @@ AUTHORITY_NAME, ISSUE_DATE, HOLDER_NAME = "颁发机构名称", "颁发日期", 
 ELEMENTS = (NAME, TYPE_CODE, NUMBER, IDENTIFIER, AUTHORITY_NAME, ISSUE_DATE, HOLDER_NAME)
 LICENCE_NUMBER = "licence_number"  # an issuer's English name for 编号
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True)
+class ELicenceFacts:
+    """What the metadata needs beyond the document: who issued it and to whom, by name."""
+
+    issuer_name: str
+    authority_code: str | None = None  # the department's 统一社会信用代码 (颁发机构代码)
+    holder_name: str | None = None
+
 
 ROOT = "1.2.156.3005.2"
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"

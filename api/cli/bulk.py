@@ -19,6 +19,13 @@ CSV (UTF-8, a header row; one credential per row):
   fields             optional: a JSON object of fields
   any other column   a field, named by its header, with the cell's text (empty cells skipped)
 
+GB/T 36903 column names are read too: 名称 (title), 持证主体代码 (identifier),
+持证主体代码类型 (kind: citizen | enterprise | 居民身份证 | 统一社会信用代码); 类型代码, 编号,
+标识, 颁发机构名称, 颁发日期 (YYYY-MM-DD) and 持证主体名称 are fields of those names, checked
+(类型代码 and 标识 by their check characters; 标识 and 颁发机构名称 must be the issuing
+department's). Without a type column, 类型代码's last 3 digits name the record type
+(001 licence, 002 certificate, 003 data).
+
 JSON lines (one JSON object per line, blank lines skipped): the body ``POST /records`` takes,
 ``{"subject": {...}, "type", "title", "fields", "valid_until", "valid_from"}``; the subject
 may also be given as top-level ``kind``/``identifier`` or ``subject_id``, and the times as

@@ -10,11 +10,21 @@ from pathlib import Path
 from typing import Any
 
 from api.cli.common import CliError, load_json, parse_time, read_text
-from vault.record_types import RECORD_TYPES
+from vault import licence_codes
+from vault.errors import VaultValueError
+from vault.record_types import GBT_TYPE_SEQUENCE, RECORD_TYPES
 
 SUBJECT_COLUMNS = ("kind", "identifier", "subject_id")
 KNOWN_COLUMNS = (*SUBJECT_COLUMNS, "type", "title", "valid_from", "valid_until", "fields")
 MAX_SHOWN = 100  # problems listed in one report; the rest are counted
+# The column names of GB/T 36903 (a national e-licence platform's export): these three name
+# what the file's own columns name; 类型代码, 编号, 标识, 颁发机构名称, 颁发日期 and
+# 持证主体名称 are fields of those names, checked here and by the vault.
+ALIASES = {"名称": "title", "持证主体代码": "identifier", "持证主体代码类型": "kind"}
+GBT_FIELDS = tuple(n for n in licence_codes.ELEMENTS if n != licence_codes.NAME)
+# 持证主体代码类型 as a platform may write it.
+_KINDS = {"身份证": "citizen", "居民身份证": "citizen", "统一社会信用代码": "enterprise"}
+_BY_SEQUENCE = {seq: kind for kind, seq in GBT_TYPE_SEQUENCE.items()}
 
 
 class BadLines(CliError):
@@ -64,7 +74,39 @@ def _subject(row: dict[str, Any]) -> dict[str, str]:
     return {"kind": kind, "identifier": str(identifier).strip()}
 
 
+def _aliased(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with the GB/T column names read as the file's own."""
+    found = dict(row)
+    for alias, name in ALIASES.items():
+        if alias in found:
+            if found.get(name) not in (None, ""):
+                raise CliError(f"give {name} or {alias}, not both")
+            value = found.pop(alias)
+            found[name] = _KINDS.get(value, value) if name == "kind" and isinstance(value, str) else value
+    return found
+
+
+def _check_gbt(row: dict[str, Any], fields: dict[str, Any]) -> None:
+    """The GB/T 36903 fields well formed, and the record type from 类型代码 if no type is given."""
+    try:
+        if (code := fields.get(licence_codes.TYPE_CODE)) is not None:
+            if (problem := licence_codes.type_code_problem(code)) is not None:
+                raise CliError(f"类型代码 {code!r} {problem}")
+            if row.get("type") in (None, ""):
+                if code[18:] not in _BY_SEQUENCE:
+                    known = ", ".join(f"{seq} {kind}" for kind, seq in GBT_TYPE_SEQUENCE.items())
+                    raise CliError(f"类型代码 {code} ends in no record type's sequence ({known}): give a type column")
+                row["type"] = _BY_SEQUENCE[code[18:]]
+        if (ident := fields.get(licence_codes.IDENTIFIER)) is not None:
+            licence_codes.parse_identifier(ident)
+        if (day := fields.get(licence_codes.ISSUE_DATE)) is not None:
+            licence_codes.check_date(day)
+    except VaultValueError as exc:
+        raise CliError(exc.reason) from None
+
+
 def _item(subject: dict[str, str], row: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    _check_gbt(row, fields)
     kind = row.get("type")
     if kind not in RECORD_TYPES:
         raise CliError(f"type must be one of {', '.join(RECORD_TYPES)}, not {kind!r}")
@@ -100,14 +142,15 @@ def read_csv(text: str, problems: list[tuple[int, str]] | None = None) -> list[t
     if not header:
         raise CliError("line 1: the CSV file has no header row")
     reader.fieldnames = header
+    names = {ALIASES.get(h, h) for h in header}  # a column named both ways is refused per row
     for required in ("type", "title", "valid_until"):
-        if required not in header:
+        if required not in names and not (required == "type" and licence_codes.TYPE_CODE in names):
             raise CliError(f"line 1: the CSV header lacks a {required} column (it has {', '.join(header)})")
-    if "identifier" not in header and "subject_id" not in header:
+    if "identifier" not in names and "subject_id" not in names:
         raise CliError("line 1: the CSV header needs an identifier (with kind) or a subject_id column")
     if len(set(header)) != len(header) or "" in header:
         raise CliError("line 1: the CSV header has an empty or repeated column name")
-    extra = [h for h in header if h not in KNOWN_COLUMNS]
+    extra = [h for h in header if h not in KNOWN_COLUMNS and h not in ALIASES]
     items: list[tuple[int, dict[str, Any]]] = []
     bad: list[tuple[int, str]] = [] if problems is None else problems
     for row in reader:
@@ -128,6 +171,7 @@ def read_csv(text: str, problems: list[tuple[int, str]] | None = None) -> list[t
                 if name in fields:
                     raise CliError(f"field {name!r} is both a column and in the fields column")
                 fields[name] = cells[name]
+            cells = _aliased(cells)
             items.append((first, _item(_subject(cells), cells, fields)))
         except CliError as exc:
             bad.append((first, str(exc)))
@@ -147,7 +191,8 @@ def read_jsonl(text: str, problems: list[tuple[int, str]] | None = None) -> list
             row = load_json(raw, "")
             if not isinstance(row, dict):
                 raise CliError("expected a JSON object")
-            unknown = sorted(set(row) - {*KNOWN_COLUMNS, "subject"})
+            row = _aliased(row)
+            unknown = sorted(set(row) - {*KNOWN_COLUMNS, *GBT_FIELDS, "subject"})
             if unknown:
                 raise CliError(f"unknown key(s) {', '.join(unknown)}")
             if "subject" in row:
@@ -156,9 +201,14 @@ def read_jsonl(text: str, problems: list[tuple[int, str]] | None = None) -> list
                 subject = _subject(row["subject"])
             else:
                 subject = _subject(row)
-            fields = row.get("fields")
+            fields = row.get("fields", {} if any(n in row for n in GBT_FIELDS) else None)
             if not isinstance(fields, dict):
                 raise CliError("fields must be a JSON object")
+            for name in GBT_FIELDS:  # a GB/T item at the top level is a field of that name
+                if name in row:
+                    if name in fields:
+                        raise CliError(f"{name} is both a key and in fields")
+                    fields = {**fields, name: row[name]}
             items.append((number, _item(subject, row, fields)))
         except CliError as exc:
             bad.append((number, str(exc)))

@@ -31,6 +31,7 @@ async def register(
         auth_address=body.auth_address,
         now=now,
         subject_kinds=None if body.subject_kinds is None else list(body.subject_kinds),
+        authority_code=body.authority_code,
     )
     ctx.nudge()
     return public(view)

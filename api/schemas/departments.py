@@ -20,6 +20,12 @@ class DepartmentCreate(DepartmentBase, Strict):
         min_length=1,
         description="for a registrar: the kinds of subject it registers (default both)",
     )
+    authority_code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$",
+        description="its 统一社会信用代码: the 颁发机构代码 of the e-licences it issues (GB/T 36904); set once",
+        examples=["11220000013544541J"],
+    )
 
 
 class DepartmentPublic(DepartmentBase):
@@ -28,3 +34,4 @@ class DepartmentPublic(DepartmentBase):
     chain_address: str
     created_at: int
     subject_kinds: list[str] = Field(description="for a registrar: the kinds of subject it registers")
+    authority_code: str | None = Field(default=None, description="its 统一社会信用代码 (颁发机构代码), if registered")

@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import IntFlag
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vault import outbox
+from vault.accounts import subjects
 from vault.accounts.subjects import (
     SUBJECT_KINDS,
     address_in_use,
@@ -26,6 +28,7 @@ from vault.db.models import Department, Subject
 from vault.errors import ConflictError, NotFoundError, VaultValueError
 from vault.events import VaultEvent
 from vault.ids import Address, DepartmentCode
+from vault.licence_codes import ELicenceFacts, check_uscc
 
 
 class Role(IntFlag):
@@ -80,6 +83,7 @@ class DepartmentView:
     chain_address: Address
     created_at: int
     subject_kinds: list[str]  # what a registrar registers
+    authority_code: str | None = None  # its 统一社会信用代码: the 颁发机构代码 of its e-licences
 
 
 def view(row: Department) -> DepartmentView:
@@ -92,6 +96,7 @@ def view(row: Department) -> DepartmentView:
         chain_address=Address(row.chain_address),
         created_at=row.created_at,
         subject_kinds=kinds_of(row),
+        authority_code=row.authority_code,
     )
 
 
@@ -105,6 +110,7 @@ async def register(
     auth_address: str,
     now: int,
     subject_kinds: list[str] | None = None,
+    authority_code: str | None = None,
 ) -> DepartmentView:
     if not isinstance(code, str) or not _CODE.fullmatch(code):
         raise VaultValueError(
@@ -115,6 +121,8 @@ async def register(
     mask = parse_roles(roles)
     kinds = _subject_kinds(subject_kinds)
     auth = check_address(auth_address, "auth_address")
+    if authority_code is not None:
+        check_uscc(authority_code, "authority_code")
     if await session.get(Department, code) is not None:
         raise ConflictError(f"department {code!r} is already registered")
     if await address_in_use(session, auth):
@@ -135,6 +143,7 @@ async def register(
         chain_key_name=key_name,
         created_at=now,
         subject_kinds=",".join(kinds),
+        authority_code=authority_code,
     )
     session.add(row)
     if not ctx.chain.zero_gas:
@@ -175,6 +184,23 @@ async def set_active(ctx: VaultContext, session: AsyncSession, code: str, active
     return view(row)
 
 
+async def set_authority_code(
+    ctx: VaultContext, session: AsyncSession, code: str, authority_code: str, now: int
+) -> DepartmentView:
+    """Give a department its 颁发机构代码 (统一社会信用代码), once: the identifiers of the
+    e-licences it has issued contain it, so it is never changed afterwards."""
+    row = await get(session, code)
+    check_uscc(authority_code, "authority_code")
+    if row.authority_code is not None:
+        raise ConflictError(f"department {code!r} already has the authority code {row.authority_code}")
+    row.authority_code = authority_code
+    await session.flush()
+    await ctx.events.emit(
+        session, VaultEvent("department.authority_code", "ok", now, "admin", "admin", reason=f"{code} {authority_code}")
+    )
+    return view(row)
+
+
 async def assign_registrar(
     ctx: VaultContext,
     session: AsyncSession,
@@ -210,3 +236,14 @@ async def assign_registrar(
         ),
     )
     return row
+
+
+async def licence_facts(
+    ctx: VaultContext, session: AsyncSession, document: dict[str, Any], *, holder: bool = True
+) -> ELicenceFacts:
+    """What the e-licence metadata (GB/T 36903) of ``document`` needs beyond it: its issuer's
+    name and 颁发机构代码 and, with ``holder``, the holder's name, unsealed (personal data: for
+    the holder's own export only)."""
+    issuer = await get(session, str(document["issuer"]["code"]))
+    name = (await subjects.get(ctx, session, str(document["subject"]))).name if holder else None
+    return ELicenceFacts(issuer_name=issuer.name, authority_code=issuer.authority_code, holder_name=name)

@@ -23,7 +23,7 @@ from keys import Kek, unwrap_kek
 from vault import keyring
 from vault.accounts import subjects
 from vault.context import VaultContext
-from vault.credentials import status_list
+from vault.credentials import licence_fields, status_list
 from vault.credentials.documents import DocumentSpec, check_spec
 from vault.credentials.records import check_issuer, sealed_row
 from vault.db.models import AnchorBatch, Department, Record, Subject, SubjectKey
@@ -141,6 +141,9 @@ async def issue_many(
         found.append(_subject_of(ctx, index, item, cache, problems))
         try:
             check_spec(item.spec)
+            licence_fields.check_issuer_fields(
+                item.spec.fields, issuer_name=issuer.name, authority_code=issuer.authority_code
+            )
         except VaultValueError as exc:
             problems.append(ItemProblem(index, exc.field, exc.reason))
     keks, holders, keyless = await _keks(ctx, session, list(dict.fromkeys(s for s in found if s is not None)))

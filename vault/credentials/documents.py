@@ -19,7 +19,7 @@ from typing import Any
 from eth_utils.crypto import keccak
 from eth_utils.hexadecimal import encode_hex
 
-from vault.credentials import commitments
+from vault.credentials import commitments, licence_fields
 from vault.credentials.commitments import canonical_json
 from vault.credentials.header import CredentialHeader
 from vault.errors import VaultValueError
@@ -84,6 +84,7 @@ class DocumentSpec:
 def check_spec(spec: DocumentSpec) -> None:
     if spec.type not in RECORD_TYPES:
         raise VaultValueError(f"record type must be one of {', '.join(RECORD_TYPES)}", field="type")
+    licence_fields.check_fields(spec.fields, spec.type)
     if not spec.title.strip() or len(spec.title) > 200:
         raise VaultValueError("title must be 1-200 characters", field="title")
     if not isinstance(spec.fields, dict) or not spec.fields:

@@ -18,7 +18,7 @@ from keys import Kek, seal
 from vault import clock, keyring, outbox, pages
 from vault.accounts.departments import Role
 from vault.context import VaultContext
-from vault.credentials import holdings, status_list
+from vault.credentials import holdings, licence_fields, status_list
 from vault.credentials.commitments import canonical_json
 from vault.credentials.documents import DocumentSpec, build_document, credential_hash
 from vault.db.models import AnchorBatch, Department, Record, Subject
@@ -144,6 +144,7 @@ async def issue(
     subject = await session.get(Subject, subject_id)
     if subject is None:
         raise NotFoundError("subject", subject_id)
+    licence_fields.check_issuer_fields(spec.fields, issuer_name=issuer.name, authority_code=issuer.authority_code)
     kek = await keyring.active_key(session, ctx.master, subject_id)
     values, document = sealed_row(
         spec,

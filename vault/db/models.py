@@ -65,6 +65,9 @@ class Department(Base):
     subject_kinds: Mapped[str] = mapped_column(
         String(32), default="citizen,enterprise", server_default="citizen,enterprise"
     )
+    # Its 统一社会信用代码 (GB 32100), the 颁发机构代码 of the e-licences it issues (GB/T 36904);
+    # set once, since issued licences' identifiers contain it.
+    authority_code: Mapped[str | None] = mapped_column(String(18), nullable=True)
 
 
 class Subject(Base):

@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from vault.errors import VaultValueError
-from vault.interop.e_licence import ELicenceFacts, metadata
-from vault.licence_codes import ELEMENTS
+from vault.interop.e_licence import metadata
+from vault.licence_codes import ELEMENTS, ELicenceFacts
 
 
 def credential_claims(document: dict[str, Any], *, e_licence: ELicenceFacts | None = None) -> dict[str, Any]:

@@ -21,7 +21,6 @@ left out rather than made up. ``vault.credentials.licence_fields`` checks fields
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -36,21 +35,13 @@ from vault.licence_codes import (
     NAME,
     NUMBER,
     TYPE_CODE,
+    ELicenceFacts,
 )
 from vault.record_types import GBT_TYPE_SEQUENCE
 
 __all__ = ["ELEMENTS", "ELicenceFacts", "issue_date", "metadata", "type_code"]
 
 CHINA_TIME = timezone(timedelta(hours=8), "CST")
-
-
-@dataclass(frozen=True)
-class ELicenceFacts:
-    """What the metadata needs beyond the document: who issued it and to whom, by name."""
-
-    issuer_name: str
-    authority_code: str | None = None  # the department's 统一社会信用代码 (颁发机构代码)
-    holder_name: str | None = None
 
 
 def type_code(record_type: str, authority_code: str) -> str:
