@@ -23,6 +23,7 @@ from api.routes import (
     issuers,
     presentations,
     records,
+    sd_jwt_exports,
     status,
     subjects,
     system,
@@ -96,6 +97,7 @@ def create_app(
         status,
         presentations,
         issuers,
+        sd_jwt_exports,
     ):
         app.include_router(openapi.documented(module.router))
     openapi.install(app)

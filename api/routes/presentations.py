@@ -5,7 +5,7 @@ from __future__ import annotations
 from eth_utils.hexadecimal import encode_hex
 from fastapi import APIRouter, Request, Response
 
-from api.deps import Ctx, CurrentSubject, CurrentVerifier, Now, Session
+from api.deps import Ctx, CurrentSubject, CurrentVerifier, Now, PublicUrl, Session
 from api.schemas.presentations import (
     ChallengePublic,
     PreparedPublic,
@@ -19,6 +19,7 @@ from api.schemas.presentations import (
 )
 from vault.consent.typed_data import typed_data_json
 from vault.errors import VaultValueError
+from vault.interop import sd_jwt_format, sd_jwt_verify
 from vault.presentations import codec as presentation_codec
 from vault.presentations import holder, qr
 from vault.presentations import nonces as presentation_nonces
@@ -81,9 +82,13 @@ async def challenge(dept: CurrentVerifier, session: Session, now: Now) -> Challe
 
 @router.post("/presentations/verify", response_model=PresentationVerdictPublic)
 async def verify(
-    body: PresentationCheck, dept: CurrentVerifier, ctx: Ctx, session: Session, now: Now
+    body: PresentationCheck, dept: CurrentVerifier, ctx: Ctx, session: Session, now: Now, base: PublicUrl
 ) -> PresentationVerdictPublic:
-    """The verdict on a scanned presentation string: every check, passed or failed, and why."""
+    """The verdict on a scanned presentation string (DV1:..., or an SD-JWT VC with its key
+    binding): every check, passed or failed, and why."""
+    if sd_jwt_format.looks_like(body.text):
+        v = await sd_jwt_verify.verify_online(ctx, session, body.text, verifier=dept, base_url=base, now=now)
+        return verdict_public(v)
     return verdict_public(await presentation_verify.verify_online(ctx, session, body.text, verifier=dept, now=now))
 
 
@@ -98,7 +103,7 @@ async def verify(
     },
 )
 async def verify_image(
-    request: Request, dept: CurrentVerifier, ctx: Ctx, session: Session, now: Now
+    request: Request, dept: CurrentVerifier, ctx: Ctx, session: Session, now: Now, base: PublicUrl
 ) -> PresentationVerdictPublic:
     """Verify a picture of a QR code.
 
@@ -114,4 +119,11 @@ async def verify_image(
         data.extend(chunk)
         if len(data) > qr.MAX_IMAGE_BYTES:
             raise VaultValueError(f"the image is over {qr.MAX_IMAGE_BYTES // 1_000_000} MB", field="image")
-    return verdict_public(await presentation_verify.verify_online(ctx, session, bytes(data), verifier=dept, now=now))
+    try:
+        text: str | bytes = qr.decode_image(bytes(data))
+    except VaultValueError:
+        text = bytes(data)  # the verdict names why it could not be read
+    if isinstance(text, str) and sd_jwt_format.looks_like(text):
+        v = await sd_jwt_verify.verify_online(ctx, session, text, verifier=dept, base_url=base, now=now)
+        return verdict_public(v)
+    return verdict_public(await presentation_verify.verify_online(ctx, session, text, verifier=dept, now=now))

@@ -20,6 +20,7 @@ from keys import SigningKey
 from tests.support.harness import Actor, Harness, open_harness
 from tests.support.world import DAY, Subject, World, build_world
 from vault import clock
+from vault.interop import jose_keys
 
 ROLES = ("anonymous", "citizen", "other_citizen", "agent", "dept_without", "dept_with", "auditor", "admin")
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -85,6 +86,7 @@ RULES: dict[tuple[str, str], Kind] = {
     ("POST", "/records/{record_id}/revoke"): NEEDED_ROLE_OWN,
     ("GET", "/me/records"): SUBJECT,
     ("GET", "/me/records/{record_id}"): OWN_SUBJECT,
+    ("POST", "/me/records/{record_id}/sd-jwt"): OWN_SUBJECT,
     ("GET", "/consent/eip712"): PUBLIC,
     ("POST", "/me/grants/prepare"): SUBJECT,
     ("GET", "/me/grants"): SUBJECT,
@@ -264,6 +266,7 @@ async def body_for(method: str, path: str, c: Case) -> Any:
         ("POST", "/corrections/{correction_id}/accept"): {"note": "已核实"},
         ("POST", "/corrections/{correction_id}/reject"): {"note": "不予更正"},
         ("POST", "/me/presentations"): {"record_id": s.licence["id"]},
+        ("POST", "/me/records/{record_id}/sd-jwt"): {"holder_jwk": jose_keys.public_jwk(s.actor.key.account)},
         ("POST", "/me/presentations/sign"): lambda: _presentation_signed(c),
         ("POST", "/me/presentations/qr"): lambda: _presentation_text(c),
         ("POST", "/presentations/verify"): lambda: _presentation_text(c),
