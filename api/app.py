@@ -25,8 +25,10 @@ from api.routes import (
     records,
     sd_jwt_exports,
     status,
+    status_lists,
     subjects,
     system,
+    vc_exports,
     verify,
 )
 from vault.config import Settings
@@ -98,6 +100,8 @@ def create_app(
         presentations,
         issuers,
         sd_jwt_exports,
+        status_lists,
+        vc_exports,
     ):
         app.include_router(openapi.documented(module.router))
     openapi.install(app)
