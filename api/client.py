@@ -138,14 +138,35 @@ class VaultClient:
         """A raw body (an image), answered with JSON."""
         return self._send(method, path, content=content, headers={"Content-Type": content_type})
 
-    def _send(self, method: str, path: str, *, headers: dict[str, str] | None = None, **body: Any) -> Any:
+    def request_text(self, method: str, path: str, media_type: str, body: Any = None) -> str:
+        """An answer that is not JSON (a signed credential, ``application/vc+jwt``), as text;
+        ``body``, if any, is sent as JSON."""
+        sent: dict[str, Any] = {} if body is None else {"json": body}
+        response = self._exchange(method, path, headers={"Accept": media_type}, **sent)
+        if response.status_code >= 400:
+            self._json(method, path, response)  # raises the API's problem
+        answered = response.headers.get("content-type", "").split(";")[0].strip()
+        if answered != media_type:
+            raise ClientError(
+                f"{self.base_url} answered {method} {path} with {answered or 'nothing'}, not {media_type}"
+            )
+        return response.text
+
+    def _exchange(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **body: Any
+    ) -> httpx.Response:
         headers = {**(headers or {}), **({"Authorization": f"Bearer {self.token}"} if self.token else {})}
         try:
-            response = self.http.request(method, path, headers=headers, **body)
+            return self.http.request(method, path, headers=headers, **body)
         except httpx.TimeoutException:
             raise ClientError(f"the vault at {self.base_url} did not answer within {self.timeout:.0f}s") from None
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise ClientError(f"cannot reach the vault at {self.base_url}: {exc}") from None
+
+    def _send(self, method: str, path: str, *, headers: dict[str, str] | None = None, **body: Any) -> Any:
+        return self._json(method, path, self._exchange(method, path, headers=headers, **body))
+
+    def _json(self, method: str, path: str, response: httpx.Response) -> Any:
         try:
             payload = response.json() if response.content else None
         except ValueError:

@@ -33,7 +33,11 @@ from vault.record_types import RECORD_TYPES
 
 # SQLAlchemy and uvicorn are imported by the commands that use them (see api.cli.common).
 if TYPE_CHECKING:
+    from keys import SigningKey
     from vault.config import Settings
+
+# vault.interop.w3c_vc.MEDIA_TYPE, named here so that `records` needs none of the vault's imports.
+VC_MEDIA_TYPE = "application/vc+jwt"
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -105,13 +109,16 @@ def cmd_issue(args: argparse.Namespace) -> int:
 
 
 def cmd_records(args: argparse.Namespace) -> int:
-    if args.export and not args.record:
-        raise CliError(f"--export needs a record id: {command(args.datadir, f'records --as {args.as_} <id> --export')}")
+    for flag, wanted in (("--export", args.export), ("--vc", args.vc)):
+        if wanted and not args.record:
+            raise CliError(f"{flag} needs a record id: {command(args.datadir, f'records --as {args.as_} <id> {flag}')}")
     if args.out is not None and args.out.is_dir():
         raise CliError(f"--out {args.out} is a directory; name a file")
     # Nothing reaches stdout or --out until everything has been fetched: a failure leaves
     # `> file` empty and exits 2, and leaves --out FILE as it was.
     key = login_key(args.datadir, args.as_)
+    if args.vc:
+        return _records_vc(args, key)
     with client_factory(args)() as client:
         client.login(key)
         if not args.record:
@@ -132,6 +139,19 @@ def cmd_records(args: argparse.Namespace) -> int:
     else:
         text = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
         write_atomically(args.out, text, "the credential" if args.export else "the records")
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def _records_vc(args: argparse.Namespace, key: SigningKey) -> int:
+    """The record as a W3C VC 2.0 secured with JOSE: one line of JWS compact (vc+jwt)."""
+    with client_factory(args)() as client:
+        client.login(key)
+        token = client.request_text("GET", f"/me/records/{quote(args.record, safe='')}/vc", VC_MEDIA_TYPE)
+    if args.out is None:
+        print(token)
+    else:
+        write_atomically(args.out, token + "\n", "the credential")
         print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
@@ -252,7 +272,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--as", dest="as_", required=True, metavar="KEY", help="keystore entry of the subject's login key"
     )
     recs.add_argument("record", nargs="?")
-    recs.add_argument("--export", action="store_true", help="print just {document, proof}, ready for `verify`")
+    shape = recs.add_mutually_exclusive_group()
+    shape.add_argument("--export", action="store_true", help="print just {document, proof}, ready for `verify`")
+    shape.add_argument(
+        "--vc", action="store_true", help="print it as a W3C VC 2.0 secured with JOSE (JWS compact, vc+jwt)"
+    )
     recs.add_argument(
         "--out",
         type=Path,
