@@ -23,7 +23,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from api.cli import audit, bulk, consortium, core, corrections, delegations, grants, keys, presentations, status
+from api.cli import audit, bulk, consortium, core, corrections, delegations, grants, keys, presentations, sd_jwt, status
 from api.cli.common import EXIT_ERROR, CliError
 from api.client import DEFAULT_DATADIR, ClientError
 from chain.errors import ChainError
@@ -46,7 +46,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--api", help="API base URL (default: the vault running from --datadir)")
     sub = p.add_subparsers(dest="command", required=True)
-    for group in (core, grants, delegations, audit, bulk, corrections, presentations, status, keys, consortium):
+    for group in (core, grants, delegations, audit, bulk, corrections, presentations, sd_jwt, status, keys, consortium):
         group.add_commands(sub)
     return p
 

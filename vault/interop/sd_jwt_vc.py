@@ -24,6 +24,7 @@ from sd_jwt.common import SDObj
 from sd_jwt.issuer import SDJWTIssuer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vault.accounts import departments
 from vault.context import VaultContext
 from vault.credentials import records
 from vault.db.models import Department, Record
@@ -31,6 +32,7 @@ from vault.errors import ConflictError, NotFoundError, VaultValueError
 from vault.events import VaultEvent
 from vault.interop import jose_keys, urls
 from vault.interop.claims import credential_claims
+from vault.licence_codes import ELicenceFacts
 
 # The media type of the current draft (-06 on); "vc+sd-jwt" was the earlier one.
 TYP = "dc+sd-jwt"
@@ -72,10 +74,17 @@ def _anchored(row: Record, subject_id: str) -> Record:
 
 
 def payload(
-    document: dict[str, Any], *, base_url: str, chain_id: int, registry: str, credential_hash: str, proof: list[str]
+    document: dict[str, Any],
+    *,
+    base_url: str,
+    chain_id: int,
+    registry: str,
+    credential_hash: str,
+    proof: list[str],
+    e_licence: ELicenceFacts | None = None,
 ) -> dict[str, Any]:
     """The claims to sign, disclosable ones keyed by ``SDObj`` (the reference issuer's marker)."""
-    disclosable = credential_claims(document)
+    disclosable = credential_claims(document, e_licence=e_licence)
     clash = sorted(FIXED_CLAIMS & set(disclosable))
     if clash:
         raise VaultValueError(f"field {clash[0]!r} is a claim SD-JWT VC reserves", field="fields")
@@ -144,6 +153,8 @@ async def export(
         registry=to_checksum_address(ctx.chain.client.address),
         credential_hash=row.credential_hash,
         proof=[str(p) for p in json.loads(row.proof or "[]")],
+        # The holder's own export: the holder's name (持证主体名称) is one more disclosable claim.
+        e_licence=await departments.licence_facts(ctx, session, document),
     )
     text = issue(claims, jose_keys.private_jwk(ctx.account(dept.chain_key_name)), holder_key)
     await ctx.events.emit(
