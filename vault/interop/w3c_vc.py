@@ -19,11 +19,13 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vault.accounts import departments
 from vault.context import VaultContext
 from vault.credentials import records
 from vault.db.models import Department
 from vault.errors import ConflictError
 from vault.interop import claims, compact_jws, status_lists, urls, w3c_dates
+from vault.licence_codes import ELicenceFacts
 
 TYP = "vc+jwt"
 MEDIA_TYPE = "application/vc+jwt"
@@ -44,9 +46,16 @@ def type_name(record_type: str) -> str:
 
 
 def credential(
-    view: records.RecordView, document: dict[str, Any], *, base_url: str, chain_id: int, registry: str
+    view: records.RecordView,
+    document: dict[str, Any],
+    *,
+    base_url: str,
+    chain_id: int,
+    registry: str,
+    e_licence: ELicenceFacts | None = None,
 ) -> dict[str, Any]:
-    """The unsigned VC 2.0 of an anchored version 2 credential (``view`` with its ``document``)."""
+    """The unsigned VC 2.0 of an anchored version 2 credential (``view`` with its ``document``);
+    with ``e_licence``, its claims carry the GB/T 36903 metadata, named as in the SD-JWT VC."""
     if view.anchor is None:
         raise ConflictError(f"this credential is {view.status}, not anchored yet; export it once it is anchored")
     list_url = urls.bitstring_status_list(base_url)
@@ -58,7 +67,10 @@ def credential(
         "name": document["title"],
         "validFrom": w3c_dates.xml_datetime(view.valid_from),
         "validUntil": w3c_dates.xml_datetime(view.valid_until),
-        "credentialSubject": {"id": holder_did(chain_id, document["holder"]), **claims.credential_claims(document)},
+        "credentialSubject": {
+            "id": holder_did(chain_id, document["holder"]),
+            **claims.credential_claims(document, e_licence=e_licence),
+        },
         "credentialStatus": {
             "id": f"{list_url}#{index}",
             "type": "BitstringStatusListEntry",
@@ -103,6 +115,12 @@ async def export(
     if dept is None or not dept.active:
         raise ConflictError(f"the issuer {view.issuer_code!r} is deactivated; its credentials are not exported")
     unsigned = credential(
-        view, document, base_url=base_url, chain_id=ctx.chain.chain_id(), registry=ctx.chain.client.address
+        view,
+        document,
+        base_url=base_url,
+        chain_id=ctx.chain.chain_id(),
+        registry=ctx.chain.client.address,
+        # The holder's own export: the holder's name (持证主体名称) is one more claim.
+        e_licence=await departments.licence_facts(ctx, session, document),
     )
     return compact_jws.sign(ctx.account(dept.chain_key_name), {"typ": TYP, "cty": "vc"}, unsigned)

@@ -70,13 +70,16 @@ async def test_an_exported_vc_verifies_with_the_issuers_published_key(harness: H
     assert vc["type"] == ["VerifiableCredential", "LicenceCredential"]
     assert vc["issuer"] == "http://vault.test/issuers/gongan"
     assert vc["validFrom"].endswith("Z") and vc["validUntil"] > vc["validFrom"]
-    assert vc["credentialSubject"] == {
-        "id": f"did:pkh:eip155:{chain_id}:{holder.key.address}",
+    subject = vc["credentialSubject"]
+    assert subject["id"] == f"did:pkh:eip155:{chain_id}:{holder.key.address}"
+    assert {k: subject[k] for k in ("title", "record_type", "姓名", "准驾车型")} == {
         "title": "机动车驾驶证",
         "record_type": "licence",
         "姓名": "张三",
         "准驾车型": "C1",
     }
+    # The GB/T 36903 metadata, named as the SD-JWT VC names it.
+    assert (subject["颁发机构名称"], subject["持证主体名称"], subject["编号"]) == ("市公安局", "张三", record["id"])
     index = mine["document"]["status_index"]
     assert vc["credentialStatus"] == {
         "id": f"http://vault.test/status/bitstring-list#{index}",
