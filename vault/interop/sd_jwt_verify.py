@@ -18,13 +18,12 @@ Every check runs whatever failed before it; input that cannot be read is one fai
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from eth_utils.address import to_checksum_address
 from eth_utils.hexadecimal import decode_hex
-from jwcrypto import jwk, jws
+from jwcrypto import jwk
 from sd_jwt.verifier import SDJWTVerifier
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,11 +36,11 @@ from vault.credentials.verification import Check
 from vault.db.models import Department, Record
 from vault.errors import VaultValueError
 from vault.events import VaultEvent
-from vault.interop import issuers, jose_keys, sd_jwt_format, sd_jwt_holder, sd_jwt_vc, urls
+from vault.interop import issuers, jose_keys, sd_jwt_format, sd_jwt_vc, urls
+from vault.interop import sd_jwt_key_binding as key_binding
 from vault.presentations import nonces
 from vault.presentations.checks import PresentationVerdict
-from vault.presentations.holder import parse_nonce
-from vault.presentations.model import CLOCK_SKEW, MAX_TTL
+from vault.presentations.model import MAX_TTL
 
 ISSUER_TYPS = (sd_jwt_vc.TYP, "vc+sd-jwt")
 
@@ -86,9 +85,9 @@ async def verify_online(
         v.add(Check("issuer_active", True, f"issued by {v.issuer_name}, an active issuer"))
     v.add(await _not_revoked(session, payload, status if anchor.passed else None))
     v.add(_validity(payload, now))
-    kb = _key_binding(sd, payload, audiences(base_url, verifier))
+    kb = key_binding.check(sd, payload, audiences(base_url, verifier))
     v.add(kb.check)
-    v.add(_fresh(kb.iat, now))
+    v.add(key_binding.fresh(kb.iat, now))
     if kb.nonce is None:
         v.add(Check("not_replayed", False, "not checked: no nonce the counter can keep"))
     else:
@@ -223,55 +222,6 @@ def _validity(payload: dict[str, Any], now: int) -> Check:
     if now >= exp:
         return Check("validity", False, "the credential has expired")
     return Check("validity", True, "the credential is within its validity period")
-
-
-@dataclass(frozen=True)
-class KeyBinding:
-    check: Check
-    iat: int | None = None
-    nonce: bytes | None = None
-
-
-def _key_binding(sd: sd_jwt_format.SdJwt, payload: dict[str, Any], aud: tuple[str, ...]) -> KeyBinding:
-    name = "holder_binding"
-    if not sd.key_binding:
-        return KeyBinding(Check(name, False, "no key binding JWT: anyone holding a copy could show it"))
-    cnf = payload.get("cnf")
-    try:
-        holder = jwk.JWK(**cnf["jwk"])  # type: ignore[index]
-        jose_keys.address_of_jwk(cnf["jwk"])  # type: ignore[index]
-        token = jws.JWS()
-        token.deserialize(sd.key_binding)
-        token.verify(holder, alg=jose_keys.ALG)
-        header, claims = token.jose_header, json.loads(token.payload)
-    except Exception:  # jwcrypto raises many kinds; all mean the same here
-        return KeyBinding(Check(name, False, "the key binding is not signed by the key the credential is bound to"))
-    iat = claims.get("iat") if isinstance(claims, dict) and type(claims.get("iat")) is int else None
-    try:
-        nonce = parse_nonce(claims.get("nonce")) if isinstance(claims.get("nonce"), str) else None
-    except VaultValueError:
-        nonce = None
-    if header.get("typ") != sd_jwt_holder.KB_TYP or not isinstance(claims, dict):
-        return KeyBinding(Check(name, False, "the key binding JWT is not of type kb+jwt"), iat, nonce)
-    if claims.get("sd_hash") != sd_jwt_format.sd_hash(sd.without_key_binding):
-        return KeyBinding(
-            Check(name, False, "the key binding covers other disclosures: the presentation was altered"), iat, nonce
-        )
-    if claims.get("aud") not in aud:
-        return KeyBinding(Check(name, False, f"made for another verifier, not for {aud[0]}"), iat, nonce)
-    if nonce is None:
-        return KeyBinding(Check(name, False, "the nonce is not a counter's challenge (0x + 32 hex digits)"), iat)
-    return KeyBinding(Check(name, True, "shown by the holder the credential is bound to, for this counter"), iat, nonce)
-
-
-def _fresh(iat: int | None, now: int) -> Check:
-    if iat is None:
-        return Check("fresh", False, "the key binding is not dated (iat)")
-    if now + CLOCK_SKEW < iat:
-        return Check("fresh", False, "the key binding is dated in the future; check the phone's or this device's clock")
-    if now - iat >= MAX_TTL:
-        return Check("fresh", False, f"the key binding is {now - iat} s old; ask the holder to show it again")
-    return Check("fresh", True, f"made {max(0, now - iat)} s ago")
 
 
 async def _trace(
