@@ -14,6 +14,7 @@ from eth_utils.hexadecimal import encode_hex
 
 from keys import SignatureError, recover_typed_data
 from vault.credentials.verification import Check
+from vault.presentations.cose_qr import CosePresentation
 from vault.presentations.model import (
     CLOCK_SKEW,
     MAX_TTL,
@@ -66,6 +67,8 @@ def disclosed_fields(p: Presentation) -> Check:
 
 def holder_signer(domain: CredentialDomain, p: Presentation) -> str | None:
     """The address that signed the presentation, or None when the signature is malformed."""
+    if isinstance(p, CosePresentation):  # DC1: the COSE signature, by the key its cnf claim names
+        return p.signer(domain)
     if len(p.holder_signature) != 65:
         return None
     try:

@@ -110,6 +110,28 @@ def decode(text: str) -> Presentation:
         raise PresentationFormatError(f"the code is damaged: {e}") from None
 
 
+def to_array(p: Presentation) -> list[Any]:
+    """The CBOR array of ``p`` (as ``encode`` writes it), for forms that carry it inside their
+    own envelope (``vault.presentations.cose_qr``); PresentationFormatError as ``encode``."""
+    try:
+        array = _to_array(p)
+        _from_array(array)
+    except _Bad as e:
+        raise PresentationFormatError(f"cannot encode the presentation: {e}") from None
+    return array
+
+
+def from_array(array: Any) -> Presentation:
+    """``decode``'s checks of one array read from elsewhere; PresentationFormatError as ``decode``."""
+    try:
+        items = _list(array, "presentation", _ITEMS, exactly=True)
+        if type(items[0]) is not int or items[0] != PRESENTATION_VERSION:
+            raise PresentationFormatError(f"unsupported presentation version {repr(items[0])[:20]}")
+        return _from_array(items)
+    except _Bad as e:
+        raise PresentationFormatError(f"the code is damaged: {e}") from None
+
+
 def _load(payload: bytes) -> Any:
     if not payload or payload[0] not in (_RAW, _ZLIB):
         _bad("unknown compression flag")

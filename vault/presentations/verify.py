@@ -33,8 +33,8 @@ from vault.errors import VaultValueError
 from vault.events import VaultEvent
 from vault.presentations import checks as pc
 from vault.presentations import codec as presentation_codec
+from vault.presentations import cose_qr, qr
 from vault.presentations import nonces as presentation_nonces
-from vault.presentations import qr
 from vault.presentations.checks import PresentationVerdict
 from vault.presentations.issuer_signatures import batch_signer, credential_domain
 from vault.presentations.model import Presentation
@@ -52,6 +52,8 @@ def decode(text_or_image: str | bytes, mode: str) -> Presentation | Presentation
     except VaultValueError as exc:
         return PresentationVerdict(False, mode, [Check("qr_image", False, exc.reason)])
     try:
+        if text.strip().startswith(cose_qr.PREFIX):  # the same presentation as a CWT (COSE_Sign1)
+            return cose_qr.decode(text.strip())
         return presentation_codec.decode(text.strip())
     except VaultValueError as exc:
         return PresentationVerdict(False, mode, [Check("format", False, exc.reason)])

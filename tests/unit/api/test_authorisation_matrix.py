@@ -143,6 +143,8 @@ RULES: dict[tuple[str, str], Kind] = {
     ("POST", "/me/presentations"): OWN_SUBJECT,
     ("POST", "/me/presentations/sign"): OWN_SUBJECT,
     ("POST", "/me/presentations/qr"): OWN_SUBJECT,
+    ("POST", "/me/presentations/cose"): OWN_SUBJECT,
+    ("POST", "/me/presentations/cose/sign"): OWN_SUBJECT,
     ("POST", "/presentations/challenges"): NEEDED_ROLE,
     ("POST", "/presentations/verify"): NEEDED_ROLE,
     ("POST", "/presentations/verify/image"): NEEDED_ROLE,
@@ -275,6 +277,11 @@ async def body_for(method: str, path: str, c: Case) -> Any:
         ("POST", "/me/records/{record_id}/sd-jwt"): {"holder_jwk": jose_keys.public_jwk(s.actor.key.account)},
         ("POST", "/me/presentations/sign"): lambda: _presentation_signed(c),
         ("POST", "/me/presentations/qr"): lambda: _presentation_text(c),
+        ("POST", "/me/presentations/cose"): {
+            "record_id": s.licence["id"],
+            "public_key": jose_keys.public_jwk(s.actor.key.account),
+        },
+        ("POST", "/me/presentations/cose/sign"): lambda: _cose_signed(c),
         ("POST", "/presentations/verify"): lambda: _presentation_text(c),
     }
     body = bodies.get((method, path))
@@ -296,6 +303,22 @@ async def _presentation_signed(c: Case) -> dict[str, Any]:
     prepared = await presentation(c)
     key = c.caller.key if c.caller is not None else SigningKey.generate()
     return {"unsigned": prepared["unsigned"], "signature": key.sign_typed_data(prepared["typed_data"])}
+
+
+async def _cose_signed(c: Case) -> dict[str, Any]:
+    """A DC1 presentation of the subject's licence, prepared by the subject, signed by the caller."""
+    from vault.presentations import cose_qr
+    from vault.presentations.issuer_signatures import credential_domain
+
+    owner = c.subject.actor
+    body = {"record_id": c.subject.licence["id"], "public_key": jose_keys.public_jwk(owner.key.account)}
+    r = await c.w.h.http.post("/me/presentations/cose", json=body, headers=owner.headers)
+    assert r.status_code == 200, r.text
+    key = c.caller.key if c.caller is not None else SigningKey.generate()
+    private = jose_keys.private_jwk(key.account).export_private(as_dict=True)
+    aad = cose_qr.external_aad(credential_domain(c.w.h.vault.ctx))
+    signature = cose_qr.sign(r.json()["unsigned"], private, aad)
+    return {"unsigned": r.json()["unsigned"], "signature": "0x" + signature.hex()}
 
 
 async def _presentation_text(c: Case) -> dict[str, Any]:
