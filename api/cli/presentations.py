@@ -19,6 +19,7 @@ from typing import Any
 from api.cli.common import (
     EXIT_INVALID,
     CliError,
+    Login,
     int_in,
     logged_in,
     login_as,
@@ -38,25 +39,10 @@ def cmd_present(args: argparse.Namespace) -> int:
         body: dict[str, Any] = {"record_id": args.record, "fields": fields, "ttl": args.ttl}
         if args.nonce:
             body["nonce"] = args.nonce
-        prepared = login.post("/me/presentations", body)
-        typed = prepared.get("typed_data") if isinstance(prepared, dict) else None
-        if (
-            not isinstance(typed, dict)
-            or typed.get("primaryType") != "Presentation"
-            or not isinstance(typed.get("message"), dict)
-            or sorted(prepared.get("fields", [])) != sorted(fields)
-        ):
-            raise CliError("the vault did not prepare a presentation of the fields asked for; nothing was signed")
-        message: dict[str, Any] = typed["message"]
-        if args.nonce and str(message.get("nonce", "")).lower() != args.nonce.lower():
-            raise CliError("the vault prepared a presentation for another nonce; nothing was signed")
-        say(
-            f"{login.signing('a presentation')} record {args.record}, "
-            f"showing {', '.join(fields) or 'no fields (only the header)'}, for {args.ttl} s"
-        )
-        signed = login.post(
-            "/me/presentations/sign", {"unsigned": prepared["unsigned"], "signature": login.key.sign_typed_data(typed)}
-        )
+        if args.format == "cose":
+            signed = _present_cose(args, login, body, fields)
+        else:
+            signed = _present_dv1(args, login, body, fields)
     text: str = signed["text"]
     for path, render in ((args.png, qr.png), (args.svg, qr.svg)):
         if path:
@@ -64,6 +50,56 @@ def cmd_present(args: argparse.Namespace) -> int:
             say(f"  QR code (version {signed['qr_version']}, {signed['chars']} characters) written to {path}")
     print_json(signed)
     return 0
+
+
+def _present_dv1(args: argparse.Namespace, login: Login, body: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+    prepared = login.post("/me/presentations", body)
+    typed = prepared.get("typed_data") if isinstance(prepared, dict) else None
+    if (
+        not isinstance(typed, dict)
+        or typed.get("primaryType") != "Presentation"
+        or not isinstance(typed.get("message"), dict)
+        or sorted(prepared.get("fields", [])) != sorted(fields)
+    ):
+        raise CliError("the vault did not prepare a presentation of the fields asked for; nothing was signed")
+    message: dict[str, Any] = typed["message"]
+    if args.nonce and str(message.get("nonce", "")).lower() != args.nonce.lower():
+        raise CliError("the vault prepared a presentation for another nonce; nothing was signed")
+    say(
+        f"{login.signing('a presentation')} record {args.record}, "
+        f"showing {', '.join(fields) or 'no fields (only the header)'}, for {args.ttl} s"
+    )
+    signed: dict[str, Any] = login.post(
+        "/me/presentations/sign", {"unsigned": prepared["unsigned"], "signature": login.key.sign_typed_data(typed)}
+    )
+    return signed
+
+
+def _present_cose(args: argparse.Namespace, login: Login, body: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+    """DC1: the CWT the vault prepared, read and checked here, signed with ES256K by ``cwt``."""
+    from vault.interop.jose_keys import private_jwk, public_jwk
+    from vault.presentations import cose_qr
+
+    prepared = login.post("/me/presentations/cose", {**body, "public_key": public_jwk(login.key.account)})
+    try:
+        cwt = cose_qr.decode(str(prepared.get("unsigned", "")) if isinstance(prepared, dict) else "")
+        aad = bytes.fromhex(str(prepared["external_aad"]).removeprefix("0x"))
+    except (ValueError, KeyError):
+        raise CliError("the vault did not prepare a COSE presentation; nothing was signed") from None
+    if sorted(f.name for f in cwt.fields) != sorted(fields):
+        raise CliError("the vault did not prepare a presentation of the fields asked for; nothing was signed")
+    if args.nonce and "0x" + cwt.nonce.hex() != args.nonce.lower():
+        raise CliError("the vault prepared a presentation for another nonce; nothing was signed")
+    say(
+        f"{login.signing('a COSE presentation')} record {args.record}, "
+        f"showing {', '.join(fields) or 'no fields (only the header)'}, for {args.ttl} s"
+    )
+    key = private_jwk(login.key.account).export_private(as_dict=True)
+    signature = cose_qr.sign(prepared["unsigned"], key, aad)
+    signed: dict[str, Any] = login.post(
+        "/me/presentations/cose/sign", {"unsigned": prepared["unsigned"], "signature": "0x" + signature.hex()}
+    )
+    return signed
 
 
 def cmd_challenge(args: argparse.Namespace) -> int:
@@ -79,7 +115,7 @@ def _input(args: argparse.Namespace) -> str | bytes:
         except OSError as exc:
             raise CliError(f"cannot read {args.image}: {exc.strerror or exc}") from None
     if args.text is None:
-        raise CliError("give the presentation's text (DV1:..., or - for stdin) or --image FILE")
+        raise CliError("give the presentation's text (DV1:... or DC1:..., or - for stdin) or --image FILE")
     return sys.stdin.read() if args.text == "-" else args.text
 
 
@@ -148,6 +184,13 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     pr.add_argument(
         "--ttl", type=int_in(30, 600), default=300, help="seconds the code stays valid (30-600, default 300)"
     )
+    pr.add_argument(
+        "--format",
+        choices=("dv1", "cose"),
+        default="dv1",
+        help="dv1: the compact DV1: code (default); cose: DC1:, a CWT in COSE_Sign1 (ES256K), for "
+        "verifiers that read COSE/CWT (a longer code)",
+    )
     pr.add_argument("--png", metavar="FILE", help="write the QR code as PNG")
     pr.add_argument("--svg", metavar="FILE", help="write the QR code as SVG")
     pr.add_argument("--scale", type=int_in(1, 20), default=6, help="pixels per module (default 6)")
@@ -160,7 +203,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     ck = sub.add_parser(
         "check", help="verify a presentation (text or QR image), online or offline (exit 0 valid, 1 invalid)"
     )
-    ck.add_argument("text", nargs="?", help="the presentation's text (DV1:...), or - for stdin")
+    ck.add_argument("text", nargs="?", help="the presentation's text (DV1:... or DC1:...), or - for stdin")
     ck.add_argument("--image", metavar="FILE", help="a picture of the QR code (PNG, JPEG, ...)")
     ck.add_argument("--as", dest="as_", metavar="KEY", help="the verifier department's key (online)")
     ck.add_argument(
