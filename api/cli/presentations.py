@@ -77,10 +77,10 @@ def _present_dv1(args: argparse.Namespace, login: Login, body: dict[str, Any], f
 
 def _present_cose(args: argparse.Namespace, login: Login, body: dict[str, Any], fields: list[str]) -> dict[str, Any]:
     """DC1: the CWT the vault prepared, read and checked here, signed with ES256K by ``cwt``."""
-    from vault.interop.jose_keys import private_jwk, public_jwk
+    from vault.interop import jose_keys
     from vault.presentations import cose_qr
 
-    prepared = login.post("/me/presentations/cose", {**body, "public_key": public_jwk(login.key.account)})
+    prepared = login.post("/me/presentations/cose", {**body, "public_key": jose_keys.public_jwk(login.key.account)})
     try:
         cwt = cose_qr.decode(str(prepared.get("unsigned", "")) if isinstance(prepared, dict) else "")
         aad = bytes.fromhex(str(prepared["external_aad"]).removeprefix("0x"))
@@ -94,7 +94,7 @@ def _present_cose(args: argparse.Namespace, login: Login, body: dict[str, Any], 
         f"{login.signing('a COSE presentation')} record {args.record}, "
         f"showing {', '.join(fields) or 'no fields (only the header)'}, for {args.ttl} s"
     )
-    key = private_jwk(login.key.account).export_private(as_dict=True)
+    key = jose_keys.private_jwk(login.key.account).export_private(as_dict=True)
     signature = cose_qr.sign(prepared["unsigned"], key, aad)
     signed: dict[str, Any] = login.post(
         "/me/presentations/cose/sign", {"unsigned": prepared["unsigned"], "signature": "0x" + signature.hex()}

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from api.deps import Ctx, CurrentSubject, Now, PublicUrl, Session
 from api.schemas.presentations import PresentationPublic, PresentationSign
 from api.schemas.presentations_cose import CosePreparedPublic, CosePresentationCreate
+from vault.interop import urls
 from vault.presentations import cose_holder, holder, qr
 
 router = APIRouter(tags=["presentations"])
@@ -29,7 +30,7 @@ async def prepare(
         ttl=body.ttl,
         now=now,
         public_key=body.public_key,
-        base_url=base,
+        issuer_id=lambda code: urls.issuer_id(base, code),
     )
     p = prepared.presentation
     return CosePreparedPublic(

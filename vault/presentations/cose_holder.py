@@ -12,7 +12,7 @@ the vault knows the holder by.
 
 from __future__ import annotations
 
-import base64
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vault.context import VaultContext
 from vault.db.models import Subject
 from vault.errors import NotFoundError, PermissionDeniedError, VaultValueError
-from vault.interop import urls
-from vault.interop.jose_keys import address_of_jwk
 from vault.presentations import cose_qr, holder, issuer_signatures
 from vault.presentations.cose_qr import CosePresentation
 from vault.presentations.model import DEFAULT_TTL
@@ -40,9 +38,10 @@ class CosePrepared:
 
 def _holder_key(public_key: Any, subject: Subject) -> bytes:
     """x and y of the holder's JWK, once its address is the one the vault knows the holder by."""
-    if address_of_jwk(public_key) != to_checksum_address(subject.auth_address):
+    point = cose_qr.point_of_jwk(public_key)
+    if cose_qr.address_of_point(point[:32], point[32:]) != to_checksum_address(subject.auth_address):
         raise VaultValueError("not your key: send the JWK of the key you sign in with", field="public_key")
-    return b"".join(base64.urlsafe_b64decode(str(public_key[c]) + "==") for c in ("x", "y"))
+    return point
 
 
 async def _subject(session: AsyncSession, subject_id: str) -> Subject:
@@ -62,10 +61,11 @@ async def prepare(
     nonce: bytes,
     now: int,
     public_key: Any,
-    base_url: str | None = None,
+    issuer_id: Callable[[str], str] | None = None,
     ttl: int = DEFAULT_TTL,
 ) -> CosePrepared:
-    """As ``holder.prepare``; ``base_url`` makes ``iss`` the issuer's URL (else its code)."""
+    """As ``holder.prepare``; ``issuer_id`` makes ``iss`` of the issuer's code (the API gives
+    ``vault.interop.urls.issuer_id`` at its public URL); without it ``iss`` is the code."""
     # The record first (another subject's is "not found", as for DV1), then the key; a refusal
     # rolls back the "presented" event with the rest of the transaction.
     prepared = await holder.prepare(
@@ -73,7 +73,7 @@ async def prepare(
     )
     key = _holder_key(public_key, await _subject(session, subject_id))
     code = prepared.presentation.header.issuer_code
-    iss = urls.issuer_id(base_url, code) if base_url else code
+    iss = issuer_id(code) if issuer_id else code
     cose = cose_qr.unsigned(prepared.presentation, issuer_id=iss, holder_key=key)
     domain = issuer_signatures.credential_domain(ctx)
     return CosePrepared(cose.text(), cose.to_be_signed(domain), cose_qr.external_aad(domain), cose)

@@ -10,9 +10,10 @@ capitals are in the QR alphanumeric alphabet, as Base45 is.
 
 What is signed (protected header ``{1: -47}``, nothing unprotected, the COSE_Sign1 tag 18 as
 HC1 has it, no CWT tag 61):
-- ``iss`` (1): the issuer's identifier (``vault.interop.urls.issuer_id``), or its code when
-  no public URL was at hand; ``sub`` (2): the holder's address; ``iat`` (6), ``exp`` (4): the
-  presentation's creation and expiry; ``cti`` (7): the nonce (the counter's challenge);
+- ``iss`` (1): the issuer's identifier (an http(s) URL ending in its code, as
+  ``vault.interop.urls.issuer_id`` makes them), or its code when no public URL was at hand;
+  ``sub`` (2): the holder's address; ``iat`` (6), ``exp`` (4): the presentation's creation
+  and expiry; ``cti`` (7): the nonce (the counter's challenge);
 - ``cnf`` (8, RFC 8747): ``{1: COSE_Key}``, the holder's public key. A COSE reader checks
   the signature with it; trusting it is the registry's business: its address must be the
   key the consent registry lists for the subject (online) or the credential names (offline);
@@ -34,14 +35,14 @@ from dataclasses import fields as dataclass_fields
 from typing import Any, NoReturn
 
 import cbor2
+from cryptography.hazmat.primitives.asymmetric import ec
 from cwt import COSE, COSEKey
 from cwt.cose_key_interface import COSEKeyInterface
 from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from eth_utils.hexadecimal import decode_hex
 
 from vault.errors import VaultValueError
-from vault.interop.jose_keys import address_of_point, jwk_of_public_key
-from vault.interop.urls import ISSUERS_PATH
 from vault.presentations import base45
 from vault.presentations import codec as presentation_codec
 from vault.presentations.base45 import Base45Error
@@ -110,15 +111,43 @@ class CosePresentation(Presentation):
         return replace(self, cose_signature=signature)
 
 
+def address_of_point(x: bytes, y: bytes) -> str:
+    """The Ethereum address of the secp256k1 key (x, y): what the registry knows a holder by."""
+    return to_checksum_address(keccak(x + y)[12:])
+
+
+def point_of_jwk(jwk: Any) -> bytes:
+    """x and y (64 bytes) of an EC secp256k1 JWK; VaultValueError for anything else."""
+    try:
+        if not isinstance(jwk, dict) or jwk.get("kty") != "EC" or jwk.get("crv") != "secp256k1":
+            raise ValueError("not an EC secp256k1 key")
+        params = COSEKey.from_jwk({k: jwk[k] for k in ("kty", "crv", "x", "y")}).to_dict()
+        point = bytes(params[-2]) + bytes(params[-3])
+    except Exception:  # cwt raises ValueError, KeyError, DecodeError for a malformed JWK
+        raise VaultValueError("public_key must be an EC secp256k1 JWK (kty, crv, x, y)", field="public_key") from None
+    _on_curve(point)
+    return point
+
+
+def _on_curve(point: bytes) -> None:
+    if len(point) != 64:
+        raise VaultValueError("a public key is 64 bytes (x and y)", field="public_key")
+    try:
+        x, y = int.from_bytes(point[:32], "big"), int.from_bytes(point[32:], "big")
+        ec.EllipticCurvePublicNumbers(x, y, ec.SECP256K1()).public_key()
+    except ValueError:
+        raise VaultValueError("not a point on secp256k1", field="public_key") from None
+
+
 def external_aad(domain: CredentialDomain) -> bytes:
     d = domain.as_dict()
     return cbor2.dumps([d["name"], d["version"], domain.chain_id, decode_hex(domain.registry)])
 
 
 def unsigned(p: Presentation, *, issuer_id: str, holder_key: bytes) -> CosePresentation:
-    """``p`` as a CWT for the holder to sign; ``holder_key`` is 64 bytes (x, y) or 65 (0x04 x y)."""
-    jwk_of_public_key(holder_key)  # on the curve, or VaultValueError
-    x, y = holder_key[-64:-32], holder_key[-32:]
+    """``p`` as a CWT for the holder to sign; ``holder_key`` is 64 bytes (x, y)."""
+    _on_curve(holder_key)
+    x, y = holder_key[:32], holder_key[32:]
     array = presentation_codec.to_array(p)
     body = array[:_NONCE] + array[_HOLDER_SIGNATURE + 1 :]
     claims = {
@@ -195,7 +224,7 @@ def _claims(payload: bytes, signature: bytes) -> CosePresentation:
 
 
 def _is_issuer_url(iss: str, code: str) -> bool:
-    return iss.startswith(("https://", "http://")) and iss.endswith(f"{ISSUERS_PATH}/{code}")
+    return iss.startswith(("https://", "http://")) and iss.endswith(f"/{code}")
 
 
 def _cnf(cnf: Any) -> tuple[bytes, bytes]:
@@ -206,7 +235,7 @@ def _cnf(cnf: Any) -> tuple[bytes, bytes]:
     if not isinstance(x, bytes) or not isinstance(y, bytes) or len(x) != 32 or len(y) != 32:
         _bad("the cnf key's x and y must be 32 bytes each")
     try:
-        jwk_of_public_key(x + y)
+        _on_curve(x + y)
     except VaultValueError:
         _bad("the cnf key is not a point on secp256k1")
     return x, y
