@@ -112,6 +112,7 @@ EXTRA: dict[tuple[str, str], set[int]] = {
     ("POST", "/auth/token"): {401},
     ("POST", "/records"): {404},  # the subject named in the body
     ("POST", "/me/presentations"): {404},  # the record named in the body
+    ("POST", "/me/presentations/cose"): {404},  # the record named in the body
 }
 
 
