@@ -21,7 +21,7 @@ from vault.consent.typed_data import typed_data_json
 from vault.errors import VaultValueError
 from vault.interop import sd_jwt_format, sd_jwt_verify
 from vault.presentations import codec as presentation_codec
-from vault.presentations import holder, qr
+from vault.presentations import cose_qr, holder, qr
 from vault.presentations import nonces as presentation_nonces
 from vault.presentations import verify as presentation_verify
 
@@ -65,7 +65,9 @@ async def sign(body: PresentationSign, me: CurrentSubject, ctx: Ctx, session: Se
 @router.post("/me/presentations/qr", response_class=Response)
 async def qr_image(body: QrRequest, me: CurrentSubject) -> Response:
     """Step 3: the QR code of a signed presentation, as PNG or SVG."""
-    p = presentation_codec.decode(body.text)  # only presentations: this is no general QR service
+    # Only presentations (DV1 or its COSE form, DC1): this is no general QR service.
+    text = body.text.strip()
+    p = cose_qr.decode(text) if text.startswith(cose_qr.PREFIX) else presentation_codec.decode(text)
     if p.header.subject != me.id.lower():
         raise VaultValueError("this presentation is of another subject's credential", field="text")
     if body.format == "svg":

@@ -17,6 +17,7 @@ import zlib
 from typing import Any
 
 import cbor2
+from base45 import b45decode
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
@@ -30,6 +31,7 @@ from pycose.messages.sign1message import Sign1Message
 from keys import SigningKey
 from tests.presentation_conformance import ALL_CHECKS, LICENCE, SHOWN, check, failed, world
 from tests.support.harness import Actor, Harness, freeze
+from tests.support.world import OTHER_CITIZEN_ID
 from vault import clock
 from vault.interop.jose_keys import private_jwk, public_jwk
 from vault.presentations import base45, cose_qr, qr
@@ -92,7 +94,7 @@ async def present_cose(
 
 def cose_bytes(text: str) -> bytes:
     assert text.startswith("DC1:")
-    return zlib.decompress(base45.decode(text[4:]))
+    return zlib.decompress(b45decode(text[4:]))  # the base45 package, not the vault's codec
 
 
 def pycose_verify(text: str, key: SigningKey, aad: bytes) -> dict[Any, Any]:
@@ -281,6 +283,18 @@ async def test_a_dc1_qr_code_verifies_from_its_picture(harness: Harness) -> None
     )
     assert r.status_code == 200, r.text
     assert r.json()["valid"] is True and r.json()["disclosed"] == {"姓名": "张三", "准驾车型": "C1"}
+
+
+async def test_the_holders_qr_endpoint_draws_a_dc1_presentation(harness: Harness) -> None:
+    h = harness
+    w = await world(h)
+    text = (await present_cose(h, w.citizen, w.licence["id"]))["text"]
+    r = await h.http.post("/me/presentations/qr", json={"text": text}, headers=w.citizen.headers)
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    assert qr.decode_image(r.content) == text
+    other = await h.subject(w.issuer, identifier=OTHER_CITIZEN_ID)
+    r = await h.http.post("/me/presentations/qr", json={"text": text}, headers=other.headers)
+    assert r.status_code == 422 and "another subject" in r.json()["detail"]
 
 
 async def test_garbage_dc1_is_a_reasoned_refusal_never_a_500(harness: Harness) -> None:
