@@ -26,7 +26,13 @@ from keys.ids import KeyId
 from keys.keystore import Keystore
 from keys.master import MasterKey
 from keys.pseudonym import normalize_identifier, pseudonym
-from keys.signing import SigningKey, recover_message, recover_typed_data, recover_typed_data_digest
+from keys.signing import (
+    SigningKey,
+    address_of_public_key,
+    recover_message,
+    recover_typed_data,
+    recover_typed_data_digest,
+)
 
 __all__ = [
     "DecryptionError",
@@ -43,6 +49,7 @@ __all__ = [
     "Sealed",
     "SignatureError",
     "SigningKey",
+    "address_of_public_key",
     "generate_kek",
     "key_header",
     "normalize_identifier",

@@ -14,6 +14,7 @@ from eth_account import Account
 from eth_account.messages import SignableMessage, encode_defunct, encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_keys.exceptions import BadSignature
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError as EthValidationError
 from eth_utils.hexadecimal import encode_hex
@@ -81,6 +82,12 @@ class SigningKey:
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("SigningKey cannot be pickled")
+
+
+def address_of_public_key(x: bytes, y: bytes) -> str:
+    """The checksum Ethereum address of the secp256k1 public key (x, y): the last 20 bytes of
+    keccak256(x || y), each coordinate 32 bytes big-endian."""
+    return str(to_checksum_address(keccak(x.rjust(32, b"\0") + y.rjust(32, b"\0"))[12:]))
 
 
 def recover_message(text: str, signature: str) -> str:

@@ -13,9 +13,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 from jwcrypto import jwk
 
+from keys import address_of_public_key
 from vault.errors import VaultValueError
 
 ALG = "ES256K"
@@ -28,11 +28,6 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def address_of_point(x: bytes, y: bytes) -> str:
-    """The Ethereum address of the public key (x, y): what the registry knows a signer by."""
-    return to_checksum_address(keccak(x.rjust(32, b"\0") + y.rjust(32, b"\0"))[12:])
 
 
 def private_jwk(account: LocalAccount) -> jwk.JWK:
@@ -74,4 +69,4 @@ def address_of_jwk(key: dict[str, Any]) -> str:
     if len(x) != 32 or len(y) != 32:
         raise VaultValueError("the JWK's x and y must be 32 bytes each", field="jwk")
     jwk_of_public_key(x + y)  # on the curve
-    return address_of_point(x, y)
+    return address_of_public_key(x, y)

@@ -20,6 +20,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.hexadecimal import decode_hex
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from keys import address_of_public_key
 from vault.context import VaultContext
 from vault.db.models import Subject
 from vault.errors import NotFoundError, PermissionDeniedError, VaultValueError
@@ -39,7 +40,7 @@ class CosePrepared:
 def _holder_key(public_key: Any, subject: Subject) -> bytes:
     """x and y of the holder's JWK, once its address is the one the vault knows the holder by."""
     point = cose_qr.point_of_jwk(public_key)
-    if cose_qr.address_of_point(point[:32], point[32:]) != to_checksum_address(subject.auth_address):
+    if address_of_public_key(point[:32], point[32:]) != to_checksum_address(subject.auth_address):
         raise VaultValueError("not your key: send the JWK of the key you sign in with", field="public_key")
     return point
 

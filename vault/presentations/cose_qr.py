@@ -28,30 +28,29 @@ The deployment is bound as DV1's EIP-712 domain binds it: the COSE ``external_aa
 
 from __future__ import annotations
 
-import io
 import zlib
 from dataclasses import dataclass, replace
 from dataclasses import fields as dataclass_fields
-from typing import Any, NoReturn
+from typing import Any
 
 import cbor2
 from cryptography.hazmat.primitives.asymmetric import ec
 from cwt import COSE, COSEKey
 from cwt.cose_key_interface import COSEKeyInterface
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 from eth_utils.hexadecimal import decode_hex
 
+from keys import address_of_public_key
 from vault.errors import VaultValueError
 from vault.presentations import base45
 from vault.presentations import codec as presentation_codec
 from vault.presentations.base45 import Base45Error
-from vault.presentations.codec import MAX_DECOMPRESSED, MAX_DEPTH, MAX_TEXT_CHARS, PresentationFormatError
+from vault.presentations.codec import MAX_TEXT_CHARS, PresentationFormatError
+from vault.presentations.cose_wire import COSE_SIGN1_TAG, Bad, bad, cbor, inflate
 from vault.presentations.model import CredentialDomain, Presentation
 
 PREFIX = "DC1:"
 ALG_ES256K = -47
-COSE_SIGN1_TAG = 18
 PRESENTATION_CLAIM = -65537  # the first private-use claim key (RFC 8392, section 9.1)
 ISS, SUB, EXP, IAT, CTI, CNF = 1, 2, 4, 6, 7, 8
 COSE_KEY = 1  # cnf's confirmation method: a COSE_Key
@@ -59,14 +58,6 @@ _PROTECTED = cbor2.dumps({1: ALG_ES256K})
 _CLAIMS = {ISS, SUB, EXP, IAT, CTI, CNF, PRESENTATION_CLAIM}
 # The DV1 array's places of what the CWT claims carry instead: nonce, created, expires, holder signature.
 _NONCE, _HOLDER_SIGNATURE = 9, 12
-
-
-class _Bad(Exception):
-    pass
-
-
-def _bad(reason: str) -> NoReturn:
-    raise _Bad(reason)
 
 
 @dataclass(frozen=True)
@@ -105,15 +96,10 @@ class CosePresentation(Presentation):
             COSE.new().decode(self.message(), keys=[self.holder_key()], external_aad=external_aad(domain))
         except Exception:  # cwt raises VerifyError, DecodeError, ValueError: all mean "not signed by it"
             return None
-        return address_of_point(self.holder_x, self.holder_y)
+        return address_of_public_key(self.holder_x, self.holder_y)
 
     def with_signature(self, signature: bytes) -> CosePresentation:
         return replace(self, cose_signature=signature)
-
-
-def address_of_point(x: bytes, y: bytes) -> str:
-    """The Ethereum address of the secp256k1 key (x, y): what the registry knows a holder by."""
-    return to_checksum_address(keccak(x + y)[12:])
 
 
 def point_of_jwk(jwk: Any) -> bytes:
@@ -186,40 +172,40 @@ def decode(text: str) -> CosePresentation:
     if not text.startswith(PREFIX):
         raise PresentationFormatError("not a datavault COSE presentation")
     try:
-        message = _cbor(_inflate(base45.decode(text[len(PREFIX) :])), sign1=True)
+        message = cbor(inflate(base45.decode(text[len(PREFIX) :])), sign1=True)
         if not isinstance(message, cbor2.CBORTag) or message.tag != COSE_SIGN1_TAG:
-            _bad("it is not a COSE_Sign1")
+            bad("it is not a COSE_Sign1")
         parts = message.value
         if not isinstance(parts, list) or len(parts) != 4:
-            _bad("a COSE_Sign1 has four parts")
+            bad("a COSE_Sign1 has four parts")
         protected, unprotected, payload, signature = parts
         if protected != _PROTECTED:
-            _bad("the protected header must say alg ES256K (-47), and only that")
+            bad("the protected header must say alg ES256K (-47), and only that")
         if unprotected != {}:
-            _bad("the unprotected header must be empty")
+            bad("the unprotected header must be empty")
         if not isinstance(payload, bytes) or not isinstance(signature, bytes) or len(signature) not in (0, 64):
-            _bad("the payload must be bytes and the signature empty or 64 bytes")
+            bad("the payload must be bytes and the signature empty or 64 bytes")
         return _claims(payload, signature)
-    except (_Bad, Base45Error) as e:
+    except (Bad, Base45Error) as e:
         raise PresentationFormatError(f"the code is damaged: {e}") from None
 
 
 def _claims(payload: bytes, signature: bytes) -> CosePresentation:
-    claims = _cbor(payload, sign1=False)
+    claims = cbor(payload, sign1=False)
     if not isinstance(claims, dict) or set(claims) != _CLAIMS:
-        _bad("the CWT claims must be iss, sub, exp, iat, cti, cnf and the presentation, and no others")
+        bad("the CWT claims must be iss, sub, exp, iat, cti, cnf and the presentation, and no others")
     body = claims[PRESENTATION_CLAIM]
     if not isinstance(body, list) or len(body) != _NONCE + 1:
-        _bad(f"the presentation claim is not a list of {_NONCE + 1} items")
+        bad(f"the presentation claim is not a list of {_NONCE + 1} items")
     array = [*body[:_NONCE], claims[CTI], claims[IAT], claims[EXP], b"", *body[_NONCE:]]
     p = presentation_codec.from_array(array)
     x, y = _cnf(claims[CNF])
     iss, sub = claims[ISS], claims[SUB]
     code = p.header.issuer_code
     if not isinstance(iss, str) or not (iss == code or _is_issuer_url(iss, code)):
-        _bad("iss names another issuer than the credential")
+        bad("iss names another issuer than the credential")
     if not isinstance(sub, str) or sub != to_checksum_address(p.header.holder):
-        _bad("sub is not the credential's holder")
+        bad("sub is not the credential's holder")
     return _presentation(p, payload, signature, x, y, iss)
 
 
@@ -230,69 +216,17 @@ def _is_issuer_url(iss: str, code: str) -> bool:
 def _cnf(cnf: Any) -> tuple[bytes, bytes]:
     key = cnf.get(COSE_KEY) if isinstance(cnf, dict) and len(cnf) == 1 else None
     if not isinstance(key, dict) or set(key) != {1, -1, -2, -3} or key[1] != 2 or key[-1] != 8:
-        _bad("cnf must hold one EC2 secp256k1 COSE_Key")
+        bad("cnf must hold one EC2 secp256k1 COSE_Key")
     x, y = key[-2], key[-3]
     if not isinstance(x, bytes) or not isinstance(y, bytes) or len(x) != 32 or len(y) != 32:
-        _bad("the cnf key's x and y must be 32 bytes each")
+        bad("the cnf key's x and y must be 32 bytes each")
     try:
         _on_curve(x + y)
     except VaultValueError:
-        _bad("the cnf key is not a point on secp256k1")
+        bad("the cnf key is not a point on secp256k1")
     return x, y
 
 
 def _presentation(p: Presentation, payload: bytes, signature: bytes, x: bytes, y: bytes, iss: str) -> CosePresentation:
     kept = {f.name: getattr(p, f.name) for f in dataclass_fields(Presentation)}
     return CosePresentation(**kept, payload=payload, cose_signature=signature, holder_x=x, holder_y=y, issuer_id=iss)
-
-
-def _inflate(data: bytes) -> bytes:
-    inflater = zlib.decompressobj()
-    try:
-        body = inflater.decompress(data, MAX_DECOMPRESSED + 1)
-    except zlib.error:
-        _bad("the compressed data is corrupt")
-    if len(body) > MAX_DECOMPRESSED:
-        raise PresentationFormatError(f"payload too large: more than {MAX_DECOMPRESSED} bytes once decompressed")
-    if not inflater.eof or inflater.unused_data:
-        _bad("the compressed data is cut short or followed by extra bytes")
-    return body
-
-
-def _cbor(data: bytes, *, sign1: bool) -> Any:
-    """Strict CBOR: only what this module writes reads back. Every byte string must be the
-    canonical encoding of what it decodes to (so no indefinite lengths, no duplicate map keys,
-    one encoding per value), hold no tag but COSE_Sign1's, outermost, and only plain types.
-    Checked by re-encoding rather than by decoder options, which differ between cbor2 5 and 6."""
-    seen: list[int] = []
-
-    def tag_hook(decoder: cbor2.CBORDecoder, tag: cbor2.CBORTag) -> cbor2.CBORTag:
-        if not sign1 or tag.tag != COSE_SIGN1_TAG or seen:
-            raise ValueError("tag")
-        seen.append(tag.tag)
-        return tag
-
-    stream = io.BytesIO(data)
-    try:
-        value = cbor2.CBORDecoder(stream, tag_hook=tag_hook, max_depth=MAX_DEPTH).decode()
-        canonical = stream.tell() == len(data) and cbor2.dumps(value, canonical=True) == data
-    except Exception:
-        _bad("the data cannot be read (or uses a CBOR tag this format does not allow)")
-    if not canonical:
-        _bad("the data is not in the one encoding this format writes (extra bytes, or a repeated or reordered key)")
-    _plain(value.value if isinstance(value, cbor2.CBORTag) else value)
-    return value
-
-
-def _plain(value: Any) -> None:
-    """No datetimes, decimals, sets, UUIDs... that cbor2 makes of the tags it knows."""
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, dict):
-            stack.extend(v.keys())
-            stack.extend(v.values())
-        elif isinstance(v, list):
-            stack.extend(v)
-        elif v is not None and type(v) not in (bytes, str, int, float, bool):
-            _bad(f"it holds a {type(v).__name__}, which this format does not carry")

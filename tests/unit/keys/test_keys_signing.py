@@ -6,9 +6,17 @@ import copy
 from typing import Any
 
 import pytest
+from eth_keys import keys as eth_keys
 from eth_utils.crypto import keccak
 
-from keys import KeysError, SignatureError, SigningKey, recover_message, recover_typed_data
+from keys import (
+    KeysError,
+    SignatureError,
+    SigningKey,
+    address_of_public_key,
+    recover_message,
+    recover_typed_data,
+)
 
 # The "Mail" example from the EIP-712 specification.
 MAIL: dict[str, Any] = {
@@ -132,3 +140,9 @@ def test_signatures_are_recovered_by_libsecp256k1_not_pure_python() -> None:
     from eth_keys.backends import get_backend
 
     assert type(get_backend()).__name__ == "CoinCurveECCBackend"
+
+
+def test_address_of_a_public_key_is_the_accounts_address() -> None:
+    key = SigningKey.generate()
+    public = eth_keys.PrivateKey(bytes(key.account.key)).public_key.to_bytes()
+    assert address_of_public_key(public[:32], public[32:]) == key.address
