@@ -86,8 +86,10 @@ async def challenge(dept: CurrentVerifier, session: Session, now: Now) -> Challe
 async def verify(
     body: PresentationCheck, dept: CurrentVerifier, ctx: Ctx, session: Session, now: Now, base: PublicUrl
 ) -> PresentationVerdictPublic:
-    """The verdict on a scanned presentation string (DV1:..., or an SD-JWT VC with its key
-    binding): every check, passed or failed, and why."""
+    """The verdict on a presented credential: every check, passed or failed, and why.
+
+    Reads a QR code's text (``DV1:``, or ``DC1:``, its COSE form) or an SD-JWT VC with its
+    key binding JWT."""
     if sd_jwt_format.looks_like(body.text):
         v = await sd_jwt_verify.verify_online(ctx, session, body.text, verifier=dept, base_url=base, now=now)
         return verdict_public(v)
