@@ -57,8 +57,14 @@ async def test_export_present_and_check_from_the_terminal(
     assert code == 0, err
     verdict = json.loads(out)
     assert verdict["valid"] and verdict["disclosed"] == {"准驾车型": "C1"}
-    code, out, err = await run_cli(h, monkeypatch, "check", "--as", "dept-gongan", shown)
+    # Too long for a QR code, an SD-JWT travels as a file: the second showing is a replay.
+    (tmp_path / "shown.txt").write_text(shown + "\n", encoding="utf-8")
+    code, out, err = await run_cli(
+        h, monkeypatch, "check", "--as", "dept-gongan", "--file", str(tmp_path / "shown.txt")
+    )
     assert code == common.EXIT_INVALID and "not_replayed" in json.loads(out)["failed"]
+    code, _, err = await run_cli(h, monkeypatch, "check", "--as", "dept-gongan", "--file", str(tmp_path / "none.txt"))
+    assert code == common.EXIT_ERROR and "cannot read" in err
 
     # Asked for a claim the credential lacks, or by a department's key: refused, nothing written.
     code, _, err = await run_cli(h, monkeypatch, *argv[:-1], "住址", "--nonce", nonce)

@@ -1,0 +1,9 @@
+"""The standard formats' conformance suite on a real anvil node, against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.formats_conformance import *  # the shared suite runs here
+
+pytestmark = pytest.mark.integration
