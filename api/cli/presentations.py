@@ -114,8 +114,15 @@ def _input(args: argparse.Namespace) -> str | bytes:
             return Path(args.image).read_bytes()
         except OSError as exc:
             raise CliError(f"cannot read {args.image}: {exc.strerror or exc}") from None
+    if args.file:
+        if args.text is not None:
+            raise CliError("give the presentation's text or --file FILE, not both")
+        try:
+            return Path(args.file).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}") from None
     if args.text is None:
-        raise CliError("give the presentation's text (DV1:... or DC1:..., or - for stdin) or --image FILE")
+        raise CliError("give the presentation's text (DV1:... or DC1:..., or - for stdin), --file FILE or --image FILE")
     return sys.stdin.read() if args.text == "-" else args.text
 
 
@@ -205,6 +212,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     ck.add_argument("text", nargs="?", help="the presentation's text (DV1:... or DC1:...), or - for stdin")
     ck.add_argument("--image", metavar="FILE", help="a picture of the QR code (PNG, JPEG, ...)")
+    ck.add_argument(
+        "--file", metavar="FILE", help="read the text from FILE (an SD-JWT VC presentation: too long for a QR code)"
+    )
     ck.add_argument("--as", dest="as_", metavar="KEY", help="the verifier department's key (online)")
     ck.add_argument(
         "--offline", metavar="SNAPSHOT", help="check against this status snapshot file, without the vault or chain"
