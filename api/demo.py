@@ -32,6 +32,15 @@ DEPARTMENTS = [
     ("jiaoyu", "市教育局 Education Bureau", ["issuer"]),
 ]
 
+# Their 统一社会信用代码 (颁发机构代码): made up, with valid GB 32100 check characters, so that
+# the demo's credentials carry a GB/T 36904 licence identifier (标识) and type codes.
+AUTHORITY_CODES = {
+    "gongan": "11350100MB00000012",
+    "renshe": "11350100MB00000025",
+    "shichang": "11350100MB00000038",
+    "jiaoyu": "11350100MB0000004B",
+}
+
 CITIZEN = {"key": "citizen-zhang-san", "kind": "citizen", "identifier": "11010519491231002X", "name": "张三"}
 ENTERPRISE = {
     "key": "enterprise-minjiang",
@@ -64,10 +73,10 @@ def key(store: Keystore, name: str) -> SigningKey:
     return store.load(name)
 
 
-def _create(client: VaultClient, path: str, body: dict[str, Any]) -> Any:
+def _create(client: VaultClient, path: str, body: dict[str, Any], method: str = "POST") -> Any:
     """POSTs ``body``; None if it already exists (409), so seeding twice changes nothing."""
     try:
-        return client.request("POST", path, body)
+        return client.request(method, path, body)
     except ApiError as exc:
         if exc.status != 409:
             raise
@@ -156,9 +165,18 @@ def seed(client_factory: Callable[[], VaultClient], store: Keystore, say: Callab
         admin.login(store.load("admin"))
         for code, name, roles in DEPARTMENTS:
             login = key(store, f"dept-{code}")
-            body = {"code": code, "name": name, "roles": roles, "auth_address": login.address}
+            body = {
+                "code": code,
+                "name": name,
+                "roles": roles,
+                "auth_address": login.address,
+                "authority_code": AUTHORITY_CODES[code],
+            }
             created = _create(admin, "/departments", body)
             say(f"department {code}: {'registered' if created else 'already registered'}")
+            if not created:  # a vault seeded before departments had authority codes gets them now
+                code_body = {"authority_code": AUTHORITY_CODES[code]}
+                _create(admin, f"/departments/{code}/authority-code", code_body, method="PUT")
         auditor = key(store, AUDITOR["key"])
         created = _create(admin, "/auditors", {"address": auditor.address, "name": AUDITOR["name"]})
         say(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.deps import Ctx, CurrentAdmin, Now, Session
-from api.schemas.departments import DepartmentCreate, DepartmentPublic
+from api.schemas.departments import AuthorityCodeSet, DepartmentCreate, DepartmentPublic
 from vault.accounts import departments
 
 router = APIRouter(prefix="/departments", tags=["departments"])
@@ -63,3 +63,14 @@ async def reactivate(code: str, _admin: CurrentAdmin, ctx: Ctx, session: Session
     view = await departments.set_active(ctx, session, code, True, now)
     ctx.nudge()
     return public(view)
+
+
+@router.put("/{code}/authority-code", response_model=DepartmentPublic)
+async def set_authority_code(
+    code: str, body: AuthorityCodeSet, _admin: CurrentAdmin, ctx: Ctx, session: Session, now: Now
+) -> DepartmentPublic:
+    """Give a department registered without one its 统一社会信用代码, once.
+
+    The e-licence identifiers (GB/T 36904 标识) of what it issues contain this code, so it is
+    never changed afterwards: a second call is a 409."""
+    return public(await departments.set_authority_code(ctx, session, code, body.authority_code, now))

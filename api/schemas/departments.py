@@ -6,6 +6,9 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import ADDRESS, Strict
 
+# The shape of a 统一社会信用代码 (GB 32100); the vault checks its check character.
+AUTHORITY_CODE = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
+
 
 class DepartmentBase(BaseModel):
     code: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}$", examples=["gongan"])
@@ -22,7 +25,7 @@ class DepartmentCreate(DepartmentBase, Strict):
     )
     authority_code: str | None = Field(
         default=None,
-        pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$",
+        pattern=AUTHORITY_CODE,
         description="its 统一社会信用代码: the 颁发机构代码 of the e-licences it issues (GB/T 36904); set once",
         examples=["11220000013544541J"],
     )
@@ -35,3 +38,11 @@ class DepartmentPublic(DepartmentBase):
     created_at: int
     subject_kinds: list[str] = Field(description="for a registrar: the kinds of subject it registers")
     authority_code: str | None = Field(default=None, description="its 统一社会信用代码 (颁发机构代码), if registered")
+
+
+class AuthorityCodeSet(Strict):
+    authority_code: str = Field(
+        pattern=AUTHORITY_CODE,
+        description="the department's 统一社会信用代码 (颁发机构代码, GB/T 36904); set once",
+        examples=["11220000013544541J"],
+    )

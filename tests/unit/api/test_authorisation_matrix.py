@@ -75,6 +75,7 @@ RULES: dict[tuple[str, str], Kind] = {
     ("POST", "/departments"): ADMIN,
     ("POST", "/departments/{code}/deactivate"): ADMIN,
     ("POST", "/departments/{code}/reactivate"): ADMIN,
+    ("PUT", "/departments/{code}/authority-code"): ADMIN,
     ("POST", "/subjects"): NEEDED_ROLE,
     ("GET", "/me"): SUBJECT,
     ("POST", "/me/keys/rotate"): SUBJECT,
@@ -226,6 +227,7 @@ async def body_for(method: str, path: str, c: Case) -> Any:
             "address": fresh,
         },
         ("POST", "/subjects/{subject_id}/registrar"): {"department": "gongan"},
+        ("PUT", "/departments/{code}/authority-code"): {"authority_code": "11350100MB00000025"},
         ("POST", "/records"): {
             "subject": {"subject_id": s.id},
             "type": "licence",
