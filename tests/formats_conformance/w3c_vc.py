@@ -14,6 +14,7 @@ from eth_utils.hexadecimal import decode_hex
 from joserfc import jwk, jws
 from joserfc.errors import BadSignatureError
 
+from keys import SigningKey
 from tests.support.harness import Actor, Harness
 from tests.support.world import OTHER_CITIZEN_ID
 
@@ -143,3 +144,32 @@ async def test_only_the_holder_exports_and_only_once_anchored(harness: Harness) 
     other = await h.subject(gongan, identifier=OTHER_CITIZEN_ID, name="李四")
     assert (await h.http.get(f"/me/records/{record['id']}/vc", headers=other.headers)).status_code == 404
     assert (await h.http.get("/me/records/nope/vc", headers=holder.headers)).status_code == 404
+
+
+async def test_a_field_never_takes_the_subjects_id_or_a_json_ld_word(harness: Harness) -> None:
+    """A field named ``id`` (a stray column of a bulk import) would replace the holder's DID,
+    ``type`` the subject's JSON-LD type: such a credential is refused, naming the field (issuance
+    already refuses names starting with ``@``)."""
+    h = harness
+    gongan, holder, _record = await setup(h)
+    clashing = {name: await h.issue(gongan, fields={"姓名": "张三", name: "did:evil"}) for name in ("id", "type")}
+    await h.settle()
+    for name, record in clashing.items():
+        r = await h.http.get(f"/me/records/{record['id']}/vc", headers=holder.headers)
+        assert r.status_code == 409 and repr(name) in r.json()["detail"], (name, r.text)
+
+
+async def test_after_a_key_replacement_the_vc_names_the_holders_new_key(harness: Harness) -> None:
+    h = harness
+    gongan, holder, record = await setup(h)
+    chain_id = h.vault.ctx.chain.chain_id()
+    vc = json.loads(unb64((await exported(h, holder, record["id"])).split(".")[1]))
+    assert vc["credentialSubject"]["id"] == f"did:pkh:eip155:{chain_id}:{holder.key.address}"
+    new_key = SigningKey.generate()
+    sid = (await h.http.get("/me", headers=holder.headers)).json()["id"]
+    r = await h.http.post(f"/subjects/{sid}/key", json={"address": new_key.address}, headers=gongan.headers)
+    assert r.status_code == 200, r.text
+    await h.settle()
+    renewed = await h.login(Actor(new_key))
+    vc = json.loads(unb64((await exported(h, renewed, record["id"])).split(".")[1]))
+    assert vc["credentialSubject"]["id"] == f"did:pkh:eip155:{chain_id}:{new_key.address}"
