@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 import io
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,7 +20,9 @@ import pytest
 
 from api import cli
 from api.client import VaultClient
-from tests.support.harness import Harness
+from keys import Keystore, MasterKey
+from tests.support.harness import Actor, Harness, open_harness
+from vault.config import Settings
 
 TIMEOUT = 60.0
 
@@ -66,3 +69,18 @@ async def run_cli(
 
     code = await asyncio.to_thread(run)
     return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(name="harness")
+async def vault_of_its_own(tmp_path: Path) -> AsyncIterator[Harness]:
+    """``harness``: a vault with a data directory of its own, whose keystore the CLI reads
+    (``keep_key``), on the in-process chain."""
+    h = await open_harness(tmp_path / "vault", chain="inprocess")
+    yield h
+    await h.close()
+
+
+def keep_key(h: Harness, name: str, actor: Actor) -> None:
+    """Put an actor's key in the vault's keystore, where the CLI's --as finds it."""
+    store = Keystore(h.datadir / "keystore", MasterKey.load(Settings(datadir=h.datadir).master_key_file))
+    store.import_key(name, bytes(actor.key.account.key).hex())

@@ -5,19 +5,16 @@ authority's identifier) refuse the whole file, each named by its line."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from api.cli import common
-from keys import Keystore, MasterKey
-from tests.support.cli_bridge import run_cli
-from tests.support.harness import CITIZEN_ID, Actor, Harness, open_harness
+from tests.support.cli_bridge import keep_key, run_cli, vault_of_its_own  # noqa: F401 - vault_of_its_own is the ``harness`` fixture
+from tests.support.harness import CITIZEN_ID, Harness
 from vault import licence_codes
 from vault.accounts import departments
-from vault.config import Settings
 from vault.credentials import records
 from vault.db.models import Record
 from vault.interop.claims import credential_claims
@@ -27,18 +24,6 @@ AUTHORITY = "11220000013544541J"
 TYPE_CODE = AUTHORITY + "001"  # this department's licence type
 CATALOGUE_TYPE = "11100000000013338W032"  # a national catalogue's type code
 HEADER = "持证主体代码类型,持证主体代码,type,名称,类型代码,编号,标识,颁发机构名称,颁发日期,持证主体名称,valid_until"
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await open_harness(tmp_path / "vault", chain="inprocess")
-    yield h
-    await h.close()
-
-
-def keep_key(h: Harness, name: str, actor: Actor) -> None:
-    store = Keystore(h.datadir / "keystore", MasterKey.load(Settings(datadir=h.datadir).master_key_file))
-    store.import_key(name, bytes(actor.key.account.key).hex())
 
 
 async def setup(h: Harness) -> None:

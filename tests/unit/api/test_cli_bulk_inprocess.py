@@ -5,35 +5,19 @@ one pass (the file's own checks and the vault's), subjects named as the file nam
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from api.cli import common
-from keys import Keystore, MasterKey
-from tests.support.cli_bridge import run_cli
-from tests.support.harness import CITIZEN_ID, ENTERPRISE_ID, Actor, Harness, open_harness
+from tests.support.cli_bridge import keep_key, run_cli, vault_of_its_own  # noqa: F401 - vault_of_its_own is the ``harness`` fixture
+from tests.support.harness import CITIZEN_ID, ENTERPRISE_ID, Harness
 from vault.accounts import subjects
 from vault.accounts.identifiers import resident_id_check
-from vault.config import Settings
 from vault.db.models import Record
 
 UNKNOWN_ID = "11010519800101001" + resident_id_check("11010519800101001")  # well formed, never registered
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await open_harness(tmp_path / "vault", chain="inprocess")
-    yield h
-    await h.close()
-
-
-def keep_key(h: Harness, name: str, actor: Actor) -> None:
-    """Put an actor's key in the vault's keystore, where the CLI's --as finds it."""
-    store = Keystore(h.datadir / "keystore", MasterKey.load(Settings(datadir=h.datadir).master_key_file))
-    store.import_key(name, bytes(actor.key.account.key).hex())
 
 
 async def records(h: Harness) -> int:

@@ -9,7 +9,6 @@ import json
 import shutil
 import stat
 import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,8 @@ import pytest
 from api import cli
 from api.cli import common
 from keys import Keystore, MasterKey, SigningKey
-from tests.support.cli_bridge import run_cli
-from tests.support.harness import CITIZEN_ID, Actor, Harness, open_harness
+from tests.support.cli_bridge import run_cli, vault_of_its_own  # noqa: F401 - vault_of_its_own is the ``harness`` fixture
+from tests.support.harness import CITIZEN_ID, Actor, Harness
 from vault.config import Settings
 
 ETHERS_KEYSTORE = Path(__file__).resolve().parents[2] / "support" / "ethers_keystore.js"
@@ -243,13 +242,6 @@ def test_export_refusals(
 
 
 # -- `datavault register`, against the in-process vault ----------------------------------------
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await open_harness(tmp_path / "vault", chain="inprocess")
-    yield h
-    await h.close()
 
 
 async def test_a_registrar_registers_the_key_a_person_brings(

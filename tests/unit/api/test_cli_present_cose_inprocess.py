@@ -5,29 +5,14 @@ accepts the picture once (exit 0, then 1)."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from api.cli import common
-from keys import Keystore, MasterKey
-from tests.support.cli_bridge import run_cli
-from tests.support.harness import Actor, Harness, open_harness
-from vault.config import Settings
+from tests.support.cli_bridge import keep_key, run_cli, vault_of_its_own  # noqa: F401 - vault_of_its_own is the ``harness`` fixture
+from tests.support.harness import Harness
 from vault.presentations import qr
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await open_harness(tmp_path / "vault", chain="inprocess")
-    yield h
-    await h.close()
-
-
-def keep_key(h: Harness, name: str, actor: Actor) -> None:
-    store = Keystore(h.datadir / "keystore", MasterKey.load(Settings(datadir=h.datadir).master_key_file))
-    store.import_key(name, bytes(actor.key.account.key).hex())
 
 
 async def test_present_as_cose_and_check_the_picture(

@@ -10,16 +10,8 @@ import pytest
 from joserfc import jwk, jws
 
 from api.cli import common
-from keys import Keystore, MasterKey
-from tests.support.cli_bridge import run_cli
-from tests.support.harness import Actor, Harness
-from vault.config import Settings
-
-
-def keep_key(h: Harness, name: str, actor: Actor) -> None:
-    """Put an actor's key in the vault's keystore, where the CLI's --as finds it."""
-    store = Keystore(h.datadir / "keystore", MasterKey.load(Settings(datadir=h.datadir).master_key_file))
-    store.import_key(name, bytes(actor.key.account.key).hex())
+from tests.support.cli_bridge import keep_key, run_cli
+from tests.support.harness import Harness
 
 
 async def test_records_vc_writes_a_vc_that_verifies(

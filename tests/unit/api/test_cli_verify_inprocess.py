@@ -5,22 +5,14 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from api.cli import common
-from tests.support.cli_bridge import run_cli
-from tests.support.harness import Harness, open_harness
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await open_harness(tmp_path / "vault", chain="inprocess")
-    yield h
-    await h.close()
+from tests.support.cli_bridge import run_cli, vault_of_its_own  # noqa: F401 - vault_of_its_own is the ``harness`` fixture
+from tests.support.harness import Harness
 
 
 async def exported(h: Harness) -> dict[str, Any]:
