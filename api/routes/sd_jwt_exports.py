@@ -49,9 +49,9 @@ async def my_record_sd_jwt(
 
     Signed ES256K by the issuing department's key (`/issuers/{code}/jwks.json`, `kid` its
     address), `typ` dc+sd-jwt, every field selectively disclosable, bound (`cnf`) to the
-    public key you send, which must be the credential's holder key (422 otherwise). Its
-    status is a bit of `/status/token-list`, its chain anchor in `anchor`. Only anchored,
-    unrevoked credentials are exported (409 otherwise)."""
+    public key you send, which must be your current key, the one you log in with (422
+    otherwise). Its status is a bit of `/status/token-list`, its chain anchor in `anchor`.
+    Only anchored, unrevoked credentials of an active issuer are exported (409 otherwise)."""
     key = sd_jwt_vc.holder_jwk(body.holder_jwk, body.holder_public_key)
     text = await sd_jwt_vc.export(
         ctx, session, subject_id=subject.id, record_id=record_id, holder_key=key, base_url=base, now=now

@@ -270,3 +270,110 @@ async def test_garbage_with_a_tilde_gets_a_verdict_never_a_500(harness: Harness,
     r = await harness.http.post("/presentations/verify", json={"text": text}, headers=s.dept.headers)
     assert r.status_code == 200, r.text
     assert r.json()["valid"] is False and r.json()["failed"]
+
+
+async def test_a_replaced_holder_key_no_longer_binds_nor_exports(harness: Harness) -> None:
+    s = await setup(harness)
+    old_key = s.holder_key
+    text = await s.export()
+    sid = (await harness.http.get("/me", headers=s.citizen.headers)).json()["id"]
+    new = SigningKey.generate()
+    r = await harness.http.post(f"/subjects/{sid}/key", json={"address": new.address}, headers=s.dept.headers)
+    assert r.status_code == 200, r.text
+    await harness.settle()  # the chain confirms: the registry lists the new key
+    # A credential bound to the old key, shown with the old key: refused, in DV1's words.
+    shown = sd_jwt_holder.present(
+        text, ["姓名"], holder_key=old_key, nonce=await s.nonce(), aud="gongan", now=clock.now()
+    )
+    verdict = await s.check(shown)
+    assert not verdict["valid"] and checks(verdict)["holder_binding"] is False
+    (binding,) = [c for c in verdict["checks"] if c["name"] == "holder_binding"]
+    assert binding["reason"].startswith("signed by someone other than the credential's holder")
+    # The old key exports nothing more; the new one does, and what it shows is accepted.
+    url = f"/me/records/{s.record_id}/sd-jwt"
+    r = await harness.http.post(url, json={"holder_jwk": public_jwk_of(old_key)}, headers=s.citizen.headers)
+    assert r.status_code == 401 or (r.status_code == 422 and "current key" in r.json()["detail"]), r.text
+    citizen = await harness.login(Actor(new))
+    r = await harness.http.post(url, json={"holder_jwk": public_jwk_of(old_key)}, headers=citizen.headers)
+    assert r.status_code == 422 and "current key" in r.json()["detail"], r.text
+    s.citizen = citizen
+    renewed = await s.export()
+    shown = sd_jwt_holder.present(
+        renewed, ["姓名"], holder_key=s.holder_key, nonce=await s.nonce(), aud="gongan", now=clock.now()
+    )
+    verdict = await s.check(shown)
+    assert verdict["valid"], verdict
+
+
+def public_jwk_of(key: jwk.JWK) -> dict[str, Any]:
+    exported: dict[str, Any] = key.export_public(as_dict=True)
+    return exported
+
+
+@pytest.mark.parametrize("idx", [10**30, -(10**30), 2**63])
+async def test_a_huge_status_index_gets_a_verdict_never_a_500(harness: Harness, idx: int) -> None:
+    s = await setup(harness)
+    text = await s.export()
+    jwt, *disclosures = text.split("~")
+    head, body, sig = jwt.split(".")
+    payload = _unb64(body)
+    payload["status"]["status_list"]["idx"] = idx  # the issuer did not sign this: its signature fails
+    forged = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+    altered = "~".join([f"{head}.{forged}.{sig}", *disclosures])
+    shown = sd_jwt_holder.present(
+        altered, ["姓名"], holder_key=s.holder_key, nonce=await s.nonce(), aud="gongan", now=clock.now()
+    )
+    for candidate in (altered, shown):
+        r = await harness.http.post("/presentations/verify", json={"text": candidate}, headers=s.dept.headers)
+        assert r.status_code == 200, r.text
+        assert r.json()["valid"] is False and checks(r.json())["issuer_signature"] is False
+
+
+async def test_a_deactivated_issuers_credential_is_not_exported(harness: Harness) -> None:
+    s = await setup(harness)
+    await s.export()
+    r = await harness.http.post("/departments/gongan/deactivate", headers=harness.admin.headers)
+    assert r.status_code == 200, r.text
+    r = await harness.http.post(
+        f"/me/records/{s.record_id}/sd-jwt",
+        json={"holder_jwk": jose_keys.public_jwk(s.citizen.key.account)},
+        headers=s.citizen.headers,
+    )
+    assert r.status_code == 409 and "deactivated" in r.json()["detail"], r.text
+    assert (await harness.http.get(f"/me/records/{s.record_id}/vc", headers=s.citizen.headers)).status_code == 409
+
+
+async def test_a_field_named_as_sd_jwt_syntax_is_refused(harness: Harness) -> None:
+    dept = await harness.department("gongan", name="市公安局")
+    citizen = await harness.subject(dept)
+    record = await harness.issue(dept, fields={"姓名": "张三", "...": "x"})
+    await harness.settle()
+    r = await harness.http.post(
+        f"/me/records/{record['id']}/sd-jwt",
+        json={"holder_jwk": jose_keys.public_jwk(citizen.key.account)},
+        headers=citizen.headers,
+    )
+    assert r.status_code == 409 and "'...'" in r.json()["detail"], r.text
+
+
+async def test_a_holder_jwk_must_be_canonical_base64url_and_only_its_point_is_bound(harness: Harness) -> None:
+    s = await setup(harness)
+    url = f"/me/records/{s.record_id}/sd-jwt"
+    good = jose_keys.public_jwk(s.citizen.key.account)
+    last = good["x"][-1]
+    stray_bits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    other = stray_bits[stray_bits.index(last) ^ 1]  # 32 bytes: the last character's low 2 bits are unused
+    for bad in (
+        {**good, "x": good["x"] + "="},
+        {**good, "y": good["y"] + "="},
+        {**good, "x": good["x"][:-1] + other},
+        {**good, "x": good["x"].replace("_", "/").replace("-", "+")},
+        {**good, "x": " " + good["x"]},
+    ):
+        if bad == good:
+            continue
+        r = await harness.http.post(url, json={"holder_jwk": bad}, headers=s.citizen.headers)
+        assert r.status_code == 422, (bad, r.text)
+    text = await s.export(holder_jwk={**good, "kid": "someone", "use": "enc", "ext": True, "key_ops": ["verify"]})
+    cnf = _unb64(text.split("~")[0].split(".")[1])["cnf"]
+    assert cnf == {"jwk": {"kty": "EC", "crv": "secp256k1", "x": good["x"], "y": good["y"]}}

@@ -8,6 +8,7 @@ registry names on chain: the key's Ethereum address is ``kid`` and is what the r
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -20,6 +21,9 @@ from vault.errors import VaultValueError
 
 ALG = "ES256K"
 CURVE = "secp256k1"
+# base64url without padding (RFC 7515 §2): a key member has one spelling, so what a
+# credential's cnf copies is exactly the key that was checked.
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def _b64(data: bytes) -> str:
@@ -27,7 +31,13 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict base64url: no padding, no other characters, no stray bits; ValueError otherwise."""
+    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise ValueError("not base64url without padding")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:  # unused low bits set: another spelling of the same bytes
+        raise ValueError("not canonical base64url")
+    return data
 
 
 def private_jwk(account: LocalAccount) -> jwk.JWK:
@@ -58,15 +68,31 @@ def jwk_of_public_key(public_key: bytes) -> dict[str, Any]:
     return {"kty": "EC", "crv": CURVE, "x": _b64(raw[:32]), "y": _b64(raw[32:])}
 
 
-def address_of_jwk(key: dict[str, Any]) -> str:
-    """The Ethereum address of a secp256k1 JWK; VaultValueError for any other key."""
+def _point(key: dict[str, Any]) -> tuple[bytes, bytes]:
     if not isinstance(key, dict) or key.get("kty") != "EC" or key.get("crv") != CURVE:
         raise VaultValueError("the key must be an EC secp256k1 JWK", field="jwk")
+    x, y = key.get("x"), key.get("y")
     try:
-        x, y = _unb64(str(key["x"])), _unb64(str(key["y"]))
-    except (KeyError, ValueError):
-        raise VaultValueError("the JWK's x and y must be base64url", field="jwk") from None
-    if len(x) != 32 or len(y) != 32:
+        if not isinstance(x, str) or not isinstance(y, str):
+            raise ValueError("not a string")
+        raw_x, raw_y = _unb64(x), _unb64(y)
+    except ValueError:
+        raise VaultValueError("the JWK's x and y must be base64url without padding (RFC 7515)", field="jwk") from None
+    if len(raw_x) != 32 or len(raw_y) != 32:
         raise VaultValueError("the JWK's x and y must be 32 bytes each", field="jwk")
-    jwk_of_public_key(x + y)  # on the curve
-    return address_of_public_key(x, y)
+    jwk_of_public_key(raw_x + raw_y)  # on the curve
+    return raw_x, raw_y
+
+
+def canonical_jwk(key: dict[str, Any]) -> dict[str, Any]:
+    """Only the public members of a secp256k1 JWK (kty, crv, x, y), checked; VaultValueError otherwise.
+
+    Anything else the key carried (a private ``d`` sent by mistake, ``kid``, extensions)
+    is left out, so nothing unchecked ends up in a signed ``cnf``."""
+    x, y = _point(key)
+    return {"kty": "EC", "crv": CURVE, "x": _b64(x), "y": _b64(y)}
+
+
+def address_of_jwk(key: dict[str, Any]) -> str:
+    """The Ethereum address of a secp256k1 JWK; VaultValueError for any other key."""
+    return address_of_public_key(*_point(key))

@@ -8,7 +8,8 @@ chain anchor are not: they say who vouches, for how long, where to look for revo
 which anchored credential this is a copy of. The anchor lets a vault-aware verifier check on
 chain that the credential hash was anchored by that issuer and is not revoked.
 
-The holder's key is bound (``cnf``) only when its Ethereum address is the credential's holder:
+The holder's key is bound (``cnf``) only when its Ethereum address is the subject's current
+key (the one it logs in with; a registrar may have replaced the one the credential names):
 the vault never holds that key, so the request names its public half.
 """
 
@@ -27,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vault.accounts import departments
 from vault.context import VaultContext
 from vault.credentials import records
-from vault.db.models import Department, Record
+from vault.db.models import Department, Record, Subject
 from vault.errors import ConflictError, NotFoundError, VaultValueError
 from vault.events import VaultEvent
 from vault.interop import jose_keys, urls
@@ -38,8 +39,9 @@ from vault.licence_codes import ELicenceFacts
 TYP = "dc+sd-jwt"
 VCT_PREFIX = "urn:datavault:vct:"
 # Registered and vault claims that are never disclosable: an SD-JWT VC verifier needs them
-# in the clear, and credential_claims must not shadow them.
-FIXED_CLAIMS = frozenset({"iss", "iat", "nbf", "exp", "vct", "cnf", "status", "anchor", "sub", "_sd", "_sd_alg"})
+# in the clear, and credential_claims must not shadow them. "_sd", "_sd_alg" and "..." are
+# SD-JWT's own names (RFC 9901 §4.2.2: a disclosure may not claim them).
+FIXED_CLAIMS = frozenset({"iss", "iat", "nbf", "exp", "vct", "cnf", "status", "anchor", "sub", "_sd", "_sd_alg", "..."})
 
 
 def vct(record_type: str) -> str:
@@ -57,10 +59,10 @@ def holder_jwk(key: dict[str, Any] | None = None, public_key: str | None = None)
         except ValueError:
             raw = b""
         return jose_keys.jwk_of_public_key(raw)
-    jose_keys.address_of_jwk(key)  # type: ignore[arg-type]  # checked there: EC secp256k1, on the curve
     assert key is not None
-    # Only the public members: a private "d" sent by mistake must not end up in the credential.
-    return {"kty": "EC", "crv": jose_keys.CURVE, "x": key["x"], "y": key["y"]}
+    # Only the public members, checked and spelled canonically: a private "d" sent by
+    # mistake, or another spelling of x and y, must not end up in the signed cnf.
+    return jose_keys.canonical_jwk(key)
 
 
 def _anchored(row: Record, subject_id: str) -> Record:
@@ -87,7 +89,10 @@ def payload(
     disclosable = credential_claims(document, e_licence=e_licence)
     clash = sorted(FIXED_CLAIMS & set(disclosable))
     if clash:
-        raise VaultValueError(f"field {clash[0]!r} is a claim SD-JWT VC reserves", field="fields")
+        raise ConflictError(
+            f"this credential has a field named {clash[0]!r}, a name SD-JWT VC reserves: "
+            "it cannot be exported as an SD-JWT VC (the W3C VC export can)"
+        )
     fixed: dict[Any, Any] = {
         "iss": urls.issuer_id(base_url, document["issuer"]["code"]),
         "vct": vct(document["type"]),
@@ -137,14 +142,21 @@ async def export(
             "this credential was issued before fields could be shown one by one; "
             "ask the issuer to issue it again (a correction does)"
         )
-    holder = to_checksum_address(document["holder"])
-    if jose_keys.address_of_jwk(holder_key) != holder:
+    # The subject's key now, not the one the credential names (its key at issuance): after a
+    # registrar replaces a key the old one is refused here at once, as at login, and a
+    # counter checks the key binding against the key the registry lists now.
+    subject = await session.get(Subject, subject_id)
+    holder = to_checksum_address(subject.auth_address) if subject else None
+    if holder is None or jose_keys.address_of_jwk(holder_key) != holder:
         raise VaultValueError(
-            f"the key given is not the credential's holder key ({holder}); send your own public key",
+            f"the key given is not your current key ({holder}); send the public key you log in with",
             field="holder_jwk",
         )
-    dept = await session.get(Department, document["issuer"]["code"])
-    if dept is None or dept.chain_address.lower() != document["issuer"]["address"].lower():
+    code = document["issuer"]["code"]
+    dept = await session.get(Department, code)
+    if dept is None or not dept.active:  # as the W3C VC export: its credentials are not trusted
+        raise ConflictError(f"the issuer {code!r} is deactivated; its credentials are not exported")
+    if dept.chain_address.lower() != document["issuer"]["address"].lower():
         raise ConflictError("the department that issued this credential no longer signs with the key it used")
     claims = payload(
         document,

@@ -9,11 +9,14 @@
   lead to a root that department anchored on this chain; it is still an active issuer;
 - ``not_revoked``: not revoked on chain, nor in the vault (its status index's bit: deny wins);
 - ``validity``: ``nbf`` <= now < ``exp``;
-- ``holder_binding``: a key binding JWT (``kb+jwt``) signed by the ``cnf`` key, for this
-  counter (``aud``), over exactly these disclosures (``sd_hash``), with a nonce;
+- ``holder_binding``: a key binding JWT (``kb+jwt``) signed by the ``cnf`` key, which is the
+  key the consent registry lists for the credential's subject now (as ``holder_signature``
+  of a ``DV1:`` presentation), for this counter (``aud``), over exactly these disclosures
+  (``sd_hash``), with a nonce;
 - ``fresh`` (its ``iat``) and ``not_replayed`` (its nonce, as for ``DV1:``).
 Every check runs whatever failed before it; input that cannot be read is one failed
-``format`` check, never an exception.
+``format`` check, never an exception. Values of the payload reach a query only once the
+issuer's signature holds (the anchor's fixed-size hashes aside).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from vault.presentations.checks import PresentationVerdict
 from vault.presentations.model import MAX_TTL
 
 ISSUER_TYPS = (sd_jwt_vc.TYP, "vc+sd-jwt")
+MAX_STATUS_INDEX = 2**40
 
 
 @dataclass
@@ -75,7 +79,8 @@ async def verify_online(
     dept = await _department(session, header.get("kid"))
     keys = await issuers.issuer_keys(ctx, session, dept.code) if dept else None
     v.issuer_code, v.issuer_name = (dept.code, dept.name) if dept else (None, None)
-    v.add(_issuer_signature(sd, header, payload, dept, keys, base_url, v))
+    signature = _issuer_signature(sd, header, payload, dept, keys, base_url, v)
+    v.add(signature)
     v.add(_disclosed(sd, payload))
     anchor, status = await _anchor(ctx, payload, dept)
     v.add(anchor)
@@ -83,9 +88,11 @@ async def verify_online(
         v.add(Check("issuer_active", False, f"{v.issuer_name or 'the signer'} is not an active issuer on chain"))
     else:
         v.add(Check("issuer_active", True, f"issued by {v.issuer_name}, an active issuer"))
-    v.add(await _not_revoked(session, payload, status if anchor.passed else None))
+    signed = signature.passed
+    v.add(await _not_revoked(session, payload, status if anchor.passed and signed else None))
     v.add(_validity(payload, now))
-    kb = key_binding.check(sd, payload, audiences(base_url, verifier))
+    current = await _current_key(ctx, session, payload) if anchor.passed and signed else None
+    kb = key_binding.check(sd, payload, audiences(base_url, verifier), current)
     v.add(kb.check)
     v.add(key_binding.fresh(kb.iat, now))
     if kb.nonce is None:
@@ -192,17 +199,32 @@ async def _anchor(
     return Check(name, True, "the credential is in a batch its issuer anchored on chain"), status
 
 
+async def _current_key(ctx: VaultContext, session: AsyncSession, payload: dict[str, Any]) -> str | None:
+    """The key the consent registry lists now for the subject of the (verified, anchored)
+    credential, read through the chain view as for ``DV1:``; None when none is."""
+    facts = _anchor_facts(payload)
+    row = await records.by_hash(session, "0x" + facts[2].hex()) if facts else None
+    if row is None or ctx.chain.consent is None:
+        return None
+    (holder,) = await ctx.chain.view.read(queries.subject_key(ctx.chain.consent, decode_hex(row.subject_id)))
+    key: str | None = holder.key
+    return key
+
+
 def _status_index(payload: dict[str, Any]) -> int | None:
     status = payload.get("status")
     listed = status.get("status_list") if isinstance(status, dict) else None
     idx = listed.get("idx") if isinstance(listed, dict) else None
-    return idx if type(idx) is int else None
+    # A status index is what the vault hands out: small and not negative. Anything else is no
+    # index (and must not reach the database as a 64-bit integer it cannot hold).
+    return idx if type(idx) is int and 0 <= idx < MAX_STATUS_INDEX else None
 
 
 async def _not_revoked(session: AsyncSession, payload: dict[str, Any], status: AnchorStatus | None) -> Check:
+    """``status``: the anchor's, given only once the issuer's signature and the anchor hold."""
     facts = _anchor_facts(payload)
     if status is None or facts is None:
-        return Check("not_revoked", False, "not checked: the credential is not anchored")
+        return Check("not_revoked", False, "not checked: the credential's signature or anchor does not hold")
     here = await records.status_by_hash(session, "0x" + facts[2].hex())
     idx = _status_index(payload)
     # The status list's bit for idx (what /status/token-list publishes), read at its source.
