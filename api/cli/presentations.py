@@ -151,6 +151,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _offline(args: argparse.Namespace, given: str | bytes) -> dict[str, Any]:
     from api.schemas.presentations import verdict_public
+    from vault.interop import urls
     from vault.presentations import status_snapshot
     from vault.presentations import verify as presentation_verify
     from vault.presentations.nonces import FileReplayCache
@@ -161,12 +162,30 @@ def _offline(args: argparse.Namespace, given: str | bytes) -> dict[str, Any]:
         raise CliError(f"cannot read the status snapshot {args.offline}: {exc.strerror or exc}") from None
     snapshot = status_snapshot.decode(text, trusted_signer=args.trust)
     replay = FileReplayCache(Path(args.seen)) if args.seen else None
-    verdict = asyncio.run(presentation_verify.verify_offline(snapshot, given, now=int(time.time()), replay=replay))
+    base = _public_url(args)
+    verdict = asyncio.run(
+        presentation_verify.verify_offline(
+            snapshot,
+            given,
+            now=int(time.time()),
+            replay=replay,
+            issuer_id=(lambda code: urls.issuer_id(base, code)) if base else None,
+        )
+    )
     if args.trust is None:
         say(
             f"note: the snapshot is signed by {snapshot.signer}; pass --trust ADDRESS to insist on the registry's admin"
         )
     return verdict_public(verdict).model_dump()
+
+
+def _public_url(args: argparse.Namespace) -> str | None:
+    """The vault's public URL, of which a DC1's ``iss`` may be made: --public-url, else the
+    settings' (DATAVAULT_PUBLIC_URL), else --api; None: only the bare issuer code is accepted."""
+    from vault.config import Settings
+
+    given: str | None = args.public_url or Settings.from_env().public_url or args.api
+    return given
 
 
 def _image_type(path: str) -> str:
@@ -223,4 +242,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--trust", metavar="ADDRESS", help="offline: the snapshot must be signed by this address (the registry's admin)"
     )
     ck.add_argument("--seen", metavar="FILE", help="offline: remember accepted codes in FILE, refusing a second use")
+    ck.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="offline: the vault's public URL; a DC1 code's iss must be its issuer's identifier there "
+        "(default: the settings' public URL, else --api; without one only a bare issuer code is accepted)",
+    )
     ck.set_defaults(func=cmd_check)

@@ -19,7 +19,7 @@ from api.schemas.presentations import (
 )
 from vault.consent.typed_data import typed_data_json
 from vault.errors import VaultValueError
-from vault.interop import sd_jwt_format, sd_jwt_verify
+from vault.interop import sd_jwt_format, sd_jwt_verify, urls
 from vault.presentations import codec as presentation_codec
 from vault.presentations import cose_qr, holder, qr
 from vault.presentations import nonces as presentation_nonces
@@ -93,7 +93,11 @@ async def verify(
     if sd_jwt_format.looks_like(body.text):
         v = await sd_jwt_verify.verify_online(ctx, session, body.text, verifier=dept, base_url=base, now=now)
         return verdict_public(v)
-    return verdict_public(await presentation_verify.verify_online(ctx, session, body.text, verifier=dept, now=now))
+    return verdict_public(
+        await presentation_verify.verify_online(
+            ctx, session, body.text, verifier=dept, now=now, issuer_id=lambda code: urls.issuer_id(base, code)
+        )
+    )
 
 
 @router.post(
@@ -130,4 +134,8 @@ async def verify_image(
     if isinstance(text, str) and sd_jwt_format.looks_like(text):
         v = await sd_jwt_verify.verify_online(ctx, session, text, verifier=dept, base_url=base, now=now)
         return verdict_public(v)
-    return verdict_public(await presentation_verify.verify_online(ctx, session, text, verifier=dept, now=now))
+    return verdict_public(
+        await presentation_verify.verify_online(
+            ctx, session, text, verifier=dept, now=now, issuer_id=lambda code: urls.issuer_id(base, code)
+        )
+    )

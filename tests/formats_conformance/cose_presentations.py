@@ -346,6 +346,7 @@ async def test_garbage_dc1_is_a_reasoned_refusal_never_a_500(harness: Harness) -
 
 async def test_offline_a_dc1_presentation_is_checked_against_a_snapshot(harness: Harness, tmp_path: Any) -> None:
     from tests.presentation_conformance import offline, snapshot
+    from vault.interop import urls
     from vault.presentations.nonces import FileReplayCache
 
     h = harness
@@ -353,7 +354,47 @@ async def test_offline_a_dc1_presentation_is_checked_against_a_snapshot(harness:
     snap = await snapshot(h)
     text = (await present_cose(h, w.citizen, w.licence["id"]))["text"]
     seen = FileReplayCache(tmp_path / "seen.json")
-    verdict = await offline(snap, text, replay=seen)
+    ours: dict[str, Any] = {"issuer_id": lambda code: urls.issuer_id("http://vault.test", code)}
+    verdict = await offline(snap, text, replay=seen, **ours)
     assert verdict["valid"] is True, verdict
     assert [c["name"] for c in verdict["checks"]] == [*ALL_CHECKS, "snapshot"]
-    assert failed(await offline(snap, text, replay=seen)) == ["not_replayed"]
+    assert failed(await offline(snap, text, replay=seen, **ours)) == ["not_replayed"]
+
+
+async def holder_made(h: Harness, holder: Actor, record_id: str, iss: str) -> str:
+    """A DC1 the holder re-made outside the vault with ``iss`` of its choosing, signed by its key."""
+    p = cose_qr.decode((await prepared_cose(h, holder, record_id, SHOWN))["unsigned"])
+    remade = cose_qr.unsigned(p, issuer_id=iss, holder_key=p.holder_x + p.holder_y)
+    return remade.with_signature(cose_qr.sign(remade.text(), private(holder.key), aad(h))).text()
+
+
+async def test_a_dc1_whose_iss_points_elsewhere_is_refused(harness: Harness) -> None:
+    """The holder signs ``iss``: one naming another site (where a COSE reader resolving it would
+    go) is refused; the vault's identifier of the issuer, or its bare code, is accepted."""
+    h = harness
+    w = await world(h)
+    evil = await holder_made(h, w.citizen, w.licence["id"], "https://evil.example/phish/gongan")
+    verdict = await check(h, w.counter, evil)
+    assert failed(verdict) == ["format"] and "evil.example" in verdict["checks"][0]["reason"]
+    for iss in ("http://vault.test/issuers/gongan", "gongan"):
+        assert (await check(h, w.counter, await holder_made(h, w.citizen, w.licence["id"], iss)))["valid"] is True
+
+
+async def test_offline_a_dc1_iss_must_be_derived_from_the_vaults_url_or_the_bare_code(harness: Harness) -> None:
+    from tests.presentation_conformance import offline, snapshot
+    from vault.interop import urls
+
+    h = harness
+    w = await world(h)
+    snap = await snapshot(h)
+    text = (await present_cose(h, w.citizen, w.licence["id"]))["text"]
+    evil = await holder_made(h, w.citizen, w.licence["id"], "https://evil.example/phish/gongan")
+    bare = await holder_made(h, w.citizen, w.licence["id"], "gongan")
+    ours: dict[str, Any] = {"issuer_id": lambda code: urls.issuer_id("http://vault.test", code)}
+    assert failed(await offline(snap, evil, **ours)) == ["format"]
+    # Without the vault's public URL the counter derives nothing: only the bare code passes.
+    assert failed(await offline(snap, evil)) == ["format"]
+    verdict = await offline(snap, text)
+    assert failed(verdict) == ["format"] and "public URL" in verdict["checks"][0]["reason"]
+    assert (await offline(snap, bare))["valid"] is True
+    assert (await offline(snap, text, **ours))["valid"] is True

@@ -10,8 +10,8 @@ capitals are in the QR alphanumeric alphabet, as Base45 is.
 
 What is signed (protected header ``{1: -47}``, nothing unprotected, the COSE_Sign1 tag 18 as
 HC1 has it, no CWT tag 61):
-- ``iss`` (1): the issuer's identifier (an http(s) URL ending in its code, as
-  ``vault.interop.urls.issuer_id`` makes them), or its code when no public URL was at hand;
+- ``iss`` (1): the issuer's identifier (``vault.interop.urls.issuer_id`` at the vault's
+  public URL), or its code when no public URL was at hand;
   ``sub`` (2): the holder's address; ``iat`` (6), ``exp`` (4): the presentation's creation
   and expiry; ``cti`` (7): the nonce (the counter's challenge);
 - ``cnf`` (8, RFC 8747): ``{1: COSE_Key}``, the holder's public key. A COSE reader checks
@@ -22,6 +22,14 @@ HC1 has it, no CWT tag 61):
   shown fields with their salts, field proof, batch proof, issuer's batch signature,
   credential hash. So every check DV1 gets, this gets.
 
+Which ``iss`` a counter accepts (``check_iss``): the holder signs the CWT, so ``iss`` is the
+holder's to choose, and a COSE reader that resolves it would go where the holder chose. So it
+must be the issuer's bare code (no URL to follow) or exactly the identifier the counter itself
+derives from the vault's public URL: online the API passes it in (the URL it serves the
+issuers' metadata at); offline ``datavault check --offline`` takes it from ``--public-url``
+(default: the settings' public URL, else ``--api``), and without one accepts the bare code
+only. ``decode`` alone checks no more than the shape (a URL ending in ``/<code>``).
+
 The deployment is bound as DV1's EIP-712 domain binds it: the COSE ``external_aad`` is
 ``cbor([name, version, chain id, registry address])`` of the credential domain, never sent.
 """
@@ -29,6 +37,7 @@ The deployment is bound as DV1's EIP-712 domain binds it: the COSE ``external_aa
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from dataclasses import fields as dataclass_fields
 from typing import Any
@@ -207,6 +216,20 @@ def _claims(payload: bytes, signature: bytes) -> CosePresentation:
     if not isinstance(sub, str) or sub != to_checksum_address(p.header.holder):
         bad("sub is not the credential's holder")
     return _presentation(p, payload, signature, x, y, iss)
+
+
+def check_iss(p: CosePresentation, issuer_id: Callable[[str], str] | None) -> None:
+    """PresentationFormatError unless ``iss`` is the credential's issuer code or, with
+    ``issuer_id`` (the vault's identifiers of issuers, by code), exactly its identifier."""
+    code = p.header.issuer_code
+    if p.issuer_id == code or (issuer_id is not None and p.issuer_id == issuer_id(code)):
+        return
+    known = f"{code!r}" + (f" or {issuer_id(code)!r}" if issuer_id is not None else "")
+    raise PresentationFormatError(
+        f"iss {p.issuer_id[:200]!r} is not this vault's identifier of the issuer ({known}); "
+        "a code whose iss points elsewhere is refused"
+        + ("" if issuer_id is not None else " (offline: give the vault's public URL to accept its URLs)")
+    )
 
 
 def _is_issuer_url(iss: str, code: str) -> bool:

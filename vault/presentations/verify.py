@@ -45,15 +45,20 @@ from vault.presentations.status_snapshot import StatusSnapshot
 MAX_SNAPSHOT_AGE = 24 * 3600
 
 
-def decode(text_or_image: str | bytes, mode: str) -> Presentation | PresentationVerdict:
-    """The presentation, or a verdict naming why it could not be read."""
+def decode(
+    text_or_image: str | bytes, mode: str, issuer_id: Callable[[str], str] | None = None
+) -> Presentation | PresentationVerdict:
+    """The presentation, or a verdict naming why it could not be read; a DC1's ``iss`` must be
+    the issuer's code or ``issuer_id`` of it (``cose_qr.check_iss``)."""
     try:
         text = qr.decode_image(text_or_image) if isinstance(text_or_image, bytes) else text_or_image
     except VaultValueError as exc:
         return PresentationVerdict(False, mode, [Check("qr_image", False, exc.reason)])
     try:
         if text.strip().startswith(cose_qr.PREFIX):  # the same presentation as a CWT (COSE_Sign1)
-            return cose_qr.decode(text.strip())
+            cose = cose_qr.decode(text.strip())
+            cose_qr.check_iss(cose, issuer_id)
+            return cose
         return presentation_codec.decode(text.strip())
     except VaultValueError as exc:
         return PresentationVerdict(False, mode, [Check("format", False, exc.reason)])
@@ -66,8 +71,10 @@ async def verify_online(
     *,
     verifier: Department,
     now: int,
+    issuer_id: Callable[[str], str] | None = None,
 ) -> PresentationVerdict:
-    decoded = decode(text_or_image, "online")
+    """Against the chain; ``issuer_id``: the vault's identifiers of issuers (a DC1's ``iss``)."""
+    decoded = decode(text_or_image, "online", issuer_id)
     if isinstance(decoded, PresentationVerdict):
         await _trace(ctx, session, decoded, verifier, now)
         return decoded
@@ -118,10 +125,12 @@ async def verify_offline(
     now: int,
     replay: presentation_nonces.FileReplayCache | None = None,
     max_age: int = MAX_SNAPSHOT_AGE,
+    issuer_id: Callable[[str], str] | None = None,
 ) -> PresentationVerdict:
     """Without the chain or the vault: ``snapshot`` (signature already checked when it was
-    decoded) says who issues and what is revoked; ``replay`` remembers accepted nonces."""
-    decoded = decode(text_or_image, "offline")
+    decoded) says who issues and what is revoked; ``replay`` remembers accepted nonces;
+    ``issuer_id`` is as online (without it a DC1's ``iss`` must be the bare code)."""
+    decoded = decode(text_or_image, "offline", issuer_id)
     if isinstance(decoded, PresentationVerdict):
         return decoded
     p = decoded
