@@ -43,3 +43,28 @@ async def test_present_as_cose_and_check_the_picture(
     # A field the credential lacks: refused by the vault, nothing signed.
     code, _, err = await run_cli(h, monkeypatch, *argv[:5], "住址x", "--format", "cose")
     assert code == common.EXIT_ERROR and "住址x" in err
+
+
+async def test_offline_check_of_a_dc1_takes_the_vaults_public_url(
+    harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Offline the counter derives the issuer's identifier from --public-url; without one it
+    cannot tell the vault's URL from another site's, and refuses the code's iss."""
+    h = harness
+    monkeypatch.delenv("DATAVAULT_PUBLIC_URL", raising=False)
+    dept = await h.department("gongan", name="市公安局")
+    citizen = await h.subject(dept)
+    record = await h.issue(dept)
+    await h.settle()
+    keep_key(h, "citizen", citizen)
+    snapshot = tmp_path / "status.json"
+    snapshot.write_text((await h.http.get("/status/snapshot")).text)
+    code, out, err = await run_cli(h, monkeypatch, "present", "--as", "citizen", record["id"], "--format", "cose")
+    assert code == 0, err
+    text = json.loads(out)["text"]
+
+    code, out, _ = await run_cli(h, monkeypatch, "check", text, "--offline", str(snapshot))
+    assert code == common.EXIT_INVALID and json.loads(out)["failed"] == ["format"]
+    argv = ["check", text, "--offline", str(snapshot), "--public-url", "http://vault.test"]
+    code, out, err = await run_cli(h, monkeypatch, *argv)
+    assert code == 0, out + err
