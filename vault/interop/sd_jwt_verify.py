@@ -25,28 +25,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_utils.address import to_checksum_address
-from eth_utils.hexadecimal import decode_hex
 from jwcrypto import jwk
 from sd_jwt.verifier import SDJWTVerifier
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chain.registry import AnchorStatus
-from chain.view import queries
 from vault.context import VaultContext
 from vault.credentials import records
 from vault.credentials.verification import Check
-from vault.db.models import Department, Record
+from vault.db.models import Department
 from vault.errors import VaultValueError
 from vault.events import VaultEvent
 from vault.interop import issuers, jose_keys, sd_jwt_format, sd_jwt_vc, urls
 from vault.interop import sd_jwt_key_binding as key_binding
+from vault.interop import sd_jwt_standing as standing
 from vault.presentations import nonces
 from vault.presentations.checks import PresentationVerdict
 from vault.presentations.model import MAX_TTL
 
 ISSUER_TYPS = (sd_jwt_vc.TYP, "vc+sd-jwt")
-MAX_STATUS_INDEX = 2**40
 
 
 @dataclass
@@ -82,16 +79,16 @@ async def verify_online(
     signature = _issuer_signature(sd, header, payload, dept, keys, base_url, v)
     v.add(signature)
     v.add(_disclosed(sd, payload))
-    anchor, status = await _anchor(ctx, payload, dept)
+    anchor, status = await standing.anchor(ctx, payload, dept)
     v.add(anchor)
     if keys is None or not keys.keys:
         v.add(Check("issuer_active", False, f"{v.issuer_name or 'the signer'} is not an active issuer on chain"))
     else:
         v.add(Check("issuer_active", True, f"issued by {v.issuer_name}, an active issuer"))
     signed = signature.passed
-    v.add(await _not_revoked(session, payload, status if anchor.passed and signed else None))
+    v.add(await standing.not_revoked(session, payload, status if anchor.passed and signed else None))
     v.add(_validity(payload, now))
-    current = await _current_key(ctx, session, payload) if anchor.passed and signed else None
+    current = await standing.current_key(ctx, session, payload) if anchor.passed and signed else None
     kb = key_binding.check(sd, payload, audiences(base_url, verifier), current)
     v.add(kb.check)
     v.add(key_binding.fresh(kb.iat, now))
@@ -168,73 +165,6 @@ def _disclosed(sd: sd_jwt_format.SdJwt, payload: dict[str, Any]) -> Check:
     return Check("disclosed_fields", True, f"every shown claim is one the issuer signed ({what})")
 
 
-def _anchor_facts(payload: dict[str, Any]) -> tuple[int, str, bytes, list[bytes]] | None:
-    a = payload.get("anchor")
-    try:
-        assert isinstance(a, dict) and type(a["chain_id"]) is int and isinstance(a["registry"], str)
-        leaf, proof = decode_hex(a["credential_hash"]), [decode_hex(p) for p in a["proof"]]
-        assert len(leaf) == 32 and all(len(p) == 32 for p in proof) and len(proof) <= 64
-    except (AssertionError, KeyError, TypeError, ValueError):
-        return None
-    return a["chain_id"], a["registry"], leaf, proof
-
-
-async def _anchor(
-    ctx: VaultContext, payload: dict[str, Any], dept: Department | None
-) -> tuple[Check, AnchorStatus | None]:
-    name = "batch_inclusion"
-    facts = _anchor_facts(payload)
-    if facts is None:
-        return Check(
-            name, False, "no chain anchor (chain_id, registry, credential_hash, proof) in the credential"
-        ), None
-    chain_id, registry, leaf, proof = facts
-    if chain_id != ctx.chain.chain_id() or registry.lower() != ctx.chain.client.address.lower():
-        return Check(name, False, "anchored on another chain or registry than this vault's"), None
-    (status,) = await ctx.chain.view.read(queries.credential_status(ctx.chain.client, leaf, proof))
-    if not status.anchored or status.issuer is None:
-        return Check(name, False, "the credential hash leads to no batch anchored on chain"), None
-    if dept is None or status.issuer.lower() != dept.chain_address.lower():
-        return Check(name, False, "the batch was anchored by another department than the one that signed"), None
-    return Check(name, True, "the credential is in a batch its issuer anchored on chain"), status
-
-
-async def _current_key(ctx: VaultContext, session: AsyncSession, payload: dict[str, Any]) -> str | None:
-    """The key the consent registry lists now for the subject of the (verified, anchored)
-    credential, read through the chain view as for ``DV1:``; None when none is."""
-    facts = _anchor_facts(payload)
-    row = await records.by_hash(session, "0x" + facts[2].hex()) if facts else None
-    if row is None or ctx.chain.consent is None:
-        return None
-    (holder,) = await ctx.chain.view.read(queries.subject_key(ctx.chain.consent, decode_hex(row.subject_id)))
-    key: str | None = holder.key
-    return key
-
-
-def _status_index(payload: dict[str, Any]) -> int | None:
-    status = payload.get("status")
-    listed = status.get("status_list") if isinstance(status, dict) else None
-    idx = listed.get("idx") if isinstance(listed, dict) else None
-    # A status index is what the vault hands out: small and not negative. Anything else is no
-    # index (and must not reach the database as a 64-bit integer it cannot hold).
-    return idx if type(idx) is int and 0 <= idx < MAX_STATUS_INDEX else None
-
-
-async def _not_revoked(session: AsyncSession, payload: dict[str, Any], status: AnchorStatus | None) -> Check:
-    """``status``: the anchor's, given only once the issuer's signature and the anchor hold."""
-    facts = _anchor_facts(payload)
-    if status is None or facts is None:
-        return Check("not_revoked", False, "not checked: the credential's signature or anchor does not hold")
-    here = await records.status_by_hash(session, "0x" + facts[2].hex())
-    idx = _status_index(payload)
-    # The status list's bit for idx (what /status/token-list publishes), read at its source.
-    bit = await session.scalar(select(Record.status).where(Record.status_index == idx)) if idx is not None else None
-    # Deny wins: a revocation the vault has queued counts before the chain confirms it.
-    if status.revoked or here in ("revoked", "revoking") or bit in ("revoked", "revoking"):
-        return Check("not_revoked", False, "the issuer revoked this credential")
-    return Check("not_revoked", True, "not revoked")
-
-
 def _validity(payload: dict[str, Any], now: int) -> Check:
     nbf, exp = payload.get("nbf"), payload.get("exp")
     if type(nbf) is not int or type(exp) is not int:
@@ -257,7 +187,7 @@ async def _trace(
     # Whose credential it was is logged only when the issuer's signature and the anchor hold:
     # an altered one names no one.
     passed = {c.name for c in v.checks if c.passed}
-    facts = _anchor_facts(payload) if payload and {"issuer_signature", "batch_inclusion"} <= passed else None
+    facts = standing.anchor_facts(payload) if payload and {"issuer_signature", "batch_inclusion"} <= passed else None
     row = await records.by_hash(session, "0x" + facts[2].hex()) if facts else None
     await ctx.events.emit(
         session,
