@@ -56,10 +56,7 @@ async def prepare(body: PresentationCreate, me: CurrentSubject, ctx: Ctx, sessio
 async def sign(body: PresentationSign, me: CurrentSubject, ctx: Ctx, session: Session) -> PresentationPublic:
     """Step 2: your signature in, the text for the QR code out."""
     signed = await holder.finish(ctx, session, subject_id=me.id, unsigned=body.unsigned, signature=body.signature)
-    text = signed.text
-    return PresentationPublic(
-        text=text, chars=len(text), qr_version=qr.version_for(text), expires_at=signed.presentation.expires_at
-    )
+    return PresentationPublic.of(signed.text, signed.presentation.expires_at)
 
 
 @router.post("/me/presentations/qr", response_class=Response)

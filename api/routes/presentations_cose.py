@@ -10,7 +10,7 @@ from api.deps import Ctx, CurrentSubject, Now, PublicUrl, Session
 from api.schemas.presentations import PresentationPublic, PresentationSign
 from api.schemas.presentations_cose import CosePreparedPublic, CosePresentationCreate
 from vault.interop import urls
-from vault.presentations import cose_holder, holder, qr
+from vault.presentations import cose_holder, holder
 
 router = APIRouter(tags=["presentations"])
 
@@ -47,7 +47,4 @@ async def prepare(
 async def sign(body: PresentationSign, me: CurrentSubject, ctx: Ctx, session: Session) -> PresentationPublic:
     """Step 2 (COSE): your ES256K signature in, the DC1 text for the QR code out."""
     signed = await cose_holder.finish(ctx, session, subject_id=me.id, unsigned=body.unsigned, signature=body.signature)
-    text = signed.text
-    return PresentationPublic(
-        text=text, chars=len(text), qr_version=qr.version_for(text), expires_at=signed.presentation.expires_at
-    )
+    return PresentationPublic.of(signed.text, signed.presentation.expires_at)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import Strict
 from api.schemas.verify import CheckPublic
+from vault.presentations import qr
 
 if TYPE_CHECKING:
     from vault.presentations.checks import PresentationVerdict
@@ -45,6 +46,10 @@ class PresentationPublic(BaseModel):
     chars: int
     qr_version: int = Field(description="QR code version (1-40) at error correction level M")
     expires_at: int
+
+    @classmethod
+    def of(cls, text: str, expires_at: int) -> PresentationPublic:
+        return cls(text=text, chars=len(text), qr_version=qr.version_for(text), expires_at=expires_at)
 
 
 class QrRequest(Strict):
