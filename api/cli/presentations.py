@@ -3,7 +3,8 @@
 `present` asks the vault to prepare a presentation, checks the typed data says what was asked,
 signs it locally with the holder's keystore key (as a phone wallet would) and writes the QR
 code. `check` verifies a presentation's text or a picture of its QR code, online through the
-vault (as a verifier department) or offline against a status snapshot file.
+vault (as a verifier department) or offline against a status snapshot file (an SD-JWT VC
+offline with `--aud CODE`: the counter its key binding must name).
 Exit codes as for `verify`: 0 valid, 1 invalid, 2 could not check.
 """
 
@@ -151,7 +152,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _offline(args: argparse.Namespace, given: str | bytes) -> dict[str, Any]:
     from api.schemas.presentations import verdict_public
-    from vault.interop import urls
+    from vault.interop import sd_jwt_format, sd_jwt_offline, urls
     from vault.presentations import status_snapshot
     from vault.presentations import verify as presentation_verify
     from vault.presentations.nonces import FileReplayCache
@@ -163,20 +164,32 @@ def _offline(args: argparse.Namespace, given: str | bytes) -> dict[str, Any]:
     snapshot = status_snapshot.decode(text, trusted_signer=args.trust)
     replay = FileReplayCache(Path(args.seen)) if args.seen else None
     base = _public_url(args)
+    issuer_id = (lambda code: urls.issuer_id(base, code)) if base else None
+    if isinstance(given, str) and sd_jwt_format.looks_like(given):
+        # An SD-JWT's key binding names the counter it was made for: offline, no login says which.
+        if not args.aud:
+            raise CliError("an SD-JWT presentation is made for one counter: give its department code with --aud CODE")
+        sd = sd_jwt_offline.verify_offline(
+            snapshot, given, aud=args.aud, now=int(time.time()), replay=replay, issuer_id=issuer_id
+        )
+        _note_trust(args, snapshot.signer)
+        return verdict_public(sd).model_dump()
     verdict = asyncio.run(
         presentation_verify.verify_offline(
             snapshot,
             given,
             now=int(time.time()),
             replay=replay,
-            issuer_id=(lambda code: urls.issuer_id(base, code)) if base else None,
+            issuer_id=issuer_id,
         )
     )
-    if args.trust is None:
-        say(
-            f"note: the snapshot is signed by {snapshot.signer}; pass --trust ADDRESS to insist on the registry's admin"
-        )
+    _note_trust(args, snapshot.signer)
     return verdict_public(verdict).model_dump()
+
+
+def _note_trust(args: argparse.Namespace, signer: str) -> None:
+    if args.trust is None:
+        say(f"note: the snapshot is signed by {signer}; pass --trust ADDRESS to insist on the registry's admin")
 
 
 def _public_url(args: argparse.Namespace) -> str | None:
@@ -242,6 +255,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--trust", metavar="ADDRESS", help="offline: the snapshot must be signed by this address (the registry's admin)"
     )
     ck.add_argument("--seen", metavar="FILE", help="offline: remember accepted codes in FILE, refusing a second use")
+    ck.add_argument(
+        "--aud",
+        metavar="CODE",
+        help="offline, an SD-JWT VC: this counter's department code, which the key binding must name (its aud)",
+    )
     ck.add_argument(
         "--public-url",
         metavar="URL",
