@@ -37,7 +37,7 @@ from vault.errors import VaultValueError
 from vault.interop import jose_keys, sd_jwt_format, sd_jwt_vc
 from vault.interop import sd_jwt_key_binding as key_binding
 from vault.interop import sd_jwt_standing as standing
-from vault.interop.sd_jwt_verify import ISSUER_TYPS, SdJwtVerdict, _disclosed, _validity
+from vault.interop.sd_jwt_verify import ISSUER_TYPS, SdJwtVerdict, disclosed, validity
 from vault.presentations.checks import holder_check
 from vault.presentations.model import MAX_TTL
 from vault.presentations.nonces import FileReplayCache
@@ -45,7 +45,7 @@ from vault.presentations.status_snapshot import SnapshotIssuer, StatusSnapshot
 
 # The DV1 offline verifier's own wording for the bit and the snapshot's age, shared so that a
 # counter reads the same sentence whatever the format.
-from vault.presentations.verify import MAX_SNAPSHOT_AGE, _age_reason, _bit
+from vault.presentations.verify import MAX_SNAPSHOT_AGE, snapshot_age_reason, snapshot_bit
 
 
 def verify_offline(
@@ -73,7 +73,7 @@ def verify_offline(
     signature = _issuer_signature(sd, header, payload, issuer, issuer_id, v)
     v.add(signature)
     signed = signature.passed
-    v.add(_disclosed(sd, payload))
+    v.add(disclosed(sd, payload))
     v.add(_anchor(snapshot, payload, signed))
     if issuer is None or not (issuer.active and issuer.roles & 1):
         v.add(
@@ -87,8 +87,8 @@ def verify_offline(
     if not signed or idx is None:
         v.add(Check("not_revoked", False, "not checked: the credential's signature or status index does not hold"))
     else:
-        v.add(_bit(snapshot, idx))
-    v.add(_validity(payload, now))
+        v.add(snapshot_bit(snapshot, idx))
+    v.add(validity(payload, now))
     kb = _holder_binding(snapshot, sd, payload, aud, signed, now, v)
     if kb.nonce is None:
         v.add(Check("not_replayed", False, "not checked: no nonce the counter can keep"))
@@ -99,7 +99,7 @@ def verify_offline(
         consume = all(c.passed for c in v.checks)
         v.add(replay.use(kb.nonce, (kb.iat or now) + MAX_TTL, now, consume))
     age = snapshot.age(now)
-    v.add(Check("snapshot", 0 <= age <= max_age, _age_reason(age, max_age)))
+    v.add(Check("snapshot", 0 <= age <= max_age, snapshot_age_reason(age, max_age)))
     v.settle()
     return v
 

@@ -78,7 +78,7 @@ async def verify_online(
     v.issuer_code, v.issuer_name = (dept.code, dept.name) if dept else (None, None)
     signature = _issuer_signature(sd, header, payload, dept, keys, base_url, v)
     v.add(signature)
-    v.add(_disclosed(sd, payload))
+    v.add(disclosed(sd, payload))
     anchor, status = await standing.anchor(ctx, payload, dept)
     v.add(anchor)
     if keys is None or not keys.keys:
@@ -87,7 +87,7 @@ async def verify_online(
         v.add(Check("issuer_active", True, f"issued by {v.issuer_name}, an active issuer"))
     signed = signature.passed
     v.add(await standing.not_revoked(session, payload, status if anchor.passed and signed else None))
-    v.add(_validity(payload, now))
+    v.add(validity(payload, now))
     current = await standing.current_key(ctx, session, payload) if anchor.passed and signed else None
     kb = key_binding.check(sd, payload, audiences(base_url, verifier), current)
     v.add(kb.check)
@@ -148,7 +148,7 @@ def _issuer_signature(
     return Check(name, True, f"signed by {dept.name} ({v.issuer_address}), with the key the registry lists")
 
 
-def _disclosed(sd: sd_jwt_format.SdJwt, payload: dict[str, Any]) -> Check:
+def disclosed(sd: sd_jwt_format.SdJwt, payload: dict[str, Any]) -> Check:
     listed = payload.get("_sd")
     listed = set(listed) if isinstance(listed, list) and all(isinstance(d, str) for d in listed) else set()
     digests = [d.digest for d in sd.disclosures]
@@ -165,7 +165,7 @@ def _disclosed(sd: sd_jwt_format.SdJwt, payload: dict[str, Any]) -> Check:
     return Check("disclosed_fields", True, f"every shown claim is one the issuer signed ({what})")
 
 
-def _validity(payload: dict[str, Any], now: int) -> Check:
+def validity(payload: dict[str, Any], now: int) -> Check:
     nbf, exp = payload.get("nbf"), payload.get("exp")
     if type(nbf) is not int or type(exp) is not int:
         return Check("validity", False, "the credential states no validity period (nbf, exp)")

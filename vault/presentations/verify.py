@@ -158,7 +158,7 @@ async def verify_offline(
         v.add(
             pc.issuer_named(p, issuer.address) or _issuer_check(issuer.active and bool(issuer.roles & 1), issuer.name)
         )
-    v.add(_bit(snapshot, p.header.status_index))
+    v.add(snapshot_bit(snapshot, p.header.status_index))
 
     async def use(consume: bool) -> Check:
         if replay is None:
@@ -167,7 +167,7 @@ async def verify_offline(
 
     await _finish(v, p, now, use)
     age = snapshot.age(now)
-    v.add(Check("snapshot", 0 <= age <= max_age, _age_reason(age, max_age)))
+    v.add(Check("snapshot", 0 <= age <= max_age, snapshot_age_reason(age, max_age)))
     return v.settle()
 
 
@@ -199,7 +199,7 @@ def _batch_root(p: Presentation) -> bytes | None:
         return None
 
 
-def _bit(snapshot: StatusSnapshot, index: int) -> Check:
+def snapshot_bit(snapshot: StatusSnapshot, index: int) -> Check:
     if index >= snapshot.size:
         return Check(
             "not_revoked",
@@ -225,7 +225,7 @@ async def _finish(v: PresentationVerdict, p: Presentation, now: int, use: Callab
     v.add(await use(all(c.passed for c in v.checks)))
 
 
-def _age_reason(age: int, max_age: int) -> str:
+def snapshot_age_reason(age: int, max_age: int) -> str:
     when = f"{age // 3600} h {age % 3600 // 60} min" if age >= 3600 else f"{max(age, 0) // 60} min"
     if age < 0:
         return "the snapshot is dated in the future; check this device's clock"
