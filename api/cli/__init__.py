@@ -3,7 +3,8 @@
 One module per group of commands, each registering its own with ``add_commands(sub)``:
 `core` (up, admin-init, demo, issue, records, verify, compile), `grants` (consent, signed
 locally), `delegations` (agents), `audit` (auditors' `audit ...`, subjects' `access-log`),
-`bulk` (issue-bulk), `corrections`, `presentations` (present, challenge, check), `status`
+`bulk` (issue-bulk), `corrections`, `presentations` (present), `checks` (challenge, check),
+`sd_jwt` (SD-JWT VC export and key binding), `status`
 (status-snapshot), `keys` (keys, register) and `consortium` (a QBFT genesis and validator
 keys). They share `common` (errors, output, parsing, login) and import nothing of each other;
 this module builds the parser from them and runs it.
@@ -23,7 +24,20 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from api.cli import audit, bulk, consortium, core, corrections, delegations, grants, keys, presentations, sd_jwt, status
+from api.cli import (
+    audit,
+    bulk,
+    checks,
+    consortium,
+    core,
+    corrections,
+    delegations,
+    grants,
+    keys,
+    presentations,
+    sd_jwt,
+    status,
+)
 from api.cli.common import EXIT_ERROR, CliError
 from api.client import DEFAULT_DATADIR, ClientError
 from chain.errors import ChainError
@@ -46,7 +60,20 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--api", help="API base URL (default: the vault running from --datadir)")
     sub = p.add_subparsers(dest="command", required=True)
-    for group in (core, grants, delegations, audit, bulk, corrections, presentations, sd_jwt, status, keys, consortium):
+    for group in (
+        core,
+        grants,
+        delegations,
+        audit,
+        bulk,
+        corrections,
+        presentations,
+        checks,
+        sd_jwt,
+        status,
+        keys,
+        consortium,
+    ):
         group.add_commands(sub)
     return p
 
