@@ -114,11 +114,19 @@ def _note_trust(args: argparse.Namespace, signer: str) -> None:
 
 
 def _public_url(args: argparse.Namespace) -> str | None:
-    """The vault's public URL, of which a DC1's ``iss`` may be made: --public-url, else the
-    settings' (DATAVAULT_PUBLIC_URL), else --api; None: only the bare issuer code is accepted."""
+    """The vault's public URL, of which a DC1's or an SD-JWT's ``iss`` may be made:
+    --public-url, else the settings' (DATAVAULT_PUBLIC_URL), else --api, else the vault running
+    from the data directory, if one is (a counter beside its own vault); None: only the bare
+    issuer code is accepted."""
+    from api.client import ClientError, discover
     from vault.config import Settings
 
     given: str | None = args.public_url or Settings.from_env().public_url or args.api
+    if given is None:
+        try:
+            given = discover(args.datadir)
+        except ClientError:
+            return None
     return given
 
 
@@ -162,7 +170,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     ck.add_argument(
         "--public-url",
         metavar="URL",
-        help="offline: the vault's public URL; a DC1 code's iss must be its issuer's identifier there "
-        "(default: the settings' public URL, else --api; without one only a bare issuer code is accepted)",
+        help="offline: the vault's public URL; a DC1 code's or an SD-JWT's iss must be its issuer's identifier "
+        "there (default: the settings' public URL, else --api, else the vault running from the data directory; "
+        "without one only a bare issuer code is accepted)",
     )
     ck.set_defaults(func=cmd_check)

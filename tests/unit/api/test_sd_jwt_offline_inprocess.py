@@ -173,3 +173,23 @@ async def test_check_offline_from_the_terminal(
     shown.write_text(_show(issued, citizen), encoding="utf-8")
     code, out, _ = await run_cli(h, monkeypatch, *argv, "--aud", "gongan")
     assert code == common.EXIT_INVALID and "issuer_signature" in json.loads(out)["failed"]
+
+
+async def test_a_counter_beside_its_running_vault_needs_no_public_url(
+    harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The vault running from the data directory (what `datavault up` records in api.json) is
+    # the one whose identifiers the credential carries: its URL is the default.
+    h = harness
+    monkeypatch.delenv("DATAVAULT_PUBLIC_URL", raising=False)
+    _, citizen, _, issued = await _setup(h)
+    snapshot = tmp_path / "status.json"
+    snapshot.write_text((await h.http.get("/status/snapshot")).text)
+    shown = tmp_path / "shown.txt"
+    shown.write_text(_show(issued, citizen), encoding="utf-8")
+    argv = ["check", "--offline", str(snapshot), "--file", str(shown), "--aud", "gongan"]
+    code, out, _ = await run_cli(h, monkeypatch, *argv)
+    assert code == common.EXIT_INVALID and "issuer_signature" in json.loads(out)["failed"]
+    (h.datadir / "api.json").write_text(json.dumps({"url": BASE, "pid": os.getpid()}), encoding="utf-8")
+    code, out, err = await run_cli(h, monkeypatch, *argv)
+    assert code == 0, out + err
