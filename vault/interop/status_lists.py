@@ -21,13 +21,12 @@ import gzip
 import zlib
 from typing import Any
 
-from eth_account.signers.local import LocalAccount
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vault.context import VaultContext
 from vault.credentials import status_list
-from vault.errors import ChainStateError
 from vault.interop import compact_jws, jose_keys, urls, w3c_dates
+from vault.presentations import status_snapshot
 
 # Seconds a verifier may reuse a list before fetching it again (the routes' max-age too).
 TTL = 60
@@ -97,16 +96,6 @@ def bitstring_credential(base_url: str, w3c_bitmap: bytes, now: int) -> dict[str
     }
 
 
-async def signer(ctx: VaultContext) -> LocalAccount:
-    """The operator's account, once the registry confirms it is still its admin: verifiers pin
-    ``admin()``, so a list signed by anyone else would be refused everywhere."""
-    chain, operator = ctx.chain, ctx.chain.operator
-    admin = await chain.call(chain.client.admin)
-    if admin.lower() != operator.address.lower():
-        raise ChainStateError(f"the registry's admin is {admin}, not the vault's operator {operator.address}")
-    return operator
-
-
 def jwks(ctx: VaultContext) -> dict[str, Any]:
     """The JWK Set of the status lists' signer (``kid``: its address, the registry's admin)."""
     return {"keys": [jose_keys.public_jwk(ctx.chain.operator)]}
@@ -115,12 +104,12 @@ def jwks(ctx: VaultContext) -> dict[str, Any]:
 async def token_status_list(ctx: VaultContext, session: AsyncSession, base_url: str, now: int) -> str:
     """The signed Status List Token (``application/statuslist+jwt``) as of ``now``."""
     _size, bitmap = await status_list.bitmap(session)
-    account = await signer(ctx)
+    account = await status_snapshot.registry_signer(ctx)
     return compact_jws.sign(account, {"typ": TOKEN_TYP}, token_claims(base_url, bitmap, now))
 
 
 async def bitstring_status_list(ctx: VaultContext, session: AsyncSession, base_url: str, now: int) -> str:
     """The BitstringStatusListCredential secured as vc-jose-cose (``application/vc+jwt``)."""
     _size, bitmap = await status_list.bitmap(session)
-    account = await signer(ctx)
+    account = await status_snapshot.registry_signer(ctx)
     return compact_jws.sign(account, {"typ": VC_TYP, "cty": "vc"}, bitstring_credential(base_url, bitmap, now))

@@ -124,20 +124,27 @@ def from_array(array: Any) -> Presentation:
         raise PresentationFormatError(f"the code is damaged: {e}") from None
 
 
+def inflate(data: bytes) -> bytes:
+    """A code's zlib stream inflated, at most MAX_DECOMPRESSED bytes, so that a small stream
+    cannot make a reader allocate more (a zlib bomb); PresentationFormatError otherwise."""
+    inflater = zlib.decompressobj()
+    try:
+        body = inflater.decompress(data, MAX_DECOMPRESSED + 1)
+    except zlib.error:
+        raise PresentationFormatError("the code is damaged: the compressed data is corrupt") from None
+    if len(body) > MAX_DECOMPRESSED:
+        raise PresentationFormatError(f"payload too large: more than {MAX_DECOMPRESSED} bytes once decompressed")
+    if not inflater.eof or inflater.unused_data:
+        raise PresentationFormatError(
+            "the code is damaged: the compressed data is cut short or followed by extra bytes"
+        )
+    return body
+
+
 def _load(payload: bytes) -> Any:
     if not payload or payload[0] not in (_RAW, _ZLIB):
         _bad("unknown compression flag")
-    body = payload[1:]
-    if payload[0] == _ZLIB:
-        inflater = zlib.decompressobj()
-        try:
-            body = inflater.decompress(body, MAX_DECOMPRESSED + 1)
-        except zlib.error:
-            _bad("the compressed data is corrupt")
-        if len(body) > MAX_DECOMPRESSED:
-            raise PresentationFormatError(f"payload too large: more than {MAX_DECOMPRESSED} bytes once decompressed")
-        if not inflater.eof or inflater.unused_data:
-            _bad("the compressed data is cut short or followed by extra bytes")
+    body = inflate(payload[1:]) if payload[0] == _ZLIB else payload[1:]
     try:
         cbor_scan.check(body, max_depth=MAX_DEPTH)
     except cbor_scan.CborRefused as e:

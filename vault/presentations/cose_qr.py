@@ -54,8 +54,8 @@ from vault.errors import VaultValueError
 from vault.presentations import base45
 from vault.presentations import codec as presentation_codec
 from vault.presentations.base45 import Base45Error
-from vault.presentations.codec import MAX_TEXT_CHARS, PresentationFormatError
-from vault.presentations.cose_wire import COSE_SIGN1_TAG, Bad, bad, cbor, inflate
+from vault.presentations.codec import MAX_TEXT_CHARS, PresentationFormatError, inflate
+from vault.presentations.cose_wire import COSE_SIGN1_TAG, Bad, bad, cbor
 from vault.presentations.model import CredentialDomain, Presentation
 
 PREFIX = "DC1:"

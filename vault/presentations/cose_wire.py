@@ -1,15 +1,14 @@
-"""Reading a ``DC1:`` code's bytes strictly: bounded inflation, then CBOR that must be exactly
-what ``cose_qr`` writes. Hostile input is refused here, before any COSE library sees it."""
+"""Reading a ``DC1:`` code's bytes strictly (once ``codec.inflate`` bounded them): CBOR that
+must be exactly what ``cose_qr`` writes. Hostile input is refused here, before any COSE library sees it."""
 
 from __future__ import annotations
 
 import io
-import zlib
 from typing import Any, NoReturn
 
 import cbor2
 
-from vault.presentations.codec import MAX_DECOMPRESSED, MAX_DEPTH, PresentationFormatError
+from vault.presentations.codec import MAX_DEPTH
 
 COSE_SIGN1_TAG = 18
 
@@ -20,19 +19,6 @@ class Bad(Exception):
 
 def bad(reason: str) -> NoReturn:
     raise Bad(reason)
-
-
-def inflate(data: bytes) -> bytes:
-    inflater = zlib.decompressobj()
-    try:
-        body = inflater.decompress(data, MAX_DECOMPRESSED + 1)
-    except zlib.error:
-        bad("the compressed data is corrupt")
-    if len(body) > MAX_DECOMPRESSED:
-        raise PresentationFormatError(f"payload too large: more than {MAX_DECOMPRESSED} bytes once decompressed")
-    if not inflater.eof or inflater.unused_data:
-        bad("the compressed data is cut short or followed by extra bytes")
-    return body
 
 
 def cbor(data: bytes, *, sign1: bool) -> Any:

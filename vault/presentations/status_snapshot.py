@@ -28,6 +28,7 @@ from typing import Any
 
 import pydantic_core
 from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
 from eth_utils.address import to_checksum_address
 from eth_utils.hexadecimal import decode_hex, encode_hex
@@ -128,13 +129,21 @@ def typed_data(s: StatusSnapshot) -> dict[str, Any]:
     }
 
 
-async def build(ctx: VaultContext, session: AsyncSession, now: int) -> StatusSnapshot:
-    """The snapshot as of ``now``, signed by the registry's admin (the vault's operator)."""
+async def registry_signer(ctx: VaultContext) -> LocalAccount:
+    """The operator's account, once the registry confirms it is still its admin: verifiers pin
+    ``admin()``, so status (this snapshot, the status lists) signed by anyone else would be
+    refused everywhere."""
     chain, operator = ctx.chain, ctx.chain.operator
     admin = await chain.call(chain.client.admin)
     if admin.lower() != operator.address.lower():
-        # Verifiers pin admin(): a snapshot the operator signed would be refused everywhere.
         raise ChainStateError(f"the registry's admin is {admin}, not the vault's operator {operator.address}")
+    return operator
+
+
+async def build(ctx: VaultContext, session: AsyncSession, now: int) -> StatusSnapshot:
+    """The snapshot as of ``now``, signed by the registry's admin (the vault's operator)."""
+    chain = ctx.chain
+    operator = await registry_signer(ctx)
     issuers = []
     for row in (await session.scalars(select(Department))).all():
         info = await chain.call(chain.client.department, row.chain_address)
