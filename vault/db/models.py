@@ -79,6 +79,8 @@ class Subject(Base):
     profile_key: Mapped[bytes] = mapped_column(LargeBinary)
     profile: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[int] = mapped_column(BigInteger)
+    # When the whole file was erased (vault.erasure): its keys are gone, its sealed columns empty.
+    erased_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     # The registrar answerable for this subject: only it replaces the key or appoints a
     # guardian, until the admin hands the subject to another registrar.
     registered_by: Mapped[str | None] = mapped_column(String(31), index=True)
@@ -119,6 +121,8 @@ class Record(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
     # Its bit in the revocation bitmap of offline status snapshots (version 2 documents).
     status_index: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    # When it was erased (vault.erasure): wrapped_key and body are then empty for good.
+    erased_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class AnchorBatch(Base):
