@@ -1,19 +1,22 @@
 """Subjects' key-encryption keys: one row per version, wrapped by the master key.
 
-Rotation adds a version and rewraps every data key of the subject; record bodies are not
-touched, and a crash mid-rotation leaves the old transaction intact (one DB transaction).
+Rotation adds a version and rewraps every data key of the subject (every column
+``sealed_parts`` lists); bodies are not touched, and a crash mid-rotation leaves the old
+transaction intact (one DB transaction). Erasure (vault.erasure) destroys versions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keys import Kek, KeyId, KeyNotFoundError, MasterKey, generate_kek, rewrap, unwrap_kek, wrap_kek
 from vault.db.corrections import CorrectionRow
-from vault.db.grants import GrantRow
+from vault.db.grants import DelegationRow, GrantRow
 from vault.db.models import Record, Subject, SubjectKey
 from vault.errors import NotFoundError
 
@@ -73,23 +76,12 @@ async def rotate(session: AsyncSession, master: MasterKey, subject_id: str, now:
         select(SubjectKey.version).where(SubjectKey.subject_id == subject_id).order_by(SubjectKey.version.desc())
     )
     new = generate_kek(kek_id(subject_id), (current or 0) + 1)
-    subject = await session.get(Subject, subject_id)
-    assert subject is not None
-    subject.profile_key = rewrap(subject.profile_key, profile_aad(subject_id), lookup, new)
-    records = (await session.scalars(select(Record).where(Record.subject_id == subject_id))).all()
-    for record in records:
-        record.wrapped_key = rewrap(record.wrapped_key, record_aad(subject_id, record.id, record.version), lookup, new)
-    # Correction requests seal the subject's words and the corrected values under the same key.
-    for corr in (await session.scalars(select(CorrectionRow).where(CorrectionRow.subject_id == subject_id))).all():
-        corr.wrapped_key = rewrap(corr.wrapped_key, correction_aad(subject_id, corr.id, "request"), lookup, new)
-        if corr.note_key is not None:
-            corr.note_key = rewrap(corr.note_key, correction_aad(subject_id, corr.id, "note"), lookup, new)
-    # A grant's purpose in words is sealed under it too.
-    grant_rows = await session.scalars(select(GrantRow).where(GrantRow.subject_id == subject_id))
-    for grant in grant_rows.all():
-        if grant.purpose_key is not None:
-            aad = grant_purpose_aad(subject_id, grant.id)
-            grant.purpose_key = rewrap(grant.purpose_key, aad, lookup, new)
+    for part in sealed_parts():
+        for row in await part.rows(session, subject_id):
+            wrapped = getattr(row, part.key_column)
+            # Empty: erased for good (vault.erasure) — nothing left to rewrap.
+            if wrapped:
+                setattr(row, part.key_column, rewrap(wrapped, part.aad(row), lookup, new))
     await session.execute(update(SubjectKey).where(SubjectKey.subject_id == subject_id).values(active=False))
     session.add(
         SubjectKey(
@@ -97,6 +89,55 @@ async def rotate(session: AsyncSession, master: MasterKey, subject_id: str, now:
         )
     )
     return new.version
+
+
+async def destroy_versions_before(session: AsyncSession, subject_id: str, version: int) -> int:
+    """Delete the subject's KEKs older than ``version`` (after a rotation nothing needs them):
+    whatever they wrapped and was not rewrapped can never be opened again. Returns how many."""
+    result = await session.execute(
+        delete(SubjectKey).where(SubjectKey.subject_id == subject_id, SubjectKey.version < version)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def destroy_all(session: AsyncSession, subject_id: str) -> int:
+    """Delete every KEK of the subject: everything sealed for it is unreadable for good."""
+    result = await session.execute(delete(SubjectKey).where(SubjectKey.subject_id == subject_id))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class SealedPart:
+    """One place a subject's personal data is stored sealed: the table, the columns holding the
+    wrapped data key and the ciphertext, and the associated data that binds them to their row.
+    Rotation rewraps every one of them and erasure empties them; both read this one list."""
+
+    model: type[Any]
+    key_column: str
+    body_column: str
+    aad: Callable[[Any], bytes]
+
+    async def rows(self, session: AsyncSession, subject_id: str) -> Sequence[Any]:
+        owner = Subject.id if self.model is Subject else self.model.subject_id
+        return (await session.scalars(select(self.model).where(owner == subject_id))).all()
+
+
+def sealed_parts() -> tuple[SealedPart, ...]:
+    return (
+        SealedPart(Subject, "profile_key", "profile", lambda r: profile_aad(r.id)),
+        SealedPart(Record, "wrapped_key", "body", lambda r: record_aad(r.subject_id, r.id, r.version)),
+        # Correction requests seal the subject's words and the corrected values, and the
+        # issuer's decision note, under the same key.
+        SealedPart(CorrectionRow, "wrapped_key", "body", lambda r: correction_aad(r.subject_id, r.id, "request")),
+        SealedPart(CorrectionRow, "note_key", "note_body", lambda r: correction_aad(r.subject_id, r.id, "note")),
+        SealedPart(GrantRow, "purpose_key", "purpose_body", lambda r: grant_purpose_aad(r.subject_id, r.id)),
+        SealedPart(
+            DelegationRow,
+            "reason_key",
+            "reason",
+            lambda r: guardian_reason_aad(r.subject_id, r.agent_address, r.created_at),
+        ),
+    )
 
 
 def record_aad(subject_id: str, record_id: str, version: int) -> bytes:
@@ -112,6 +153,11 @@ def correction_aad(subject_id: str, correction_id: str, part: str) -> bytes:
 def grant_purpose_aad(subject_id: str, grant_id: str) -> bytes:
     # Binds a grant's sealed purpose to its subject and grant.
     return f"grant|{subject_id}|{grant_id}|purpose".encode()
+
+
+def guardian_reason_aad(subject_id: str, guardian: str, created_at: int) -> bytes:
+    # Binds a guardian's sealed reason to its subject and appointment.
+    return f"guardian|{subject_id}|{guardian}|{created_at}|reason".encode()
 
 
 def profile_aad(subject_id: str) -> bytes:

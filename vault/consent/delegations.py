@@ -264,17 +264,12 @@ async def revoke(
 MAX_REASON = 500
 
 
-def _reason_aad(subject_id: str, guardian: str, created_at: int) -> bytes:
-    # Binds the sealed reason to its subject and appointment.
-    return f"guardian|{subject_id}|{guardian}|{created_at}|reason".encode()
-
-
 async def guardian_reason(ctx: VaultContext, session: AsyncSession, row: DelegationRow) -> str | None:
     """Why the registrar appointed this guardian (for the subject and its registrar)."""
     if row.reason_key is None or row.reason is None:
         return None
     lookup = await keyring.lookup_for(session, ctx.master, row.subject_id)
-    aad = _reason_aad(row.subject_id, row.agent_address, row.created_at)
+    aad = keyring.guardian_reason_aad(row.subject_id, row.agent_address, row.created_at)
     return open_sealed(Sealed(row.reason_key, row.reason), aad, lookup).decode()
 
 
@@ -305,7 +300,7 @@ async def appoint_guardian(
     _window(not_before, expires_at, now)
     await _end_live(session, subject_id, address, now)
     kek = await keyring.active_key(session, ctx.master, subject_id)
-    sealed = seal(reason.encode(), _reason_aad(subject_id, address, now), kek)
+    sealed = seal(reason.encode(), keyring.guardian_reason_aad(subject_id, address, now), kek)
     row = DelegationRow(
         subject_id=subject_id,
         agent_address=address,
