@@ -4,11 +4,14 @@ pseudonyms. Knows nothing of the vault, the chain or HTTP."""
 from keys.envelope import (
     Kek,
     Sealed,
+    body_suite,
     generate_kek,
     key_header,
     open_sealed,
+    reseal,
     rewrap,
     seal,
+    sealed_suites,
     unwrap_kek,
     wrap_kek,
 )
@@ -33,8 +36,12 @@ from keys.signing import (
     recover_typed_data,
     recover_typed_data_digest,
 )
+from keys.sm2 import DEFAULT_USER_ID as SM2_DEFAULT_USER_ID
+from keys.sm2 import Sm2Key, Sm2PublicKey
+from keys.suite import Suite
 
 __all__ = [
+    "SM2_DEFAULT_USER_ID",
     "DecryptionError",
     "Kek",
     "KeyId",
@@ -49,7 +56,11 @@ __all__ = [
     "Sealed",
     "SignatureError",
     "SigningKey",
+    "Sm2Key",
+    "Sm2PublicKey",
+    "Suite",
     "address_of_public_key",
+    "body_suite",
     "generate_kek",
     "key_header",
     "normalize_identifier",
@@ -58,8 +69,10 @@ __all__ = [
     "recover_message",
     "recover_typed_data",
     "recover_typed_data_digest",
+    "reseal",
     "rewrap",
     "seal",
+    "sealed_suites",
     "unwrap_kek",
     "wrap_kek",
 ]

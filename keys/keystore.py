@@ -7,6 +7,14 @@ Entry file ``<directory>/<name>.json`` (mode 0600, created atomically, never ove
 The wrapped secret is the 32 raw private-key bytes with aad ``b"keystore:" + name``, so an
 entry copied under another name does not decrypt. ``address`` is plaintext (so listing
 needs no key) and unauthenticated; ``load`` checks it against the decrypted key.
+
+An SM2 key (the sm suite's signatures, ``keys.sm2``) is an entry of another type::
+
+    {"type": "sm2", "public_key": "04<x><y> hex", "version": 1, "ciphertext": "..."}
+
+with aad ``b"keystore:sm2:" + name``: a type changed in the file does not decrypt, and
+``load`` (secp256k1) and ``load_sm2`` each refuse the other's entries, so the two kinds of key
+are never mixed up. An entry without ``type`` is secp256k1, as every entry was before.
 """
 
 from __future__ import annotations
@@ -21,16 +29,21 @@ from keys._fs import create_exclusive
 from keys.errors import KeysError, KeystoreEntryExists, KeystoreEntryMissing, KeystoreError
 from keys.master import MasterKey
 from keys.signing import SigningKey
+from keys.sm2 import Sm2Key, Sm2PublicKey
+from keys.suite import Suite
 
 ENTRY_VERSION = 1
+SM2 = "sm2"
 _NAME_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _SUFFIX = ".json"
 
 
 class Keystore:
-    def __init__(self, directory: Path, master: MasterKey) -> None:
+    def __init__(self, directory: Path, master: MasterKey, suite: Suite = Suite.INTL) -> None:
         self._directory = Path(directory)
         self._master = master
+        # The suite new entries are wrapped in (the master key's wrap format 1 or 2); both read.
+        self._suite = suite
 
     @property
     def directory(self) -> Path:
@@ -49,12 +62,8 @@ class Keystore:
 
     def load(self, name: str) -> SigningKey:
         address, encoded = self._read(name)
-        try:
-            ciphertext = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            raise KeystoreError(f"keystore entry {name!r} is corrupt") from None
         # A wrong master key raises DecryptionError here, on purpose not a KeystoreError.
-        secret = self._master.unwrap(ciphertext, _aad(name))
+        secret = self._master.unwrap(_ciphertext(name, encoded), _aad(name))
         key = SigningKey.from_hex(secret.hex())
         if key.address != address:
             raise KeystoreError(f"keystore entry {name!r}: address does not match its key")
@@ -63,6 +72,34 @@ class Keystore:
     def address_of(self, name: str) -> str:
         """The entry's address, read without decrypting."""
         return self._read(name)[0]
+
+    def create_sm2(self, name: str) -> Sm2PublicKey:
+        """Generate an SM2 key under ``name``; returns its public key."""
+        key = Sm2Key.generate()
+        entry = {
+            "type": SM2,
+            "public_key": key.public_key.hex,
+            "version": ENTRY_VERSION,
+            "ciphertext": base64.b64encode(self._master.wrap(key.to_bytes(), _sm2_aad(name), suite=self._suite)).decode(
+                "ascii"
+            ),
+        }
+        self._write(name, entry)
+        return key.public_key
+
+    def load_sm2(self, name: str) -> Sm2Key:
+        public, encoded = self._read_sm2(name)
+        key = Sm2Key.from_bytes(self._master.unwrap(_ciphertext(name, encoded), _sm2_aad(name)))
+        if key.public_key.hex != public:
+            raise KeystoreError(f"keystore entry {name!r}: public key does not match its key")
+        return key
+
+    def sm2_public_key(self, name: str) -> Sm2PublicKey:
+        """The SM2 entry's public key, read without decrypting (as stored: unauthenticated)."""
+        try:
+            return Sm2PublicKey.from_hex(self._read_sm2(name)[0])
+        except KeysError:
+            raise KeystoreError(f"keystore entry {name!r} is corrupt") from None
 
     def names(self) -> list[str]:
         if not self._directory.is_dir():
@@ -84,8 +121,15 @@ class Keystore:
         entry = {
             "address": key.address,
             "version": ENTRY_VERSION,
-            "ciphertext": base64.b64encode(self._master.wrap(secret, _aad(name))).decode("ascii"),
+            "ciphertext": base64.b64encode(self._master.wrap(secret, _aad(name), suite=self._suite)).decode("ascii"),
         }
+        self._write(name, entry)
+        return key.address
+
+    def _write(self, name: str, entry: dict[str, object]) -> None:
+        path = self._path(name)
+        if path.exists():
+            raise KeystoreEntryExists(name)
         self._directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             create_exclusive(path, json.dumps(entry, indent=2).encode("utf-8") + b"\n", 0o600)
@@ -93,10 +137,28 @@ class Keystore:
             raise KeystoreEntryExists(name) from None
         except OSError as exc:
             raise KeystoreError(f"cannot write keystore entry {name!r}: {exc.strerror}") from None
-        return key.address
 
     def _read(self, name: str) -> tuple[str, str]:
-        """(address, base64 ciphertext) of an entry, validated for shape only."""
+        """(address, base64 ciphertext) of a secp256k1 entry, validated for shape only."""
+        entry = self._entry(name)
+        if "type" in entry:
+            raise KeystoreError(f"keystore entry {name!r} is not a secp256k1 key")
+        address, ciphertext = entry.get("address"), entry.get("ciphertext")
+        if not isinstance(address, str) or not isinstance(ciphertext, str):
+            raise KeystoreError(f"keystore entry {name!r} is corrupt")
+        return address, ciphertext
+
+    def _read_sm2(self, name: str) -> tuple[str, str]:
+        """(public key hex, base64 ciphertext) of an SM2 entry, validated for shape only."""
+        entry = self._entry(name)
+        if entry.get("type") != SM2:
+            raise KeystoreError(f"keystore entry {name!r} is not an SM2 key")
+        public, ciphertext = entry.get("public_key"), entry.get("ciphertext")
+        if not isinstance(public, str) or not isinstance(ciphertext, str):
+            raise KeystoreError(f"keystore entry {name!r} is corrupt")
+        return public, ciphertext
+
+    def _entry(self, name: str) -> dict[str, object]:
         path = self._path(name)
         try:
             raw = path.read_bytes()
@@ -110,10 +172,7 @@ class Keystore:
             raise KeystoreError(f"keystore entry {name!r} is corrupt") from None
         if not isinstance(entry, dict) or entry.get("version") != ENTRY_VERSION:
             raise KeystoreError(f"keystore entry {name!r} is corrupt or of an unknown version")
-        address, ciphertext = entry.get("address"), entry.get("ciphertext")
-        if not isinstance(address, str) or not isinstance(ciphertext, str):
-            raise KeystoreError(f"keystore entry {name!r} is corrupt")
-        return address, ciphertext
+        return entry
 
     def _path(self, name: str) -> Path:
         _check_name(name)
@@ -130,3 +189,14 @@ def _check_name(name: str) -> None:
 
 def _aad(name: str) -> bytes:
     return b"keystore:" + name.encode("ascii")
+
+
+def _sm2_aad(name: str) -> bytes:
+    return b"keystore:sm2:" + name.encode("ascii")
+
+
+def _ciphertext(name: str, encoded: str) -> bytes:
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise KeystoreError(f"keystore entry {name!r} is corrupt") from None

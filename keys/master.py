@@ -1,15 +1,20 @@
 """The master key: the one secret the operator keeps outside the database.
 
 It never encrypts data directly. ``derive`` gives independent sub-keys per purpose
-(HKDF-SHA256, purpose as info), and ``wrap``/``unwrap`` protect small secrets (KEKs,
-keystore entries) under a sub-key reserved for wrapping.
+(HKDF-SHA256, or HKDF-SM3 for the sm suite; purpose as info), and ``wrap``/``unwrap`` protect
+small secrets (KEKs, keystore entries) under a sub-key reserved for wrapping.
 
-Wrapped blob, format 1::
+Wrapped blob, format 1 (intl) and 2 (sm)::
 
     offset  size  field
-    0       1     format version (0x01)
+    0       1     format version (0x01 | 0x02)
     1       12    nonce (random)
-    13      n+16  AES-256-GCM ciphertext || tag, aad = format byte || caller aad
+    13      n+16  ciphertext || tag, aad = format byte || caller aad; format 1: AES-256-GCM
+                  under HKDF-SHA256(wrap purpose, 32), format 2: SM4-GCM under
+                  HKDF-SM3(wrap purpose, 16)
+
+``unwrap`` reads both whatever suite the vault writes now, so a vault part-way through
+re-encryption from one suite to the other opens everything it holds.
 
 Accepted encodings of the key (env var or file): 32 bytes as base64 (standard or
 url-safe) or hex (optional 0x); a file may also hold the 32 raw bytes.
@@ -24,23 +29,22 @@ import os
 from pathlib import Path
 from typing import NoReturn
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from keys import _aead
 from keys._fs import create_exclusive
 from keys.errors import DecryptionError, MasterKeyError
+from keys.suite import Suite
 
 KEY_SIZE = 32
 DEFAULT_ENV_VAR = "DATAVAULT_MASTER_KEY"
-_WRAP_FORMAT = 1
 # Fixed salt: the master key is already uniformly random, the salt only separates domains.
 _HKDF_SALT = b"datavault/master-key/v1"
 _WRAP_PURPOSE = "datavault/master-wrap/v1"
 
 
 class MasterKey:
-    __slots__ = ("_secret", "_wrap_key")
+    __slots__ = ("_secret", "_wrap_keys")
 
     def __init__(self, secret: bytes) -> None:
         if not isinstance(secret, bytes) or len(secret) != KEY_SIZE:
@@ -48,7 +52,7 @@ class MasterKey:
         self._secret = secret
         # Derived once: every record a department reads unwraps its subject's KEK with it, and
         # HKDF on each unwrap was a few percent of a read. No more secret than ``_secret``.
-        self._wrap_key = self.derive(_WRAP_PURPOSE)
+        self._wrap_keys = {suite: self.derive(_WRAP_PURPOSE, suite.key_size, suite=suite) for suite in Suite}
 
     @classmethod
     def generate(cls) -> MasterKey:
@@ -123,23 +127,31 @@ class MasterKey:
                 raise MasterKeyError(f"cannot create master key file {key_file}: {exc.strerror}") from None
         return cls.from_file(key_file)
 
-    def derive(self, purpose: str, length: int = KEY_SIZE) -> bytes:
-        """An independent sub-key for ``purpose``; same key + purpose gives the same bytes."""
+    def derive(self, purpose: str, length: int = KEY_SIZE, *, suite: Suite = Suite.INTL) -> bytes:
+        """An independent sub-key for ``purpose``; same key + purpose + suite gives the same
+        bytes (HKDF with the suite's hash: SHA-256 or SM3)."""
         if not purpose:
             raise ValueError("purpose must be non-empty")
         if not 1 <= length <= 255 * 32:
             raise ValueError("length must be between 1 and 8160 bytes")
-        hkdf = HKDF(algorithm=hashes.SHA256(), length=length, salt=_HKDF_SALT, info=purpose.encode("utf-8"))
+        hkdf = HKDF(algorithm=suite.hash(), length=length, salt=_HKDF_SALT, info=purpose.encode("utf-8"))
         return hkdf.derive(self._secret)
 
-    def wrap(self, secret: bytes, aad: bytes) -> bytes:
-        header = bytes([_WRAP_FORMAT])
-        return header + _aead.encrypt(self._wrap_key, secret, header + aad)
+    def wrap(self, secret: bytes, aad: bytes, *, suite: Suite = Suite.INTL) -> bytes:
+        header = bytes([suite.format_byte])
+        return header + _aead.encrypt(self._wrap_keys[suite], secret, header + aad, suite)
 
     def unwrap(self, blob: bytes, aad: bytes) -> bytes:
-        if len(blob) < 1 or blob[0] != _WRAP_FORMAT:
+        """Open a blob of either suite: its format byte says which."""
+        suite = Suite.of_format(blob[0]) if len(blob) >= 1 else None
+        if suite is None:
             raise DecryptionError()
-        return _aead.decrypt(self._wrap_key, blob[1:], blob[:1] + aad)
+        return _aead.decrypt(self._wrap_keys[suite], blob[1:], blob[:1] + aad, suite)
+
+    @staticmethod
+    def wrap_suite(blob: bytes) -> Suite | None:
+        """The suite a wrapped blob was sealed with, read from its format byte."""
+        return Suite.of_format(blob[0]) if len(blob) >= 1 else None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, MasterKey):
