@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import ActingFor, Ctx, CurrentAdmin, CurrentAuditor, CurrentSubject, Now, Session
 from api.schemas.audit import (
@@ -21,7 +22,7 @@ from api.schemas.audit import (
     InclusionPublic,
 )
 from api.schemas.common import ADDRESS, HASH32
-from vault.accounts import auditors
+from vault.accounts import auditors, departments
 from vault.audit import access_log
 from vault.audit import heads as audit_heads
 from vault.audit import trace as audit_trace
@@ -173,6 +174,16 @@ async def verify(request: Request, _auditor: CurrentAuditor, ctx: Ctx) -> AuditR
 # -- the subject: who accessed my data ---------------------------------------------------------
 
 
+async def _named(session: AsyncSession, found: access_log.AccessLog) -> AccessLogPublic:
+    """The log with each acting department (or bank, notary, enterprise) named and its kind given."""
+    page = AccessLogPublic.model_validate(found, from_attributes=True)
+    known = await departments.named(session, {e.department for e in page.entries if e.department})
+    for entry in page.entries:
+        if (who := known.get(entry.department or "")) is not None:
+            entry.department_name, entry.department_kind = who.name, who.kind
+    return page
+
+
 @router.get("/me/access-log", response_model=AccessLogPublic)
 async def my_access_log(
     subject: CurrentSubject,
@@ -186,7 +197,7 @@ async def my_access_log(
     Every access to my data by someone else (my own reads left out), newest first, each
     with its inclusion proof against the latest head anchored on chain."""
     found = await access_log.access_log(session, subject.id, after_seq=after_seq, limit=limit, order=order)
-    return AccessLogPublic.model_validate(found, from_attributes=True)
+    return await _named(session, found)
 
 
 @router.get("/subjects/{subject_id}/access-log", response_model=AccessLogPublic)
@@ -210,4 +221,4 @@ async def access_log_for(
         order=order,
         record_types=scope,
     )
-    return AccessLogPublic.model_validate(found, from_attributes=True)
+    return await _named(session, found)

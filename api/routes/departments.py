@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.deps import Ctx, CurrentAdmin, Now, Session
-from api.schemas.departments import AuthorityCodeSet, DepartmentCreate, DepartmentPublic
+from api.schemas.departments import AuthorityCodeSet, DepartmentCreate, DepartmentPublic, RolesSet
 from vault.accounts import departments
 
 router = APIRouter(prefix="/departments", tags=["departments"])
@@ -20,8 +20,10 @@ async def register(
     """Register a department, with its roles and login key.
 
     Roles: `issuer` issues records, `verifier` checks presentations, `registrar` registers
-    subjects, replaces their keys and appoints guardians. `auth_address` is the key its
-    officials log in with; the department is authorised on the chain's registry as well."""
+    subjects, replaces their keys and appoints guardians, `data_user` reads under grants.
+    `auth_address` is the key its officials log in with; the department is authorised on the
+    chain's registry as well. `kind`: a bank, notary or enterprise is a data user that is not
+    a department: it gives its `licence_number` and may be a verifier and data user only."""
     view = await departments.register(
         ctx,
         session,
@@ -32,6 +34,8 @@ async def register(
         now=now,
         subject_kinds=None if body.subject_kinds is None else list(body.subject_kinds),
         authority_code=body.authority_code,
+        kind=body.kind,
+        licence_number=body.licence_number,
     )
     ctx.nudge()
     return public(view)
@@ -61,6 +65,18 @@ async def reactivate(code: str, _admin: CurrentAdmin, ctx: Ctx, session: Session
 
     Undoes a deactivation: the department acts again and what it issued is trusted again."""
     view = await departments.set_active(ctx, session, code, True, now)
+    ctx.nudge()
+    return public(view)
+
+
+@router.put("/{code}/roles", response_model=DepartmentPublic)
+async def set_roles(
+    code: str, body: RolesSet, _admin: CurrentAdmin, ctx: Ctx, session: Session, now: Now
+) -> DepartmentPublic:
+    """Change a department's roles, in the vault and on the chain's registry.
+
+    A bank, notary or enterprise is refused `issuer` and `registrar` (422), as at registration."""
+    view = await departments.set_roles(ctx, session, code, body.roles, now)
     ctx.nudge()
     return public(view)
 

@@ -32,6 +32,7 @@ from api.schemas.grants import (
     TypedDataPublic,
 )
 from vault import pages
+from vault.accounts import departments
 from vault.consent import access, grants, revocations, typed_data
 from vault.consent import purposes as grant_purposes
 from vault.context import VaultContext
@@ -42,11 +43,13 @@ from vault.record_bits import names_of
 router = APIRouter(tags=["grants"])
 
 
-def public(row: GrantRow, now: int, purpose: str) -> GrantPublic:
+def public(row: GrantRow, now: int, purpose: str, grantee: departments.DepartmentView | None = None) -> GrantPublic:
     return GrantPublic(
         id=row.id,
         subject_id=row.subject_id,
         grantee=row.grantee_code,
+        grantee_name=None if grantee is None else grantee.name,
+        grantee_kind=None if grantee is None else grantee.kind,
         record_types=names_of(row.record_types),
         fields=json.loads(row.fields),
         purpose_code=row.purpose_code,
@@ -73,7 +76,8 @@ async def publics(
 ) -> list[GrantPublic]:
     """The grants as their subject or grantee sees them, purposes opened."""
     purposes = await grant_purposes.purposes(ctx.master, session, rows)
-    return [public(row, now, purposes[row.id]) for row in rows]
+    grantees = await departments.named(session, {row.grantee_code for row in rows})
+    return [public(row, now, purposes[row.id], grantees.get(row.grantee_code)) for row in rows]
 
 
 async def page_public(

@@ -131,6 +131,10 @@ class AccessPublic(BaseModel):
     actor_role: str
     actor: str
     department: str | None = Field(description="the department's code, when a department acted")
+    department_name: str | None = Field(default=None, description="its name (a bank's, a notary's...)")
+    department_kind: str | None = Field(
+        default=None, description="government | bank | notary | enterprise, when a department acted"
+    )
     official: str | None = Field(description="the login address of the individual who acted")
     purpose_code: int | None
     grant_id: str | None

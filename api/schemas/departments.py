@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import ADDRESS, Strict
 
+DataUserKind = Literal["government", "bank", "notary", "enterprise"]
 # The shape of a 统一社会信用代码 (GB 32100); the vault checks its check character.
 AUTHORITY_CODE = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
 
@@ -29,6 +30,18 @@ class DepartmentCreate(DepartmentBase, Strict):
         description="its 统一社会信用代码: the 颁发机构代码 of the e-licences it issues (GB/T 36904); set once",
         examples=["11220000013544541J"],
     )
+    kind: DataUserKind = Field(
+        default="government",
+        description="a government department, or a data user of another kind (bank, notary, enterprise) "
+        "that verifies and reads under grants but never issues or registers",
+    )
+    licence_number: str | None = Field(
+        default=None,
+        max_length=32,
+        description="required for a bank (金融许可证 机构编码), notary (执业证 number) or enterprise "
+        "(统一社会信用代码); none for a government department",
+        examples=["B0001H111000001"],
+    )
 
 
 class DepartmentPublic(DepartmentBase):
@@ -38,6 +51,12 @@ class DepartmentPublic(DepartmentBase):
     created_at: int
     subject_kinds: list[str] = Field(description="for a registrar: the kinds of subject it registers")
     authority_code: str | None = Field(default=None, description="its 统一社会信用代码 (颁发机构代码), if registered")
+    kind: str = Field(default="government", description="government | bank | notary | enterprise")
+    licence_number: str | None = Field(default=None, description="a non-government data user's licence number")
+
+
+class RolesSet(Strict):
+    roles: list[str] = Field(min_length=1, examples=[["verifier", "data_user"]])
 
 
 class AuthorityCodeSet(Strict):

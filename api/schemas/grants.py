@@ -52,7 +52,9 @@ class SignatureSubmit(Strict):
 class GrantPublic(GrantBase):
     id: str
     subject_id: str
-    grantee: str
+    grantee: str = Field(description="the grantee's code")
+    grantee_name: str | None = Field(default=None, description="the grantee's name")
+    grantee_kind: str | None = Field(default=None, description="government | bank | notary | enterprise")
     uses: int
     status: str = Field(description="pending | active | not_yet_valid | expired | exhausted | revoked | failed")
     status_reason: str | None

@@ -4,7 +4,7 @@ path to go to after a form. One statement each, for every page that shows them."
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,16 +19,29 @@ from vault.record_bits import names_of
 from vault.record_types import RecordType
 
 
+def data_user_kind(kind_of: Mapping[str, str] | None, code: str | None) -> str | None:
+    """The kind a page names beside a grantee's name (银行, 公证机构, 企业); None for a government
+    department, which is named as it always was."""
+    kind = (kind_of or {}).get(code or "", "government")
+    return None if kind == "government" else kind
+
+
 async def grant_cards(
-    ctx: VaultContext, session: AsyncSession, rows: Sequence[GrantRow], now: int, name_of: dict[str, str]
+    ctx: VaultContext,
+    session: AsyncSession,
+    rows: Sequence[GrantRow],
+    now: int,
+    name_of: dict[str, str],
+    kind_of: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The grants as a page lists them, in the order given (a page of them, newest first),
-    purposes opened."""
+    purposes opened; ``kind_of``: the grantees' kinds, for a bank's or notary's badge."""
     words = await purposes.purposes(ctx.master, session, rows)
     return [
         {
             "id": row.id,
             "grantee": name_of.get(row.grantee_code, row.grantee_code),
+            "grantee_kind": data_user_kind(kind_of, row.grantee_code),
             "types": [t.value for t in names_of(row.record_types)],
             "fields": json.loads(row.fields),
             "purpose": words[row.id],
@@ -62,14 +75,16 @@ async def grant_form(
     return [(t.value, fields[t.value]) for t in RecordType if fields.get(t.value)], titles
 
 
-def access_entry(a: Access, name_of: dict[str, str]) -> dict[str, Any]:
-    """An access-log entry as a page lists it: when, what, by which department, why."""
+def access_entry(a: Access, name_of: dict[str, str], kind_of: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """An access-log entry as a page lists it: when, what, by which department (or bank,
+    notary, enterprise: ``kind_of``), why."""
     return {
         "seq": a.seq,
         "at": a.at,
         "action": a.action,
         "outcome": a.outcome,
         "who": name_of.get(a.department or "", a.department or ""),
+        "who_kind": data_user_kind(kind_of, a.department),
         "purpose_code": a.purpose_code,
         "fields": a.fields,
     }

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vault import outbox
-from vault.accounts import subjects
+from vault.accounts import data_users, subjects
 from vault.accounts.subjects import (
     SUBJECT_KINDS,
     address_in_use,
@@ -84,6 +84,8 @@ class DepartmentView:
     created_at: int
     subject_kinds: list[str]  # what a registrar registers
     authority_code: str | None = None  # its 统一社会信用代码: the 颁发机构代码 of its e-licences
+    kind: str = "government"  # or a data user's: bank, notary, enterprise (data_users.Kind)
+    licence_number: str | None = None  # a non-government data user's licence
 
 
 def view(row: Department) -> DepartmentView:
@@ -97,6 +99,8 @@ def view(row: Department) -> DepartmentView:
         created_at=row.created_at,
         subject_kinds=kinds_of(row),
         authority_code=row.authority_code,
+        kind=row.kind,
+        licence_number=row.licence_number,
     )
 
 
@@ -111,6 +115,8 @@ async def register(
     now: int,
     subject_kinds: list[str] | None = None,
     authority_code: str | None = None,
+    kind: str = "government",
+    licence_number: str | None = None,
 ) -> DepartmentView:
     if not isinstance(code, str) or not _CODE.fullmatch(code):
         raise VaultValueError(
@@ -119,6 +125,9 @@ async def register(
     if not name.strip() or len(name) > 200:
         raise VaultValueError("name must be 1-200 characters", field="name")
     mask = parse_roles(roles)
+    user_kind = data_users.kind_of(kind)
+    data_users.check_roles(user_kind, role_names(mask))
+    licence = data_users.check_licence(user_kind, licence_number)
     kinds = _subject_kinds(subject_kinds)
     auth = check_address(auth_address, "auth_address")
     if authority_code is not None:
@@ -144,6 +153,8 @@ async def register(
         created_at=now,
         subject_kinds=",".join(kinds),
         authority_code=authority_code,
+        kind=user_kind.value,
+        licence_number=licence,
     )
     session.add(row)
     if not ctx.chain.zero_gas:
@@ -167,6 +178,15 @@ async def by_auth_address(session: AsyncSession, address: str) -> Department | N
     return await session.scalar(select(Department).where(Department.auth_address == address))
 
 
+async def named(session: AsyncSession, codes: set[str]) -> dict[str, DepartmentView]:
+    """The departments (and other data users) of ``codes``, by code, in one query: what a list
+    of grants or accesses names them by."""
+    if not codes:
+        return {}
+    rows = await session.scalars(select(Department).where(Department.code.in_(sorted(codes))))
+    return {r.code: view(r) for r in rows}
+
+
 async def list_all(session: AsyncSession) -> list[DepartmentView]:
     return [view(r) for r in await session.scalars(select(Department).order_by(Department.code))]
 
@@ -181,6 +201,24 @@ async def set_active(ctx: VaultContext, session: AsyncSession, code: str, active
     await session.flush()
     action = "department.reactivated" if active else "department.deactivated"
     await ctx.events.emit(session, VaultEvent(action, "ok", now, "admin", "admin", reason=code))
+    return view(row)
+
+
+async def set_roles(ctx: VaultContext, session: AsyncSession, code: str, roles: list[str], now: int) -> DepartmentView:
+    """Change a department's roles, on chain as in the vault; a bank, notary or enterprise
+    is refused the issuer and registrar roles here as at its registration."""
+    row = await get(session, code)
+    mask = parse_roles(roles)
+    data_users.check_roles(data_users.kind_of(row.kind), role_names(mask))
+    if row.roles == int(mask):
+        raise ConflictError(f"department {code!r} already has the roles {', '.join(role_names(mask))}")
+    row.roles = int(mask)
+    outbox.enqueue(session, "set_roles", OPERATOR, {"account": row.chain_address, "roles": int(mask)}, now)
+    await session.flush()
+    await ctx.events.emit(
+        session,
+        VaultEvent("department.roles", "ok", now, "admin", "admin", reason=f"{code} {','.join(role_names(mask))}"),
+    )
     return view(row)
 
 

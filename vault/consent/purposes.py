@@ -28,8 +28,12 @@ from vault.db.grants import GrantRow
 from vault.db.models import OutboxEntry
 
 PURPOSE_HASH = "purposeHash"
-# Codes offered to citizens (101 public services, 102 social security, 103 employment, 199 other); any uint16 is valid.
-OFFERED: tuple[int, ...] = (101, 102, 103, 199)
+# Codes offered to citizens (101 public services, 102 social security, 103 employment; for data
+# users outside government 201 loan approval 贷款审批, 202 notarisation 公证; 199 other); any
+# uint16 is valid.
+LOAN_APPROVAL = 201
+NOTARISATION = 202
+OFFERED: tuple[int, ...] = (101, 102, 103, LOAN_APPROVAL, NOTARISATION, 199)
 
 
 async def seal_onto(session: AsyncSession, master: MasterKey, row: GrantRow, purpose: str) -> None:

@@ -44,7 +44,12 @@ async def receipt(ctx: VaultContext, session: AsyncSession, row: GrantRow, now: 
         "grant_id": row.id,
         "subject_id": row.subject_id,
         "signer": row.signer,
-        "grantee": {"code": row.grantee_code, "name": grantee.name if grantee else "", "address": row.grantee_address},
+        "grantee": {
+            "code": row.grantee_code,
+            "name": grantee.name if grantee else "",
+            "kind": grantee.kind if grantee else "",
+            "address": row.grantee_address,
+        },
         "record_types": record_type_names(row.record_types),
         "fields": json.loads(row.fields),
         "purpose": {"code": row.purpose_code, "text": purpose},

@@ -68,6 +68,11 @@ class Department(Base):
     # Its 统一社会信用代码 (GB 32100), the 颁发机构代码 of the e-licences it issues (GB/T 36904);
     # set once, since issued licences' identifiers contain it.
     authority_code: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    # government | bank | notary | enterprise (vault.accounts.data_users): the others read
+    # and verify under grants, never issue or register.
+    kind: Mapped[str] = mapped_column(String(16), default="government", server_default="government")
+    # The licence a non-government data user operates under (金融许可证, 执业证, 统一社会信用代码).
+    licence_number: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class Subject(Base):

@@ -29,10 +29,12 @@ async def my_access(request: Request, principal: PagePrincipal, session: Session
     if principal.role != "subject":
         raise PermissionDeniedError("this page is a citizen's or an enterprise's own")
     found = await access_log.access_log(session, principal.id, limit=100, order="newest")
-    name_of: dict[str, str] = {d.code: d.name for d in await departments.list_all(session)}
+    known = await departments.list_all(session)
+    name_of: dict[str, str] = {d.code: d.name for d in known}
+    kind_of: dict[str, str] = {d.code: d.kind for d in known}
     entries = [
         {
-            **access_entry(a, name_of),
+            **access_entry(a, name_of, kind_of),
             "role": a.actor_role,
             "entry": audit_log.canonical(a.entry).decode(),
             "proof": None

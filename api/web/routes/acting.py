@@ -88,13 +88,14 @@ async def acting_for(
     who = await subjects.get(ctx, session, acting.subject_id)
     known = await departments.list_all(session)
     name_of: dict[str, str] = {d.code: d.name for d in known}
+    kind_of: dict[str, str] = {d.code: d.kind for d in known}
 
     # The grants the API lists to this delegate: those within its delegation, newest first, a
     # page at a time (filtered in the query, as the API's list is).
     page = await grants.page_for_subject(
         session, acting.subject_id, covering=acting.record_types, after=after, limit=LIST_PAGE, newest=True
     )
-    given = await grant_cards(ctx, session, page.items, now, name_of)
+    given = await grant_cards(ctx, session, page.items, now, name_of, kind_of)
     signer_of = {g.id: g.signer for g in page.items}
     for g in given:
         signer = signer_of[g["id"]]
@@ -108,7 +109,8 @@ async def acting_for(
         session, acting.subject_id, limit=50, order="newest", record_types=acting.record_types
     )
     entries = [
-        {**access_entry(a, name_of), "by": _by(a.actor_role, a.actor, me.address, who.address)} for a in found.entries
+        {**access_entry(a, name_of, kind_of), "by": _by(a.actor_role, a.actor, me.address, who.address)}
+        for a in found.entries
     ]
     return render(
         request,

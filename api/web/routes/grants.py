@@ -34,7 +34,7 @@ async def my_grants(
     known = await departments.list_all(session)
     name_of: dict[str, str] = {d.code: d.name for d in known}
     page = await grants.page_for_subject(session, principal.id, after=after, limit=LIST_PAGE, newest=True)
-    given = await grant_cards(ctx, session, page.items, now, name_of)
+    given = await grant_cards(ctx, session, page.items, now, name_of, {d.code: d.kind for d in known})
     fields, titles = await grant_form(ctx, session, principal.id, ALL_BITS)
     users = [d for d in known if d.active and "data_user" in d.roles]
     return render(

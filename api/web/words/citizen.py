@@ -69,6 +69,7 @@ ZH: dict[str, str] = {
     "action.department.registered": "登记部门",
     "action.department.authority_code": "登记部门统一社会信用代码",
     "action.department.deactivated": "停用部门",
+    "action.department.roles": "变更部门职能",
     "action.department.reactivated": "恢复部门",
     "action.department.notified": "通知部门证照已更正",
 }
@@ -142,6 +143,7 @@ EN: dict[str, str] = {
     "action.department.registered": "Department registered",
     "action.department.authority_code": "Department authority code registered",
     "action.department.deactivated": "Department deactivated",
+    "action.department.roles": "Department roles changed",
     "action.department.reactivated": "Department reactivated",
     "action.department.notified": "Department told of a corrected record",
 }

@@ -76,6 +76,7 @@ RULES: dict[tuple[str, str], Kind] = {
     ("POST", "/departments/{code}/deactivate"): ADMIN,
     ("POST", "/departments/{code}/reactivate"): ADMIN,
     ("PUT", "/departments/{code}/authority-code"): ADMIN,
+    ("PUT", "/departments/{code}/roles"): ADMIN,
     ("POST", "/subjects"): NEEDED_ROLE,
     ("GET", "/me"): SUBJECT,
     ("POST", "/me/keys/rotate"): SUBJECT,
@@ -149,6 +150,15 @@ RULES: dict[tuple[str, str], Kind] = {
     ("POST", "/presentations/challenges"): NEEDED_ROLE,
     ("POST", "/presentations/verify"): NEEDED_ROLE,
     ("POST", "/presentations/verify/image"): NEEDED_ROLE,
+    ("POST", "/me/erasures"): OWN_SUBJECT,
+    ("GET", "/me/erasures"): SUBJECT,
+    ("POST", "/subjects/{subject_id}/erasures"): NEEDED_ROLE_OWN,
+    ("GET", "/departments/me/erasure-notices"): DEPARTMENT,
+    ("POST", "/departments/me/erasure-notices/read"): DEPARTMENT,
+    ("PUT", "/retention-rules/{record_type}"): ADMIN,
+    ("GET", "/retention-rules"): ADMIN,
+    ("GET", "/retention/due"): ADMIN,
+    ("POST", "/retention/run"): ADMIN,
 }
 
 # -- what is sent: the path's ids and a body that is valid, so refusals are for who, not what ---
@@ -165,6 +175,7 @@ def path_ids(c: Case) -> dict[str, str]:
         "notice_id": str(c.w.notice_id),
         "code": "renshe",
         "address": s.delegation["agent"],
+        "record_type": "licence",
     }
 
 
@@ -228,6 +239,7 @@ async def body_for(method: str, path: str, c: Case) -> Any:
         },
         ("POST", "/subjects/{subject_id}/registrar"): {"department": "gongan"},
         ("PUT", "/departments/{code}/authority-code"): {"authority_code": "11350100MB00000025"},
+        ("PUT", "/departments/{code}/roles"): {"roles": ["data_user"]},  # renshe's own: a 409, nothing changes
         ("POST", "/records"): {
             "subject": {"subject_id": s.id},
             "type": "licence",
@@ -285,6 +297,10 @@ async def body_for(method: str, path: str, c: Case) -> Any:
         },
         ("POST", "/me/presentations/cose/sign"): lambda: _cose_signed(c),
         ("POST", "/presentations/verify"): lambda: _presentation_text(c),
+        ("POST", "/me/erasures"): {"scope": "record", "record_id": s.licence["id"]},
+        ("POST", "/subjects/{subject_id}/erasures"): {"scope": "file", "basis": "court-order"},
+        ("POST", "/departments/me/erasure-notices/read"): {"ids": [1]},
+        ("PUT", "/retention-rules/{record_type}"): {"keep_days_after_expiry": 3650},
     }
     body = bodies.get((method, path))
     return await body() if callable(body) else body
@@ -345,6 +361,7 @@ LAST = [
     "/me/grants/{grant_id}/revoke",
     "/subjects/{subject_id}/grants/{grant_id}/revoke",
     "/me/delegations/{delegation_id}/revoke",
+    "/me/erasures",
     "/auth/logout",
     "/me/keys/rotate",
     "/subjects/{subject_id}/keys/rotate",
@@ -352,6 +369,7 @@ LAST = [
     "/subjects/{subject_id}/key",
     "/departments/{code}/deactivate",
     "/subjects/{subject_id}/registrar",
+    "/subjects/{subject_id}/erasures",
 ]
 
 
