@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     # identifiers and status list URLs in exported credentials. Unset, each request's own base
     # URL is used, which suits one machine but not credentials that leave it.
     public_url: str | None = None
+    # The crypto suite a new vault is initialised with (intl: AES-256-GCM/SHA-256; sm: 国密
+    # SM4-GCM/SM3/SM2). Recorded in the database at initialisation; a vault later started with
+    # another value refuses to start (re-encryption is the way, never silent mixing).
+    crypto: Literal["intl", "sm"] = "intl"
     log_level: str = "info"
     log_format: LogFormat = "text"
 

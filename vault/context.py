@@ -17,7 +17,7 @@ from chain.engines.base import Engine
 from chain.registry import RegistryClient
 from chain.tx_batch import HttpTxBatch, TxBatch, W3TxBatch
 from chain.view import ChainView, view_of
-from keys import Keystore, MasterKey
+from keys import Keystore, MasterKey, Suite
 from vault.events import Events
 
 T = TypeVar("T")
@@ -25,6 +25,8 @@ T = TypeVar("T")
 OPERATOR = "operator"
 # The keystore entry that signs the access log's tree heads.
 AUDIT_LOG_KEY = "audit-log"
+# The SM2 key that signs the same heads beside it when the vault's suite is sm.
+AUDIT_LOG_SM2_KEY = "audit-log-sm2"
 
 
 @dataclass
@@ -102,6 +104,8 @@ class VaultContext:
     events: Events = field(default_factory=Events)
     # Settings.public_url: the base of issuer identifiers in exported credentials, if set.
     public_url: str | None = None
+    # The crypto suite new ciphertexts are written in (vault.crypto_suite); both are read.
+    suite: Suite = Suite.INTL
     pseudonym_key: bytes = field(default=b"", repr=False)
     token_key: bytes = field(default=b"", repr=False)
 

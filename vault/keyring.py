@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keys import Kek, KeyId, KeyNotFoundError, MasterKey, generate_kek, rewrap, unwrap_kek, wrap_kek
+from keys import Kek, KeyId, KeyNotFoundError, MasterKey, Suite, generate_kek, rewrap, unwrap_kek, wrap_kek
 from vault.db.corrections import CorrectionRow
 from vault.db.grants import DelegationRow, GrantRow
 from vault.db.models import Record, Subject, SubjectKey
@@ -25,8 +25,11 @@ def kek_id(subject_id: str) -> KeyId:
     return KeyId(f"subject:{subject_id}")
 
 
-async def create_first_key(session: AsyncSession, master: MasterKey, subject_id: str, now: int) -> Kek:
-    kek = generate_kek(kek_id(subject_id), 1)
+async def create_first_key(
+    session: AsyncSession, master: MasterKey, subject_id: str, now: int, suite: Suite = Suite.INTL
+) -> Kek:
+    # The KEK's suite decides every record sealed under it (keys.seal): the vault's suite.
+    kek = generate_kek(kek_id(subject_id), 1, suite)
     session.add(
         SubjectKey(subject_id=subject_id, version=1, wrapped=wrap_kek(master, kek), active=True, created_at=now)
     )
@@ -67,15 +70,23 @@ def lookup_over(master: MasterKey, subject_id: str, wrapped: Mapping[int, bytes]
     return lookup
 
 
-async def rotate(session: AsyncSession, master: MasterKey, subject_id: str, now: int) -> int:
-    """Give the subject a new KEK and rewrap every data key under it. Returns the new version."""
+async def rotate(
+    session: AsyncSession, master: MasterKey, subject_id: str, now: int, suite: Suite | None = None
+) -> int:
+    """Give the subject a new KEK and rewrap every data key under it. Returns the new version.
+
+    ``suite`` (default: the current KEK's) is the new KEK's; rotating into the other suite
+    rewraps data keys but leaves bodies in their cipher: a re-encryption pass then reseals
+    each record (``keys.reseal``) to finish the move."""
     if await session.get(Subject, subject_id) is None:
         raise NotFoundError("subject", subject_id)
     lookup = await lookup_for(session, master, subject_id)
     current = await session.scalar(
         select(SubjectKey.version).where(SubjectKey.subject_id == subject_id).order_by(SubjectKey.version.desc())
     )
-    new = generate_kek(kek_id(subject_id), (current or 0) + 1)
+    if suite is None:
+        suite = lookup(kek_id(subject_id), current).suite if current is not None else Suite.INTL
+    new = generate_kek(kek_id(subject_id), (current or 0) + 1, suite)
     for part in sealed_parts():
         for row in await part.rows(session, subject_id):
             wrapped = getattr(row, part.key_column)

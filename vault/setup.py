@@ -19,11 +19,12 @@ from chain.deployment import Deployment, deploy, deploy_audit, deploy_consent, v
 from chain.engines import Engine, make_engine
 from chain.errors import DeploymentError
 from chain.registry import RegistryClient
-from keys import Keystore
+from keys import Keystore, Suite
+from vault import crypto_suite
 from vault.audit import log as audit_log
 from vault.config import Settings
 from vault.consent import purposes as grant_purposes
-from vault.context import AUDIT_LOG_KEY, ChainContext, VaultContext
+from vault.context import AUDIT_LOG_KEY, AUDIT_LOG_SM2_KEY, ChainContext, VaultContext
 from vault.credentials.anchoring import Batcher
 from vault.db.engine import create_engine, session_factory
 from vault.db.migrate import upgrade
@@ -100,9 +101,16 @@ async def open_vault(settings: Settings, *, start_chain: bool = True, engine: En
     settings.datadir.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.datadir, 0o700)
     master = settings.load_master_key(create=True)
-    keystore = Keystore(settings.keystore_dir, master)
     db = create_engine(settings.db_url)
     await upgrade(db)
+    try:
+        # Recorded at initialisation; a different DATAVAULT_CRYPTO later stops the start here.
+        async with session_factory(db).begin() as session:
+            suite = await crypto_suite.settle(session, Suite(settings.crypto))
+    except BaseException:
+        await db.dispose()
+        raise
+    keystore = Keystore(settings.keystore_dir, master, suite)
     # Grants from before revision 0009 hold their purpose in clear; sealing needs the master key.
     await grant_purposes.seal_plaintext(session_factory(db), master)
     owns_engine = engine is None
@@ -139,16 +147,21 @@ async def open_vault(settings: Settings, *, start_chain: bool = True, engine: En
             keystore=keystore,
             chain=chain,
             public_url=settings.public_url,
+            suite=suite,
         )
         ctx.events.subscribe(audit_log.record)
         if not keystore.exists(AUDIT_LOG_KEY):
             keystore.create(AUDIT_LOG_KEY)
+        if suite is Suite.SM and not keystore.exists(AUDIT_LOG_SM2_KEY):
+            keystore.create_sm2(AUDIT_LOG_SM2_KEY)
         sequencer = audit_log.Sequencer(
             ctx.sessions,
             master,
             keystore.load(AUDIT_LOG_KEY),
             head_every=settings.audit_head_every,
             head_interval=settings.audit_head_interval,
+            suite=suite,
+            sm2_key=keystore.load_sm2(AUDIT_LOG_SM2_KEY) if suite is Suite.SM else None,
         )
         batcher = Batcher(ctx.sessions, settings.batch_max, sign=issuer_signatures.signer(ctx))
         submitter = make_submitter(

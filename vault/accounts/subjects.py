@@ -158,7 +158,7 @@ async def register(
         raise ConflictError("this subject is already registered")
     if await address_in_use(session, auth):
         raise ConflictError("this address is already registered")
-    kek = await keyring.create_first_key(session, ctx.master, sid, now)
+    kek = await keyring.create_first_key(session, ctx.master, sid, now, ctx.suite)
     profile = seal(json.dumps({"name": name}, ensure_ascii=False).encode(), keyring.profile_aad(sid), kek)
     session.add(
         Subject(

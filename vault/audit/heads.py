@@ -31,6 +31,8 @@ class HeadView:
     tx_hash: str | None
     block_number: int | None
     on_chain: bool  # the chain holds this very (size, root)
+    # sm suite: the SM2 signature (r || s hex) of the same head text, by Heads.sm2_public_key.
+    sm2_signature: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Heads:
     heads: list[HeadView]
     anchored: list[ChainHead]  # as the chain tells it, over the same range of sizes
     next: int | None  # pass as ``before_size`` for older heads
+    # The log's SM2 public key (04 || x || y hex) when heads carry SM2 signatures (sm suite).
+    sm2_public_key: str | None = None
 
 
 async def chain_heads(chain: ChainContext) -> tuple[AuditAnchorClient | None, list[ChainHead]]:
@@ -69,6 +73,7 @@ async def heads(
     log_key: str,
     before_size: int | None = None,
     limit: int = 100,
+    sm2_public_key: str | None = None,
 ) -> Heads:
     """Signed heads, newest first, next to what the chain holds for the same sizes."""
     check_page(None, limit)
@@ -91,6 +96,7 @@ async def heads(
             r.tx_hash,
             r.block_number,
             (int(r.tree_size), encode_hex(bytes(r.root))) in held,
+            r.sm2_signature,
         )
         for r in rows
     ]
@@ -98,7 +104,13 @@ async def heads(
     low = int(rows[-1].tree_size) if more else 0
     anchored = [h for h in on_chain if h.tree_size >= low and (before_size is None or h.tree_size < before_size)]
     return Heads(
-        log_key, client.address if client else None, size, views, anchored, int(rows[-1].tree_size) if more else None
+        log_key,
+        client.address if client else None,
+        size,
+        views,
+        anchored,
+        int(rows[-1].tree_size) if more else None,
+        sm2_public_key,
     )
 
 
@@ -164,6 +176,7 @@ def _head_dict(head: AuditHead | None) -> dict[str, Any] | None:
         "root": encode_hex(bytes(head.root)),
         "signed_at": int(head.signed_at),
         "signature": head.signature,
+        "sm2_signature": head.sm2_signature,
         "status": head.status,
         "tx_hash": head.tx_hash,
         "block_number": head.block_number,

@@ -9,8 +9,6 @@ appends never contend with each other inside requests.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import fields
@@ -20,8 +18,9 @@ from eth_utils.hexadecimal import encode_hex
 from sqlalchemy import delete, func, insert, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from keys import MasterKey, SigningKey
+from keys import MasterKey, SigningKey, Sm2Key, Suite
 from vault import outbox
+from vault.audit.macs import EntryMacs
 from vault.audit.proofs import (
     compact_range,
     consistency_proof,
@@ -76,12 +75,13 @@ async def record(session: AsyncSession, event: VaultEvent) -> None:
 _QUEUE_INSERT = insert(AuditQueued.metadata.tables[AuditQueued.__tablename__])
 
 
-def mac_key(master: MasterKey) -> bytes:
-    return master.derive("audit-entry-mac")
+def mac_key(master: MasterKey, suite: Suite = Suite.INTL) -> EntryMacs:
+    """The entry MAC keys, writing in ``suite`` and checking both (``vault.audit.macs``)."""
+    return EntryMacs(master, suite)
 
 
-def entry_mac(key: bytes, leaf: bytes) -> bytes:
-    return hmac.new(key, leaf, hashlib.sha256).digest()
+def entry_mac(key: EntryMacs, leaf: bytes) -> bytes:
+    return key.mac(leaf)
 
 
 def head_text(tree_size: int, root: bytes, signed_at: int) -> str:
@@ -144,10 +144,14 @@ class Sequencer:
         *,
         head_every: int = 1_000,
         head_interval: int = 30,
+        suite: Suite = Suite.INTL,
+        sm2_key: Sm2Key | None = None,
     ) -> None:
         self.sessions = sessions
-        self.key = mac_key(master)
+        self.key = mac_key(master, suite)
         self.log_key = log_key
+        # The sm suite signs each head with SM2 too, beside the secp256k1 signature the chain checks.
+        self.sm2_key = sm2_key
         self.head_every = head_every
         self.head_interval = head_interval
 
@@ -231,11 +235,13 @@ class Sequencer:
 
     async def _sign(self, session: AsyncSession, size: int, now: int) -> AuditHead:
         root = (await frontier(session, size)).root() if size else EMPTY_ROOT
+        text_ = head_text(size, root, now)
         head = AuditHead(
             tree_size=size,
             root=root,
             signed_at=now,
-            signature=self.log_key.sign_message(head_text(size, root, now)),
+            signature=self.log_key.sign_message(text_),
+            sm2_signature=self.sm2_key.sign(text_.encode()).hex() if self.sm2_key is not None else None,
             status="pending",
         )
         session.add(head)

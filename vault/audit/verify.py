@@ -5,8 +5,9 @@ A run streams every entry (``vault.audit.scan``): the leaf hash is recomputed fr
 entry's JSON and its MAC checked (the MAC binds the leaf, and through the JSON's ``"seq"`` the
 position the entry was written at), the tree is rebuilt over the rows as stored, and then:
 
-- every signed head (``audit_heads``): its signature must be the log key's, and its root the
-  recomputed root at its size (``bad_head_signature``, ``head_mismatch``);
+- every signed head (``audit_heads``): its signature must be the log key's, its SM2 signature
+  (sm suite) the log's SM2 key's, and its root the recomputed root at its size
+  (``bad_head_signature``, ``head_mismatch``);
 - every head anchored on chain (``AuditAnchorClient.heads``, the constructor's empty tree
   left out): its root must be the recomputed root at its size (``anchor_mismatch``). This is
   what catches a rewrite by someone holding the keys: they can recompute MACs, nodes and
@@ -40,13 +41,13 @@ from eth_utils.hexadecimal import encode_hex
 from sqlalchemy import select
 
 from chain.audit_anchor import AnchoredHead, AuditAnchorClient
-from keys import KeysError, recover_message
+from keys import KeysError, Sm2PublicKey, recover_message
 from vault.audit import log as audit_log
 from vault.audit import scan as audit_scan
 from vault.audit.proofs import consistency_proof, consistency_ranges
 from vault.audit.scan import Raw, Scan, entry_findings, scan
 from vault.audit.tree import NodeId, perfect_subtrees, verify_consistency
-from vault.context import VaultContext
+from vault.context import AUDIT_LOG_SM2_KEY, VaultContext
 from vault.db.audit import AuditHead
 
 KINDS = (
@@ -107,6 +108,7 @@ async def verify_log(ctx: VaultContext, *, log_key_address: str, anchor: AuditAn
     if not raw and s.first_node_error is not None:
         raw.append(_node_finding(s))
     raw += _head_findings(heads, s, log_key_address)
+    raw += _sm2_head_findings(heads, ctx)
     raw += _anchor_findings(anchored, s)
     if anchor is not None:
         raw += await _unanchored(anchor, anchored, heads)
@@ -225,6 +227,42 @@ def _head_findings(heads: list[AuditHead], s: Scan, address: str) -> list[Raw]:
         )
         out.append(("head_mismatch", None, detail))
     return out
+
+
+def _sm2_head_findings(heads: list[AuditHead], ctx: VaultContext) -> list[Raw]:
+    """Heads signed in the sm suite carry an SM2 signature of the same text: it must be the log's
+    SM2 key's. A head without one (intl) has nothing more to check."""
+    signed = [h for h in heads if h.sm2_signature is not None]
+    if not signed:
+        return []
+    public = _sm2_log_key(ctx)
+    bad = [h for h in signed if public is None or not _sm2_signed(h, public)]
+    if not bad:
+        return []
+    h = bad[0]
+    detail = (
+        f"the tree head of size {h.tree_size} (signed at {h.signed_at}) carries an SM2 signature that is not "
+        f"the log's SM2 key's{_others(len(bad) - 1, 'head')}"
+    )
+    return [("bad_head_signature", None, detail)]
+
+
+def _sm2_log_key(ctx: VaultContext) -> Sm2PublicKey | None:
+    if not ctx.keystore.exists(AUDIT_LOG_SM2_KEY):
+        return None
+    try:
+        return ctx.keystore.sm2_public_key(AUDIT_LOG_SM2_KEY)
+    except KeysError:
+        return None
+
+
+def _sm2_signed(head: AuditHead, public: Sm2PublicKey) -> bool:
+    text = audit_log.head_text(head.tree_size, bytes(head.root), head.signed_at)
+    try:
+        signature = bytes.fromhex(head.sm2_signature or "")
+    except ValueError:
+        return False
+    return public.verify(text.encode(), signature)
 
 
 def _anchor_findings(anchored: list[AnchoredHead], s: Scan) -> list[Raw]:

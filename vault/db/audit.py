@@ -65,6 +65,9 @@ class AuditHead(Base):
     root: Mapped[bytes] = mapped_column(LargeBinary)
     signed_at: Mapped[int] = mapped_column(BigInteger)
     signature: Mapped[str] = mapped_column(String(132))
+    # The sm suite's SM2 signature of the same head text (r || s hex), beside the secp256k1 one
+    # the chain checks; None for heads signed in the intl suite.
+    sm2_signature: Mapped[str | None] = mapped_column(String(128), default=None)
     status: Mapped[str] = mapped_column(String(16))  # pending | anchored | superseded | failed
     tx_hash: Mapped[str | None] = mapped_column(String(66))
     block_number: Mapped[int | None] = mapped_column(BigInteger)
