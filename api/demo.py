@@ -4,7 +4,8 @@ Every key it makes lives in the data directory's keystore, so the terminal comma
 (`datavault records --as citizen-zhang-san`, ...) can log in as these people afterwards.
 Consent is signed the way a wallet would sign it: 张三 grants the social-security bureau two
 fields of his licences, and the enterprise appoints an agent (经办人) for its licences. The
-governance admin also registers an auditor (审计), who reads the access log and nothing else.
+governance admin also registers an auditor (审计), who reads the access log and nothing else,
+and a bank that lends to the enterprise under its grant (``api.demo_loan``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ DEPARTMENTS = [
     ),
     ("shichang", "市市场监督管理局 Market Regulation Administration", ["issuer", "verifier", "registrar"]),
     ("jiaoyu", "市教育局 Education Bureau", ["issuer"]),
+    ("shuiwu", "国家税务总局市税务局 Tax Bureau", ["issuer"]),
 ]
 
 # Their 统一社会信用代码 (颁发机构代码): made up, with valid GB 32100 check characters, so that
@@ -39,6 +41,7 @@ AUTHORITY_CODES = {
     "renshe": "11350100MB00000025",
     "shichang": "11350100MB00000038",
     "jiaoyu": "11350100MB0000004B",
+    "shuiwu": "11350100MB0000005E",
 }
 
 CITIZEN = {"key": "citizen-zhang-san", "kind": "citizen", "identifier": "11010519491231002X", "name": "张三"}
@@ -73,7 +76,7 @@ def key(store: Keystore, name: str) -> SigningKey:
     return store.load(name)
 
 
-def _create(client: VaultClient, path: str, body: dict[str, Any], method: str = "POST") -> Any:
+def create(client: VaultClient, path: str, body: dict[str, Any], method: str = "POST") -> Any:
     """POSTs ``body``; None if it already exists (409), so seeding twice changes nothing."""
     try:
         return client.request(method, path, body)
@@ -155,11 +158,35 @@ def credentials(now: int) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
                 },
             },
         ),
+        (
+            "shuiwu",
+            enterprise,
+            {
+                "type": "certificate",
+                "title": "纳税证明 Tax payment certificate",
+                "valid_until": now + YEAR,
+                "fields": {
+                    "纳税人名称": "闽江数据科技有限公司",
+                    "纳税信用等级": "A",
+                    "欠税情况": "无欠税",
+                    "近三年纳税总额": "186.4万元",
+                },
+            },
+        ),
     ]
 
 
-def seed(client_factory: Callable[[], VaultClient], store: Keystore, say: Callable[[str], None]) -> dict[str, str]:
-    """Seed the vault; safe to run twice (what exists is left as it is)."""
+def seed(
+    client_factory: Callable[[], VaultClient],
+    store: Keystore,
+    say: Callable[[str], None],
+    settle: Callable[[], None] | None = None,
+) -> dict[str, str]:
+    """Seed the vault; safe to run twice (what exists is left as it is). ``settle``: for a
+    vault whose submitter the caller drives, anchors what is queued (the bank's read waits
+    for its grant)."""
+    from api import demo_loan  # it builds on this module's people and helpers
+
     now = int(time.time())
     with client_factory() as admin:
         admin.login(store.load("admin"))
@@ -172,13 +199,14 @@ def seed(client_factory: Callable[[], VaultClient], store: Keystore, say: Callab
                 "auth_address": login.address,
                 "authority_code": AUTHORITY_CODES[code],
             }
-            created = _create(admin, "/departments", body)
+            created = create(admin, "/departments", body)
             say(f"department {code}: {'registered' if created else 'already registered'}")
             if not created:  # a vault seeded before departments had authority codes gets them now
                 code_body = {"authority_code": AUTHORITY_CODES[code]}
-                _create(admin, f"/departments/{code}/authority-code", code_body, method="PUT")
+                create(admin, f"/departments/{code}/authority-code", code_body, method="PUT")
+        demo_loan.register(admin, store, say)
         auditor = key(store, AUDITOR["key"])
-        created = _create(admin, "/auditors", {"address": auditor.address, "name": AUDITOR["name"]})
+        created = create(admin, "/auditors", {"address": auditor.address, "name": AUDITOR["name"]})
         say(
             f"auditor: {'registered' if created else 'already registered'} (login key '{AUDITOR['key']}'; "
             "it reads the access log, never personal data)"
@@ -194,7 +222,7 @@ def seed(client_factory: Callable[[], VaultClient], store: Keystore, say: Callab
                 "name": person["name"],
                 "address": login.address,
             }
-            created = _create(registrar, "/subjects", body)
+            created = create(registrar, "/subjects", body)
             say(
                 f"{person['kind']} {person['name']}: {'registered' if created else 'already registered'} "
                 f"(login key '{person['key']}')"
@@ -224,13 +252,15 @@ def seed(client_factory: Callable[[], VaultClient], store: Keystore, say: Callab
     with client_factory() as firm:
         firm.login(minjiang)
         appoint_once(firm, minjiang, key(store, AGENT["key"]), now, say)
+    demo_loan.lend(client_factory, store, now, say, settle)
     people = [(CITIZEN["key"], CITIZEN["name"]), (ENTERPRISE["key"], ENTERPRISE["name"]), (AGENT["key"], AGENT["name"])]
     people += [(f"dept-{code}", name) for code, name, _ in DEPARTMENTS] + [(AUDITOR["key"], AUDITOR["name"])]
+    people.append((f"dept-{demo_loan.BANK['code']}", demo_loan.BANK["name"]))
     demo_keys.write(store, people, say)
     return subject_ids
 
 
-def _signed(client: VaultClient, signer: SigningKey, path: str, body: dict[str, Any]) -> Any:
+def signed(client: VaultClient, signer: SigningKey, path: str, body: dict[str, Any]) -> Any:
     """Prepare, sign with the subject's own key (as its wallet would), submit."""
     typed = client.request("POST", f"{path}/prepare", body)["typed_data"]
     return client.request("POST", path, {"message": typed["message"], "signature": signer.sign_typed_data(typed)})
@@ -248,7 +278,7 @@ def grant_once(me: VaultClient, signer: SigningKey, now: int, say: Callable[[str
         ):
             say(f"  {CITIZEN['name']} already granted {what} -> grant {grant['id']} ({grant['status']})")
             return
-    grant = _signed(me, signer, "/me/grants", {**GRANT, "expires_at": now + GRANT_DAYS * DAY})
+    grant = signed(me, signer, "/me/grants", {**GRANT, "expires_at": now + GRANT_DAYS * DAY})
     say(f"  {CITIZEN['name']} granted {what}, {GRANT_DAYS} days -> grant {grant['id']} ({grant['status']})")
 
 
@@ -270,4 +300,4 @@ def appoint_once(
             say(f"  {ENTERPRISE['name']} already appointed {what(delegation)}")
             return
     body = {"agent": agent.address, "record_types": AGENT["record_types"], "expires_at": now + YEAR}
-    say(f"  {ENTERPRISE['name']} appointed {what(_signed(firm, signer, '/me/delegations', body))}")
+    say(f"  {ENTERPRISE['name']} appointed {what(signed(firm, signer, '/me/delegations', body))}")

@@ -90,6 +90,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"Grants: `{command(args.datadir, 'grants --as dept-renshe')}`, then "
         f"`{command(args.datadir, 'read --as dept-renshe <grant id>')}`"
     )
+    print(
+        f"The bank's loan: `{command(args.datadir, 'grants --as dept-bank-demo')}`; who read the enterprise's "
+        f"data: `{command(args.datadir, 'access-log --as enterprise-minjiang')}`"
+    )
     return 0
 
 

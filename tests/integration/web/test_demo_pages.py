@@ -28,7 +28,7 @@ def seeded(s: Served) -> None:
             await admins.add(session, address, "demo admin", clock.now())
 
     s.run(make_admin())
-    seed(lambda: VaultClient(s.url), store, lambda _line: None)
+    seed(lambda: VaultClient(s.url), store, lambda _line: None, lambda: s.run(s.harness.settle()))
     s.run(s.harness.settle())
 
 
