@@ -136,8 +136,12 @@ async def heads(
 
     Signed tree heads and their anchoring, the log key that signs them, and the heads the
     chain holds: anyone with the key's address can check every signature."""
-    log_key: str = request.app.state.vault.sequencer.log_key.address
-    found = await audit_heads.heads(ctx.chain, session, log_key=log_key, before_size=before_size, limit=limit)
+    sequencer = request.app.state.vault.sequencer
+    log_key: str = sequencer.log_key.address
+    sm2 = sequencer.sm2_key.public_key.hex if sequencer.sm2_key is not None else None
+    found = await audit_heads.heads(
+        ctx.chain, session, log_key=log_key, before_size=before_size, limit=limit, sm2_public_key=sm2
+    )
     return HeadsPublic.model_validate(found, from_attributes=True)
 
 

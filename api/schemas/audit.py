@@ -37,6 +37,11 @@ class SignedHeadPublic(BaseModel):
     root: str
     signed_at: int
     signature: str = Field(description="EIP-191 signature by the log key of vault.audit.log.head_text")
+    sm2_signature: str | None = Field(
+        default=None,
+        description="sm suite: SM2 signature (r || s hex, user id 1234567812345678) of the same head text "
+        "by sm2_public_key; null in the intl suite",
+    )
     status: str = Field(description="pending | anchored | superseded | failed")
     tx_hash: str | None
     block_number: int | None
@@ -60,6 +65,9 @@ class HeadsPublic(BaseModel):
     heads: list[HeadPublic] = Field(description="signed heads, newest first")
     anchored: list[ChainHeadPublic] = Field(description="the heads the chain holds over the same sizes, oldest first")
     next: int | None = Field(description="pass as before_size for older heads; null: no more")
+    sm2_public_key: str | None = Field(
+        default=None, description="sm suite: the log's SM2 public key (04 || x || y hex); null in the intl suite"
+    )
 
 
 class InclusionPublic(BaseModel):

@@ -12,8 +12,8 @@ import pytest
 from gmssl import sm2 as gmssl_sm2
 from sqlalchemy import select
 
-from keys import MasterKey, Suite
-from tests.support.harness import Harness, open_harness
+from keys import MasterKey, SigningKey, Suite
+from tests.support.harness import Actor, Harness, open_harness
 from vault import clock, crypto_suite
 from vault.audit import verify as audit_verify
 from vault.audit.macs import EntryMacs
@@ -98,6 +98,16 @@ async def test_an_sm_vault_seals_reads_and_signs_in_the_sm_suite(sm_vault: Harne
     assert gmssl_sm2.CryptSM2(private_key="", public_key=public.hex[2:]).verify_with_sm3(
         head.sm2_signature, text.encode()
     )
+
+    # Exposed where the secp256k1 signatures are: the auditors' list of heads, with the SM2 key.
+    auditor = Actor(SigningKey.generate())
+    r = await h.http.post("/auditors", json={"address": auditor.key.address, "name": "审计员"}, headers=h.admin.headers)
+    assert r.status_code == 201, r.text
+    await h.login(auditor)
+    r = await h.http.get("/audit/heads", headers=auditor.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["sm2_public_key"] == public.hex
+    assert r.json()["heads"][0]["sm2_signature"] == head.sm2_signature
 
     log_key = h.vault.ctx.keystore.address_of(AUDIT_LOG_KEY)
     report = await audit_verify.verify_log(h.vault.ctx, log_key_address=log_key, anchor=h.vault.ctx.chain.audit)
