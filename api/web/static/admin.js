@@ -17,11 +17,14 @@
     event.preventDefault();
     const roles = [...event.target.querySelectorAll("input[name=role]:checked")].map((c) => c.value);
     if (!roles.length) return say(text.noroles);
+    const licence = document.getElementById("d-licence").value.trim();
     change("/departments", {
       code: document.getElementById("d-code").value.trim(),
       name: document.getElementById("d-name").value.trim(),
       roles,
       auth_address: document.getElementById("d-address").value.trim(),
+      kind: document.getElementById("d-kind").value,
+      ...(licence ? { licence_number: licence } : {}),
     });
   });
 

@@ -37,6 +37,9 @@ ZH: dict[str, str] = {
     "admin.auditor.go": "任命审计员",
     "admin.auditor.address": "审计员密钥地址",
     "admin.noroles": "请至少选择一项职能",
+    "admin.kind": "类别",
+    "admin.licence": "许可证号",
+    "admin.licence.hint": "银行填金融许可证机构编码，公证机构填执业证号，企业填统一社会信用代码；政府部门不填。银行、公证机构和企业只能核验和按授权读取，不能签发或登记。",
 }
 
 EN: dict[str, str] = {
@@ -76,4 +79,7 @@ EN: dict[str, str] = {
     "admin.auditor.go": "Appoint the auditor",
     "admin.auditor.address": "Auditor's key address",
     "admin.noroles": "Choose at least one role",
+    "admin.kind": "Kind",
+    "admin.licence": "Licence number",
+    "admin.licence.hint": "A bank: its financial licence (金融许可证) code; a notary office: its practice licence number; an enterprise: its unified social credit code; none for a government department. Banks, notaries and enterprises verify and read under grants; they never issue or register.",
 }

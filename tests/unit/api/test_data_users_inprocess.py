@@ -67,6 +67,12 @@ async def test_each_kind_registers_with_its_licence_number_and_only_with_it(harn
     assert (await register(h, "odd-one", "church", ["data_user"], licence_number="X")).status_code == 422
     listed = {d["code"]: d["kind"] for d in (await h.http.get("/departments")).json()}
     assert listed == {"bank-a": "bank", "notary-a": "notary", "firm-a": "enterprise", "gov-a": "government"}
+    # The admin's page lists each with its kind and licence, and offers the kinds.
+    h.http.cookies.set("dv_session", h.admin.token)
+    page = await h.http.get("/admin")
+    h.http.cookies.clear()
+    assert page.status_code == 200 and BANK_LICENCE in page.text and "公证机构" in page.text
+    assert '<option value="bank">' in page.text
 
 
 async def test_only_government_departments_issue_or_register(harness: Harness) -> None:
