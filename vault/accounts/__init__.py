@@ -1,11 +1,11 @@
 """Who is who: subjects (citizens and enterprises), departments and their roles, platform
 admins, auditors, logins, and who may act for whom now.
 
-Public: ``subjects``, ``departments``, ``admins``, ``auditors``, ``auth`` (challenge logins and
-sessions), ``agents`` (delegations in force), ``identifiers`` (ID number checks), ``ops`` (the
-roster's chain writes).
+Public: ``subjects``, ``departments`` (and ``data_users``: the banks, notaries and enterprises
+among them), ``admins``, ``auditors``, ``auth`` (challenge logins and sessions), ``agents``
+(delegations in force), ``identifiers`` (ID number checks), ``ops`` (the roster's chain writes).
 """
 
-from vault.accounts import admins, agents, auditors, auth, departments, identifiers, ops, subjects
+from vault.accounts import admins, agents, auditors, auth, data_users, departments, identifiers, ops, subjects
 
-__all__ = ["admins", "agents", "auditors", "auth", "departments", "identifiers", "ops", "subjects"]
+__all__ = ["admins", "agents", "auditors", "auth", "data_users", "departments", "identifiers", "ops", "subjects"]
