@@ -19,6 +19,7 @@ from api.routes import (
     corrections,
     delegations,
     departments,
+    erasure,
     grants,
     issuers,
     presentations,
@@ -104,6 +105,7 @@ def create_app(
         sd_jwt_exports,
         status_lists,
         vc_exports,
+        erasure,
     ):
         app.include_router(openapi.documented(module.router))
     openapi.install(app)

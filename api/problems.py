@@ -18,12 +18,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chain.errors import ChainError, ChainRevertError, NodeUnavailable
 from keys import DecryptionError, KeysError
+from vault.erasure import GrantsStillLive
 from vault.errors import (
     AccessRefused,
     AuditUnavailable,
     AuthenticationError,
     ChainStateError,
     ConflictError,
+    ErasedError,
     InvalidItems,
     NotFoundError,
     PermissionDeniedError,
@@ -67,7 +69,10 @@ def _vault_error(exc: VaultError) -> JSONResponse:
     if isinstance(exc, NotFoundError):
         return problem(404, "Not found", str(exc))
     if isinstance(exc, ConflictError):
-        return problem(409, "Conflict", exc.reason)
+        live = {"grants": exc.grant_ids} if isinstance(exc, GrantsStillLive) else {}
+        return problem(409, "Conflict", exc.reason, **live)
+    if isinstance(exc, ErasedError):
+        return problem(410, "Gone", exc.reason, erased_at=exc.erased_at)
     if isinstance(exc, AccessRefused):
         return problem(403, "Access refused", exc.reason, code=exc.code)
     if isinstance(exc, PermissionDeniedError):

@@ -6,6 +6,7 @@ Only ``api/`` turns them into HTTP responses; the vault never mentions status co
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 
 class VaultError(Exception):
@@ -64,6 +65,17 @@ class ConflictError(VaultError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class ErasedError(VaultError):
+    """The thing asked for was erased (vault.erasure): it existed, and is gone for good."""
+
+    def __init__(self, what: str, erased_at: int) -> None:
+        self.what = what
+        self.erased_at = erased_at
+        day = datetime.fromtimestamp(erased_at, UTC).date().isoformat()
+        self.reason = f"{what} was erased on {day} at its subject's request or on a legal basis; it cannot be read"
+        super().__init__(self.reason)
 
 
 class PermissionDeniedError(VaultError, PermissionError):

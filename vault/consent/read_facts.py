@@ -96,6 +96,7 @@ _FACTS = (
                 _rec.c.subject_id == _g.c.subject_id,
                 _OWN_GRANT,
                 _rec.c.status.in_(holdings.DISCLOSABLE),
+                _rec.c.erased_at.is_(None),
                 _TYPE_BIT.op("&")(_g.c.record_types) != 0,
             ),
         )

@@ -47,6 +47,7 @@ _LATEST = (
         _r.c.subject_id == bindparam("subject_id"),
         _r.c.type.in_(bindparam("types", expanding=True)),
         _r.c.status.in_(DISCLOSABLE),
+        _r.c.erased_at.is_(None),
     )
     .order_by(_r.c.created_at, _r.c.id, _r.c.version)
 )

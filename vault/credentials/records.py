@@ -22,7 +22,7 @@ from vault.credentials import holdings, licence_fields, status_list
 from vault.credentials.commitments import canonical_json
 from vault.credentials.documents import DocumentSpec, build_document, credential_hash
 from vault.db.models import AnchorBatch, Department, Record, Subject
-from vault.errors import ConflictError, NotFoundError, PermissionDeniedError
+from vault.errors import ConflictError, ErasedError, NotFoundError, PermissionDeniedError
 from vault.events import VaultEvent
 from vault.ids import Hash32, RecordId, new_record_id
 from vault.keyring import KekLookup
@@ -144,6 +144,8 @@ async def issue(
     subject = await session.get(Subject, subject_id)
     if subject is None:
         raise NotFoundError("subject", subject_id)
+    if subject.erased_at is not None:
+        raise ConflictError("this subject's file was erased: nothing more can be added to it")
     licence_fields.check_issuer_fields(spec.fields, issuer_name=issuer.name, authority_code=issuer.authority_code)
     kek = await keyring.active_key(session, ctx.master, subject_id)
     values, document = sealed_row(
@@ -202,7 +204,7 @@ async def page_for_subject(
     found = await pages.keyset(
         session,
         Record,
-        [Record.subject_id == subject_id],
+        [Record.subject_id == subject_id, Record.erased_at.is_(None)],
         [Record.created_at, Record.id, Record.version],
         "records",
         after=after,
@@ -223,7 +225,9 @@ async def list_for_subject(
     fields a grant may cover); lists shown to people go a page at a time (``page_for_subject``)."""
     rows = list(
         await session.scalars(
-            select(Record).where(Record.subject_id == subject_id).order_by(Record.created_at, Record.id, Record.version)
+            select(Record)
+            .where(Record.subject_id == subject_id, Record.erased_at.is_(None))
+            .order_by(Record.created_at, Record.id, Record.version)
         )
     )
     views = await _opened(ctx, session, subject_id, rows)
@@ -242,7 +246,9 @@ async def titles_for_subject(
         return {}
     newest: dict[str, Record] = {}
     found = await session.scalars(
-        select(Record).where(Record.subject_id == subject_id, Record.id.in_(wanted)).order_by(Record.version)
+        select(Record)
+        .where(Record.subject_id == subject_id, Record.id.in_(wanted), Record.erased_at.is_(None))
+        .order_by(Record.version)
     )
     for row in found:
         newest[row.id] = row
@@ -304,6 +310,8 @@ async def read_for_subject(
     if row.subject_id != subject_id:
         # Same answer as a missing record: a subject learns nothing about others' ids.
         raise NotFoundError("record", record_id)
+    if row.erased_at is not None:
+        raise ErasedError("this record", row.erased_at)
     view = await view_of(session, row, await decrypt(ctx, session, row))
     await _read_by_subject(ctx, session, subject_id, [row.id], now)
     return view
@@ -311,6 +319,11 @@ async def read_for_subject(
 
 async def by_hash(session: AsyncSession, credential_hash_: str) -> Record | None:
     return await session.scalar(select(Record).where(Record.credential_hash == credential_hash_.lower()))
+
+
+async def erased_at(session: AsyncSession, credential_hash_: str) -> int | None:
+    """When the record with this credential hash was erased (None: not erased, or not here)."""
+    return await session.scalar(select(Record.erased_at).where(Record.credential_hash == credential_hash_.lower()))
 
 
 async def status_by_hash(session: AsyncSession, credential_hash_: str) -> str | None:

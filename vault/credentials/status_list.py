@@ -7,7 +7,7 @@ ever share a bit. A bulk request takes its whole range in one step.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vault.credentials import status_bitmap
@@ -33,9 +33,13 @@ async def issued(session: AsyncSession) -> int:
 
 
 async def revoked_indexes(session: AsyncSession) -> list[int]:
-    """Indexes of credentials revoked, or being revoked (deny wins before the chain confirms)."""
+    """Indexes of credentials revoked, or being revoked (deny wins before the chain confirms),
+    or erased: an offline verifier must not accept what the vault no longer vouches for."""
     rows = await session.scalars(
-        select(Record.status_index).where(Record.status_index.is_not(None), Record.status.in_(("revoked", "revoking")))
+        select(Record.status_index).where(
+            Record.status_index.is_not(None),
+            or_(Record.status.in_(("revoked", "revoking")), Record.erased_at.is_not(None)),
+        )
     )
     return sorted(int(i) for i in rows if i is not None)
 

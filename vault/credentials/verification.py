@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from eth_utils.address import to_checksum_address
@@ -163,6 +164,9 @@ async def _verify_hash(
         )
         return verdict
     verdict.checks.append(Check("anchored", True, "the credential's hash is anchored on chain"))
+    erased = await records.erased_at(session, leaf)
+    if erased is not None:
+        verdict.checks.append(erased_check(erased))
     verdict.issuer_address = status.issuer
     verdict.issued_at, verdict.valid_from, verdict.valid_until = status.issued_at, status.valid_from, status.valid_until
     verdict.revoked_at = status.revoked_at or None
@@ -201,6 +205,17 @@ async def _verify_hash(
         verdict.tx_hash, verdict.block_number = batch.tx_hash, batch.block_number
     verdict.valid = all(c.passed for c in verdict.checks)
     return verdict
+
+
+def erased_check(erased_at: int) -> Check:
+    """Only ever failed: a credential that was not erased has no such check."""
+    day = datetime.fromtimestamp(erased_at, UTC).date().isoformat()
+    return Check(
+        "not_erased",
+        False,
+        f"the data behind this credential was erased on {day} (the subject's right to erasure): "
+        "the vault no longer vouches for it",
+    )
 
 
 def _code(raw: bytes) -> str:

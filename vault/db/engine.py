@@ -56,6 +56,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # Deleted and overwritten content is zeroed in the file, not left in free space: an erased
+    # subject's keys and ciphertexts (vault.erasure) leave no copy behind in the database.
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
 
 

@@ -26,7 +26,7 @@ from chain.merkle import process_proof
 from chain.registry import AnchorStatus, DepartmentInfo
 from chain.view import queries
 from vault.context import ChainContext, VaultContext
-from vault.credentials import records
+from vault.credentials import records, verification
 from vault.credentials.verification import Check
 from vault.db.models import Department
 from vault.errors import VaultValueError
@@ -105,6 +105,9 @@ async def verify_online(
         here = await records.status_by_hash(session, encode_hex(p.credential))
         revoked = status.revoked or here in ("revoked", "revoking")
         v.add(Check("not_revoked", not revoked, "not revoked" if not revoked else "the issuer revoked this credential"))
+        erased = await records.erased_at(session, encode_hex(p.credential))
+        if erased is not None:
+            v.add(verification.erased_check(erased))
     await _finish(
         v,
         p,

@@ -1,0 +1,32 @@
+"""Erasure by crypto-shredding (被遗忘 / PIPL deletion) and retention rules.
+
+The public face: ``erase`` (a record or a whole file, by the subject, its registrar on a legal
+basis, or the retention job), ``retention`` (rules, the dry run, the job), ``notices`` (what
+issuers are told) and ``storage.forget_freed_pages`` (run after an erasure commits).
+"""
+
+from vault.erasure import notices, retention, storage
+from vault.erasure.requests import (
+    BASES,
+    REGISTRAR_BASES,
+    GrantsStillLive,
+    Requester,
+    erase,
+    list_for_subject,
+    live_grants,
+    registrar_for,
+)
+
+__all__ = [
+    "BASES",
+    "REGISTRAR_BASES",
+    "GrantsStillLive",
+    "Requester",
+    "erase",
+    "list_for_subject",
+    "live_grants",
+    "notices",
+    "registrar_for",
+    "retention",
+    "storage",
+]
