@@ -34,6 +34,7 @@ from api.routes import (
     verify,
 )
 from vault.config import Settings
+from vault.erasure import schedule as erasure_schedule
 from vault.presentations import qr
 from vault.setup import OpenVault, open_vault
 
@@ -51,6 +52,11 @@ def create_app(
         app.state.vault = opened
         stop = asyncio.Event()
         task = asyncio.create_task(opened.submitter.run_forever(stop)) if run_submitter else None
+        shredder = (
+            asyncio.create_task(erasure_schedule.run_forever(opened.ctx, opened.retention_interval, stop))
+            if run_submitter and opened.retention_interval
+            else None
+        )
         try:
             yield
         finally:
@@ -58,6 +64,8 @@ def create_app(
             opened.submitter.nudge()
             if task is not None:
                 await task
+            if shredder is not None:
+                await shredder
             if vault is None:
                 await opened.close()
 

@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     # A signed head of the access log every so many entries or seconds, whichever comes first.
     audit_head_every: int = Field(default=1_000, ge=1)
     audit_head_interval: int = Field(default=30, ge=1)
+    # How often the retention job shreds records kept past their type's rule (seconds; 0: never).
+    retention_interval: int = Field(default=3_600, ge=0)
     # Largest request body the API reads (bytes); a 10,000-item bulk issuance needs a few MiB.
     max_body_bytes: int = Field(default=16 * 2**20, ge=1)
     # Where other systems reach this vault (https://vault.example.gov.cn): the base of issuers'

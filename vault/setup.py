@@ -48,6 +48,8 @@ class OpenVault:
 
     # False when the caller handed ``open_vault`` a running engine: closing leaves it running.
     owns_engine: bool = True
+    # Settings.retention_interval: how often the app runs the retention job (0: never).
+    retention_interval: int = 0
 
     async def close(self) -> None:
         await self.ctx.chain.aclose()
@@ -188,6 +190,7 @@ async def open_vault(settings: Settings, *, start_chain: bool = True, engine: En
         sequencer=sequencer,
         batcher=batcher,
         owns_engine=owns_engine,
+        retention_interval=settings.retention_interval,
     )
 
 

@@ -5,7 +5,7 @@ basis, or the retention job), ``retention`` (rules, the dry run, the job), ``not
 issuers are told) and ``storage.forget_freed_pages`` (run after an erasure commits).
 """
 
-from vault.erasure import notices, retention, storage
+from vault.erasure import notices, retention, schedule, storage
 from vault.erasure.requests import (
     BASES,
     REGISTRAR_BASES,
@@ -28,5 +28,6 @@ __all__ = [
     "notices",
     "registrar_for",
     "retention",
+    "schedule",
     "storage",
 ]

@@ -6,6 +6,7 @@ still verifies."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from tests.vault_conformance import failed_checks, verify
 from vault import clock, keyring
 from vault.db.erasure import ErasureNotice
 from vault.db.models import Record, Subject, SubjectKey
-from vault.erasure import storage
+from vault.erasure import retention, schedule, storage
 from vault.presentations import status_snapshot
 
 MARKER = "抹除标记-ERASE-ME-7f3c9a"
@@ -229,3 +230,28 @@ async def test_retention_lists_what_is_due_then_shreds_only_that(harness: Harnes
     assert set(notices) == {"retention-expired"}
     assert (await h.http.get(f"/me/records/{short['id']}", headers=citizen.headers)).status_code == 410
     assert (await h.http.get(f"/me/records/{licence['id']}", headers=citizen.headers)).status_code == 200
+
+
+async def test_the_scheduled_job_shreds_what_is_due_until_stopped(harness: Harness) -> None:
+    h = harness
+    issuer, _reader, citizen, licence = await setup(h)
+    soon = clock.now() + 60
+    short = await h.issue(issuer, type="certificate", title="临时证明", fields={"事项": MARKER}, valid_until=soon)
+    await h.settle()
+    async with h.vault.ctx.sessions.begin() as s:
+        await retention.set_rule(s, "certificate", 0, set_by="test", now=clock.now())
+    stop = asyncio.Event()
+    rounds: list[int] = []
+
+    def later() -> int:
+        rounds.append(1)
+        if len(rounds) == 3:
+            stop.set()
+        return soon + 1  # the certificate has just expired; the licence has a year to go
+
+    await asyncio.wait_for(schedule.run_forever(h.vault.ctx, 0.01, stop, later), timeout=30)
+    assert len(rounds) == 3, "it ran round after round until stopped"
+    async with h.vault.ctx.sessions() as s:
+        erased = {r.id for r in (await s.scalars(select(Record).where(Record.erased_at.is_not(None)))).all()}
+    assert erased == {short["id"]} and licence["id"] not in erased
+    assert (await h.http.get(f"/me/records/{short['id']}", headers=citizen.headers)).status_code == 410
