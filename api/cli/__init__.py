@@ -3,7 +3,8 @@
 One module per group of commands, each registering its own with ``add_commands(sub)``:
 `core` (up, admin-init, demo, issue, records, verify, compile), `grants` (consent, signed
 locally), `delegations` (agents), `audit` (auditors' `audit ...`, subjects' `access-log`),
-`bulk` (issue-bulk), `corrections`, `presentations` (present), `checks` (challenge, check),
+`bulk` (issue-bulk), `corrections`, `erasure` (erase, erasures,
+erasure-notices, retention), `presentations` (present), `checks` (challenge, check),
 `sd_jwt` (SD-JWT VC export and key binding), `status`
 (status-snapshot), `keys` (keys, register) and `consortium` (a QBFT genesis and validator
 keys). They share `common` (errors, output, parsing, login) and import nothing of each other;
@@ -26,12 +27,14 @@ from pathlib import Path
 
 from api.cli import (
     audit,
+    backups,
     bulk,
     checks,
     consortium,
     core,
     corrections,
     delegations,
+    erasure,
     grants,
     keys,
     presentations,
@@ -67,11 +70,13 @@ def parser() -> argparse.ArgumentParser:
         audit,
         bulk,
         corrections,
+        erasure,
         presentations,
         checks,
         sd_jwt,
         status,
         keys,
+        backups,
         consortium,
     ):
         group.add_commands(sub)

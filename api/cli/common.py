@@ -353,6 +353,28 @@ def expect(typed: Any, primary: str, asked: dict[str, Any]) -> dict[str, Any]:
     return message
 
 
+def grant_nonce_matches(subject_id: str, nonce: Any, gid: str) -> bool:
+    """A grant's id is keccak(subject id, nonce): the revocation names the grant it says."""
+    from eth_utils.crypto import keccak
+    from eth_utils.hexadecimal import decode_hex, encode_hex
+
+    try:
+        derived = keccak(decode_hex(subject_id) + int(nonce).to_bytes(32, "big"))
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return encode_hex(bytes(derived)) == gid
+
+
+def prepared_revocation(login: Login, base: str, sid: str, gid: str) -> dict[str, Any]:
+    """The typed data revoking grant ``gid`` of subject ``sid``, checked to revoke exactly that
+    grant before anything is signed (`revoke-grant`, and `erase --file` for each live grant)."""
+    typed: dict[str, Any] = login.post(f"{base}/grants/{gid}/revoke/prepare")["typed_data"]
+    m = expect(typed, "Revocation", {"subject": sid})
+    if not grant_nonce_matches(sid, m.get("grantNonce"), gid):
+        raise CliError("the vault prepared the revocation of another grant; nothing was signed")
+    return typed
+
+
 def on_chain(typed: dict[str, Any]) -> str:
     domain = typed.get("domain") or {}
     return (

@@ -12,8 +12,6 @@ import argparse
 import time
 from typing import Any
 
-from eth_utils.hexadecimal import decode_hex, encode_hex
-
 from api.cli.common import (
     FROM,
     ROLES,
@@ -31,6 +29,7 @@ from api.cli.common import (
     parse_list,
     parse_types,
     parse_window,
+    prepared_revocation,
     print_json,
     say,
     type_bits,
@@ -76,16 +75,6 @@ def find_grant(login: Login, base: str, gid: str) -> dict[str, Any]:
         if grant["id"] == gid:
             return dict(grant)
     raise CliError(f"grant not found: {gid}")
-
-
-def grant_nonce_matches(subject_id: str, nonce: Any, gid: str) -> bool:
-    from eth_utils.crypto import keccak
-
-    try:
-        derived = keccak(decode_hex(subject_id) + int(nonce).to_bytes(32, "big"))
-    except (ValueError, TypeError, OverflowError):
-        return False
-    return encode_hex(bytes(derived)) == gid
 
 
 def wait_anchored(login: Login, base: str, grant: dict[str, Any]) -> dict[str, Any]:
@@ -202,10 +191,7 @@ def cmd_revoke_grant(args: argparse.Namespace) -> int:
         grant = find_grant(login, base, gid)
         if grant["status"] == "revoked":
             raise CliError(f"grant {gid} is already revoked")
-        typed = login.post(f"{base}/grants/{gid}/revoke/prepare")["typed_data"]
-        m = expect(typed, "Revocation", {"subject": sid})
-        if not grant_nonce_matches(sid, m.get("grantNonce"), gid):
-            raise CliError("the vault prepared the revocation of another grant; nothing was signed")
+        typed = prepared_revocation(login, base, sid, gid)
         say(
             "\n".join(
                 [

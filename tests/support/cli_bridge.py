@@ -48,19 +48,28 @@ def _factory(h: Harness, loop: asyncio.AbstractEventLoop) -> Callable[[Any], Cal
     return lambda _args: lambda: VaultClient("http://vault.test", transport=_Bridge(h.http, loop))
 
 
+class _Terminal(io.StringIO):
+    """Standard input typed at a terminal (for commands that ask before doing something)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 async def run_cli(
     h: Harness,
     monkeypatch: pytest.MonkeyPatch,
     *argv: str,
     stdin: str = "",
+    tty: bool = False,
 ) -> tuple[int, str, str]:
-    """``datavault --datadir <h.datadir> *argv`` against ``h``: (exit code, stdout, stderr)."""
+    """``datavault --datadir <h.datadir> *argv`` against ``h``: (exit code, stdout, stderr);
+    with ``tty``, ``stdin`` is typed at a terminal."""
     factory = _factory(h, asyncio.get_running_loop())
     # Every CLI module imported `client_factory` by name; each gets the bridge.
     for name, module in list(sys.modules.items()):
         if name.startswith("api.cli") and hasattr(module, "client_factory"):
             monkeypatch.setattr(module, "client_factory", factory)
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    monkeypatch.setattr(sys, "stdin", _Terminal(stdin) if tty else io.StringIO(stdin))
     out, err = io.StringIO(), io.StringIO()
 
     def run() -> int:

@@ -16,7 +16,6 @@ import pytest
 from api import cli
 from api.cli import audit as cli_audit
 from api.cli import common, core
-from api.cli import grants as cli_grants
 from api.client import ClientError, discover
 from api.server import DataDirLock, StartError, base_url, listen, owns_datadir
 from chain.consent import grant_id
@@ -376,9 +375,9 @@ def test_terms_other_than_asked_are_not_signed() -> None:
         common.expect(typed, "Revocation", {})
     subject = bytes.fromhex("ab" * 32)
     gid = "0x" + grant_id(subject, 7).hex()
-    assert cli_grants.grant_nonce_matches("0x" + "ab" * 32, "7", gid)
-    assert not cli_grants.grant_nonce_matches("0x" + "ab" * 32, 8, gid)
-    assert not cli_grants.grant_nonce_matches("0x" + "ab" * 32, "seven", gid)
+    assert common.grant_nonce_matches("0x" + "ab" * 32, "7", gid)
+    assert not common.grant_nonce_matches("0x" + "ab" * 32, 8, gid)
+    assert not common.grant_nonce_matches("0x" + "ab" * 32, "seven", gid)
 
 
 def test_grant_argument_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
