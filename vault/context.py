@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from eth_account.signers.local import LocalAccount
@@ -104,6 +105,8 @@ class VaultContext:
     events: Events = field(default_factory=Events)
     # Settings.public_url: the base of issuer identifiers in exported credentials, if set.
     public_url: str | None = None
+    # Where key backups are kept (vault.key_backups): erasures purge them.
+    key_backups: Path | None = None
     # The crypto suite new ciphertexts are written in (vault.crypto_suite); both are read.
     suite: Suite = Suite.INTL
     pseudonym_key: bytes = field(default=b"", repr=False)

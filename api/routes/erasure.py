@@ -67,7 +67,7 @@ async def erase_mine(
         ctx, session, subject_id=subject.id, scope=body.scope, record_id=body.record_id, requester=requester, now=now
     )
     # After the response's commit: the WAL then holds nothing the erasure replaced.
-    tasks.add_task(erasure.storage.forget_freed_pages, ctx.sessions)
+    tasks.add_task(erasure.storage.after_erasure, ctx)
     return public(row)
 
 
@@ -95,7 +95,7 @@ async def erase_by_registrar(
     row = await erasure.erase(
         ctx, session, subject_id=subject.id, scope=body.scope, record_id=body.record_id, requester=requester, now=now
     )
-    tasks.add_task(erasure.storage.forget_freed_pages, ctx.sessions)
+    tasks.add_task(erasure.storage.after_erasure, ctx)
     return public(row)
 
 
@@ -148,5 +148,5 @@ async def run(_admin: CurrentAdmin, ctx: Ctx, now: Now, tasks: BackgroundTasks) 
     """Erase what is due now (the scheduled job does the same)."""
     erased = await erasure.retention.run(ctx, now)
     if erased:
-        tasks.add_task(erasure.storage.forget_freed_pages, ctx.sessions)
+        tasks.add_task(erasure.storage.after_erasure, ctx)
     return RetentionRunPublic(erased=erased)

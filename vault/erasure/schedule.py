@@ -23,7 +23,7 @@ async def run_once(ctx: VaultContext, now: int) -> list[str]:
     erased = await retention.run(ctx, now)
     if erased:
         log.info("retention: erased %d record(s) past their type's rule", len(erased))
-        await storage.forget_freed_pages(ctx.sessions)
+        await storage.after_erasure(ctx)
     return erased
 
 
