@@ -25,6 +25,7 @@ from vault.audit import log as audit_log
 from vault.config import Settings
 from vault.consent import purposes as grant_purposes
 from vault.context import AUDIT_LOG_KEY, AUDIT_LOG_SM2_KEY, ChainContext, VaultContext
+from vault.credentials import root_signatures
 from vault.credentials.anchoring import Batcher
 from vault.db.engine import create_engine, session_factory
 from vault.db.migrate import upgrade
@@ -169,7 +170,12 @@ async def open_vault(settings: Settings, *, start_chain: bool = True, engine: En
             suite=suite,
             sm2_key=keystore.load_sm2(AUDIT_LOG_SM2_KEY) if suite is Suite.SM else None,
         )
-        batcher = Batcher(ctx.sessions, settings.batch_max, sign=issuer_signatures.signer(ctx))
+        batcher = Batcher(
+            ctx.sessions,
+            settings.batch_max,
+            sign=issuer_signatures.signer(ctx),
+            sign_sm2=root_signatures.signer(ctx),
+        )
         submitter = make_submitter(
             ctx,
             sequencer=sequencer,
@@ -211,7 +217,7 @@ def make_submitter(
     """The submitter with every feature's part: the access log's tree head first (a head it
     signs joins the round's writes), then the credential batches, then the queue."""
     if batcher is None:
-        batcher = Batcher(ctx.sessions, sign=issuer_signatures.signer(ctx))
+        batcher = Batcher(ctx.sessions, sign=issuer_signatures.signer(ctx), sign_sm2=root_signatures.signer(ctx))
     steps = ([sequencer.run_once] if sequencer is not None else []) + [batcher]
     return Submitter(
         ctx,

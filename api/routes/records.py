@@ -32,6 +32,7 @@ def public(view: records.RecordView) -> RecordPublic:
             proof=list(view.anchor.proof),
             tx_hash=view.anchor.tx_hash,
             block_number=view.anchor.block_number,
+            sm2_signature=view.anchor.sm2_signature,
         )
     return RecordPublic(
         id=view.id,

@@ -37,4 +37,5 @@ def public(v: verification.Verdict) -> VerdictPublic:
         revoked_at=v.revoked_at,
         tx_hash=v.tx_hash,
         block_number=v.block_number,
+        sm2_signature=v.sm2_signature,
     )

@@ -53,6 +53,12 @@ class DepartmentPublic(DepartmentBase):
     authority_code: str | None = Field(default=None, description="its 统一社会信用代码 (颁发机构代码), if registered")
     kind: str = Field(default="government", description="government | bank | notary | enterprise")
     licence_number: str | None = Field(default=None, description="a non-government data user's licence number")
+    sm2_public_key: str | None = Field(
+        default=None,
+        description="sm suite: the issuer's SM2 public key (04 || x || y hex) that signs its batch roots "
+        "beside its chain key; null in the intl suite, and for an issuer registered before SM2 keys existed until "
+        "its first batch",
+    )
 
 
 class RolesSet(Strict):

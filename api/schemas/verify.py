@@ -46,3 +46,8 @@ class VerdictPublic(BaseModel):
     revoked_at: int | None
     tx_hash: str | None
     block_number: int | None
+    sm2_signature: str | None = Field(
+        default=None,
+        description="sm suite: the issuer's SM2 signature (r || s hex, user id 1234567812345678) of the batch "
+        "root's text (vault.credentials.root_signatures.root_text) by its sm2_public_key; null in the intl suite",
+    )

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vault import outbox
-from vault.accounts import data_users, subjects
+from vault.accounts import data_users, issuer_sm2, subjects
 from vault.accounts.subjects import (
     SUBJECT_KINDS,
     address_in_use,
@@ -86,6 +86,7 @@ class DepartmentView:
     authority_code: str | None = None  # its 统一社会信用代码: the 颁发机构代码 of its e-licences
     kind: str = "government"  # or a data user's: bank, notary, enterprise (data_users.Kind)
     licence_number: str | None = None  # a non-government data user's licence
+    sm2_public_key: str | None = None  # sm suite: its SM2 key (04 || x || y hex) signing batch roots
 
 
 def view(row: Department) -> DepartmentView:
@@ -101,6 +102,7 @@ def view(row: Department) -> DepartmentView:
         authority_code=row.authority_code,
         kind=row.kind,
         licence_number=row.licence_number,
+        sm2_public_key=row.sm2_public_key,
     )
 
 
@@ -156,6 +158,8 @@ async def register(
         kind=user_kind.value,
         licence_number=licence,
     )
+    if mask & Role.ISSUER:
+        issuer_sm2.ensure(ctx, row)  # sm suite: its batch roots are signed in SM2 too
     session.add(row)
     if not ctx.chain.zero_gas:
         outbox.enqueue(session, "fund", OPERATOR, {"address": chain_address, "wei": FUNDING_WEI}, now)
@@ -213,6 +217,8 @@ async def set_roles(ctx: VaultContext, session: AsyncSession, code: str, roles: 
     if row.roles == int(mask):
         raise ConflictError(f"department {code!r} already has the roles {', '.join(role_names(mask))}")
     row.roles = int(mask)
+    if mask & Role.ISSUER:
+        issuer_sm2.ensure(ctx, row)
     outbox.enqueue(session, "set_roles", OPERATOR, {"account": row.chain_address, "roles": int(mask)}, now)
     await session.flush()
     await ctx.events.emit(

@@ -6,8 +6,9 @@ commitments), ``commitments``, ``header``, ``verification`` (a credential checke
 chain), ``bulk``, ``corrections`` (a subject's request and the issuer's decision; its parts in
 ``correction_requests``, ``correction_views`` and ``corrected_versions``),
 ``correction_notices``, ``status_list`` and
-``status_bitmap``, ``anchoring`` (the round's batches), ``holdings`` (what a subject holds,
-decrypted), ``ops`` (the registry's chain writes).
+``status_bitmap``, ``anchoring`` (the round's batches), ``root_signatures`` (issuers' SM2
+signatures of batch roots, sm suite), ``holdings`` (what a subject holds, decrypted), ``ops``
+(the registry's chain writes).
 """
 
 from vault.credentials import (
@@ -24,6 +25,7 @@ from vault.credentials import (
     holdings,
     ops,
     records,
+    root_signatures,
     status_bitmap,
     status_list,
     verification,
@@ -43,6 +45,7 @@ __all__ = [
     "holdings",
     "ops",
     "records",
+    "root_signatures",
     "status_bitmap",
     "status_list",
     "verification",

@@ -18,7 +18,8 @@ from chain.merkle import merkle_proof_all, merkle_root
 from vault import outbox
 from vault.db.models import AnchorBatch, Department, Record
 
-# (issuer, root) -> the issuer's signature of the root, 0x hex (vault.presentations.issuer_signatures).
+# (issuer, root) -> the issuer's signature of the root: EIP-712, 0x hex
+# (vault.presentations.issuer_signatures), or SM2, r || s hex (vault.credentials.root_signatures).
 BatchSigner = Callable[[Department, bytes], str]
 
 
@@ -27,6 +28,7 @@ async def batch_pending(
     now: int,
     max_batch: int,
     sign: BatchSigner | None = None,
+    sign_sm2: BatchSigner | None = None,
 ) -> list[AnchorBatch]:
     rows = list(
         await session.scalars(
@@ -43,7 +45,7 @@ async def batch_pending(
         issuer = await session.get(Department, code)
         assert issuer is not None
         for chunk in _pack(members, max_batch):
-            batches.append(_make_batch(session, issuer, chunk, now, sign))
+            batches.append(_make_batch(session, issuer, chunk, now, sign, sign_sm2))
     return batches
 
 
@@ -79,6 +81,7 @@ def _make_batch(
     members: list[Record],
     now: int,
     sign: BatchSigner | None,
+    sign_sm2: BatchSigner | None = None,
 ) -> AnchorBatch:
     leaves = [decode_hex(r.credential_hash) for r in members]
     raw_root = merkle_root(leaves)
@@ -95,6 +98,8 @@ def _make_batch(
         status="pending",
         created_at=now,
         issuer_signature=sign(issuer, raw_root) if sign else None,
+        # sm suite only: an intl vault's batches are stored exactly as before.
+        sm2_signature=sign_sm2(issuer, raw_root) if sign_sm2 else None,
     )
     session.add(batch)
     for row, proof in zip(members, proofs, strict=False):
@@ -117,7 +122,8 @@ class Batcher:
     sessions: async_sessionmaker[AsyncSession]
     batch_max: int = 10_000
     sign: BatchSigner | None = None
+    sign_sm2: BatchSigner | None = None
 
     async def __call__(self, now: int) -> list[AnchorBatch]:
         async with self.sessions.begin() as session:
-            return await batch_pending(session, now, self.batch_max, self.sign)
+            return await batch_pending(session, now, self.batch_max, self.sign, self.sign_sm2)

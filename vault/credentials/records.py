@@ -34,6 +34,8 @@ class Anchor:
     proof: list[Hash32]
     tx_hash: str | None
     block_number: int | None
+    # sm suite: the issuer's SM2 signature of the batch root (vault.credentials.root_signatures).
+    sm2_signature: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ def _anchor(row: Record, batch: AnchorBatch | None) -> Anchor | None:
         proof=[Hash32(p) for p in json.loads(row.proof)],
         tx_hash=batch.tx_hash if batch else None,
         block_number=batch.block_number if batch else None,
+        sm2_signature=batch.sm2_signature if batch else None,
     )
 
 

@@ -17,8 +17,9 @@ from eth_utils.hexadecimal import decode_hex, encode_hex
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chain.view import queries
+from keys import Suite
 from vault.context import VaultContext
-from vault.credentials import records
+from vault.credentials import records, root_signatures
 from vault.credentials.documents import credential_hash, parse_document
 from vault.db.models import AnchorBatch, Department
 from vault.errors import VaultValueError
@@ -50,6 +51,7 @@ class Verdict:
     revoked_at: int | None = None
     tx_hash: str | None = None
     block_number: int | None = None
+    sm2_signature: str | None = None  # sm suite: the issuer's SM2 signature of the batch root
 
 
 def check_hash(value: Any, field_name: str) -> str:
@@ -203,8 +205,27 @@ async def _verify_hash(
     batch = await session.get(AnchorBatch, verdict.root)
     if batch is not None:
         verdict.tx_hash, verdict.block_number = batch.tx_hash, batch.block_number
+        verdict.sm2_signature = batch.sm2_signature
+    sm2 = await sm2_check(ctx, session, encode_hex(status.root), status.issuer, batch)
+    if sm2 is not None:
+        verdict.checks.append(sm2)
     verdict.valid = all(c.passed for c in verdict.checks)
     return verdict
+
+
+async def sm2_check(
+    ctx: VaultContext, session: AsyncSession, root: str, anchored_by: str, batch: AnchorBatch | None = None
+) -> Check | None:
+    """sm suite: ``sm2_signature``, the batch root signed with its issuer's published SM2 key
+    (``vault.credentials.root_signatures``); a batch without one fails. None in an intl vault,
+    whose verdicts have no such check."""
+    if ctx.suite is not Suite.SM:
+        return None
+    if batch is None:
+        batch = await session.get(AnchorBatch, root)
+    issuer = await session.get(Department, batch.issuer_code) if batch is not None else None
+    found = root_signatures.check(ctx, batch, issuer, anchored_by)
+    return Check("sm2_signature", found.passed, found.reason)
 
 
 def erased_check(erased_at: int) -> Check:

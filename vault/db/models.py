@@ -73,6 +73,9 @@ class Department(Base):
     kind: Mapped[str] = mapped_column(String(16), default="government", server_default="government")
     # The licence a non-government data user operates under (金融许可证, 执业证, 统一社会信用代码).
     licence_number: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # sm suite: the public key (04 || x || y hex) of its SM2 key (keystore ``dept-<code>-sm2``),
+    # which signs its batch roots beside the chain key (vault.accounts.issuer_sm2); NULL otherwise.
+    sm2_public_key: Mapped[str | None] = mapped_column(String(130), nullable=True)
 
 
 class Subject(Base):
@@ -146,6 +149,9 @@ class AnchorBatch(Base):
     # The issuer's EIP-712 signature of the root (0x hex), carried in presentations so that a
     # verifier without the chain can tell who issued the batch.
     issuer_signature: Mapped[str | None] = mapped_column(String(132))
+    # sm suite: the issuer's SM2 signature (r || s hex) of vault.credentials.root_signatures.root_text,
+    # by its departments.sm2_public_key; NULL in the intl suite.
+    sm2_signature: Mapped[str | None] = mapped_column(String(128))
 
 
 class OutboxEntry(Base):

@@ -6,6 +6,13 @@ after the host). Keys are published only while the registry on chain says the de
 chain key is an active issuer, as of the chain's latest block (read through ``chain.view``),
 and each key's ``kid`` is that address: a verifier that distrusts the vault's operator checks
 ``keccak(x || y)`` against the registry itself, named in ``chain`` with its chain id.
+
+In a vault whose suite is sm, an issuer's SM2 key (``vault.accounts.issuer_sm2``) is listed
+beside it, under the same condition: kty EC, crv "SM2" (the form SM2 toolkits use; the curve
+is not registered with IANA, and JOSE libraries pass over a key they cannot use), ``kid`` the
+chain key's address with ``#sm2``. It signs each batch root's text
+(``vault.credentials.root_signatures``); the registry does not know it, so it is as trusted
+as this metadata.
 """
 
 from __future__ import annotations
@@ -18,10 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chain.registry import Roles
 from chain.view import queries
+from vault.accounts import issuer_sm2
 from vault.context import VaultContext
 from vault.db.models import Department
 from vault.errors import NotFoundError
 from vault.interop import jose_keys, urls
+
+SM2_KID_SUFFIX = "#sm2"
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,10 @@ async def issuer_keys(ctx: VaultContext, session: AsyncSession, code: str) -> Is
     # Deactivated in the vault and not yet on chain: deny wins, as in the status snapshot.
     if dept.active and info is not None and info.active and Roles.ISSUER in info.roles:
         keys.append(jose_keys.public_jwk(ctx.account(dept.chain_key_name)))
+        sm2 = issuer_sm2.public_key(dept)
+        if sm2 is not None:
+            kid = to_checksum_address(dept.chain_address) + SM2_KID_SUFFIX
+            keys.append({**sm2.jwk(), "kid": kid, "use": "sig"})
     return IssuerKeys(
         code=dept.code,
         name=dept.name,

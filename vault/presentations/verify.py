@@ -9,6 +9,8 @@ Every check is run and reported, whatever failed before it, so a clerk sees each
   root an issuer signed (offline);
 - ``issuer_active``: that department is an active issuer (deactivating a department
   withdraws trust in everything it issued; a successor re-issues), named by the credential;
+- ``sm2_signature`` (online, sm suite only): the batch root is signed with its issuer's
+  published SM2 key (``vault.credentials.root_signatures``), beside the EIP-712 signature;
 - ``not_revoked``: neither the credential nor its batch is revoked (offline: its bit);
 - ``validity``, ``fresh`` and ``not_replayed``; offline also ``snapshot`` (its age).
 Input that cannot even be decoded gives one failed check (``qr_image`` or ``format``), never
@@ -101,6 +103,9 @@ async def verify_online(
         dept = await session.get(Department, info.code.rstrip(b"\0").decode(errors="replace")) if info else None
         v.issuer_code, v.issuer_name = (dept.code, dept.name) if dept else (None, None)
         v.add(pc.issuer_named(p, status.issuer) or _issuer_check(active, v.issuer_name))
+        sm2 = await verification.sm2_check(ctx, session, encode_hex(status.root), status.issuer)
+        if sm2 is not None:
+            v.add(sm2)
         # Deny wins: a revocation the vault has queued counts before the chain confirms it.
         here = await records.status_by_hash(session, encode_hex(p.credential))
         revoked = status.revoked or here in ("revoked", "revoking")

@@ -35,6 +35,7 @@ ZH: dict[str, str] = {
     "check.document_validity": "证照在有效期内",
     "check.issuer_matches": "签发部门与上链部门一致",
     "check.issuer_registered": "签发部门已登记且有效",
+    "check.sm2_signature": "签发部门的国密SM2签名",
     "check.format.bad": "二维码内容不完整或不是本平台的亮证码：请对方重新亮证。",
     "check.holder_signature.bad": "不是持证人本人签名，或内容被改动：请对方用自己的密钥重新亮证。",
     "check.holder_binding.bad": "不是证照绑定的持证人出示，或不是出示给本窗口：请对方用自己的密钥、针对本窗口重新出示。",
@@ -55,6 +56,7 @@ ZH: dict[str, str] = {
     "check.document_validity.bad": "证照未生效或已过期。",
     "check.issuer_matches.bad": "证照上写的签发部门与上链部门不一致。",
     "check.issuer_registered.bad": "签发部门未登记或已停用。",
+    "check.sm2_signature.bad": "这批证照缺少签发部门的国密SM2签名，或签名与其公布的SM2公钥不符：不能信任此证照。",
     "check.reason": "详情",
 }
 
@@ -93,6 +95,7 @@ EN: dict[str, str] = {
     "check.document_validity": "Within its validity",
     "check.issuer_matches": "Issuer matches the anchoring department",
     "check.issuer_registered": "Issuer registered and active",
+    "check.sm2_signature": "Issuer's SM2 signature",
     "check.format.bad": "The code is incomplete or not one of this platform's: ask the holder to show it again.",
     "check.holder_signature.bad": "Not signed by the holder, or changed after signing: ask the holder to show it again with their own key.",
     "check.holder_binding.bad": "Not shown by the holder the credential is bound to, or not for this counter: ask the holder to show it again, with their own key, for this counter.",
@@ -113,5 +116,6 @@ EN: dict[str, str] = {
     "check.document_validity.bad": "Not valid yet, or expired.",
     "check.issuer_matches.bad": "The issuer named on the credential is not the department that anchored it.",
     "check.issuer_registered.bad": "The issuer is not registered or is deactivated.",
+    "check.sm2_signature.bad": "The batch lacks its issuer's SM2 signature, or it does not match the issuer's published SM2 key: do not trust this credential.",
     "check.reason": "Details",
 }
