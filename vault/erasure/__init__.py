@@ -14,6 +14,7 @@ from vault.erasure.requests import (
     erase,
     list_for_subject,
     live_grants,
+    page_for_subject,
     registrar_for,
 )
 
@@ -26,6 +27,7 @@ __all__ = [
     "list_for_subject",
     "live_grants",
     "notices",
+    "page_for_subject",
     "registrar_for",
     "retention",
     "schedule",

@@ -22,6 +22,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vault import pages
 from vault.accounts import subjects
 from vault.context import VaultContext
 from vault.db.erasure import ErasureNotice, ErasureRow
@@ -189,3 +190,12 @@ async def list_for_subject(session: AsyncSession, subject_id: str) -> list[Erasu
         select(ErasureRow).where(ErasureRow.subject_id == subject_id).order_by(ErasureRow.requested_at, ErasureRow.id)
     )
     return list(rows.all())
+
+
+async def page_for_subject(
+    session: AsyncSession, subject_id: str, *, after: str | None = None, limit: int = pages.DEFAULT_LIMIT
+) -> pages.Page[ErasureRow]:
+    """One page of the subject's erasures, newest first, for its page (``ix_erasures_subject_at``)."""
+    where = [ErasureRow.subject_id == subject_id]
+    order = [ErasureRow.requested_at, ErasureRow.id]
+    return await pages.keyset(session, ErasureRow, where, order, "erasures", after=after, limit=limit, newest=True)

@@ -16,6 +16,7 @@ from api.schemas.common import After
 from api.web.counter_roles import department_page
 from api.web.pages import LIST_PAGE, paging, render
 from api.web.session import PagePrincipal
+from vault import erasure
 from vault.credentials import correction_notices, corrections, records
 from vault.errors import PermissionDeniedError
 
@@ -46,12 +47,14 @@ async def counter_corrections(
     after: After = None,
     decided_after: After = None,
     notices_after: After = None,
+    erased_after: After = None,
 ) -> HTMLResponse:
     """Requests about this department's records, the waiting ones and then the decided ones,
     each list newest first, with the values now and the values asked for; and the department's
     notices, newest first, unread ones marked. Each list a page at a time (``vault.pages``),
     with a cursor of its own in the query (``after``, ``decided_after``, ``notices_after``); the
-    counts are the lists' totals and a ``COUNT`` of the unread notices."""
+    counts are the lists' totals and a ``COUNT`` of the unread notices. Beside them, the notices
+    of this department's records erased since (``erased_after``), where an issuer already looks."""
     roles = await department_page(session, principal, "/counter/corrections")
     department = await get_department(principal, session)
     waiting = await corrections.page_for_issuer(
@@ -61,9 +64,13 @@ async def counter_corrections(
         ctx, session, department, status=None, decided=True, now=now, after=decided_after, limit=LIST_PAGE, newest=True
     )
     notices = await correction_notices.page_for(session, department, after=notices_after, limit=LIST_PAGE, newest=True)
+    erased = await erasure.notices.page_for(session, department, after=erased_after, limit=LIST_PAGE)
     return render(
         request,
         "counter_corrections.html",
+        erased=erased.items,
+        erased_paged=paging(request, erased, "erased_after"),
+        erased_unread=await erasure.notices.unread_count(session, department),
         waiting_list=waiting.items,
         waiting_paged=paging(request, waiting),
         decided_list=decided.items,

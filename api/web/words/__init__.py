@@ -9,12 +9,13 @@ from api.web.words import (
     common,
     corrections,
     counter,
+    erasure,
     grants,
     issuing,
     registrar,
     signin,
 )
 
-PAGES = (common, signin, citizen, grants, agents, acting, counter, auditor, corrections, issuing, registrar)
+PAGES = (common, signin, citizen, grants, agents, acting, counter, auditor, corrections, issuing, registrar, erasure)
 
 __all__ = ["PAGES"]
