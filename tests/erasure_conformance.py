@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from keys import DecryptionError, KeyNotFoundError, Sealed, open_sealed
+from tests.audit_api_conformance import register_auditor
 from tests.grant_conformance import LICENCE_FIELDS, granted, read, setup
 from tests.support.harness import Actor, Harness, freeze
 from tests.vault_conformance import failed_checks, verify
@@ -23,6 +24,7 @@ from vault import clock, keyring
 from vault.db.erasure import ErasureNotice
 from vault.db.models import Record, Subject, SubjectKey
 from vault.erasure import retention, schedule, storage
+from vault.interop import jose_keys
 from vault.presentations import status_snapshot
 
 MARKER = "抹除标记-ERASE-ME-7f3c9a"
@@ -55,6 +57,21 @@ def _files(h: Harness) -> dict[Path, bytes]:
 
 def _found(files: dict[Path, bytes], needles: list[bytes]) -> list[str]:
     return [f"{p.name} holds {n[:12].hex()}..." for p, data in files.items() for n in needles if n and n in data]
+
+
+async def _log_verifies_after_erasure(h: Harness, marker: str) -> None:
+    """A signed head over the log that now holds the erasure: an auditor proves it complete and
+    untampered, and its export names no one and nothing erased."""
+    auditor = await register_auditor(h)
+    await h.settle()
+    assert await h.vault.sequencer.sign_head(clock.now()) is not None
+    await h.settle()
+    r = await h.http.post("/audit/verify", headers=auditor.headers)
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["ok"] and report["findings"] == [], report
+    export = await h.http.get("/audit/export", headers=auditor.headers)
+    assert export.status_code == 200 and "erased" in export.text and marker not in export.text
 
 
 async def _revoke(h: Harness, citizen: Actor, grant_id: str) -> None:
@@ -97,7 +114,13 @@ async def test_one_erased_record_is_gone_for_good_and_the_rest_still_opens(harne
     assert (await h.http.get(f"/me/records/{licence['id']}", headers=citizen.headers)).json()["document"]
     assert (await h.http.get(f"/me/grants/{grant['id']}", headers=citizen.headers)).json()["purpose"] == "核验驾驶资格"
     assert (await h.http.get("/me", headers=citizen.headers)).json()["name"] == "张三"
+    # Nothing exports it any more: not as a W3C VC, an SD-JWT VC or a presentation.
     assert (await h.http.get(f"/me/records/{secret['id']}/vc", headers=citizen.headers)).status_code == 410
+    holder = {"holder_jwk": jose_keys.public_jwk(citizen.key.account)}
+    sd_jwt = await h.http.post(f"/me/records/{secret['id']}/sd-jwt", json=holder, headers=citizen.headers)
+    assert sd_jwt.status_code == 410, sd_jwt.text
+    shown = await h.http.post("/me/presentations", json={"record_id": secret["id"]}, headers=citizen.headers)
+    assert shown.status_code == 410, shown.text
     # The grant over licences reads the licence as before.
     assert (await read(h, reader, grant["id"])).status_code == 200
 
@@ -135,9 +158,10 @@ async def test_one_erased_record_is_gone_for_good_and_the_rest_still_opens(harne
     assert marked.json()[0]["read_at"] is not None
     assert (await h.http.get("/departments/me/erasure-notices", headers=reader.headers)).json() == []
 
-    # The access log records the erasure, names no one in clear, and still verifies.
-    log = (await h.http.get("/me/access-log", headers=citizen.headers)).text
-    assert MARKER not in log
+    # The access log records the erasure (the export's "erased"), names no one and nothing
+    # erased in clear, and still verifies.
+    assert MARKER not in (await h.http.get("/me/access-log", headers=citizen.headers)).text
+    await _log_verifies_after_erasure(h, MARKER)
     again = await h.http.post(
         "/me/erasures", json={"scope": "record", "record_id": secret["id"]}, headers=citizen.headers
     )
@@ -183,8 +207,7 @@ async def test_a_whole_file_needs_its_grants_revoked_first_then_nothing_of_it_is
     assert r.status_code in (404, 409), r.text
     assert (await h.http.post("/me/erasures", json={"scope": "file"}, headers=citizen.headers)).status_code == 409
     assert (await read(h, reader, grant["id"])).status_code == 403
-    r = await h.http.post("/audit/verify", headers=h.admin.headers)
-    assert r.status_code in (200, 403)
+    await _log_verifies_after_erasure(h, MARKER)
 
 
 async def test_a_registrar_erases_on_a_legal_basis_and_live_grants_stop_at_once(harness: Harness) -> None:

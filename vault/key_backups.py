@@ -53,7 +53,7 @@ async def write(session: AsyncSession, directory: Path, name: str) -> Path:
 
 async def purge(session: AsyncSession, directory: Path) -> int:
     """Remove from every key backup the KEKs the live table no longer has; returns how many."""
-    live = set((await session.execute(select(SubjectKey.subject_id, SubjectKey.version))).tuples().all())
+    live = {(sid, version) for sid, version in await session.execute(select(SubjectKey.subject_id, SubjectKey.version))}
     return await asyncio.to_thread(_purge_files, directory, live)
 
 
@@ -73,7 +73,7 @@ def _purge_files(directory: Path, live: set[tuple[str, int]]) -> int:
 async def restore(session: AsyncSession, path: Path) -> int:
     """Put back the keys of a key backup that the live table lacks (after a data backup was
     restored); returns how many."""
-    present = set((await session.execute(select(SubjectKey.subject_id, SubjectKey.version))).tuples().all())
+    present = {(sid, v) for sid, v in await session.execute(select(SubjectKey.subject_id, SubjectKey.version))}
     added = 0
     for e in (await asyncio.to_thread(_read, path))["keys"]:
         if (e["subject_id"], e["version"]) not in present:

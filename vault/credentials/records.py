@@ -186,6 +186,9 @@ async def decrypt(
     lookup: KekLookup | None = None,
 ) -> dict[str, Any]:
     """``lookup``: the subject's keys, when a caller opens many of its records (read them once)."""
+    if row.erased_at is not None:
+        # Its keys are destroyed: say so, rather than fail as a tampered ciphertext would.
+        raise ErasedError("this record", row.erased_at)
     if lookup is None:
         lookup = await keyring.lookup_for(session, ctx.master, row.subject_id)
     return holdings.open_document(row.subject_id, row, lookup)

@@ -41,7 +41,7 @@ async def test_a_purge_cut_short_by_a_crash_is_finished_when_the_vault_starts(tm
     try:
         versions = {(e["subject_id"], e["version"]) for e in json.loads(keys.read_text())["keys"]}
         async with h.vault.ctx.sessions() as s:
-            live = set((await s.execute(select(SubjectKey.subject_id, SubjectKey.version))).tuples().all())
+            live = {(sid, v) for sid, v in await s.execute(select(SubjectKey.subject_id, SubjectKey.version))}
         old = {(e["subject_id"], e["version"]) for e in json.loads(before)["keys"]}
         assert old - live, "the backup held the version the erasure destroyed"
         assert versions == old & live, "the destroyed version is gone from the key backup again"
