@@ -207,3 +207,16 @@ async def test_an_intl_vault_has_no_sm2_keys_signatures_or_check(intl_vault: Har
     assert verdict["sm2_signature"] is None
     shown = await check(h, counter, await present(h, citizen, record["id"]))
     assert shown["valid"] is True and [c["name"] for c in shown["checks"]] == ALL_CHECKS
+
+
+async def test_a_department_made_an_issuer_gets_its_sm2_key_published_then(sm_vault: Harness) -> None:
+    h = sm_vault
+    await h.department("jiaotong", roles=["verifier"])
+    assert not h.vault.ctx.keystore.exists(issuer_sm2.key_name("jiaotong"))
+    r = await h.http.put("/departments/jiaotong/roles", json={"roles": ["issuer", "verifier"]}, headers=h.admin.headers)
+    assert r.status_code == 200, r.text
+    public = r.json()["sm2_public_key"]
+    assert public == h.vault.ctx.keystore.sm2_public_key(issuer_sm2.key_name("jiaotong")).hex
+    await h.settle()
+    keys = (await h.http.get("/issuers/jiaotong/jwks.json")).json()["keys"]
+    assert [hex_of_jwk(k) for k in keys if k["crv"] == "SM2"] == [public]
