@@ -17,6 +17,7 @@ from api.routes import (
     audit,
     auth,
     corrections,
+    crypto,
     delegations,
     departments,
     erasure,
@@ -57,6 +58,8 @@ def create_app(
             if run_submitter and opened.retention_interval
             else None
         )
+        # Moves the vault to another crypto suite when an admin asks (api.routes.crypto).
+        mover = asyncio.create_task(crypto.job_of(app).run_forever(stop)) if run_submitter else None
         try:
             yield
         finally:
@@ -66,6 +69,8 @@ def create_app(
                 await task
             if shredder is not None:
                 await shredder
+            if mover is not None:
+                await mover
             if vault is None:
                 await opened.close()
 
@@ -114,6 +119,7 @@ def create_app(
         status_lists,
         vc_exports,
         erasure,
+        crypto,
     ):
         app.include_router(openapi.documented(module.router))
     openapi.install(app)

@@ -54,3 +54,16 @@ def _fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def replace_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Replace the existing file at ``path`` with ``data`` in one rename: a reader sees the old
+    content or the new, never a mix. Only for content that means the same as what it replaces
+    (a keystore entry rewrapped in another suite holds the same key), never to swap keys."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    _write(tmp, data, mode)
+    try:
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)

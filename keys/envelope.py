@@ -72,6 +72,10 @@ class Kek:
     version: int
     secret: bytes = field(repr=False)
     suite: Suite = Suite.INTL
+    # The suite of the data keys (and so the bodies) sealed under this KEK; None: its own. A
+    # vault part-way through re-encryption seals new bodies in the target suite at once, under
+    # a subject's KEK of the old suite, until the pass reaches that subject.
+    data_suite: Suite | None = None
 
     def __post_init__(self) -> None:
         _key_id_bytes(self.key_id)
@@ -105,8 +109,8 @@ def unwrap_kek(master: MasterKey, key_id: KeyId, version: int, blob: bytes) -> K
 
 
 def seal(plaintext: bytes, aad: bytes, kek: Kek) -> Sealed:
-    """Seal under a fresh data key of the KEK's suite."""
-    suite = kek.suite
+    """Seal under a fresh data key of the KEK's data suite (its own unless it names another)."""
+    suite = kek.data_suite or kek.suite
     data_key = os.urandom(suite.key_size)
     body_header = bytes([suite.format_byte])
     body = body_header + _aead.encrypt(data_key, plaintext, body_header + aad, suite)

@@ -4,6 +4,9 @@ Entry file ``<directory>/<name>.json`` (mode 0600, created atomically, never ove
 
     {"address": "0x<checksum>", "version": 1, "ciphertext": "<base64 of MasterKey.wrap(...)>"}
 
+An entry is never overwritten with another key; ``rewrap`` replaces its file (in one rename)
+only to wrap the same key in the other crypto suite, when the vault is re-encrypted.
+
 The wrapped secret is the 32 raw private-key bytes with aad ``b"keystore:" + name``, so an
 entry copied under another name does not decrypt. ``address`` is plaintext (so listing
 needs no key) and unauthenticated; ``load`` checks it against the decrypted key.
@@ -25,7 +28,7 @@ import json
 import re
 from pathlib import Path
 
-from keys._fs import create_exclusive
+from keys._fs import create_exclusive, replace_atomic
 from keys.errors import KeysError, KeystoreEntryExists, KeystoreEntryMissing, KeystoreError
 from keys.master import MasterKey
 from keys.signing import SigningKey
@@ -48,6 +51,33 @@ class Keystore:
     @property
     def directory(self) -> Path:
         return self._directory
+
+    @property
+    def suite(self) -> Suite:
+        """The suite new entries are wrapped in; a re-encryption of the vault changes it."""
+        return self._suite
+
+    @suite.setter
+    def suite(self, suite: Suite) -> None:
+        self._suite = suite
+
+    def rewrap(self, name: str) -> bool:
+        """Wrap the entry's key again in this keystore's suite (same key, same file, replaced in
+        one rename); False if it already is. Checked to open first, so a corrupt entry is never
+        rewritten."""
+        entry = self._entry(name)
+        aad = _sm2_aad(name) if entry.get("type") == SM2 else _aad(name)
+        encoded = self._read_sm2(name)[1] if entry.get("type") == SM2 else self._read(name)[1]
+        blob = _ciphertext(name, encoded)
+        if MasterKey.wrap_suite(blob) is self._suite:
+            return False
+        secret = self._master.unwrap(blob, aad)
+        entry["ciphertext"] = base64.b64encode(self._master.wrap(secret, aad, suite=self._suite)).decode("ascii")
+        try:
+            replace_atomic(self._path(name), json.dumps(entry, indent=2).encode("utf-8") + b"\n", 0o600)
+        except OSError as exc:
+            raise KeystoreError(f"cannot rewrite keystore entry {name!r}: {exc.strerror}") from None
+        return True
 
     def create(self, name: str) -> str:
         """Generate a key under ``name``; returns its address."""

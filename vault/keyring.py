@@ -8,13 +8,14 @@ transaction intact (one DB transaction). Erasure (vault.erasure) destroys versio
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keys import Kek, KeyId, KeyNotFoundError, MasterKey, Suite, generate_kek, rewrap, unwrap_kek, wrap_kek
+from vault import crypto_suite
 from vault.db.corrections import CorrectionRow
 from vault.db.grants import DelegationRow, GrantRow
 from vault.db.models import Record, Subject, SubjectKey
@@ -28,7 +29,9 @@ def kek_id(subject_id: str) -> KeyId:
 async def create_first_key(
     session: AsyncSession, master: MasterKey, subject_id: str, now: int, suite: Suite = Suite.INTL
 ) -> Kek:
-    # The KEK's suite decides every record sealed under it (keys.seal): the vault's suite.
+    # The KEK's suite decides every record sealed under it (keys.seal): the vault's suite, or
+    # a re-encryption's target from the moment it starts (in every worker: read here).
+    suite = await crypto_suite.writing(session) or suite
     kek = generate_kek(kek_id(subject_id), 1, suite)
     session.add(
         SubjectKey(subject_id=subject_id, version=1, wrapped=wrap_kek(master, kek), active=True, created_at=now)
@@ -37,12 +40,17 @@ async def create_first_key(
 
 
 async def active_key(session: AsyncSession, master: MasterKey, subject_id: str) -> Kek:
+    """The KEK new values of the subject are sealed under (its active version)."""
     row = await session.scalar(
         select(SubjectKey).where(SubjectKey.subject_id == subject_id, SubjectKey.active.is_(True))
     )
     if row is None:
         raise NotFoundError("subject key", subject_id)
-    return unwrap_kek(master, kek_id(subject_id), row.version, row.wrapped)
+    kek = unwrap_kek(master, kek_id(subject_id), row.version, row.wrapped)
+    # A re-encryption under way that has not reached this subject yet: what is sealed now is
+    # in its target suite already (a data key of that suite, under the KEK of the old one).
+    writing = await crypto_suite.writing(session)
+    return kek if writing is None or writing is kek.suite else replace(kek, data_suite=writing)
 
 
 # Finds the key-encryption key a ciphertext names (id, version); ``keys.open_sealed`` takes one.

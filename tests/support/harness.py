@@ -125,8 +125,10 @@ async def open_harness(
 
 async def reopen_harness(old: Harness) -> Harness:
     """The same vault opened again (same data directory, database and chain), as after a
-    restart; ``old`` must be closed (or its node killed) first. The admin keeps its key."""
-    return await _open(old.datadir, old.chain, old.database_url, old.admin, old.rpc_url, old.signer_key)
+    restart; ``old`` must be closed (or its node killed) first. The admin keeps its key. On
+    the in-process chain it reopens on the chain as ``old`` left it."""
+    resume = old.chain == "inprocess" and not old.vault.owns_engine
+    return await _open(old.datadir, old.chain, old.database_url, old.admin, old.rpc_url, old.signer_key, resume)
 
 
 # Tests decide when the access log signs a head (``h.vault.sequencer.sign_head``), so that a
@@ -135,7 +137,13 @@ NEVER = 2**62
 
 
 async def _open(
-    datadir: Path, chain: str, database_url: str, admin: Actor | None, rpc_url: str = "", signer_key: str = ""
+    datadir: Path,
+    chain: str,
+    database_url: str,
+    admin: Actor | None,
+    rpc_url: str = "",
+    signer_key: str = "",
+    resume: bool = False,
 ) -> Harness:
     def settings(at: Path) -> Settings:
         return Settings(
@@ -154,6 +162,8 @@ async def _open(
         shared = await templates.INPROCESS.checkout(datadir, settings)
     elif fresh:
         await templates.migrated_sqlite(datadir / "vault.db")
+    elif resume:
+        shared = templates.INPROCESS.resume()
     try:
         vault = await open_vault(settings(datadir), engine=shared)
     except BaseException:

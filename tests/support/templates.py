@@ -91,6 +91,14 @@ class InProcessTemplate:
         self.in_use = True
         return engine
 
+    def resume(self) -> InProcessEngine | None:
+        """The chain as the last harness left it, for the same vault opened again (a restart);
+        None if it is in use or was stopped."""
+        if self.in_use or self.engine is None or not self.engine.is_running:
+            return None
+        self.in_use = True
+        return self.engine
+
     def release(self) -> None:
         self.in_use = False
 

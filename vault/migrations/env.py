@@ -13,6 +13,7 @@ from vault.db import audit as _audit_tables  # noqa: F401 - registers the audit 
 from vault.db import corrections as _correction_tables  # noqa: F401 - registers the correction tables
 from vault.db import erasure as _erasure_tables  # noqa: F401 - registers the erasure tables
 from vault.db import grants as _grant_tables  # noqa: F401 - registers the consent tables
+from vault.db import reencryption as _reencryption_tables  # noqa: F401 - registers the re-encryption table
 from vault.db.engine import create_engine
 from vault.db.models import Base
 

@@ -159,6 +159,8 @@ RULES: dict[tuple[str, str], Kind] = {
     ("GET", "/retention-rules"): ADMIN,
     ("GET", "/retention/due"): ADMIN,
     ("POST", "/retention/run"): ADMIN,
+    ("GET", "/system/crypto"): ADMIN,
+    ("POST", "/system/crypto/migration"): ADMIN,
 }
 
 # -- what is sent: the path's ids and a body that is valid, so refusals are for who, not what ---
@@ -301,6 +303,7 @@ async def body_for(method: str, path: str, c: Case) -> Any:
         ("POST", "/subjects/{subject_id}/erasures"): {"scope": "file", "basis": "court-order"},
         ("POST", "/departments/me/erasure-notices/read"): {"ids": [1]},
         ("PUT", "/retention-rules/{record_type}"): {"keep_days_after_expiry": 3650},
+        ("POST", "/system/crypto/migration"): {"to": "sm"},
     }
     body = bodies.get((method, path))
     return await body() if callable(body) else body
@@ -358,6 +361,8 @@ REFUSED_AS: dict[tuple[str, str], set[int]] = {("POST", "/me/presentations/qr"):
 
 # Run last, in this order: each changes what the cases after it would find.
 LAST = [
+    # Starts moving the vault to sm: everything after it is sealed in SM4 (both stay readable).
+    "/system/crypto/migration",
     "/me/grants/{grant_id}/revoke",
     "/subjects/{subject_id}/grants/{grant_id}/revoke",
     "/me/delegations/{delegation_id}/revoke",
