@@ -6,9 +6,10 @@ locally), `delegations` (agents), `audit` (auditors' `audit ...`, subjects' `acc
 `bulk` (issue-bulk), `corrections`, `erasure` (erase, erasures,
 erasure-notices, retention), `presentations` (present), `checks` (challenge, check),
 `sd_jwt` (SD-JWT VC export and key binding), `status`
-(status-snapshot), `keys` (keys, register) and `consortium` (a QBFT genesis and validator
-keys). They share `common` (errors, output, parsing, login) and import nothing of each other;
-this module builds the parser from them and runs it.
+(status-snapshot), `crypto` (crypto status, crypto migrate), `keys` (keys, register) and
+`consortium` (a QBFT genesis and validator keys). They share `common` (errors, output,
+parsing, login) and import nothing of each other; this module builds the parser from them and
+runs it.
 
 Terminal commands talk to the running vault over its API with keys from the data
 directory's keystore, so the server stays the only writer and the only nonce owner.
@@ -33,6 +34,7 @@ from api.cli import (
     consortium,
     core,
     corrections,
+    crypto,
     delegations,
     erasure,
     grants,
@@ -78,6 +80,7 @@ def parser() -> argparse.ArgumentParser:
         keys,
         backups,
         consortium,
+        crypto,
     ):
         group.add_commands(sub)
     return p
