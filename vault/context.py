@@ -105,7 +105,7 @@ class VaultContext:
     events: Events = field(default_factory=Events)
     # Settings.public_url: the base of issuer identifiers in exported credentials, if set.
     public_url: str | None = None
-    # Where key backups are kept (vault.key_backups): erasures purge them.
+    # Where key backups are kept (vault.backups.key_files): erasures purge them.
     key_backups: Path | None = None
     # The crypto suite new ciphertexts are written in (vault.crypto_suite); both are read.
     suite: Suite = Suite.INTL

@@ -20,7 +20,7 @@ from chain.engines import Engine, make_engine
 from chain.errors import DeploymentError
 from chain.registry import RegistryClient
 from keys import Keystore, Suite
-from vault import crypto_suite, key_backups
+from vault import backups, crypto_suite
 from vault.audit import log as audit_log
 from vault.config import Settings
 from vault.consent import purposes as grant_purposes
@@ -156,7 +156,7 @@ async def open_vault(settings: Settings, *, start_chain: bool = True, engine: En
         ctx.events.subscribe(audit_log.record)
         # An erasure whose process died before it purged the key backups is finished here.
         async with ctx.sessions() as session:
-            await key_backups.purge(session, settings.datadir / "key-backups")
+            await backups.key_files.purge(session, settings.datadir / "key-backups")
         if not keystore.exists(AUDIT_LOG_KEY):
             keystore.create(AUDIT_LOG_KEY)
         if suite is Suite.SM and not keystore.exists(AUDIT_LOG_SM2_KEY):

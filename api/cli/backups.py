@@ -30,7 +30,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 async def _backup(args: argparse.Namespace) -> int:
-    from vault import backups, clock, key_backups
+    from vault import backups, clock
     from vault.config import Settings
     from vault.db.engine import create_engine, session_factory
     from vault.errors import VaultError
@@ -45,12 +45,12 @@ async def _backup(args: argparse.Namespace) -> int:
         keys_dir = settings.datadir / "key-backups"
         if args.keys_only:
             async with session_factory(engine)() as session:
-                keys = await key_backups.write(session, keys_dir, backups.name_at(now))
+                keys = await backups.key_files.write(session, keys_dir, backups.copies.name_at(now))
             print(f"keys: {keys}")
             return 0
         out = args.to or settings.datadir / "backups"
         try:
-            data, keys = await backups.write(
+            data, keys = await backups.copies.write(
                 session_factory(engine), None if settings.database_url else database, out, keys_dir, now
             )
         except VaultError as exc:

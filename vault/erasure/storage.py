@@ -6,7 +6,7 @@ the cells it emptied and the key rows it deleted, in the pages it writes to the 
 pages' earlier images stay in the WAL until a checkpoint copies the latest ones into the
 database file and the WAL is truncated: that is done here, at once, rather than whenever
 SQLite next checkpoints on its own. Then the destroyed keys are removed from every key backup
-(``vault.key_backups``): a data backup taken before the erasure has nothing left to open them.
+(``vault.backups.key_files``): a data backup taken before the erasure has nothing left to open them.
 
 PostgreSQL keeps dead row versions until VACUUM reuses their space and WAL segments until
 they are recycled; what is left there is a wrapped key whose key-encryption key is destroyed.
@@ -19,7 +19,7 @@ import logging
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from vault import key_backups
+from vault.backups import key_files
 from vault.context import VaultContext
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ async def after_erasure(ctx: VaultContext) -> bool:
     emptied = await forget_freed_pages(ctx.sessions)
     if ctx.key_backups is not None:
         async with ctx.sessions() as session:
-            removed = await key_backups.purge(session, ctx.key_backups)
+            removed = await key_files.purge(session, ctx.key_backups)
         if removed:
             log.info("removed %d destroyed key(s) from the key backups", removed)
     return emptied

@@ -1,6 +1,6 @@
 """Key backups: the subjects' key-encryption keys, kept apart from backups of the data.
 
-A backup of the data (``vault.backups``) holds records sealed under data keys that are
+A backup of the data (``vault.backups.copies``) holds records sealed under data keys that are
 wrapped by subjects' KEKs, and not the KEKs: those go to a key backup in the data directory's
 ``key-backups/``, one JSON file per backup (each KEK still wrapped by the master key). An
 erasure destroys KEKs in the live database, and ``purge`` then removes them from every key

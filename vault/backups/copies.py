@@ -1,6 +1,6 @@
 """Backups of the data without its keys (SQLite): a consistent copy of the database in which
 the subjects' key-encryption keys are left out, with the keys written to a key backup of the
-same name in the data directory (``vault.key_backups``).
+same name in the data directory (``vault.backups.key_files``).
 
 So a data backup can be copied off the machine and kept for years: it holds ciphertexts and
 wrapped data keys only. What an erasure destroys is removed from the key backups at once, so
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from vault import key_backups
+from vault.backups import key_files
 from vault.errors import VaultValueError
 
 
@@ -42,7 +42,7 @@ async def write(
     async with sessions() as session:
         # The keys first: a key backup may hold a key the data backup does not need, never
         # the other way round.
-        keys = await key_backups.write(session, keys_dir, name)
+        keys = await key_files.write(session, keys_dir, name)
     await asyncio.to_thread(_copy_without_keys, database, target)
     return target, keys
 
