@@ -116,7 +116,11 @@ def main() -> None:
     ]
     text = "\n".join(lines)
     print(text)
-    (ROOT / "bench" / "CRYPTO_SUITES.md").write_text(text)
+    path = ROOT / "bench" / "CRYPTO_SUITES.md"
+    # bench/reencrypt.py's section, after its mark, stays as it last wrote it.
+    mark = "<!-- bench/reencrypt.py -->"
+    kept = path.read_text().partition(mark) if path.exists() else ("", "", "")
+    path.write_text(text + (f"\n{mark}{kept[2]}" if kept[1] else ""))
 
 
 if __name__ == "__main__":
