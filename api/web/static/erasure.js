@@ -10,7 +10,7 @@
   const words = node ? JSON.parse(node.textContent) : Page.text;
 
   const once = sessionStorage.getItem(SAID);
-  if (once && document.getElementById("erase-file") !== null) {
+  if (once && document.getElementById("list-h") !== null) { // the erasures page
     sessionStorage.removeItem(SAID);
     say(once);
   }
