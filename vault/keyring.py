@@ -47,9 +47,13 @@ async def active_key(session: AsyncSession, master: MasterKey, subject_id: str) 
     if row is None:
         raise NotFoundError("subject key", subject_id)
     kek = unwrap_kek(master, kek_id(subject_id), row.version, row.wrapped)
-    # A re-encryption under way that has not reached this subject yet: what is sealed now is
-    # in its target suite already (a data key of that suite, under the KEK of the old one).
-    writing = await crypto_suite.writing(session)
+    return for_writing(kek, await crypto_suite.writing(session))
+
+
+def for_writing(kek: Kek, writing: Suite | None) -> Kek:
+    """``kek`` sealing in ``writing`` (``crypto_suite.writing``): a re-encryption under way that
+    has not reached this subject yet still has what is sealed now in its target suite (a data
+    key of that suite, under the KEK of the old one)."""
     return kek if writing is None or writing is kek.suite else replace(kek, data_suite=writing)
 
 

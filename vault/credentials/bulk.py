@@ -20,7 +20,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keys import Kek, unwrap_kek
-from vault import keyring
+from vault import crypto_suite, keyring
 from vault.accounts import subjects
 from vault.context import VaultContext
 from vault.credentials import licence_fields, status_list
@@ -113,7 +113,11 @@ async def _keks(
         for sid, version, blob in rows:
             wrapped[sid] = (int(version), bytes(blob))
     keyless = {sid for sid in known if sid not in wrapped}
-    keks = {sid: unwrap_kek(ctx.master, keyring.kek_id(sid), v, blob) for sid, (v, blob) in wrapped.items()}
+    writing = await crypto_suite.writing(session)  # a re-encryption's target, if one runs
+    keks = {
+        sid: keyring.for_writing(unwrap_kek(ctx.master, keyring.kek_id(sid), v, blob), writing)
+        for sid, (v, blob) in wrapped.items()
+    }
     return keks, known, keyless
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from api.routes.crypto import job_of
 from keys import MasterKey, Sealed, Suite, sealed_suites
-from tests.bulk_conformance import citizen_id
+from tests.bulk_conformance import bulk, citizen_id, item
 from tests.correction_conformance import asked, decide
 from tests.support.harness import Actor, Harness, open_harness, reopen_harness
 from vault import clock, keyring
@@ -81,10 +81,10 @@ async def reads(h: Harness, w: dict[str, Any]) -> dict[str, Any]:
         r = await h.http.get("/me/records", headers=citizen.headers)
         assert r.status_code == 200, r.text
         docs = []
-        for item in r.json()["records"]:
-            one = await h.http.get(f"/me/records/{item['id']}", headers=citizen.headers)
+        for listed in r.json()["records"]:
+            one = await h.http.get(f"/me/records/{listed['id']}", headers=citizen.headers)
             assert one.status_code == 200, one.text
-            docs.append((item["id"], item["version"], one.json()["document"]["fields"]))
+            docs.append((listed["id"], listed["version"], one.json()["document"]["fields"]))
         seen[ident] = sorted(docs, key=repr)
         r = await h.http.get("/me", headers=citizen.headers)
         assert r.status_code == 200, r.text
@@ -190,15 +190,20 @@ async def test_an_intl_vault_moves_to_sm_resumes_after_a_kill_and_moves_back(
             assert sealed_suites(Sealed(row.wrapped_key, row.body)) == (Suite.INTL, Suite.SM)
             newest = await session.scalar(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
             assert newest is not None and len(newest.mac) == 33
-        before[citizen_id(4)] = None
+        r = await bulk(h, w["gongan"], [item(citizen_id(3), title="批量签发")])
+        assert r.status_code == 201, r.text
+        async with h.vault.ctx.sessions() as session:
+            row = await session.scalar(select(Record).where(Record.id == r.json()["records"][0]["id"]))
+            assert row is not None and sealed_suites(Sealed(row.wrapped_key, row.body)) == (Suite.INTL, Suite.SM)
+        before[citizen_id(4)] = before[citizen_id(3)] = None
 
         # Two subjects, then the process dies; reads in between work.
         assert await job_of(h.app).run_once(clock.now(), limit=2) == 2
         mid = await crypto(h)
         assert mid["migration"]["subjects_done"] == 2 and mid["migration"]["subjects_moved"] == 2
         during = await reads(h, w)
-        assert {k: v for k, v in during.items() if k != citizen_id(4)} == {
-            k: v for k, v in before.items() if k != citizen_id(4)
+        assert {k: v for k, v in during.items() if before.get(k) is not None} == {
+            k: v for k, v in before.items() if v is not None
         }
         assert {(Suite.SM, Suite.SM), (Suite.INTL, Suite.INTL)} <= await headers(h)
         await h.close()
@@ -219,10 +224,10 @@ async def test_an_intl_vault_moves_to_sm_resumes_after_a_kill_and_moves_back(
         assert all(sm for _, sm in await kek_wraps(h)) and len(await kek_wraps(h)) == 4
         assert keystore_suites(h) == {Suite.SM}
         after = await reads(h, w)
-        assert {k: v for k, v in after.items() if k != citizen_id(4)} == {
-            k: v for k, v in before.items() if k != citizen_id(4)
+        assert {k: v for k, v in after.items() if before.get(k) is not None} == {
+            k: v for k, v in before.items() if v is not None
         }
-        assert len(after[citizen_id(4)]) == 3
+        assert len(after[citizen_id(4)]) == 3 and len(after[citizen_id(3)]) == 3
         await audit_ok(h)
         await h.close()
 
