@@ -184,6 +184,22 @@ async def test_a_whole_file_needs_its_grants_revoked_first_then_nothing_of_it_is
     await h.settle()
 
     assert (await h.http.get("/me/records", headers=citizen.headers)).json()["records"] == []
+    # What is left of the file still answers, without what was erased.
+    me = await h.http.get("/me", headers=citizen.headers)
+    assert me.status_code == 200 and me.json()["name"] is None and me.json()["erased_at"], me.text
+    grants = await h.http.get("/me/grants", headers=citizen.headers)
+    assert grants.status_code == 200, grants.text
+    assert [(g["id"], g["status"], g["purpose"]) for g in grants.json()["grants"]] == [(grant["id"], "revoked", None)]
+    receipt = await h.http.get(f"/me/grants/{grant['id']}/receipt", headers=citizen.headers)
+    assert receipt.status_code == 410, receipt.text
+    assert (await h.http.get(f"/me/records/{licence['id']}", headers=citizen.headers)).status_code == 410
+    h.http.cookies.set("dv_session", citizen.token)
+    try:
+        for page in ("/my", "/my/grants", "/my/agents", "/my/erasures", "/my/access"):
+            shown = await h.http.get(page)
+            assert shown.status_code == 200 and MARKER not in shown.text, (page, shown.status_code)
+    finally:
+        h.http.cookies.clear()
     async with h.vault.ctx.sessions() as s:
         assert (await s.scalars(select(SubjectKey).where(SubjectKey.subject_id == sid))).all() == []
         subject = await s.get(Subject, sid)

@@ -43,7 +43,9 @@ from vault.record_bits import names_of
 router = APIRouter(tags=["grants"])
 
 
-def public(row: GrantRow, now: int, purpose: str, grantee: departments.DepartmentView | None = None) -> GrantPublic:
+def public(
+    row: GrantRow, now: int, purpose: str | None, grantee: departments.DepartmentView | None = None
+) -> GrantPublic:
     return GrantPublic(
         id=row.id,
         subject_id=row.subject_id,

@@ -51,6 +51,7 @@ class SignatureSubmit(Strict):
 
 class GrantPublic(GrantBase):
     id: str
+    purpose: str | None = Field(description="null: erased with the subject's file")  # type: ignore[assignment]
     subject_id: str
     grantee: str = Field(description="the grantee's code")
     grantee_name: str | None = Field(default=None, description="the grantee's name")

@@ -29,8 +29,10 @@ class SubjectFind(Strict):
 
 class SubjectPublic(SubjectBase):
     id: str = Field(description="pseudonymous subject id (keyed hash of the identifier)")
+    name: str | None = Field(description="null once the whole file is erased")  # type: ignore[assignment]
     address: str
     created_at: int
+    erased_at: int | None = Field(default=None, description="when the whole file was erased, if it was")
 
 
 class RegistrarAssign(Strict):

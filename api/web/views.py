@@ -90,9 +90,11 @@ def access_entry(a: Access, name_of: dict[str, str], kind_of: Mapping[str, str] 
     }
 
 
-def masked_name(name: str, kind: str) -> str:
+def masked_name(name: str | None, kind: str) -> str:
     """A person's name as a greeting shows it in a queue: the family name, the rest hidden
-    (张三 -> 张*); an enterprise's name is public and shown whole."""
+    (张三 -> 张*); an enterprise's name is public and shown whole; an erased file's, nothing."""
+    if name is None:
+        return ""
     if kind == "enterprise" or len(name) < 2:
         return name
     return name[0] + "*" * (len(name) - 1)

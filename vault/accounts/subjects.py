@@ -31,9 +31,10 @@ SUBJECT_KINDS = ("citizen", "enterprise")
 class SubjectView:
     id: SubjectId
     kind: str
-    name: str
+    name: str | None  # None once the file is erased (vault.erasure)
     address: Address
     created_at: int
+    erased_at: int | None = None
 
 
 def subject_id_for(ctx: VaultContext, kind: str, identifier: str) -> SubjectId:
@@ -192,14 +193,18 @@ async def get(ctx: VaultContext, session: AsyncSession, subject_id: str) -> Subj
     row = await session.get(Subject, subject_id)
     if row is None:
         raise NotFoundError("subject", subject_id)
-    lookup = await keyring.lookup_for(session, ctx.master, row.id)
-    profile = json.loads(open_sealed(Sealed(row.profile_key, row.profile), keyring.profile_aad(row.id), lookup))
+    name = None
+    if row.erased_at is None:
+        lookup = await keyring.lookup_for(session, ctx.master, row.id)
+        sealed = Sealed(row.profile_key, row.profile)
+        name = json.loads(open_sealed(sealed, keyring.profile_aad(row.id), lookup))["name"]
     return SubjectView(
         id=SubjectId(row.id),
         kind=row.kind,
-        name=profile["name"],
+        name=name,
         address=Address(row.auth_address),
         created_at=row.created_at,
+        erased_at=row.erased_at,
     )
 
 

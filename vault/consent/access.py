@@ -121,7 +121,8 @@ async def read(
     # The subject's keys came with the grant; opened lazily, for the records and the purpose.
     lookup = keyring.lookup_over(ctx.master, row.subject_id, facts.keys)
     disclosed = _disclose(row.subject_id, facts.records, wanted_bits, wanted_paths, lookup)
-    purpose = await grant_purposes.purpose_of(ctx.master, session, row, lookup)
+    # None only for a file erased since (its grants are revoked): nothing is disclosed then.
+    purpose = await grant_purposes.purpose_of(ctx.master, session, row, lookup) or ""
     if not disclosed:
         # Nothing leaves, so nothing is spent: the read is logged, the grant keeps its uses.
         await ctx.events.emit(

@@ -42,9 +42,11 @@ async def seal_onto(session: AsyncSession, master: MasterKey, row: GrantRow, pur
     row.purpose, row.purpose_key, row.purpose_body = None, sealed.wrapped_key, sealed.body
 
 
-def _open(row: GrantRow | GrantFacts, lookup: keyring.KekLookup) -> str:
+def _open(row: GrantRow | GrantFacts, lookup: keyring.KekLookup) -> str | None:
     if row.purpose_key is None or row.purpose_body is None:
-        return row.purpose or ""  # not sealed yet: written before 0009, sealed at the next open
+        # Not sealed yet (written before 0009, sealed at the next open), or None: erased with
+        # the subject's file (vault.erasure).
+        return row.purpose
     plain = open_sealed(
         Sealed(row.purpose_key, row.purpose_body),
         keyring.grant_purpose_aad(row.subject_id, row.id),
@@ -55,17 +57,17 @@ def _open(row: GrantRow | GrantFacts, lookup: keyring.KekLookup) -> str:
 
 async def purpose_of(
     master: MasterKey, session: AsyncSession, row: GrantRow | GrantFacts, lookup: keyring.KekLookup | None = None
-) -> str:
-    """The grant's purpose in words; ``lookup``: the subject's keys, if already read."""
+) -> str | None:
+    """The grant's purpose in words (None: erased); ``lookup``: the subject's keys, if already read."""
     if lookup is None:
         lookup = await keyring.lookup_for(session, master, row.subject_id)
     return _open(row, lookup)
 
 
-async def purposes(master: MasterKey, session: AsyncSession, rows: Iterable[GrantRow]) -> dict[str, str]:
-    """Grant id -> purpose in words; each subject's keys are read once."""
+async def purposes(master: MasterKey, session: AsyncSession, rows: Iterable[GrantRow]) -> dict[str, str | None]:
+    """Grant id -> purpose in words (None: erased); each subject's keys are read once."""
     lookups: dict[str, keyring.KekLookup] = {}
-    out = {}
+    out: dict[str, str | None] = {}
     for row in rows:
         if row.subject_id not in lookups:
             lookups[row.subject_id] = await keyring.lookup_for(session, master, row.subject_id)

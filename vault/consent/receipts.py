@@ -16,7 +16,8 @@ from vault.consent.terms import terms_of
 from vault.consent.typed_data import consent_client, domain, typed_data_json
 from vault.context import VaultContext
 from vault.db.grants import GrantRow
-from vault.db.models import Department
+from vault.db.models import Department, Subject
+from vault.errors import ErasedError
 
 # Statuses a subject sees; "pending", "failed" and "revoked" are stored, the others follow
 # from the clock and the use counter.
@@ -40,6 +41,10 @@ async def receipt(ctx: VaultContext, session: AsyncSession, row: GrantRow, now: 
     grantee = await session.get(Department, row.grantee_code)
     client = consent_client(ctx)
     purpose = await grant_purposes.purpose_of(ctx.master, session, row)
+    if purpose is None:
+        # The signed terms cannot be shown again without the words the subject erased.
+        subject = await session.get(Subject, row.subject_id)
+        raise ErasedError("this grant's purpose", subject.erased_at if subject and subject.erased_at else now)
     return {
         "grant_id": row.id,
         "subject_id": row.subject_id,
