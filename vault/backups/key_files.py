@@ -8,9 +8,9 @@ backup here: a data backup taken before the erasure still holds the erased ciphe
 nothing anywhere can open them any more. Restoring a data backup takes its keys back from its
 key backup (``restore``), minus what was erased since.
 
-``purge`` keeps an entry only while its (subject, version) is still in the live table: the
-live table only ever loses a version to an erasure, so the rule is exact, idempotent, and
-safe to run again after a crash (it also runs when the vault starts).
+``purge`` removes exactly the versions erasures destroyed (each erasure records them): not
+those a move to another crypto suite retired, which older data backups still need. It is
+idempotent and safe to run again after a crash (it also runs when the vault starts).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vault.db.erasure import ErasureRow
 from vault.db.models import SubjectKey
 from vault.errors import VaultValueError
 
@@ -52,18 +53,22 @@ async def write(session: AsyncSession, directory: Path, name: str) -> Path:
 
 
 async def purge(session: AsyncSession, directory: Path) -> int:
-    """Remove from every key backup the KEKs the live table no longer has; returns how many."""
-    live = {(sid, version) for sid, version in await session.execute(select(SubjectKey.subject_id, SubjectKey.version))}
-    return await asyncio.to_thread(_purge_files, directory, live)
+    """Remove from every key backup the KEKs erasures destroyed; returns how many."""
+    destroyed = {
+        (sid, int(version))
+        for sid, versions in await session.execute(select(ErasureRow.subject_id, ErasureRow.destroyed_keys))
+        for version in json.loads(versions)
+    }
+    return await asyncio.to_thread(_purge_files, directory, destroyed)
 
 
-def _purge_files(directory: Path, live: set[tuple[str, int]]) -> int:
+def _purge_files(directory: Path, destroyed: set[tuple[str, int]]) -> int:
     if not directory.is_dir():
         return 0
     removed = 0
     for path in sorted(directory.glob(f"*{SUFFIX}")):
         document = _read(path)
-        kept = [e for e in document["keys"] if (e["subject_id"], e["version"]) in live]
+        kept = [e for e in document["keys"] if (e["subject_id"], e["version"]) not in destroyed]
         if len(kept) != len(document["keys"]):
             removed += len(document["keys"]) - len(kept)
             _replace(path, {**document, "keys": kept})

@@ -29,6 +29,9 @@ class ErasureRow(Base):
     requested_at: Mapped[int] = mapped_column(BigInteger)
     # JSON list of the grants the erasure revoked.
     revoked_grants: Mapped[str] = mapped_column(Text, default="[]")
+    # JSON list of the subject's KEK versions it destroyed: what key backups must lose too
+    # (vault.backups.key_files), and only that.
+    destroyed_keys: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
 
 
 class ErasureNotice(Base):

@@ -105,7 +105,7 @@ async def erase(
         if record_id is None:
             raise VaultValueError("name the record to erase", field="record_id")
         await _erasable_record(session, subject_id, record_id)
-        rows = await shredding.shred_record(session, ctx.master, subject_id, record_id, now)
+        shredded = await shredding.shred_record(session, ctx.master, subject_id, record_id, now)
     else:
         grants = await live_grants(session, subject_id, now)
         if grants and requester.role == "subject":
@@ -114,9 +114,9 @@ async def erase(
             grant.status, grant.revoked_at = "revoked", now
             grant.status_reason = f"the subject's file was erased ({requester.basis})"
             revoked.append(grant.id)
-        rows = await shredding.shred_file(session, subject_id, now)
+        shredded = await shredding.shred_file(session, subject_id, now)
         subject.erased_at = now
-    latest = _latest_versions(rows)
+    latest = _latest_versions(shredded.records)
     erasure = ErasureRow(
         id=new_record_id(),
         subject_id=subject_id,
@@ -127,6 +127,7 @@ async def erase(
         basis=requester.basis,
         requested_at=now,
         revoked_grants=json.dumps(revoked),
+        destroyed_keys=json.dumps(shredded.destroyed_keys),
     )
     session.add(erasure)
     await session.flush()

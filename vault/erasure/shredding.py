@@ -14,6 +14,8 @@ Whole file: every key version is destroyed and every sealed column emptied.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +23,7 @@ from keys import MasterKey
 from vault import keyring
 from vault.db.corrections import CorrectionRow
 from vault.db.grants import GrantRow
-from vault.db.models import Record
+from vault.db.models import Record, SubjectKey
 
 
 def _empty(row: object, part: keyring.SealedPart) -> None:
@@ -30,10 +32,21 @@ def _empty(row: object, part: keyring.SealedPart) -> None:
     setattr(row, part.body_column, None if nullable else b"")
 
 
-async def shred_record(
-    session: AsyncSession, master: MasterKey, subject_id: str, record_id: str, now: int
-) -> list[Record]:
-    """Erase every version of one record; returns the rows (now empty, ``erased_at`` set)."""
+@dataclass(frozen=True)
+class Shredded:
+    records: list[Record]  # the rows erased (now empty, ``erased_at`` set)
+    destroyed_keys: list[int]  # the subject's KEK versions destroyed
+
+
+async def _versions(session: AsyncSession, subject_id: str, below: int | None = None) -> list[int]:
+    query = select(SubjectKey.version).where(SubjectKey.subject_id == subject_id)
+    if below is not None:
+        query = query.where(SubjectKey.version < below)
+    return sorted(int(v) for v in await session.scalars(query))
+
+
+async def shred_record(session: AsyncSession, master: MasterKey, subject_id: str, record_id: str, now: int) -> Shredded:
+    """Erase every version of one record."""
     rows = list((await session.scalars(select(Record).where(Record.id == record_id).order_by(Record.version))).all())
     for row in rows:
         row.wrapped_key, row.body, row.erased_at = b"", b"", now
@@ -47,12 +60,13 @@ async def shred_record(
     await session.flush()
     version = await keyring.rotate(session, master, subject_id, now)
     await session.flush()
+    destroyed = await _versions(session, subject_id, below=version)
     await keyring.destroy_versions_before(session, subject_id, version)
-    return rows
+    return Shredded(rows, destroyed)
 
 
-async def shred_file(session: AsyncSession, subject_id: str, now: int) -> list[Record]:
-    """Erase everything sealed for the subject and destroy all its keys; returns its records."""
+async def shred_file(session: AsyncSession, subject_id: str, now: int) -> Shredded:
+    """Erase everything sealed for the subject and destroy all its keys."""
     for part in keyring.sealed_parts():
         for row in await part.rows(session, subject_id):
             _empty(row, part)
@@ -64,5 +78,6 @@ async def shred_file(session: AsyncSession, subject_id: str, now: int) -> list[R
         if row.erased_at is None:
             row.erased_at = now
     await session.flush()
+    destroyed = await _versions(session, subject_id)
     await keyring.destroy_all(session, subject_id)
-    return records
+    return Shredded(records, destroyed)

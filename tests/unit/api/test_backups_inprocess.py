@@ -18,7 +18,7 @@ from keys import DecryptionError, KeyNotFoundError, Sealed, open_sealed
 from tests.grant_conformance import setup
 from tests.support.harness import Harness
 from tests.support.world import OTHER_CITIZEN_ID
-from vault import keyring
+from vault import clock, keyring
 from vault.erasure import storage
 
 MARKER = "备份抹除标记-41d2"
@@ -84,3 +84,19 @@ async def test_a_data_backup_holds_no_keys_and_cannot_bring_back_what_was_erased
     # back from a backup taken after the erasure.
     assert not _opens(h, backup, keys, secret["id"])
     assert _opens(h, backup, keys, other["id"])
+
+
+async def test_keys_retired_otherwise_than_by_an_erasure_stay_in_the_key_backups(harness: Harness) -> None:
+    """A move to another crypto suite retires old KEK versions too: older data backups still
+    need them, so only what erasures destroyed leaves the key backups."""
+    h = harness
+    _issuer, _reader, citizen, _licence = await setup(h)
+    sid = str((await h.http.get("/me", headers=citizen.headers)).json()["id"])
+    assert await asyncio.to_thread(main, ["--datadir", str(h.datadir), "backup", "--keys-only"]) == 0
+    (keys,) = (h.datadir / "key-backups").glob("*.keys.json")
+    async with h.vault.ctx.sessions.begin() as s:
+        version = await keyring.rotate(s, h.vault.ctx.master, sid, clock.now())
+        await s.flush()
+        assert await keyring.destroy_versions_before(s, sid, version) == 1
+    assert await storage.after_erasure(h.vault.ctx)
+    assert (sid, 1) in {(e["subject_id"], e["version"]) for e in json.loads(keys.read_text())["keys"]}
