@@ -189,7 +189,7 @@ async def get_registrar(principal: CurrentPrincipal, session: Session) -> Depart
         row = await departments.get(session, principal.id)
         if row.active and row.roles & departments.Role.REGISTRAR:
             return row
-    raise PermissionDeniedError("registering subjects needs a registrar department")
+    raise PermissionDeniedError("this needs a registrar department (subjects, their keys, guardians, erasures)")
 
 
 CurrentRegistrar = Annotated[Department, Depends(get_registrar)]

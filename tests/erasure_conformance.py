@@ -18,13 +18,13 @@ from sqlalchemy import select
 from keys import DecryptionError, KeyNotFoundError, Sealed, open_sealed
 from tests.audit_api_conformance import register_auditor
 from tests.grant_conformance import LICENCE_FIELDS, granted, read, setup
-from tests.support.harness import Actor, Harness, freeze
+from tests.support.harness import CITIZEN_ID, Actor, Harness, freeze
 from tests.vault_conformance import failed_checks, verify
 from vault import clock, keyring
 from vault.db.erasure import ErasureNotice
 from vault.db.models import Record, Subject, SubjectKey
 from vault.erasure import retention, schedule, storage
-from vault.interop import jose_keys
+from vault.interop import jose_keys, sd_jwt_holder
 from vault.presentations import status_snapshot
 
 MARKER = "抹除标记-ERASE-ME-7f3c9a"
@@ -299,3 +299,104 @@ async def test_the_scheduled_job_shreds_what_is_due_until_stopped(harness: Harne
         erased = {r.id for r in (await s.scalars(select(Record).where(Record.erased_at.is_not(None)))).all()}
     assert erased == {short["id"]} and licence["id"] not in erased
     assert (await h.http.get(f"/me/records/{short['id']}", headers=citizen.headers)).status_code == 410
+
+
+async def test_records_issued_while_others_are_erased_all_still_open(harness: Harness) -> None:
+    """Issuing seals under the subject's active key while an erasure rotates it and destroys the
+    old version: both take the subject's lock, so nothing is sealed under a destroyed version."""
+    h = harness
+    issuer, _reader, citizen, _licence = await setup(h)
+    doomed = [await h.issue(issuer, type="data", title=f"待删{i}", fields={"诊断": MARKER}) for i in range(8)]
+    await h.settle()
+
+    async def erase(record_id: str) -> int:
+        body = {"scope": "record", "record_id": record_id}
+        return (await h.http.post("/me/erasures", json=body, headers=citizen.headers)).status_code
+
+    async def issue(i: int) -> int:
+        body = {
+            "subject": {"kind": "citizen", "identifier": CITIZEN_ID},
+            "type": "data",
+            "title": f"同时签发{i}",
+            "fields": {"姓名": "张三"},
+            "valid_until": clock.now() + YEAR,
+        }
+        return (await h.http.post("/records", json=body, headers=issuer.headers)).status_code
+
+    codes = await asyncio.gather(*[job for i, r in enumerate(doomed) for job in (erase(r["id"]), issue(i))])
+    assert sorted(set(codes)) == [201], codes
+    listed = await h.http.get("/me/records", params={"limit": 500}, headers=citizen.headers)
+    assert listed.status_code == 200, listed.text
+    titles = {r["document"]["title"] for r in listed.json()["records"]}
+    assert {f"同时签发{i}" for i in range(8)} <= titles and not any(t.startswith("待删") for t in titles)
+
+
+async def test_an_open_correction_of_an_erased_record_is_closed_and_lists_still_answer(harness: Harness) -> None:
+    h = harness
+    issuer, _reader, citizen, licence = await setup(h)
+    asked = await h.http.post(
+        f"/me/records/{licence['id']}/corrections",
+        json={"reason": f"姓名错误 {MARKER}", "fields": {"姓名": "张珊"}},
+        headers=citizen.headers,
+    )
+    assert asked.status_code == 201, asked.text
+    erased = await h.http.post(
+        "/me/erasures", json={"scope": "record", "record_id": licence["id"]}, headers=citizen.headers
+    )
+    assert erased.status_code == 201, erased.text
+    for who, path in (
+        (issuer, "/corrections"),
+        (issuer, "/corrections?status=requested"),
+        (citizen, "/me/corrections"),
+    ):
+        r = await h.http.get(path, headers=who.headers)
+        assert r.status_code == 200 and MARKER not in r.text, (path, r.text)
+    decided = await h.http.post(
+        f"/corrections/{asked.json()['id']}/accept", json={"note": "已核实"}, headers=issuer.headers
+    )
+    assert decided.status_code in (409, 410), decided.text
+
+
+async def test_an_erased_file_gets_no_new_key_grant_or_delegation(harness: Harness) -> None:
+    h = harness
+    _issuer, _reader, citizen, _licence = await setup(h)
+    assert (await h.http.post("/me/erasures", json={"scope": "file"}, headers=citizen.headers)).status_code == 201
+    assert (await h.http.post("/me/keys/rotate", headers=citizen.headers)).status_code == 409
+    prepared = await h.http.post(
+        "/me/grants/prepare",
+        json={
+            "grantee": "renshe",
+            "record_types": ["licence"],
+            "fields": ["姓名"],
+            "purpose_code": 101,
+            "purpose": "核验",
+            "expires_at": clock.now() + YEAR,
+            "allow_unissued_fields": True,
+        },
+        headers=citizen.headers,
+    )
+    assert prepared.status_code == 409, prepared.text
+
+
+async def test_an_sd_jwt_presentation_of_an_erased_credential_fails_not_erased(harness: Harness) -> None:
+    h = harness
+    issuer, _reader, citizen, licence = await setup(h)
+    holder = {"holder_jwk": jose_keys.public_jwk(citizen.key.account)}
+    exported = await h.http.post(f"/me/records/{licence['id']}/sd-jwt", json=holder, headers=citizen.headers)
+    assert exported.status_code == 200, exported.text
+    erased = await h.http.post(
+        "/me/erasures", json={"scope": "record", "record_id": licence["id"]}, headers=citizen.headers
+    )
+    assert erased.status_code == 201, erased.text
+    nonce = (await h.http.post("/presentations/challenges", headers=issuer.headers)).json()["nonce"]
+    shown = sd_jwt_holder.present(
+        exported.text,
+        ["准驾车型"],
+        holder_key=jose_keys.private_jwk(citizen.key.account),
+        nonce=nonce,
+        aud="gongan",
+        now=clock.now(),
+    )
+    r = await h.http.post("/presentations/verify", json={"text": shown}, headers=issuer.headers)
+    assert r.status_code == 200, r.text
+    assert not r.json()["valid"] and "not_erased" in failed_checks(r.json()), r.json()

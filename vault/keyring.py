@@ -7,7 +7,7 @@ transaction intact (one DB transaction). Erasure (vault.erasure) destroys versio
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,7 +19,7 @@ from vault import crypto_suite
 from vault.db.corrections import CorrectionRow
 from vault.db.grants import DelegationRow, GrantRow
 from vault.db.models import Record, Subject, SubjectKey
-from vault.errors import NotFoundError
+from vault.errors import ConflictError, NotFoundError
 
 
 def kek_id(subject_id: str) -> KeyId:
@@ -39,8 +39,39 @@ async def create_first_key(
     return kek
 
 
+async def lock_for_sealing(session: AsyncSession, subject_ids: Collection[str]) -> None:
+    """Hold the subjects' rows until this transaction ends, before reading a key to seal under.
+
+    An erasure rotates the subject's key and destroys the old version under the same lock, so
+    it either finished first (and the key read next is the new one) or waits until this
+    transaction commits: nothing is ever sealed under a version being destroyed. SQLite has no
+    row locks and takes its one write lock only at a write, so there it is a no-op write;
+    PostgreSQL locks the rows (an UPDATE there would leave a dead row version each time)."""
+    if not subject_ids:
+        return
+    ids = list(subject_ids)
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(
+            update(Subject)
+            .where(Subject.id.in_(ids))
+            .values(erased_at=Subject.erased_at)
+            .execution_options(synchronize_session=False)
+        )
+    else:
+        await session.execute(select(Subject.id).where(Subject.id.in_(ids)).with_for_update())
+
+
+async def _not_erased(session: AsyncSession, subject_id: str) -> None:
+    erased = await session.scalar(select(Subject.erased_at).where(Subject.id == subject_id))
+    if erased is not None:
+        raise ConflictError("this subject's file was erased: nothing can be sealed for it any more")
+
+
 async def active_key(session: AsyncSession, master: MasterKey, subject_id: str) -> Kek:
-    """The KEK new values of the subject are sealed under (its active version)."""
+    """The KEK new values of the subject are sealed under (its active version), with the subject
+    locked for sealing (``lock_for_sealing``)."""
+    await lock_for_sealing(session, [subject_id])
+    await _not_erased(session, subject_id)
     row = await session.scalar(
         select(SubjectKey).where(SubjectKey.subject_id == subject_id, SubjectKey.active.is_(True))
     )
@@ -92,6 +123,8 @@ async def rotate(
     each record (``keys.reseal``) to finish the move."""
     if await session.get(Subject, subject_id) is None:
         raise NotFoundError("subject", subject_id)
+    await lock_for_sealing(session, [subject_id])
+    await _not_erased(session, subject_id)
     lookup = await lookup_for(session, master, subject_id)
     current = await session.scalar(
         select(SubjectKey.version).where(SubjectKey.subject_id == subject_id).order_by(SubjectKey.version.desc())

@@ -38,7 +38,7 @@ class CorrectionPublic(BaseModel):
     previous: dict[str, Any] | None = Field(
         default=None, description="(issuer) those fields' values in the version corrected"
     )
-    status: str = Field(description="requested | accepted | rejected")
+    status: str = Field(description="requested | accepted | rejected | erased (closed when the record was erased)")
     decided_by: str | None
     decided_at: int | None
     note: str | None

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictInt, model_validator
 
 from api.schemas.common import Strict
 from vault.erasure import BASES
 from vault.record_types import RecordType
 
-RECORD_ID = r"^[0-9a-fA-F-]{36}$"
+RECORD_ID = r"^[0-9a-f-]{36}$"  # as the vault writes record ids: lower case
 
 
 class ErasureBase(Strict):
@@ -67,7 +67,7 @@ class NoticesRead(Strict):
 
 
 class RetentionRuleSet(Strict):
-    keep_days_after_expiry: int = Field(ge=0, le=36_600, description="days a record is kept after it expires")
+    keep_days_after_expiry: StrictInt = Field(ge=0, le=36_600, description="days a record is kept after it expires")
 
 
 class RetentionRulePublic(BaseModel):

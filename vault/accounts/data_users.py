@@ -68,6 +68,16 @@ def check_licence(kind: Kind, number: str | None) -> str | None:
     return number
 
 
+def check_authority_code(kind: Kind) -> None:
+    """A 颁发机构代码 names the authority of the e-licences a department issues: only a
+    government department, the only kind that issues, has one."""
+    if kind is not Kind.GOVERNMENT:
+        raise VaultValueError(
+            f"a {kind.value} issues nothing, so it has no authority code (its licence_number names it)",
+            field="authority_code",
+        )
+
+
 def check_roles(kind: Kind, roles: list[str]) -> None:
     """Refuses the roles only a government department may hold."""
     barred = [r for r in GOVERNMENT_ONLY_ROLES if r in roles]

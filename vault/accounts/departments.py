@@ -133,9 +133,13 @@ async def register(
     kinds = _subject_kinds(subject_kinds)
     auth = check_address(auth_address, "auth_address")
     if authority_code is not None:
+        data_users.check_authority_code(user_kind)
         check_uscc(authority_code, "authority_code")
     if await session.get(Department, code) is not None:
         raise ConflictError(f"department {code!r} is already registered")
+    holder = select(Department.code).where(Department.licence_number == licence)
+    if licence is not None and await session.scalar(holder) is not None:
+        raise ConflictError("another data user is registered with this licence number")
     if await address_in_use(session, auth):
         raise ConflictError("this address is already registered")
     if (what := await platform_key(ctx, session, auth)) is not None:
@@ -234,6 +238,7 @@ async def set_authority_code(
     """Give a department its 颁发机构代码 (统一社会信用代码), once: the identifiers of the
     e-licences it has issued contain it, so it is never changed afterwards."""
     row = await get(session, code)
+    data_users.check_authority_code(data_users.kind_of(row.kind))
     check_uscc(authority_code, "authority_code")
     if row.authority_code is not None:
         raise ConflictError(f"department {code!r} already has the authority code {row.authority_code}")

@@ -56,7 +56,7 @@ def _within(path: str, granted: tuple[str, ...]) -> bool:
 def _why_unusable(row: GrantFacts, now: int) -> tuple[str, str] | None:
     status = grants.status_at(row, now)
     reasons = {
-        "revoked": "the subject revoked this grant",
+        "revoked": "this grant is revoked: the subject revoked it, or its file was erased",
         "pending": "this grant is not anchored on chain yet",
         "failed": "the chain refused this grant",
         "expired": "this grant has expired",

@@ -34,6 +34,7 @@ from vault.accounts.subjects import (
     refuse_platform_key,
     refuse_subject_key,
 )
+from vault.consent.terms import refuse_erased
 from vault.consent.typed_data import (
     MAX_SAFE_NONCE,
     consent_client,
@@ -97,6 +98,7 @@ async def prepare(
     now: int,
 ) -> dict[str, Any]:
     subject = await _subject(session, subject_id)
+    refuse_erased(subject)
     address = check_address(agent, "agent")
     if address == subject.auth_address:
         raise VaultValueError("a subject cannot appoint its own key as its agent", field="agent")
@@ -138,6 +140,7 @@ async def submit(
     if encode_hex(terms.subject) != subject_id:
         raise PermissionDeniedError("this delegation is for another subject")
     subject = await _subject(session, subject_id)
+    refuse_erased(subject)
     _window(terms.not_before, terms.expires_at, now)
     try:
         signer = recover_typed_data(delegation_typed_data(domain(ctx), terms), signature)

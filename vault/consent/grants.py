@@ -31,6 +31,7 @@ from vault.consent.terms import (
     check_issued,
     check_terms,
     find_grantee,
+    refuse_erased,
     subject_bytes,
     terms_from_message,
     terms_of,
@@ -38,6 +39,7 @@ from vault.consent.terms import (
 from vault.consent.typed_data import MAX_SAFE_NONCE, domain, typed_data_json
 from vault.context import OPERATOR, VaultContext
 from vault.db.grants import GrantRow
+from vault.db.models import Subject
 from vault.errors import ConflictError, NotFoundError, PermissionDeniedError, VaultValueError
 from vault.events import VaultEvent
 
@@ -82,6 +84,10 @@ async def prepare(
     bits, paths = check_terms(
         req.record_types, req.fields, req.purpose_code, req.purpose, req.not_before, req.expires_at, req.max_uses, now
     )
+    subject = await session.get(Subject, subject_id)
+    if subject is None:
+        raise NotFoundError("subject", subject_id)
+    refuse_erased(subject)
     if signer is not None:
         await authorise(session, subject_id, signer, bits, req.expires_at, now)
     grantee = await find_grantee(session, code=req.grantee)

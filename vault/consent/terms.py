@@ -32,7 +32,7 @@ from vault.context import VaultContext
 from vault.credentials import holdings
 from vault.db.grants import DelegationRow, GrantRow
 from vault.db.models import Department, Subject
-from vault.errors import NotFoundError, PermissionDeniedError, VaultValueError
+from vault.errors import ConflictError, NotFoundError, PermissionDeniedError, VaultValueError
 
 MAX_USES = 1_000_000
 MAX_PURPOSE = 500
@@ -182,11 +182,19 @@ def terms_of(row: GrantRow, purpose: str) -> GrantTerms:
     )
 
 
+def refuse_erased(subject: Subject) -> None:
+    """An erased file takes no new grant or delegation: nothing could be disclosed under it, and
+    what it would seal (a purpose, a reason) could never be erased again."""
+    if subject.erased_at is not None:
+        raise ConflictError("this subject's file was erased: it takes no new grants or delegations")
+
+
 async def authorise(session: AsyncSession, subject_id: str, signer: str, bits: int, until: int, now: int) -> str:
     """Who ``signer`` is for ``subject_id``: "subject" or "delegate". Mirrors the contract."""
     subject = await session.get(Subject, subject_id)
     if subject is None:
         raise NotFoundError("subject", subject_id)
+    refuse_erased(subject)
     if signer == subject.auth_address:
         return "subject"
     found = await agents.active_for(session, subject_id, signer, now)

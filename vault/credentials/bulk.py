@@ -85,7 +85,7 @@ def _unknown(item: BulkItem, sid: str, known: bool) -> str:
     """Why a subject cannot receive credentials, named as the request named it: an issuer knows
     its people by ID number or credit code, not by the vault's pseudonymous id."""
     who = f"{item.kind} with identifier {item.identifier}" if item.identifier is not None else f"subject {sid}"
-    return f"no {who} is registered" if not known else f"{who} has no active key"
+    return f"no {who} is registered" if not known else f"{who} has no active key (its file was erased)"
 
 
 async def _keks(
@@ -99,6 +99,7 @@ async def _keks(
     wrapped: dict[str, tuple[int, bytes]] = {}
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
+        await keyring.lock_for_sealing(session, chunk)
         known.update(
             (sid, address)
             for sid, address in await session.execute(

@@ -52,6 +52,9 @@ async def seal_part(
 
 
 async def open_parts(ctx: VaultContext, session: AsyncSession, row: CorrectionRow) -> tuple[dict[str, Any], str | None]:
+    if not row.wrapped_key:
+        # Erased with its record (vault.erasure): nothing of what was asked is left.
+        return {"reason": "", "fields": {}}, None
     lookup = await keyring.lookup_for(session, ctx.master, row.subject_id)
     request: dict[str, Any] = json.loads(
         open_sealed(Sealed(row.wrapped_key, row.body), _aad(row.subject_id, row.id, "request"), lookup)
@@ -71,7 +74,7 @@ async def view_of(
     fields: dict[str, Any] = request["fields"]
     old = await session.get(Record, (row.record_id, row.record_version))
     before = None
-    if previous and old is not None:
+    if previous and old is not None and old.erased_at is None:
         document = await records.decrypt(ctx, session, old)
         old_fields = document.get("fields", {})
         before = {k: old_fields.get(k) for k in fields}

@@ -22,7 +22,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vault import pages
+from vault import keyring, pages
 from vault.accounts import subjects
 from vault.context import VaultContext
 from vault.db.erasure import ErasureNotice, ErasureRow
@@ -95,7 +95,10 @@ async def erase(
     now: int,
 ) -> ErasureRow:
     check_basis(requester)
-    subject = await session.get(Subject, subject_id, with_for_update=True)
+    # The same lock every sealing path takes (keyring.lock_for_sealing): nothing is sealed for
+    # the subject under a key this erasure destroys.
+    await keyring.lock_for_sealing(session, [subject_id])
+    subject = await session.get(Subject, subject_id, populate_existing=True)
     if subject is None:
         raise NotFoundError("subject", subject_id)
     if subject.erased_at is not None:

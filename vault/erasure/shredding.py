@@ -26,10 +26,19 @@ from vault.db.grants import GrantRow
 from vault.db.models import Record, SubjectKey
 
 
+def _close(correction: CorrectionRow, now: int) -> None:
+    # An open request about erased data has nothing left to decide.
+    if correction.status == "requested":
+        correction.status, correction.decided_at = ERASED, now
+
+
 def _empty(row: object, part: keyring.SealedPart) -> None:
     nullable = bool(type(row).__table__.c[part.key_column].nullable)  # type: ignore[attr-defined]
     setattr(row, part.key_column, None if nullable else b"")
     setattr(row, part.body_column, None if nullable else b"")
+
+
+ERASED = "erased"  # a correction request closed because its record was erased
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,7 @@ async def shred_record(session: AsyncSession, master: MasterKey, subject_id: str
     for correction in corrections.all():
         correction.wrapped_key, correction.body = b"", b""
         correction.note_key, correction.note_body = None, None
+        _close(correction, now)
     await session.flush()
     version = await keyring.rotate(session, master, subject_id, now)
     await session.flush()
@@ -70,6 +80,10 @@ async def shred_file(session: AsyncSession, subject_id: str, now: int) -> Shredd
     for part in keyring.sealed_parts():
         for row in await part.rows(session, subject_id):
             _empty(row, part)
+    for correction in (
+        await session.scalars(select(CorrectionRow).where(CorrectionRow.subject_id == subject_id))
+    ).all():
+        _close(correction, now)
     # Grants made before purposes were sealed kept them in the clear.
     for grant in (await session.scalars(select(GrantRow).where(GrantRow.subject_id == subject_id))).all():
         grant.purpose = None

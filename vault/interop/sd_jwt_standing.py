@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chain.registry import AnchorStatus
 from chain.view import queries
 from vault.context import VaultContext
-from vault.credentials import records
+from vault.credentials import records, verification
 from vault.credentials.verification import Check
 from vault.db.models import Department, Record
 
@@ -71,6 +71,14 @@ def status_index(payload: dict[str, Any]) -> int | None:
     # A status index is what the vault hands out: small and not negative. Anything else is no
     # index (and must not reach the database as a 64-bit integer it cannot hold).
     return idx if type(idx) is int and 0 <= idx < MAX_STATUS_INDEX else None
+
+
+async def erased(session: AsyncSession, payload: dict[str, Any]) -> Check | None:
+    """A failed ``not_erased`` if the vault erased the credential's data; None otherwise (the
+    check appears only when it fails, as for ``DV1:`` and ``DC1:``)."""
+    facts = anchor_facts(payload)
+    when = await records.erased_at(session, "0x" + facts[2].hex()) if facts else None
+    return verification.erased_check(when) if when is not None else None
 
 
 async def not_revoked(session: AsyncSession, payload: dict[str, Any], status: AnchorStatus | None) -> Check:

@@ -87,6 +87,8 @@ async def verify_online(
         v.add(Check("issuer_active", True, f"issued by {v.issuer_name}, an active issuer"))
     signed = signature.passed
     v.add(await standing.not_revoked(session, payload, status if anchor.passed and signed else None))
+    if (gone := await standing.erased(session, payload)) is not None:
+        v.add(gone)
     v.add(validity(payload, now))
     current = await standing.current_key(ctx, session, payload) if anchor.passed and signed else None
     kb = key_binding.check(sd, payload, audiences(base_url, verifier), current)

@@ -224,3 +224,28 @@ async def test_a_data_user_sees_and_reads_only_its_own_grants(harness: Harness) 
 
 def test_loan_approval_and_notarisation_are_offered() -> None:
     assert {LOAN_APPROVAL, NOTARISATION} <= set(OFFERED) and OFFERED[-1] == 199
+
+
+async def test_a_licence_number_names_one_data_user_and_none_has_an_authority_code(harness: Harness) -> None:
+    h = harness
+    first = {
+        "code": "bank-a",
+        "name": "甲银行",
+        "kind": "bank",
+        "licence_number": "B1234H235010001",
+        "roles": ["data_user"],
+    }
+    r = await h.http.post(
+        "/departments", json={**first, "auth_address": SigningKey.generate().address}, headers=h.admin.headers
+    )
+    assert r.status_code == 201, r.text
+    again = {**first, "code": "bank-b", "auth_address": SigningKey.generate().address}
+    r = await h.http.post("/departments", json=again, headers=h.admin.headers)
+    assert r.status_code == 409 and "licence number" in r.json()["detail"], r.text
+    coded = {**again, "licence_number": "B1234H235010002", "authority_code": "11100000000013127D"}
+    r = await h.http.post("/departments", json=coded, headers=h.admin.headers)
+    assert r.status_code == 422 and r.json()["field"] == "authority_code", r.text
+    r = await h.http.put(
+        "/departments/bank-a/authority-code", json={"authority_code": "11100000000013127D"}, headers=h.admin.headers
+    )
+    assert r.status_code == 422 and r.json()["field"] == "authority_code", r.text

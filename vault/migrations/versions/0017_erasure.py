@@ -29,7 +29,6 @@ def upgrade() -> None:
         sa.Column("basis", sa.String(length=32), nullable=False),
         sa.Column("requested_at", sa.BigInteger(), nullable=False),
         sa.Column("revoked_grants", sa.Text(), nullable=False),
-        sa.Column("destroyed_keys", sa.Text(), server_default="[]", nullable=False),
         sa.ForeignKeyConstraint(["subject_id"], ["subjects.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
