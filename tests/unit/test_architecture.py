@@ -202,7 +202,18 @@ def test_no_module_level_import_cycle() -> None:
 # this order, each importing only the kernel and the folders before it, and the composition
 # root that puts the features together for the submitter. interop (the standard formats for
 # other systems) comes last: it reads credentials and presentations, and nothing reads it.
-FEATURES = ("outbox", "accounts", "credentials", "consent", "presentations", "backups", "reencryption", "erasure", "audit", "interop")
+FEATURES = (
+    "outbox",
+    "accounts",
+    "credentials",
+    "consent",
+    "presentations",
+    "backups",
+    "reencryption",
+    "erasure",
+    "audit",
+    "interop",
+)
 COMPOSITION = ("vault.operations", "vault.setup")
 
 
