@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from keys import SigningKey
+from tests.grant_conformance import granted
 from tests.support.harness import ENTERPRISE_ID, Actor, Harness
 from vault import clock
 from vault.accounts.departments import Role
@@ -117,15 +118,7 @@ def loan_grant(**overrides: Any) -> dict[str, Any]:
 
 async def grant(h: Harness, firm: Actor, body: dict[str, Any]) -> dict[str, Any]:
     """Prepared, and signed with the enterprise's own key: its legal representative's."""
-    r = await h.http.post("/me/grants/prepare", json=body, headers=firm.headers)
-    assert r.status_code == 200, r.text
-    typed = r.json()["typed_data"]
-    signed = {"message": typed["message"], "signature": firm.key.sign_typed_data(typed)}
-    r = await h.http.post("/me/grants", json=signed, headers=firm.headers)
-    assert r.status_code == 201, r.text
-    await h.settle()
-    granted: dict[str, Any] = r.json()
-    return granted
+    return await granted(h, firm, **body)
 
 
 async def enterprise_with_licences(h: Harness) -> tuple[Actor, dict[str, Any], dict[str, Any]]:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from gmssl import sm2 as gmssl_sm2
 from sqlalchemy import select
 
 from keys import MasterKey, SigningKey, Suite
+from tests.grant_conformance import granted
 from tests.support.harness import Actor, Harness, open_harness
 from vault import clock, crypto_suite
 from vault.audit import verify as audit_verify
@@ -36,27 +36,6 @@ async def sm_vault(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIter
     await h.close()
 
 
-async def grant_to(h: Harness, citizen: Any, grantee: str) -> dict[str, Any]:
-    body = {
-        "grantee": grantee,
-        "record_types": ["licence"],
-        "fields": ["姓名", "准驾车型"],
-        "purpose_code": 101,
-        "purpose": "核验驾驶资格",
-        "expires_at": clock.now() + 30 * DAY,
-        "max_uses": 5,
-    }
-    r = await h.http.post("/me/grants/prepare", json=body, headers=citizen.headers)
-    assert r.status_code == 200, r.text
-    typed = r.json()["typed_data"]
-    signed = {"message": typed["message"], "signature": citizen.key.sign_typed_data(typed)}
-    r = await h.http.post("/me/grants", json=signed, headers=citizen.headers)
-    assert r.status_code == 201, r.text
-    await h.settle()
-    grant: dict[str, Any] = r.json()
-    return grant
-
-
 async def test_an_sm_vault_seals_reads_and_signs_in_the_sm_suite(sm_vault: Harness) -> None:
     h = sm_vault
     assert h.vault.ctx.suite is Suite.SM
@@ -77,7 +56,7 @@ async def test_an_sm_vault_seals_reads_and_signs_in_the_sm_suite(sm_vault: Harne
     assert r.status_code == 200, r.text
     assert "张三" in r.text and "C1" in r.text  # opened from its SM4-GCM body
 
-    grant = await grant_to(h, citizen, "renshe")
+    grant = await granted(h, citizen, fields=["姓名", "准驾车型"], max_uses=5)
     r = await h.http.post(f"/grants/{grant['id']}/read", json={}, headers=renshe.headers)
     assert r.status_code == 200, r.text
     assert "张三" in r.text and "C1" in r.text

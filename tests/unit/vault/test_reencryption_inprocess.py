@@ -16,6 +16,7 @@ from api.routes.crypto import job_of
 from keys import MasterKey, Sealed, Suite, sealed_suites
 from tests.bulk_conformance import bulk, citizen_id, item
 from tests.correction_conformance import asked, decide
+from tests.grant_conformance import granted
 from tests.support.harness import Actor, Harness, open_harness, reopen_harness
 from vault import clock, keyring
 from vault.audit import verify as audit_verify
@@ -43,34 +44,13 @@ async def world(h: Harness) -> dict[str, Any]:
     first = citizens[0][1]
     correction = await asked(h, first, records[0], reason="姓名写错", fields={"姓名": "张三丰"})
     assert (await decide(h, gongan, correction["id"], "accept", note="已核实")).status_code == 200
-    grant = await grant_to(h, first, "renshe")
+    grant = await granted(h, first, fields=["姓名", "准驾车型"], max_uses=50)
     # An erased record: its columns are empty and must be skipped.
     second = citizens[1][1]
     r = await h.http.post("/me/erasures", json={"scope": "record", "record_id": records[3]}, headers=second.headers)
     assert r.status_code == 201, r.text
     await h.settle()
     return {"gongan": gongan, "renshe": renshe, "citizens": citizens, "grant": grant["id"]}
-
-
-async def grant_to(h: Harness, citizen: Actor, grantee: str) -> dict[str, Any]:
-    body = {
-        "grantee": grantee,
-        "record_types": ["licence"],
-        "fields": ["姓名", "准驾车型"],
-        "purpose_code": 101,
-        "purpose": "核验驾驶资格",
-        "expires_at": clock.now() + 30 * DAY,
-        "max_uses": 50,
-    }
-    r = await h.http.post("/me/grants/prepare", json=body, headers=citizen.headers)
-    assert r.status_code == 200, r.text
-    typed = r.json()["typed_data"]
-    signed = {"message": typed["message"], "signature": citizen.key.sign_typed_data(typed)}
-    r = await h.http.post("/me/grants", json=signed, headers=citizen.headers)
-    assert r.status_code == 201, r.text
-    await h.settle()
-    grant: dict[str, Any] = r.json()
-    return grant
 
 
 async def reads(h: Harness, w: dict[str, Any]) -> dict[str, Any]:
