@@ -191,6 +191,21 @@ def parse_types(text: str) -> list[str]:
     return types
 
 
+def row_id(what: str) -> Callable[[str], int]:
+    """An argparse type for a row id (a notice's, say): a whole number the database can hold."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {what} id (a whole number): {text!r}") from None
+        if not 1 <= value <= 2**63 - 1:
+            raise argparse.ArgumentTypeError(f"not a {what} id: {value}")
+        return value
+
+    return parse
+
+
 def parse_id(text: str, what: str = "grant") -> str:
     if not _ID.fullmatch(text.strip()):
         where = (

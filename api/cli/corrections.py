@@ -22,12 +22,13 @@ from api.cli.common import (
     parse_fields,
     parse_id,
     print_json,
+    row_id,
     say,
 )
 from api.client import command
 
 MAX_TEXT = 500
-STATUSES = ("requested", "accepted", "rejected")
+STATUSES = ("requested", "accepted", "rejected", "erased")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -128,16 +129,6 @@ def cmd_notifications(args: argparse.Namespace) -> int:
 # -- arguments ---------------------------------------------------------------------------------
 
 
-def _notice_id(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a notification id (a whole number): {text!r}") from None
-    if not 1 <= value <= 2**63 - 1:
-        raise argparse.ArgumentTypeError(f"not a notification id: {value}")
-    return value
-
-
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     def login_as(p: argparse.ArgumentParser, whose: str) -> None:
         p.add_argument("--as", dest="as_", required=True, metavar="KEY", help=f"keystore entry of {whose}")
@@ -178,5 +169,5 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     login_as(n, "the department's key, e.g. dept-renshe")
     which = n.add_mutually_exclusive_group()
     which.add_argument("--unread", action="store_true", help="only those not marked read")
-    which.add_argument("--read", type=_notice_id, metavar="ID", help="mark notification ID read")
+    which.add_argument("--read", type=row_id("notification"), metavar="ID", help="mark notification ID read")
     n.set_defaults(func=cmd_notifications)

@@ -29,6 +29,7 @@ from api.cli.common import (
     on_chain,
     prepared_revocation,
     print_json,
+    row_id,
     say,
 )
 from api.client import ApiError, command
@@ -219,16 +220,6 @@ def cmd_retention(args: argparse.Namespace) -> int:
 # -- arguments ---------------------------------------------------------------------------------
 
 
-def _notice_id(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a notice id (a whole number): {text!r}") from None
-    if not 1 <= value <= 2**63 - 1:
-        raise argparse.ArgumentTypeError(f"not a notice id: {value}")
-    return value
-
-
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     e = sub.add_parser("erase", help="erase one of your records, or your whole file, for good (被遗忘)")
     login_as(e, "the citizen's or enterprise's own key")
@@ -248,7 +239,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     login_as(n, "the department's key, e.g. dept-gongan")
     which = n.add_mutually_exclusive_group()
     which.add_argument("--unread", action="store_true", help="only those not marked read")
-    which.add_argument("--read", type=_notice_id, nargs="+", metavar="ID", help="mark these notices read")
+    which.add_argument("--read", type=row_id("notice"), nargs="+", metavar="ID", help="mark these notices read")
     n.set_defaults(func=cmd_erasure_notices)
 
     r = sub.add_parser("retention", help="retention rules: show, set, list what is due (--dry-run), erase it (--run)")

@@ -151,7 +151,7 @@ async def to_decide(
     ctx: Ctx,
     session: Session,
     now: Now,
-    state: Annotated[Literal["requested", "accepted", "rejected"] | None, Query(alias="status")] = None,
+    state: Annotated[Literal["requested", "accepted", "rejected", "erased"] | None, Query(alias="status")] = None,
     after: After = None,
     limit: PageLimit = pages.DEFAULT_LIMIT,
 ) -> CorrectionPagePublic:

@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 MAX_NOTE = 500
-STATUSES = ("requested", "accepted", "rejected")
+STATUSES = ("requested", "accepted", "rejected", "erased")  # erased: closed with its record
 
 
 @dataclass(frozen=True)
