@@ -4,7 +4,7 @@ One module per group of commands, each registering its own with ``add_commands(s
 `core` (up, admin-init, demo, issue, records, verify, compile), `grants` (consent, signed
 locally), `delegations` (agents), `audit` (auditors' `audit ...`, subjects' `access-log`),
 `bulk` (issue-bulk), `corrections`, `erasure` (erase, erasures,
-erasure-notices, retention), `presentations` (present), `checks` (challenge, check),
+erasure-notices), `retention`, `backups` (backup), `presentations` (present), `checks` (challenge, check),
 `sd_jwt` (SD-JWT VC export and key binding), `status`
 (status-snapshot), `crypto` (crypto status, crypto migrate), `keys` (keys, register) and
 `consortium` (a QBFT genesis and validator keys). They share `common` (errors, output,
@@ -40,6 +40,7 @@ from api.cli import (
     grants,
     keys,
     presentations,
+    retention,
     sd_jwt,
     status,
 )
@@ -73,6 +74,7 @@ def parser() -> argparse.ArgumentParser:
         bulk,
         corrections,
         erasure,
+        retention,
         presentations,
         checks,
         sd_jwt,

@@ -1,12 +1,11 @@
-"""Erasure (被遗忘) from a terminal: `erase`, `erasures`, `erasure-notices` and `retention`
-(registered by `api.cli`).
+"""Erasure (被遗忘) from a terminal: `erase`, `erasures` and `erasure-notices` (registered by
+`api.cli`; `retention` is in `api.cli.retention`).
 
 A subject erases one record, or its whole file, for good: the vault destroys the keys that
 open it. A whole file is refused while grants over it are live, and only the subject's key
 revokes a grant on chain, so `erase --file` first signs a revocation of each live grant here,
 exactly as `revoke-grant` does, then erases. Nothing is erased without a confirmation typed
-at a terminal, or `--yes`. Issuers list what of theirs was erased; the governance admin sets
-how long each record type is kept after it expires, sees what is due and erases it.
+at a terminal, or `--yes`. Issuers list what of theirs was erased.
 
 Arguments are checked before any network round trip; stdout carries only the API's JSON,
 what was done goes to stderr in words.
@@ -33,13 +32,11 @@ from api.cli.common import (
     say,
 )
 from api.client import ApiError, command
-from vault.record_types import RECORD_TYPES
 
 # Grants the vault still counts as live (stored "pending" or "active", not yet expired): what a
 # subject sees as these statuses. "exhausted" is live on chain too, until it expires.
 LIVE = ("pending", "active", "not_yet_valid", "exhausted")
 CONFIRM = "yes"
-MAX_KEEP_DAYS = 36_600
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 MEANING = (
     "  what it means  gone for good: the keys that open it are destroyed and cannot be brought back;\n"
@@ -175,48 +172,6 @@ def cmd_erasure_notices(args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_rule(text: str) -> tuple[str, int]:
-    """``--set TYPE=DAYS``: the record type and the days its records are kept after expiry."""
-    kind, sep, days = text.partition("=")
-    kind = kind.strip()
-    if not sep or kind not in RECORD_TYPES:
-        raise CliError(f"--set {text!r}: name a record type and days, e.g. licence=3650 ({', '.join(RECORD_TYPES)})")
-    try:
-        value = int(days.strip())
-    except ValueError:
-        raise CliError(f"--set {text!r}: {days.strip()!r} is not a whole number of days") from None
-    if not 0 <= value <= MAX_KEEP_DAYS:
-        raise CliError(f"--set {text!r}: keep 0-{MAX_KEEP_DAYS} days after expiry")
-    return kind, value
-
-
-def cmd_retention(args: argparse.Namespace) -> int:
-    rules = [parse_rule(text) for text in args.set or []]
-    with logged_in(args) as login:
-        _role(login, "admin", "`retention`", "the governance admin's key, e.g. admin")
-        if rules:
-            result: Any = [
-                login.client.request("PUT", f"/retention-rules/{kind}", {"keep_days_after_expiry": days})
-                for kind, days in rules
-            ]
-            for kind, days in rules:
-                say(f"{kind}: kept {days} day{'s' if days != 1 else ''} after expiry, then erased")
-        elif args.dry_run:
-            result = login.get("/retention/due")
-            for due in result:
-                say(f"due {moment(due['due_at'])}: {due['type']} {due['record_id']} of {due['issuer_code']}")
-            say(f"{len(result)} record(s) due; nothing was erased")
-        elif args.run:
-            result = login.post("/retention/run")
-            say(f"erased {len(result['erased'])} record(s) past their retention rule; their issuers are told")
-        else:
-            result = login.get("/retention-rules")
-            if not result:
-                say(f"no retention rule: `{command(args.datadir, f'retention --as {args.as_} --set licence=3650')}`")
-    print_json(result)
-    return 0
-
-
 # -- arguments ---------------------------------------------------------------------------------
 
 
@@ -241,16 +196,3 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     which.add_argument("--unread", action="store_true", help="only those not marked read")
     which.add_argument("--read", type=row_id("notice"), nargs="+", metavar="ID", help="mark these notices read")
     n.set_defaults(func=cmd_erasure_notices)
-
-    r = sub.add_parser("retention", help="retention rules: show, set, list what is due (--dry-run), erase it (--run)")
-    login_as(r, "the governance admin's key, e.g. admin")
-    do = r.add_mutually_exclusive_group()
-    do.add_argument(
-        "--set",
-        action="append",
-        metavar="TYPE=DAYS",
-        help="keep TYPE's records DAYS days after expiry, e.g. licence=3650",
-    )
-    do.add_argument("--dry-run", action="store_true", help="list what the retention job would erase now")
-    do.add_argument("--run", action="store_true", help="erase what is due now (as the scheduled job does)")
-    r.set_defaults(func=cmd_retention)

@@ -4,7 +4,7 @@ from fastapi import APIRouter, status
 
 from api.deps import Ctx, CurrentAdmin, Now, Session
 from api.schemas.departments import AuthorityCodeSet, DepartmentCreate, DepartmentPublic, RolesSet
-from vault.accounts import departments
+from vault.accounts import department_changes, departments
 
 router = APIRouter(prefix="/departments", tags=["departments"])
 
@@ -54,7 +54,7 @@ async def deactivate(code: str, _admin: CurrentAdmin, ctx: Ctx, session: Session
     """Deactivate a department.
 
     Its officials can no longer act, and the chain stops trusting what it issued."""
-    view = await departments.set_active(ctx, session, code, False, now)
+    view = await department_changes.set_active(ctx, session, code, False, now)
     ctx.nudge()
     return public(view)
 
@@ -64,7 +64,7 @@ async def reactivate(code: str, _admin: CurrentAdmin, ctx: Ctx, session: Session
     """Reactivate a department.
 
     Undoes a deactivation: the department acts again and what it issued is trusted again."""
-    view = await departments.set_active(ctx, session, code, True, now)
+    view = await department_changes.set_active(ctx, session, code, True, now)
     ctx.nudge()
     return public(view)
 
@@ -76,7 +76,7 @@ async def set_roles(
     """Change a department's roles, in the vault and on the chain's registry.
 
     A bank, notary or enterprise is refused `issuer` and `registrar` (422), as at registration."""
-    view = await departments.set_roles(ctx, session, code, body.roles, now)
+    view = await department_changes.set_roles(ctx, session, code, body.roles, now)
     ctx.nudge()
     return public(view)
 
@@ -89,4 +89,4 @@ async def set_authority_code(
 
     The e-licence identifiers (GB/T 36904 标识) of what it issues contain this code, so it is
     never changed afterwards: a second call is a 409."""
-    return public(await departments.set_authority_code(ctx, session, code, body.authority_code, now))
+    return public(await department_changes.set_authority_code(ctx, session, code, body.authority_code, now))

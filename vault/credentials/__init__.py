@@ -14,6 +14,7 @@ signatures of batch roots, sm suite), ``holdings`` (what a subject holds, decryp
 from vault.credentials import (
     anchoring,
     bulk,
+    checks,
     commitments,
     corrected_versions,
     correction_notices,
@@ -34,6 +35,7 @@ from vault.credentials import (
 __all__ = [
     "anchoring",
     "bulk",
+    "checks",
     "commitments",
     "corrected_versions",
     "correction_notices",

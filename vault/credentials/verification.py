@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from eth_utils.address import to_checksum_address
@@ -17,9 +16,9 @@ from eth_utils.hexadecimal import decode_hex, encode_hex
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chain.view import queries
-from keys import Suite
 from vault.context import VaultContext
-from vault.credentials import records, root_signatures
+from vault.credentials import records
+from vault.credentials.checks import Check, erased_check, sm2_check
 from vault.credentials.documents import credential_hash, parse_document
 from vault.db.models import AnchorBatch, Department
 from vault.errors import VaultValueError
@@ -27,13 +26,6 @@ from vault.events import VaultEvent
 from vault.ids import Hash32
 
 _HASH = re.compile(r"0x[0-9a-fA-F]{64}")
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    passed: bool
-    reason: str
 
 
 @dataclass
@@ -211,32 +203,6 @@ async def _verify_hash(
         verdict.checks.append(sm2)
     verdict.valid = all(c.passed for c in verdict.checks)
     return verdict
-
-
-async def sm2_check(
-    ctx: VaultContext, session: AsyncSession, root: str, anchored_by: str, batch: AnchorBatch | None = None
-) -> Check | None:
-    """sm suite: ``sm2_signature``, the batch root signed with its issuer's published SM2 key
-    (``vault.credentials.root_signatures``); a batch without one fails. None in an intl vault,
-    whose verdicts have no such check."""
-    if ctx.suite is not Suite.SM:
-        return None
-    if batch is None:
-        batch = await session.get(AnchorBatch, root)
-    issuer = await session.get(Department, batch.issuer_code) if batch is not None else None
-    found = root_signatures.check(ctx, batch, issuer, anchored_by)
-    return Check("sm2_signature", found.passed, found.reason)
-
-
-def erased_check(erased_at: int) -> Check:
-    """Only ever failed: a credential that was not erased has no such check."""
-    day = datetime.fromtimestamp(erased_at, UTC).date().isoformat()
-    return Check(
-        "not_erased",
-        False,
-        f"the data behind this credential was erased on {day} (the subject's right to erasure): "
-        "the vault no longer vouches for it",
-    )
 
 
 def _code(raw: bytes) -> str:

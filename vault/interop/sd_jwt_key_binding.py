@@ -16,7 +16,7 @@ from typing import Any
 
 from jwcrypto import jwk, jws
 
-from vault.credentials.verification import Check
+from vault.credentials.checks import Check
 from vault.errors import VaultValueError
 from vault.interop import jose_keys, sd_jwt_format, sd_jwt_holder
 from vault.presentations.checks import holder_check

@@ -32,7 +32,7 @@ from coincurve import PublicKey
 from jwcrypto import jwk
 from sd_jwt.verifier import SDJWTVerifier
 
-from vault.credentials.verification import Check
+from vault.credentials.checks import Check
 from vault.errors import VaultValueError
 from vault.interop import jose_keys, sd_jwt_format, sd_jwt_vc
 from vault.interop import sd_jwt_key_binding as key_binding

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chain.registry import AnchorStatus
 from chain.view import queries
 from vault.context import VaultContext
-from vault.credentials import records, verification
-from vault.credentials.verification import Check
+from vault.credentials import checks, records
+from vault.credentials.checks import Check
 from vault.db.models import Department, Record
 
 # Status indexes are what the vault hands out: below 2**40, as in a credential's header.
@@ -78,7 +78,7 @@ async def erased(session: AsyncSession, payload: dict[str, Any]) -> Check | None
     check appears only when it fails, as for ``DV1:`` and ``DC1:``)."""
     facts = anchor_facts(payload)
     when = await records.erased_at(session, "0x" + facts[2].hex()) if facts else None
-    return verification.erased_check(when) if when is not None else None
+    return checks.erased_check(when) if when is not None else None
 
 
 async def not_revoked(session: AsyncSession, payload: dict[str, Any], status: AnchorStatus | None) -> Check:

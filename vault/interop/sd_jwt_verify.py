@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vault.context import VaultContext
 from vault.credentials import records
-from vault.credentials.verification import Check
+from vault.credentials.checks import Check
 from vault.db.models import Department
 from vault.errors import VaultValueError
 from vault.events import VaultEvent

@@ -13,7 +13,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.hexadecimal import encode_hex
 
 from keys import SignatureError, recover_typed_data
-from vault.credentials.verification import Check
+from vault.credentials.checks import Check
 from vault.presentations.cose_qr import CosePresentation
 from vault.presentations.model import (
     CLOCK_SKEW,

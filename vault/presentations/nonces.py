@@ -22,7 +22,7 @@ from sqlalchemy import Insert, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vault.credentials.verification import Check
+from vault.credentials.checks import Check
 from vault.db.models import PresentationNonce
 from vault.presentations.model import CLOCK_SKEW, MAX_TTL, NONCE_LEN
 

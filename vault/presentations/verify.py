@@ -28,8 +28,8 @@ from chain.merkle import process_proof
 from chain.registry import AnchorStatus, DepartmentInfo
 from chain.view import queries
 from vault.context import ChainContext, VaultContext
-from vault.credentials import records, verification
-from vault.credentials.verification import Check
+from vault.credentials import checks, records
+from vault.credentials.checks import Check
 from vault.db.models import Department
 from vault.errors import VaultValueError
 from vault.events import VaultEvent
@@ -103,7 +103,7 @@ async def verify_online(
         dept = await session.get(Department, info.code.rstrip(b"\0").decode(errors="replace")) if info else None
         v.issuer_code, v.issuer_name = (dept.code, dept.name) if dept else (None, None)
         v.add(pc.issuer_named(p, status.issuer) or _issuer_check(active, v.issuer_name))
-        sm2 = await verification.sm2_check(ctx, session, encode_hex(status.root), status.issuer)
+        sm2 = await checks.sm2_check(ctx, session, encode_hex(status.root), status.issuer)
         if sm2 is not None:
             v.add(sm2)
         # Deny wins: a revocation the vault has queued counts before the chain confirms it.
@@ -112,7 +112,7 @@ async def verify_online(
         v.add(Check("not_revoked", not revoked, "not revoked" if not revoked else "the issuer revoked this credential"))
         erased = await records.erased_at(session, encode_hex(p.credential))
         if erased is not None:
-            v.add(verification.erased_check(erased))
+            v.add(checks.erased_check(erased))
     await _finish(
         v,
         p,

@@ -14,7 +14,7 @@ from api.cli import common
 from tests.support.cli_bridge import keep_key, run_cli, vault_of_its_own  # noqa: F401 - vault_of_its_own is the ``harness`` fixture
 from tests.support.harness import CITIZEN_ID, Harness
 from vault import licence_codes
-from vault.accounts import departments
+from vault.accounts import department_changes, departments
 from vault.credentials import records
 from vault.db.models import Record
 from vault.interop.claims import credential_claims
@@ -29,7 +29,7 @@ HEADER = "持证主体代码类型,持证主体代码,type,名称,类型代码,�
 async def setup(h: Harness) -> None:
     dept = await h.department("zhujian", name="吉林省住房和城乡建设厅")
     async with h.vault.ctx.sessions() as s, s.begin():
-        await departments.set_authority_code(h.vault.ctx, s, "zhujian", AUTHORITY, 1)
+        await department_changes.set_authority_code(h.vault.ctx, s, "zhujian", AUTHORITY, 1)
     await h.subject(dept, name="张三")
     keep_key(h, "dept-zhujian", dept)
 
