@@ -133,3 +133,23 @@ def test_entry_macs_of_both_suites_verify_side_by_side() -> None:
         assert checker.check(leaf, intl.mac(leaf)) and checker.check(leaf, sm.mac(leaf))
         assert not checker.check(leaf, sm.mac(leaf)[1:])  # the SM3 MAC passed off as intl's
         assert not checker.check(b"\x01" * 32, sm.mac(leaf))
+
+
+async def test_the_terminal_checks_each_heads_sm2_signature_too(sm_vault: Harness) -> None:
+    from api.cli import audit as cli_audit
+    from keys import Sm2Key
+    from tests.audit_api_conformance import register_auditor
+
+    h = sm_vault
+    auditor = await register_auditor(h)
+    await h.settle()
+    assert await h.vault.sequencer.sign_head(clock.now()) is not None
+    found = (await h.http.get("/audit/heads", headers=auditor.headers)).json()
+    assert found["sm2_public_key"] and found["heads"][0]["sm2_signature"]
+    assert cli_audit.bad_signatures(found) == []
+    head = found["heads"][0]
+    forged = bytes.fromhex(head["sm2_signature"])
+    head["sm2_signature"] = (forged[:-1] + bytes([forged[-1] ^ 1])).hex()
+    assert cli_audit.bad_signatures(found) == [head["tree_size"]]
+    head["sm2_signature"] = Sm2Key.generate().sign(b"another text").hex()
+    assert cli_audit.bad_signatures(found) == [head["tree_size"]]
