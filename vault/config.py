@@ -85,8 +85,9 @@ class Settings(BaseSettings):
     public_url: str | None = None
     # The crypto suite a new vault is initialised with (intl: AES-256-GCM/SHA-256; sm: 国密
     # SM4-GCM/SM3/SM2). Recorded in the database at initialisation; a vault later started with
-    # another value refuses to start (re-encryption is the way, never silent mixing).
-    crypto: Literal["intl", "sm"] = "intl"
+    # another value refuses to start (re-encryption is the way, never silent mixing). Unset: the
+    # suite the vault recorded (intl for a new one).
+    crypto: Literal["intl", "sm"] | None = None
     log_level: str = "info"
     log_format: LogFormat = "text"
 

@@ -61,10 +61,12 @@ async def writing(session: AsyncSession) -> Suite | None:
     return None if target is None else Suite(target)
 
 
-async def settle(session: AsyncSession, configured: Suite) -> Suite:
+async def settle(session: AsyncSession, configured: Suite | None) -> Suite:
     """The suite the vault writes in: the recorded one, recorded now if the vault is new, or a
     re-encryption's target while one runs (either suite may be configured then); raises
-    :class:`CryptoSuiteMismatch` if ``configured`` is not one of these."""
+    :class:`CryptoSuiteMismatch` if ``configured`` is not one of these. ``configured`` None
+    (DATAVAULT_CRYPTO unset): whatever the vault recorded, intl for a new one, so that the same
+    command starts a vault again after it was moved to the other suite."""
     moving = await under_way(session)
     if moving is not None:
         return Suite(moving.target)
@@ -73,6 +75,10 @@ async def settle(session: AsyncSession, configured: Suite) -> Suite:
     holds = (await session.scalar(select(Subject.id).limit(1))) is not None or (
         await session.scalar(select(Record.id).limit(1))
     ) is not None
+    if configured is None:
+        if suite is not None and holds:
+            return suite
+        configured = Suite.INTL  # a vault that has sealed nothing yet starts as intl
     if suite is None or (suite is not configured and not holds):
         # Data from before suites were recorded was all written as intl (format 1).
         suite = Suite.INTL if suite is None and holds else configured

@@ -109,7 +109,7 @@ async def open_vault(settings: Settings, *, start_chain: bool = True, engine: En
     try:
         # Recorded at initialisation; a different DATAVAULT_CRYPTO later stops the start here.
         async with session_factory(db).begin() as session:
-            suite = await crypto_suite.settle(session, Suite(settings.crypto))
+            suite = await crypto_suite.settle(session, Suite(settings.crypto) if settings.crypto else None)
     except BaseException:
         await db.dispose()
         raise

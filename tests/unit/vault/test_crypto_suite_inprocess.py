@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from keys import MasterKey, SigningKey, Suite
 from tests.grant_conformance import granted
-from tests.support.harness import Actor, Harness, open_harness
+from tests.support.harness import Actor, Harness, open_harness, reopen_harness
 from vault import clock, crypto_suite
 from vault.audit import verify as audit_verify
 from vault.audit.macs import EntryMacs
@@ -120,8 +120,16 @@ async def test_a_vault_restarted_with_the_other_suite_is_refused(
         async with session_factory(db).begin() as session:
             assert await crypto_suite.recorded(session) is Suite.SM
             assert await crypto_suite.settle(session, Suite.SM) is Suite.SM
+            # Unset, it is whatever the vault recorded: the same command starts it again.
+            assert await crypto_suite.settle(session, None) is Suite.SM
     finally:
         await db.dispose()
+    monkeypatch.delenv("DATAVAULT_CRYPTO")
+    again = await reopen_harness(h)
+    try:
+        assert again.vault.ctx.suite is Suite.SM
+    finally:
+        await again.close()
 
 
 def test_entry_macs_of_both_suites_verify_side_by_side() -> None:

@@ -211,11 +211,14 @@ async def test_an_intl_vault_moves_to_sm_resumes_after_a_kill_and_moves_back(
         await audit_ok(h)
         await h.close()
 
-        # Finished: only the target suite starts it now, and the message says why.
+        # Finished: the source suite no longer starts it, and the message says why; unset, the
+        # vault starts in the suite it recorded (the same command as before works).
+        monkeypatch.setenv("DATAVAULT_CRYPTO", "intl")
         with pytest.raises(CryptoSuiteMismatch, match="re-encrypted from intl to sm"):
             await reopen_harness(h)
-        monkeypatch.setenv("DATAVAULT_CRYPTO", "sm")
+        monkeypatch.delenv("DATAVAULT_CRYPTO")
         h = await reopen_harness(h)
+        assert h.vault.ctx.suite is Suite.SM
 
         # And back to intl.
         r = await h.http.post("/system/crypto/migration", json={"to": "intl"}, headers=h.admin.headers)
