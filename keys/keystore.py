@@ -131,6 +131,10 @@ class Keystore:
         except KeysError:
             raise KeystoreError(f"keystore entry {name!r} is corrupt") from None
 
+    def is_sm2(self, name: str) -> bool:
+        """True if the entry is an SM2 key (``load_sm2``), False if a secp256k1 one (``load``)."""
+        return self._entry(name).get("type") == SM2
+
     def names(self) -> list[str]:
         if not self._directory.is_dir():
             return []

@@ -279,8 +279,8 @@ def login_key(datadir: Path, name: str) -> SigningKey:
 
     store = keystore(datadir)
     if not store.exists(name):  # also rejects names that are not plain file names
-        # "-chain" entries are departments' transaction keys, never a login.
-        known = ", ".join(n for n in store.names() if not n.endswith("-chain")) or "none"
+        # "-chain" and "-sm2" entries are departments' signing keys, never a login.
+        known = ", ".join(n for n in store.names() if not n.endswith(("-chain", "-sm2"))) or "none"
         raise CliError(f"no key named {name!r} in {store.directory} (known: {known})")
     try:
         return store.load(name)

@@ -34,7 +34,7 @@ from api.cli.common import (
 _ADDRESS = re.compile(r"(0x)?[0-9a-fA-F]{40}")
 # The vault's own keys never leave it (a department's chain key signs its anchors, the log key
 # its tree heads) and a file brought in never takes their place.
-_PLATFORM = re.compile(r"dept-[a-z0-9-]+-chain|audit-log")
+_PLATFORM = re.compile(r"dept-[a-z0-9-]+-(chain|sm2)|audit-log(-sm2)?")
 MIN_PASSWORD = 8
 # Work factors a keystore file may ask of us, at most: geth's "standard" scrypt (n 2**18, r 8,
 # 256 MiB) and a generous PBKDF2 count. A crafted file must not make the CLI spend gigabytes.
@@ -47,6 +47,11 @@ def describe(name: str) -> tuple[str, str]:
         return "admin", "the governance admin's login key"
     if name == "audit-log":
         return "platform", "the access log's signing key (signs tree heads; never exported)"
+    if name == "audit-log-sm2":
+        return "platform", "the access log's SM2 key (signs tree heads in an sm vault; never exported)"
+    if match := re.fullmatch(r"dept-([a-z0-9-]+)-sm2", name):
+        what = f"department {match.group(1)}'s SM2 key (signs its batch roots in an sm vault; never exported)"
+        return "department-sm2", what
     if match := re.fullmatch(r"dept-([a-z0-9-]+)-chain", name):
         return "department-chain", f"department {match.group(1)}'s chain key (signs its transactions; never exported)"
     if match := re.fullmatch(r"dept-([a-z0-9-]+)", name):
@@ -64,7 +69,10 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
     store = keystore(args.datadir)
     print_json(
         [
-            {"name": name, "address": store.address_of(name), "kind": kind, "what": what}
+            # An SM2 key has no Ethereum address: its public key instead.
+            {"name": name, "public_key": store.sm2_public_key(name).hex, "kind": kind, "what": what}
+            if store.is_sm2(name)
+            else {"name": name, "address": store.address_of(name), "kind": kind, "what": what}
             for name in store.names()
             for kind, what in [describe(name)]
         ]

@@ -331,3 +331,26 @@ async def test_a_registrar_registers_the_key_a_person_brings(
         str(bare),
     )
     assert code == common.EXIT_ERROR and "names no address" in err
+
+
+def test_an_sm_vaults_sm2_keys_are_listed_by_public_key_and_never_exported(
+    capsys: pytest.CaptureFixture[str], datadir: Path
+) -> None:
+    store = store_of(datadir)
+    department = store.create_sm2("dept-gongan-sm2")
+    log = store.create_sm2("audit-log-sm2")
+    code, out, _ = run(capsys, datadir, "keys", "list")
+    assert code == 0, out
+    listed = {entry["name"]: entry for entry in json.loads(out)}
+    assert listed["dept-gongan-sm2"] == {
+        "name": "dept-gongan-sm2",
+        "public_key": department.hex,
+        "kind": "department-sm2",
+        "what": "department gongan's SM2 key (signs its batch roots in an sm vault; never exported)",
+    }
+    assert listed["audit-log-sm2"]["public_key"] == log.hex and listed["audit-log-sm2"]["kind"] == "platform"
+    assert "address" in listed["dept-gongan"]  # the secp256k1 entries as before
+    line = refused(capsys, datadir, "keys", "export", "dept-gongan-sm2", "--out", str(datadir / "x.json"))
+    assert "one of the vault's own keys" in line
+    line = refused(capsys, datadir, "records", "--as", "nobody")
+    assert "-sm2" not in line and "dept-gongan" in line
