@@ -283,7 +283,7 @@ async def test_the_scheduled_job_shreds_what_is_due_until_stopped(harness: Harne
     short = await h.issue(issuer, type="certificate", title="临时证明", fields={"事项": MARKER}, valid_until=soon)
     await h.settle()
     async with h.vault.ctx.sessions.begin() as s:
-        await retention.set_rule(s, "certificate", 0, set_by="test", now=clock.now())
+        await retention.set_rule(h.vault.ctx, s, "certificate", 0, set_by="test", now=clock.now())
     stop = asyncio.Event()
     rounds: list[int] = []
 

@@ -32,8 +32,16 @@ def parse_rule(text: str) -> tuple[str, int]:
     return kind, value
 
 
+def parse_type(text: str) -> str:
+    """``--unset TYPE``: a record type."""
+    if text.strip() not in RECORD_TYPES:
+        raise CliError(f"--unset {text!r}: name a record type ({', '.join(RECORD_TYPES)})")
+    return text.strip()
+
+
 def cmd_retention(args: argparse.Namespace) -> int:
     rules = [parse_rule(text) for text in args.set or []]
+    unset = [parse_type(text) for text in args.unset or []]
     with logged_in(args) as login:
         if login.role != "admin":
             who = ROLES.get(login.role, login.role)
@@ -45,6 +53,11 @@ def cmd_retention(args: argparse.Namespace) -> int:
             ]
             for kind, days in rules:
                 say(f"{kind}: kept {days} day{'s' if days != 1 else ''} after expiry, then erased")
+        elif unset:
+            for kind in unset:
+                login.client.request("DELETE", f"/retention-rules/{kind}")
+                say(f"{kind}: no retention rule; its records are kept until erased on request")
+            result = login.get("/retention-rules")
         elif args.dry_run:
             result = login.get("/retention/due")
             for due in result:
@@ -70,6 +83,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         action="append",
         metavar="TYPE=DAYS",
         help="keep TYPE's records DAYS days after expiry, e.g. licence=3650",
+    )
+    do.add_argument(
+        "--unset", action="append", metavar="TYPE", help="no rule for TYPE: its records are kept until erased"
     )
     do.add_argument("--dry-run", action="store_true", help="list what the retention job would erase now")
     do.add_argument("--run", action="store_true", help="erase what is due now (as the scheduled job does)")

@@ -115,15 +115,21 @@ async def read_notices(
 
 @router.put("/retention-rules/{record_type}", response_model=RetentionRulePublic)
 async def set_rule(
-    record_type: RecordType, body: RetentionRuleSet, admin: CurrentAdmin, session: Session, now: Now
+    record_type: RecordType, body: RetentionRuleSet, admin: CurrentAdmin, ctx: Ctx, session: Session, now: Now
 ) -> RetentionRulePublic:
     """Keep records of this type so many days after they expire, then shred them."""
     rule = await erasure.retention.set_rule(
-        session, record_type.value, body.keep_days_after_expiry, set_by=admin.address, now=now
+        ctx, session, record_type.value, body.keep_days_after_expiry, set_by=admin.address, now=now
     )
     return RetentionRulePublic(
         record_type=RecordType(rule.record_type), keep_days_after_expiry=rule.keep_days_after_expiry, set_at=rule.set_at
     )
+
+
+@router.delete("/retention-rules/{record_type}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_rule(record_type: RecordType, admin: CurrentAdmin, ctx: Ctx, session: Session, now: Now) -> None:
+    """Keep records of this type until they are erased on request (no rule; none is fine)."""
+    await erasure.retention.remove_rule(ctx, session, record_type.value, by=admin.address, now=now)
 
 
 @router.get("/retention-rules", response_model=list[RetentionRulePublic])

@@ -19,6 +19,7 @@ from vault.db.erasure import RetentionRule
 from vault.db.models import Record, Subject
 from vault.erasure import requests
 from vault.errors import ConflictError, VaultValueError
+from vault.events import VaultEvent
 from vault.record_types import RECORD_TYPES
 
 DAY = 86_400
@@ -37,9 +38,16 @@ class Due:
     due_at: int
 
 
-async def set_rule(session: AsyncSession, record_type: str, keep_days: int, *, set_by: str, now: int) -> RetentionRule:
+def _record_type(record_type: str) -> None:
     if record_type not in RECORD_TYPES:
         raise VaultValueError(f"record type must be one of {', '.join(RECORD_TYPES)}", field="record_type")
+
+
+async def set_rule(
+    ctx: VaultContext, session: AsyncSession, record_type: str, keep_days: int, *, set_by: str, now: int
+) -> RetentionRule:
+    """Keep ``record_type``'s records ``keep_days`` after they expire; the admin's change is logged."""
+    _record_type(record_type)
     if not 0 <= keep_days <= MAX_DAYS:
         raise VaultValueError(f"keep_days_after_expiry must be 0..{MAX_DAYS}", field="keep_days_after_expiry")
     rule = await session.get(RetentionRule, record_type)
@@ -49,7 +57,23 @@ async def set_rule(session: AsyncSession, record_type: str, keep_days: int, *, s
     else:
         rule.keep_days_after_expiry, rule.set_by, rule.set_at = keep_days, set_by, now
     await session.flush()
+    await ctx.events.emit(
+        session, VaultEvent("retention.rule_set", "ok", now, "admin", set_by, reason=f"{record_type} {keep_days} days")
+    )
     return rule
+
+
+async def remove_rule(ctx: VaultContext, session: AsyncSession, record_type: str, *, by: str, now: int) -> bool:
+    """No rule for ``record_type`` from now on: its records are kept until erased on request.
+    True if there was one (removing none is not an error: the outcome is the same)."""
+    _record_type(record_type)
+    rule = await session.get(RetentionRule, record_type)
+    if rule is None:
+        return False
+    await session.delete(rule)
+    await session.flush()
+    await ctx.events.emit(session, VaultEvent("retention.rule_removed", "ok", now, "admin", by, reason=record_type))
+    return True
 
 
 async def rules(session: AsyncSession) -> list[RetentionRule]:

@@ -156,6 +156,7 @@ RULES: dict[tuple[str, str], Kind] = {
     ("GET", "/departments/me/erasure-notices"): DEPARTMENT,
     ("POST", "/departments/me/erasure-notices/read"): DEPARTMENT,
     ("PUT", "/retention-rules/{record_type}"): ADMIN,
+    ("DELETE", "/retention-rules/{record_type}"): ADMIN,
     ("GET", "/retention-rules"): ADMIN,
     ("GET", "/retention/due"): ADMIN,
     ("POST", "/retention/run"): ADMIN,

@@ -14,6 +14,7 @@ from tests.grant_conformance import granted, setup
 from tests.support.cli_bridge import keep_key, run_cli, vault_of_its_own  # noqa: F401 - vault_of_its_own is the ``harness`` fixture
 from tests.support.harness import Harness, freeze
 from vault import clock
+from vault.db.audit import AuditEntry, AuditQueued
 from vault.db.grants import GrantRow
 
 
@@ -150,3 +151,17 @@ async def test_retention_shows_sets_lists_what_is_due_and_runs(
     assert code == 0 and json.loads(out)["erased"] == [short["id"]], err
     assert (await h.http.get(f"/me/records/{short['id']}", headers=citizen.headers)).status_code == 410
     assert (await h.http.get(f"/me/records/{licence['id']}", headers=citizen.headers)).status_code == 200
+
+    # A rule removed: nothing of that type is due any more; the changes are in the access log.
+    code, out, err = await run_cli(h, monkeypatch, "retention", "--as", "admin", "--unset", "licence")
+    assert code == 0 and [r["record_type"] for r in json.loads(out)] == ["certificate"], err
+    assert "kept until erased on request" in err
+    assert "name a record type" in one_error(
+        *await run_cli(h, monkeypatch, "retention", "--as", "admin", "--unset", "nonsense")
+    )
+    code, _, _ = await run_cli(h, monkeypatch, "retention", "--as", "admin", "--unset", "licence")
+    assert code == 0, "removing no rule is not an error"
+    async with h.vault.ctx.sessions() as s:
+        queued = [json.loads(entry)["action"] for entry in await s.scalars(select(AuditQueued.entry))]
+        logged = queued + list(await s.scalars(select(AuditEntry.action)))
+    assert logged.count("retention.rule_set") == 2 and logged.count("retention.rule_removed") == 1, logged
