@@ -98,6 +98,10 @@ class Rewind:
 
     def __init__(self) -> None:
         self.seen: tuple[int, bytes] | None = None
+        # Set when a look could not be made (the node was away): writes recorded since the last
+        # block seen may sit in blocks the node then lost, above a block it kept. So the next
+        # look goes back LOOK_BACK blocks whatever it finds.
+        self.missed = False
 
     def went_back(self, chain: ChainContext) -> int | None:
         """The block above which to look again, if the chain went back since the last call."""
@@ -105,6 +109,10 @@ class Rewind:
         latest = w3.eth.get_block("latest")
         now_seen = (int(latest["number"]), bytes(latest["hash"]))
         before, self.seen = self.seen, now_seen
+        if self.missed:
+            self.missed = False
+            lowest = now_seen[0] if before is None else min(before[0], now_seen[0])
+            return max(lowest - self.LOOK_BACK, -1)
         if before is None:
             return None
         number, block_hash = before

@@ -105,7 +105,10 @@ class Submitter(Pipeline):
         try:
             above = await chain.call(self.rewind.went_back, chain)
         except ChainError:
-            return  # the node is away: the entries' own back-off deals with that
+            # The node is away: the entries' own back-off deals with their writes, and the next
+            # look goes back far enough for blocks it may lose meanwhile.
+            self.rewind.missed = True
+            return
         if above is not None:
             log.warning("the chain went back (a node restarted from older state); looking for lost writes")
             await requeue_lost(self.ctx, self.ops, self.lost_checks, above=above)
