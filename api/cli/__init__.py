@@ -2,13 +2,13 @@
 
 One module per group of commands, each registering its own with ``add_commands(sub)``:
 `core` (up, admin-init, demo, issue, records, verify, compile), `grants` (consent, signed
-locally), `delegations` (agents), `audit` (auditors' `audit ...`, subjects' `access-log`),
+locally), `delegations` (agents), `audit` (auditors' `audit ...`), `access_log` (subjects' `access-log`),
 `bulk` (issue-bulk), `corrections`, `erasure` (erase, erasures,
 erasure-notices), `retention`, `backups` (backup), `presentations` (present), `checks` (challenge, check),
 `sd_jwt` (SD-JWT VC export and key binding), `status`
 (status-snapshot), `crypto` (crypto status, crypto migrate), `keys` (keys, register) and
 `consortium` (a QBFT genesis and validator keys). They share `common` (errors, output,
-parsing, login) and import nothing of each other; this module builds the parser from them and
+login) and `parsing` (arguments) and import nothing of each other; this module builds the parser from them and
 runs it.
 
 Terminal commands talk to the running vault over its API with keys from the data
@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from api.cli import (
+    access_log,
     audit,
     backups,
     bulk,
@@ -71,6 +72,7 @@ def parser() -> argparse.ArgumentParser:
         grants,
         delegations,
         audit,
+        access_log,
         bulk,
         corrections,
         erasure,

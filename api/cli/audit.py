@@ -1,5 +1,5 @@
-"""The access log from a terminal (registered by `api.cli`): an auditor's `audit verify`,
-`audit trace` and `audit heads`, and a subject's `access-log` (who accessed my data).
+"""The access log from a terminal, for auditors (registered by `api.cli`): `audit verify`,
+`audit trace` and `audit heads`. A subject's own `access-log` is in `api.cli.access_log`.
 
 stdout carries only data (JSON, JSON Lines or CSV) for scripts; what it means, in one line,
 goes to stderr. `audit verify`, `audit heads` and `access-log --verify` exit 0 when everything
@@ -13,28 +13,26 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from api.cli.common import (
     EXIT_INVALID,
+    PAGE,
     ROLES,
     CliError,
     Login,
-    acting_base,
-    acting_for,
     logged_in,
     login_as,
-    parse_id,
-    parse_time,
+    pages,
     print_json,
     say,
 )
+from api.cli.parsing import int_in, parse_id, parse_time
 from api.client import ApiError, ClientError
 
-PAGE = 1_000  # the API's largest page
 # `audit verify`: no finding, but no head anchored on chain to prove the log against.
 EXIT_NOTHING_ANCHORED = 3
 AUDITOR = "an auditor's key"
@@ -89,23 +87,6 @@ def trace_params(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # -- talking to the vault ----------------------------------------------------------------------
-
-
-def pages(login: Login, path: str, params: dict[str, Any], limit: int | None) -> Iterator[dict[str, Any]]:
-    """Every page of a cursor-paged list (``entries`` + ``next``), up to ``limit`` entries."""
-    after: int | None = None
-    left = limit
-    while left is None or left > 0:
-        query = {**params, "limit": PAGE if left is None else min(PAGE, left)}
-        if after is not None:
-            query["after_seq"] = after
-        page: dict[str, Any] = login.get(f"{path}?{httpx.QueryParams(query)}")
-        yield page
-        if left is not None:
-            left -= len(page["entries"])
-        after = page.get("next")
-        if after is None:
-            return
 
 
 def stream(login: Login, path: str, params: dict[str, Any], write: Callable[[str], object]) -> None:
@@ -251,89 +232,7 @@ def cmd_audit_heads(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_access_log(args: argparse.Namespace) -> int:
-    subject = parse_id(args.for_, "subject") if args.for_ else None
-    with logged_in(args) as login:
-        if login.role not in ("subject", "delegate"):
-            raise CliError(
-                f"{login.name!r} is {_role(login)}; `access-log` takes a citizen's or enterprise's key, "
-                "or their agent's or guardian's with --for"
-            )
-        base, _ = acting_base(login, subject, "`access-log`")
-        order = {"order": "oldest" if args.oldest_first else "newest"}
-        result: dict[str, Any] = {}
-        for page in pages(login, f"{base}/access-log", order, args.limit):
-            if not result:
-                result = {"subject_id": page["subject_id"], "head": page["head"], "entries": []}
-            result["entries"] += page["entries"]
-    print_json(result)
-    entries = result.get("entries", [])
-    pending = sum(1 for e in entries if e["pending"])
-    if not args.verify:
-        say(
-            f"{len(entries)} access{'es' if len(entries) != 1 else ''} by others; {pending} pending (newer "
-            "than the last anchored head)"
-        )
-        return 0
-    return _verify_entries(entries, pending)
-
-
-def _verify_entries(entries: list[dict[str, Any]], pending: int) -> int:
-    from vault.audit.access_log import verify_access_entry
-
-    proved = [e for e in entries if e.get("proof")]
-    failed = [
-        e["seq"]
-        for e in proved
-        if not verify_access_entry(
-            json.dumps(e["entry"], ensure_ascii=False),
-            e["seq"],
-            e["proof"]["path"],
-            e["proof"]["tree_size"],
-            e["proof"]["root"],
-        )
-    ]
-    heads = sorted(
-        {
-            (e["proof"]["tree_size"], e["proof"]["root"], e["proof"]["tx_hash"], e["proof"]["block_number"])
-            for e in proved
-        }
-    )
-    against = "; ".join(
-        f"tree size {size}, root {root}, anchored in tx {tx} (block {block})" for size, root, tx, block in heads
-    )
-    later = f"; {pending} pending (newer than the anchored head, proved once the next is anchored)" if pending else ""
-    if failed:
-        say(
-            f"FAILED: {len(failed)} of {len(proved)} entries do not verify (seq "
-            f"{', '.join(map(str, failed))}) against {against}"
-        )
-        return EXIT_INVALID
-    if not proved:
-        say(f"nothing to verify yet: no anchored head covers these entries{later}")
-        return 0
-    say(f"verified {len(proved)} of {len(proved)} entries against {against}{later}")
-    return 0
-
-
 # -- arguments ---------------------------------------------------------------------------------
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def _page_size(text: str) -> int:
-    value = _positive(text)
-    if value > PAGE:
-        raise argparse.ArgumentTypeError(f"must be 1-{PAGE}, not {value}")
-    return value
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -367,7 +266,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     t.add_argument(
         "--until", metavar="WHEN", help="until: YYYY-MM-DD (through that day, UTC), an ISO date-time, or Unix seconds"
     )
-    t.add_argument("--limit", type=_positive, metavar="N", help="at most N entries (default: all)")
+    t.add_argument("--limit", type=int_in(1, 2**63 - 1), metavar="N", help="at most N entries (default: all)")
     t.add_argument("--newest-first", action="store_true")
     t.add_argument(
         "--format",
@@ -382,20 +281,6 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     login_as(hd, "an auditor's key, e.g. auditor")
     hd.add_argument(
-        "--limit", type=_page_size, default=100, metavar="N", help=f"the newest N heads (1-{PAGE}, default 100)"
+        "--limit", type=int_in(1, PAGE), default=100, metavar="N", help=f"the newest N heads (1-{PAGE}, default 100)"
     )
     hd.set_defaults(func=cmd_audit_heads)
-
-    a = sub.add_parser(
-        "access-log", help="who accessed your data (使用知情), each entry with a proof against the chain"
-    )
-    login_as(a, "the subject's key, or its agent's or guardian's (with --for)")
-    acting_for(a)
-    a.add_argument(
-        "--verify",
-        action="store_true",
-        help="check every entry's proof here, against the anchored root (exit 1 if one fails)",
-    )
-    a.add_argument("--limit", type=_positive, metavar="N", help="the newest N entries (default: all)")
-    a.add_argument("--oldest-first", action="store_true")
-    a.set_defaults(func=cmd_access_log)

@@ -9,7 +9,8 @@ import io
 from pathlib import Path
 from typing import Any
 
-from api.cli.common import CliError, load_json, parse_time, read_text
+from api.cli.common import CliError, read_text
+from api.cli.parsing import load_json, parse_time
 from vault import licence_codes
 from vault.errors import VaultValueError
 from vault.record_types import GBT_TYPE_SEQUENCE, RECORD_TYPES

@@ -19,14 +19,12 @@ from api.cli.common import (
     CliError,
     client_factory,
     keystore,
-    load_json,
     login_key,
-    parse_fields,
-    parse_time,
     print_json,
     read_text,
     write_atomically,
 )
+from api.cli.parsing import load_json, parse_fields, parse_time
 from api.client import command
 from vault.config import CHAIN_KINDS
 from vault.record_types import RECORD_TYPES

@@ -13,18 +13,8 @@ import argparse
 import re
 from typing import Any
 
-from api.cli.common import (
-    ROLES,
-    CliError,
-    Login,
-    acting_base,
-    logged_in,
-    parse_fields,
-    parse_id,
-    print_json,
-    row_id,
-    say,
-)
+from api.cli.common import ROLES, CliError, Login, acting_base, logged_in, print_json, say
+from api.cli.parsing import parse_fields, parse_id, row_id
 from api.client import command
 
 MAX_TEXT = 500

@@ -8,25 +8,19 @@ import argparse
 from typing import Any
 
 from api.cli.common import (
-    FROM,
     ROLES,
-    UNTIL,
     CliError,
     Login,
     agent_address,
     expect,
-    int_in,
     logged_in,
     login_as,
     on_chain,
-    parse_types,
-    parse_window,
     print_json,
     say,
-    type_bits,
-    type_names,
     window,
 )
+from api.cli.parsing import FROM, UNTIL, int_in, parse_types, parse_window, type_bits, type_names
 
 
 def _subject_only(login: Login, doing: str) -> None:

@@ -28,9 +28,9 @@ from api.cli.common import (
     on_chain,
     prepared_revocation,
     print_json,
-    row_id,
     say,
 )
+from api.cli.parsing import row_id
 from api.client import ApiError, command
 
 # Grants the vault still counts as live (stored "pending" or "active", not yet expired): what a

@@ -13,29 +13,21 @@ import time
 from typing import Any
 
 from api.cli.common import (
-    FROM,
     ROLES,
-    UNTIL,
     CliError,
     Login,
     acting_base,
     acting_for,
     expect,
-    int_in,
     logged_in,
     login_as,
     on_chain,
-    parse_id,
-    parse_list,
-    parse_types,
-    parse_window,
     prepared_revocation,
     print_json,
     say,
-    type_bits,
-    type_names,
     window,
 )
+from api.cli.parsing import FROM, UNTIL, int_in, parse_id, parse_list, parse_types, parse_window, type_bits, type_names
 from api.client import command
 from vault.record_types import RECORD_TYPES
 

@@ -12,16 +12,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from api.cli.common import (
-    CliError,
-    Login,
-    int_in,
-    logged_in,
-    login_as,
-    parse_list,
-    print_json,
-    say,
-)
+from api.cli.common import CliError, Login, logged_in, login_as, print_json, say
+from api.cli.parsing import int_in, parse_list
 
 
 def cmd_present(args: argparse.Namespace) -> int:

@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from api.cli.common import CliError, logged_in, login_as, login_key, parse_list, say, write_atomically
+from api.cli.common import CliError, logged_in, login_as, login_key, say, write_atomically
+from api.cli.parsing import parse_list
 
 # vault.interop.sd_jwt_vc's media type (api.routes.sd_jwt_exports.MEDIA_TYPE).
 MEDIA_TYPE = "application/dc+sd-jwt"

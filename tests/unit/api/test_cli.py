@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from api import cli
+from api.cli import access_log, common, core, parsing
 from api.cli import audit as cli_audit
-from api.cli import common, core
 from api.client import ClientError, discover
 from api.server import DataDirLock, StartError, base_url, listen, owns_datadir
 from chain.consent import grant_id
@@ -51,20 +51,20 @@ def datadir(tmp_path: Path) -> Path:
 
 
 def test_a_date_is_valid_through_that_day() -> None:
-    assert common.parse_time("2027-12-31") == 1830297600  # 2028-01-01T00:00:00Z
-    assert common.parse_time("1830211200") == 1830211200
-    assert common.parse_time("2027-12-31T23:59:59+08:00") == 1830268799
-    assert common.parse_time("2027-12-31T12:00:00") == 1830254400  # no offset: UTC
+    assert parsing.parse_time("2027-12-31") == 1830297600  # 2028-01-01T00:00:00Z
+    assert parsing.parse_time("1830211200") == 1830211200
+    assert parsing.parse_time("2027-12-31T23:59:59+08:00") == 1830268799
+    assert parsing.parse_time("2027-12-31T12:00:00") == 1830254400  # no offset: UTC
     with pytest.raises(common.CliError, match="is not a date"):
-        common.parse_time("2027-13-45")
+        parsing.parse_time("2027-13-45")
     with pytest.raises(common.CliError, match="is not a date"):
-        common.parse_time("next year")
+        parsing.parse_time("next year")
 
 
 def test_fields_must_be_a_json_object(tmp_path: Path) -> None:
-    assert common.parse_fields('{"结论": "无犯罪记录"}') == {"结论": "无犯罪记录"}
+    assert parsing.parse_fields('{"结论": "无犯罪记录"}') == {"结论": "无犯罪记录"}
     (tmp_path / "f.json").write_text('{"a": [1]}', encoding="utf-8")
-    assert common.parse_fields(f"@{tmp_path / 'f.json'}") == {"a": [1]}
+    assert parsing.parse_fields(f"@{tmp_path / 'f.json'}") == {"a": [1]}
     for text, reason in [
         ("{bad", "not valid JSON"),
         ("[1]", "non-empty JSON object"),
@@ -73,7 +73,7 @@ def test_fields_must_be_a_json_object(tmp_path: Path) -> None:
         (f"@{tmp_path}", "cannot read --fields"),
     ]:
         with pytest.raises(common.CliError, match=reason):
-            common.parse_fields(text)
+            parsing.parse_fields(text)
 
 
 def test_unknown_login_key_lists_the_known_ones(capsys: pytest.CaptureFixture[str], datadir: Path) -> None:
@@ -145,7 +145,7 @@ def test_json_the_vault_would_refuse_is_one_line_and_exit_2(capsys: pytest.Captu
         path.write_text(text, encoding="utf-8")
         assert reason in error_line(capsys, "--datadir", str(tmp_path), "verify", str(path)), text[:60]
         with pytest.raises(common.CliError, match=reason):
-            common.parse_fields(f"@{path}")
+            parsing.parse_fields(f"@{path}")
 
 
 def test_no_vault_running(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -247,8 +247,8 @@ def in_days(days: int) -> str:
 
 
 def test_a_from_date_starts_that_day() -> None:
-    assert common.parse_time("2027-12-31", start=True) == 1830211200  # 2027-12-31T00:00:00Z
-    assert common.parse_time("1830211200", start=True) == 1830211200
+    assert parsing.parse_time("2027-12-31", start=True) == 1830211200  # 2027-12-31T00:00:00Z
+    assert parsing.parse_time("1830211200", start=True) == 1830211200
     assert common.window(1830211200, 1830297600) == "from 2027-12-31 until the end of 2027-12-31 (UTC)"
     assert common.window(1830211200, 1830254400) == "from 2027-12-31 until 2027-12-31 12:00:00 (UTC)"
 
@@ -585,12 +585,12 @@ def access_entries(count: int) -> list[dict[str, Any]]:
 def test_access_log_verify_checks_every_proof_here(capsys: pytest.CaptureFixture[str]) -> None:
     entries = access_entries(5)
     pending = {"seq": 5, "entry": {"v": 1, "seq": 5}, "pending": True, "proof": None}
-    assert cli_audit._verify_entries([*entries, pending], 1) == 0
+    assert access_log._verify_entries([*entries, pending], 1) == 0
     err = capsys.readouterr().err
     assert err.startswith("verified 5 of 5 entries against tree size 5, root 0x") and "(block 7); 1 pending" in err
     entries[1]["entry"] = {**entries[1]["entry"], "official": "0x" + "ee" * 20}  # altered after the fact
     entries[3]["proof"] = {**entries[3]["proof"], "path": entries[3]["proof"]["path"][:-1]}  # a proof cut short
-    assert cli_audit._verify_entries(entries, 0) == common.EXIT_INVALID
+    assert access_log._verify_entries(entries, 0) == common.EXIT_INVALID
     assert capsys.readouterr().err.startswith("FAILED: 2 of 5 entries do not verify (seq 1, 3) against tree size 5")
-    assert cli_audit._verify_entries([pending], 1) == 0
+    assert access_log._verify_entries([pending], 1) == 0
     assert capsys.readouterr().err.startswith("nothing to verify yet")
