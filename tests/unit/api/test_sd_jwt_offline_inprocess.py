@@ -147,16 +147,22 @@ async def test_altered_foreign_or_replayed_presentations_fail(harness: Harness, 
         assert [(c.name, c.passed) for c in verdict.checks] == [("format", False)]
 
 
+async def _counter_files(h: Harness, at: Path, shown_text: str) -> tuple[Path, Path]:
+    """What a counter keeps for checking offline: the status snapshot, and the text shown."""
+    snapshot = at / "status.json"
+    snapshot.write_text((await h.http.get("/status/snapshot")).text)
+    shown = at / "shown.txt"
+    shown.write_text(shown_text, encoding="utf-8")
+    return snapshot, shown
+
+
 async def test_check_offline_from_the_terminal(
     harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     h = harness
     monkeypatch.delenv("DATAVAULT_PUBLIC_URL", raising=False)
     _, citizen, _, issued = await _setup(h)
-    snapshot = tmp_path / "status.json"
-    snapshot.write_text((await h.http.get("/status/snapshot")).text)
-    shown = tmp_path / "shown.txt"
-    shown.write_text(_show(issued, citizen) + "\n", encoding="utf-8")
+    snapshot, shown = await _counter_files(h, tmp_path, _show(issued, citizen) + "\n")
     seen = tmp_path / "seen.json"
     argv = ["check", "--offline", str(snapshot), "--file", str(shown), "--seen", str(seen)]
     url = ["--public-url", BASE]
@@ -183,10 +189,7 @@ async def test_a_counter_beside_its_running_vault_needs_no_public_url(
     h = harness
     monkeypatch.delenv("DATAVAULT_PUBLIC_URL", raising=False)
     _, citizen, _, issued = await _setup(h)
-    snapshot = tmp_path / "status.json"
-    snapshot.write_text((await h.http.get("/status/snapshot")).text)
-    shown = tmp_path / "shown.txt"
-    shown.write_text(_show(issued, citizen), encoding="utf-8")
+    snapshot, shown = await _counter_files(h, tmp_path, _show(issued, citizen))
     argv = ["check", "--offline", str(snapshot), "--file", str(shown), "--aud", "gongan"]
     code, out, _ = await run_cli(h, monkeypatch, *argv)
     assert code == common.EXIT_INVALID and "issuer_signature" in json.loads(out)["failed"]
