@@ -54,19 +54,20 @@ async def write(session: AsyncSession, directory: Path, name: str) -> Path:
 
 async def purge(session: AsyncSession, directory: Path) -> int:
     """Remove from every key backup the KEKs erasures destroyed; returns how many."""
+    backups = await asyncio.to_thread(lambda: sorted(directory.glob(f"*{SUFFIX}")) if directory.is_dir() else [])
+    if not backups:
+        return 0  # no key backup made: nothing to read, at every start and erasure
     destroyed = {
         (sid, int(version))
         for sid, versions in await session.execute(select(ErasureRow.subject_id, ErasureRow.destroyed_keys))
         for version in json.loads(versions)
     }
-    return await asyncio.to_thread(_purge_files, directory, destroyed)
+    return await asyncio.to_thread(_purge_files, backups, destroyed)
 
 
-def _purge_files(directory: Path, destroyed: set[tuple[str, int]]) -> int:
-    if not directory.is_dir():
-        return 0
+def _purge_files(backups: list[Path], destroyed: set[tuple[str, int]]) -> int:
     removed = 0
-    for path in sorted(directory.glob(f"*{SUFFIX}")):
+    for path in backups:
         document = _read(path)
         kept = [e for e in document["keys"] if (e["subject_id"], e["version"]) not in destroyed]
         if len(kept) != len(document["keys"]):
