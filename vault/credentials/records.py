@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -327,15 +327,20 @@ async def by_hash(session: AsyncSession, credential_hash_: str) -> Record | None
     return await session.scalar(select(Record).where(Record.credential_hash == credential_hash_.lower()))
 
 
-async def erased_at(session: AsyncSession, credential_hash_: str) -> int | None:
-    """When the record with this credential hash was erased (None: not erased, or not here)."""
-    return await session.scalar(select(Record.erased_at).where(Record.credential_hash == credential_hash_.lower()))
+class Standing(NamedTuple):
+    status: str | None  # None: not issued here
+    erased_at: int | None  # None: not erased (or not here)
 
 
-async def status_by_hash(session: AsyncSession, credential_hash_: str) -> str | None:
-    """The status of the record with this credential hash (None: not issued here); its
-    sealed body is not loaded."""
-    return await session.scalar(select(Record.status).where(Record.credential_hash == credential_hash_.lower()))
+async def standing_by_hash(session: AsyncSession, credential_hash_: str) -> Standing:
+    """The status of the record with this credential hash and when it was erased, in one
+    look-up; its sealed body is not loaded."""
+    row = (
+        await session.execute(
+            select(Record.status, Record.erased_at).where(Record.credential_hash == credential_hash_.lower())
+        )
+    ).first()
+    return Standing(None, None) if row is None else Standing(row.status, row.erased_at)
 
 
 async def revoke(

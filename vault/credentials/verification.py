@@ -158,7 +158,7 @@ async def _verify_hash(
         )
         return verdict
     verdict.checks.append(Check("anchored", True, "the credential's hash is anchored on chain"))
-    erased = await records.erased_at(session, leaf)
+    erased = (await records.standing_by_hash(session, leaf)).erased_at
     if erased is not None:
         verdict.checks.append(erased_check(erased))
     verdict.issuer_address = status.issuer

@@ -77,7 +77,7 @@ async def erased(session: AsyncSession, payload: dict[str, Any]) -> Check | None
     """A failed ``not_erased`` if the vault erased the credential's data; None otherwise (the
     check appears only when it fails, as for ``DV1:`` and ``DC1:``)."""
     facts = anchor_facts(payload)
-    when = await records.erased_at(session, "0x" + facts[2].hex()) if facts else None
+    when = (await records.standing_by_hash(session, "0x" + facts[2].hex())).erased_at if facts else None
     return checks.erased_check(when) if when is not None else None
 
 
@@ -86,7 +86,7 @@ async def not_revoked(session: AsyncSession, payload: dict[str, Any], status: An
     facts = anchor_facts(payload)
     if status is None or facts is None:
         return Check("not_revoked", False, "not checked: the credential's signature or anchor does not hold")
-    here = await records.status_by_hash(session, "0x" + facts[2].hex())
+    here = (await records.standing_by_hash(session, "0x" + facts[2].hex())).status
     idx = status_index(payload)
     # The status list's bit for idx (what /status/token-list publishes), read at its source.
     bit = await session.scalar(select(Record.status).where(Record.status_index == idx)) if idx is not None else None

@@ -107,12 +107,11 @@ async def verify_online(
         if sm2 is not None:
             v.add(sm2)
         # Deny wins: a revocation the vault has queued counts before the chain confirms it.
-        here = await records.status_by_hash(session, encode_hex(p.credential))
-        revoked = status.revoked or here in ("revoked", "revoking")
+        here = await records.standing_by_hash(session, encode_hex(p.credential))
+        revoked = status.revoked or here.status in ("revoked", "revoking")
         v.add(Check("not_revoked", not revoked, "not revoked" if not revoked else "the issuer revoked this credential"))
-        erased = await records.erased_at(session, encode_hex(p.credential))
-        if erased is not None:
-            v.add(checks.erased_check(erased))
+        if here.erased_at is not None:
+            v.add(checks.erased_check(here.erased_at))
     await _finish(
         v,
         p,
