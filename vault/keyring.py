@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Executable, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keys import Kek, KeyId, KeyNotFoundError, MasterKey, Suite, generate_kek, rewrap, unwrap_kek, wrap_kek
@@ -39,39 +39,41 @@ async def create_first_key(
     return kek
 
 
-async def lock_for_sealing(session: AsyncSession, subject_ids: Collection[str]) -> None:
+async def lock_for_sealing(session: AsyncSession, subject_ids: Collection[str]) -> set[str]:
     """Hold the subjects' rows until this transaction ends, before reading a key to seal under.
 
     An erasure rotates the subject's key and destroys the old version under the same lock, so
     it either finished first (and the key read next is the new one) or waits until this
     transaction commits: nothing is ever sealed under a version being destroyed. SQLite has no
     row locks and takes its one write lock only at a write, so there it is a no-op write;
-    PostgreSQL locks the rows (an UPDATE there would leave a dead row version each time)."""
+    PostgreSQL locks the rows (an UPDATE there would leave a dead row version each time).
+    Returns those of the subjects whose file is erased, read under the lock."""
     if not subject_ids:
-        return
+        return set()
     ids = list(subject_ids)
+    locked: Executable
     if session.get_bind().dialect.name == "sqlite":
-        await session.execute(
+        locked = (
             update(Subject)
             .where(Subject.id.in_(ids))
             .values(erased_at=Subject.erased_at)
+            .returning(Subject.id, Subject.erased_at)
             .execution_options(synchronize_session=False)
         )
     else:
-        await session.execute(select(Subject.id).where(Subject.id.in_(ids)).with_for_update())
+        locked = select(Subject.id, Subject.erased_at).where(Subject.id.in_(ids)).with_for_update()
+    return {sid for sid, erased in await session.execute(locked) if erased is not None}
 
 
-async def _not_erased(session: AsyncSession, subject_id: str) -> None:
-    erased = await session.scalar(select(Subject.erased_at).where(Subject.id == subject_id))
-    if erased is not None:
+async def _lock_unerased(session: AsyncSession, subject_id: str) -> None:
+    if await lock_for_sealing(session, [subject_id]):
         raise ConflictError("this subject's file was erased: nothing can be sealed for it any more")
 
 
 async def active_key(session: AsyncSession, master: MasterKey, subject_id: str) -> Kek:
     """The KEK new values of the subject are sealed under (its active version), with the subject
     locked for sealing (``lock_for_sealing``)."""
-    await lock_for_sealing(session, [subject_id])
-    await _not_erased(session, subject_id)
+    await _lock_unerased(session, subject_id)
     row = await session.scalar(
         select(SubjectKey).where(SubjectKey.subject_id == subject_id, SubjectKey.active.is_(True))
     )
@@ -123,8 +125,7 @@ async def rotate(
     each record (``keys.reseal``) to finish the move."""
     if await session.get(Subject, subject_id) is None:
         raise NotFoundError("subject", subject_id)
-    await lock_for_sealing(session, [subject_id])
-    await _not_erased(session, subject_id)
+    await _lock_unerased(session, subject_id)
     lookup = await lookup_for(session, master, subject_id)
     current = await session.scalar(
         select(SubjectKey.version).where(SubjectKey.subject_id == subject_id).order_by(SubjectKey.version.desc())
