@@ -22,22 +22,7 @@ from keys import (
     wrap_kek,
 )
 from keys.envelope import MAGIC
-
-KID = KeyId("subject:alice")
-AAD = b"record|alice|r1|1"
-PLAIN = "身份证 scan and licence".encode()
-
-
-def lookup_of(*keks: Kek) -> Callable[[KeyId, int], Kek]:
-    table = {(k.key_id, k.version): k for k in keks}
-
-    def lookup(key_id: KeyId, version: int) -> Kek:
-        try:
-            return table[(key_id, version)]
-        except KeyError:
-            raise KeyNotFoundError(key_id, version) from None
-
-    return lookup
+from tests.support.keks import AAD, KID, PLAIN, lookup_of
 
 
 def any_id_lookup(kek: Kek) -> Callable[[KeyId, int], Kek]:

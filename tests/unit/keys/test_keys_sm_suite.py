@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,6 @@ from gmssl import sm2 as gmssl_sm2
 from keys import (
     DecryptionError,
     Kek,
-    KeyId,
-    KeyNotFoundError,
     Keystore,
     KeystoreError,
     MasterKey,
@@ -31,22 +28,7 @@ from keys import (
     unwrap_kek,
     wrap_kek,
 )
-
-KID = KeyId("subject:alice")
-AAD = b"record|alice|r1|1"
-PLAIN = "身份证 scan and licence".encode()
-
-
-def lookup_of(*keks: Kek) -> Callable[[KeyId, int], Kek]:
-    table = {(k.key_id, k.version): k for k in keks}
-
-    def lookup(key_id: KeyId, version: int) -> Kek:
-        try:
-            return table[(key_id, version)]
-        except KeyError:
-            raise KeyNotFoundError(key_id, version) from None
-
-    return lookup
+from tests.support.keks import AAD, KID, PLAIN, lookup_of
 
 
 def test_sm_kek_is_16_bytes_and_intl_32() -> None:
